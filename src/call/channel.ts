@@ -1,0 +1,88 @@
+// The worker's end of its two long-lived channels to the supervisor, set up once when the worker
+// starts: events go out in batches (one Comlink call per event-loop turn, never one per chunk),
+// abort requests come in and fire the AbortController of the session they name.
+import * as Comlink from 'comlink';
+import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
+import { portEndpoint } from '../endpoint.ts';
+import type { WireError } from '../errors.ts';
+import type { AbortReason, ChannelHello, SessionEvent, SupervisorInbox, WorkerControl } from '../protocol.ts';
+
+const ABORT_ERRORS: Record<AbortReason, WireError> = {
+  timeout: { code: 'ERR_SESSION_TIMEOUT', name: 'SessionTimeoutError', message: 'The session reached its deadline' },
+  aborted: { code: 'ERR_SESSION_ABORTED', name: 'SessionAbortedError', message: 'The session was aborted by its caller' },
+  closed: { code: 'ERR_SESSION_ABORTED', name: 'SessionAbortedError', message: 'The session was aborted because the supervisor closed' },
+};
+
+/** What a running session sees of its worker. */
+export interface SessionScope {
+  readonly sessionId: string;
+  readonly requestId: string;
+  /** Aborts at the deadline, on the caller's signal and on close; its reason is a WireError. */
+  readonly signal: AbortSignal;
+  emit(event: SessionEvent): void;
+  /** Sends pending events now instead of at the end of this event-loop turn. */
+  flush(): void;
+}
+
+export class WorkerChannel implements WorkerControl {
+  #inbox: Comlink.Remote<SupervisorInbox> | undefined;
+  #pending: SessionEvent[] = [];
+  #flushScheduled = false;
+  #sessions = new Map<string, AbortController>();
+  readonly #flush = () => this.#send();
+
+  constructor(port?: Comlink.Endpoint) {
+    if (port !== undefined) this.#inbox = Comlink.wrap<SupervisorInbox>(port);
+  }
+
+  open(sessionId: string, requestId: string): SessionScope {
+    const controller = new AbortController();
+    this.#sessions.set(sessionId, controller);
+    this.emit({ type: 'started', sessionId });
+    return { sessionId, requestId, signal: controller.signal, emit: (event) => this.emit(event), flush: this.#flush };
+  }
+
+  close(sessionId: string): void {
+    this.#sessions.delete(sessionId);
+  }
+
+  abort(sessionId: string, reason: AbortReason): boolean {
+    const controller = this.#sessions.get(sessionId);
+    if (controller === undefined) return false;
+    controller.abort(ABORT_ERRORS[reason]);
+    return true;
+  }
+
+  emit(event: SessionEvent): void {
+    const last = this.#pending.at(-1);
+    // Consecutive deltas of one session travel as one.
+    if (event.type === 'delta' && last?.type === 'delta' && last.sessionId === event.sessionId) last.text += event.text;
+    else this.#pending.push(event.type === 'delta' ? { ...event } : event);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  #send(): void {
+    this.#flushScheduled = false;
+    const events = this.#pending;
+    this.#pending = [];
+    if (events.length === 0 || this.#inbox === undefined) return;
+    // Not awaited: the reply only acknowledges; a lost batch must never fail a session.
+    this.#inbox.receive({ threadId, events }).catch(() => {});
+  }
+}
+
+/** Creates the two channels, exposes this worker's control on one and posts both far ends to the pool. */
+export function openWorkerChannel(): WorkerChannel {
+  if (parentPort === null) return new WorkerChannel();
+  const events = new MessageChannel();
+  const control = new MessageChannel();
+  const channel = new WorkerChannel(portEndpoint(events.port1));
+  const exposed: WorkerControl = { abort: (sessionId, reason) => channel.abort(sessionId, reason) };
+  Comlink.expose(exposed, portEndpoint(control.port1));
+  const hello: ChannelHello = { type: 'sessionpool:channel', threadId, events: events.port2, control: control.port2 };
+  parentPort.postMessage(hello, [events.port2, control.port2]);
+  return channel;
+}

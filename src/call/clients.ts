@@ -1,0 +1,22 @@
+import OpenAI from 'openai';
+import type { ResolvedProvider } from '../protocol.ts';
+
+// One SDK client per worker per provider configuration, reused by every session of that worker.
+const clients = new Map<string, OpenAI>();
+
+export function clientFor(provider: ResolvedProvider): OpenAI {
+  const key = `${provider.baseURL}\n${provider.apiKey}\n${JSON.stringify(provider.headers ?? {})}`;
+  let client = clients.get(key);
+  if (client === undefined) {
+    client = new OpenAI({
+      apiKey: provider.apiKey,
+      baseURL: provider.baseURL,
+      // The engine owns the one retry loop; the deadline, not the SDK, bounds a call.
+      maxRetries: 0,
+      timeout: 24 * 3600 * 1000,
+      ...(provider.headers !== undefined ? { defaultHeaders: provider.headers } : {}),
+    });
+    clients.set(key, client);
+  }
+  return client;
+}

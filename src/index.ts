@@ -1,0 +1,27 @@
+export { createSupervisor, Supervisor } from './supervisor/supervisor.ts';
+export type { CloseOptions, CloseReport, ExecuteResult } from './supervisor/supervisor.ts';
+export type { ChatRequest, ExecuteRequest } from './supervisor/request.ts';
+export type { StreamEvent } from './supervisor/event-stream.ts';
+export type { TransitionEvent, SessionSummary } from './supervisor/session-record.ts';
+export type { SupervisorOptions, ProviderConfig, InspectOption } from './options.ts';
+export { BUILT_IN_PROVIDERS } from './options.ts';
+export type { SupervisorStats, LatencySummary } from './metrics.ts';
+export type { ChatMessage, ChatResult, Usage, ToolCall, Dialect } from './protocol.ts';
+export type { HandlerContext, SessionHandler } from './call/run-execute.ts';
+export {
+  SessionPoolError,
+  InvalidRequestError,
+  QueueFullError,
+  SessionTimeoutError,
+  SessionAbortedError,
+  ProviderError,
+  ProviderResponseError,
+  WorkerCrashedError,
+  SupervisorClosedError,
+} from './errors.ts';
+export type { ErrorCode, WireError } from './errors.ts';
+export { sessionMachine } from './session/machine.ts';
+export type { SessionContext, SessionState, SessionOutcome } from './session/machine.ts';
+export { ManualClock, systemClock } from './clock.ts';
+export type { Clock, TimerHandle } from './clock.ts';
+export { startMockProvider } from './mock/server.ts';

@@ -1,0 +1,131 @@
+/**
+ * Response bodies and SSE events per dialect (pure functions), in the shapes of src/mock/fixtures:
+ * - kimi: `object` fields, top-level `usage.cached_tokens`; streams carry `usage` inside the last
+ *   chunk's `choices[0]`, plus a trailing `choices: []` chunk with `usage` when include_usage.
+ * - glm: no `object`, `request_id` = `id`, `usage.prompt_tokens_details.cached_tokens`; streams
+ *   repeat `role` in every delta, have no `finish_reason` key before the last chunk, which
+ *   carries the top-level `usage`.
+ * - openai: the standard shapes; streams carry usage only in a trailing chunk when include_usage.
+ */
+import type { MockDialect } from './types.ts';
+
+export interface WireToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface CompletionParts {
+  dialect: MockDialect;
+  id: string;
+  created: number;
+  model: string;
+  content: string;
+  reasoning?: string;
+  toolCalls?: WireToolCall[];
+  /** null: no finish_reason is ever sent (noFinish). */
+  finishReason: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  webSearch?: readonly unknown[];
+}
+
+export interface StreamOptions {
+  includeUsage: boolean;
+  /** Insert one malformed `data:` event in the middle. */
+  garbage: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+export function responseId(dialect: MockDialect, seq: number): string {
+  return dialect === 'glm' ? `2025mock${String(seq).padStart(10, '0')}` : `chatcmpl-mock-${seq}`;
+}
+
+export function usageBody(p: CompletionParts): Json {
+  const usage: Json = {
+    prompt_tokens: p.promptTokens,
+    completion_tokens: p.completionTokens,
+    total_tokens: p.promptTokens + p.completionTokens,
+  };
+  if (p.dialect === 'kimi') usage.cached_tokens = p.cachedTokens;
+  if (p.dialect === 'glm' || p.cachedTokens > 0) usage.prompt_tokens_details = { cached_tokens: p.cachedTokens };
+  return usage;
+}
+
+function message(p: CompletionParts): Json {
+  const content = p.toolCalls && p.dialect === 'openai' ? null : p.content;
+  const msg: Json = { role: 'assistant', content };
+  if (p.reasoning !== undefined) msg.reasoning_content = p.reasoning;
+  if (p.toolCalls) msg.tool_calls = p.toolCalls;
+  return msg;
+}
+
+/** The non-stream response body. */
+export function completionBody(p: CompletionParts): Json {
+  const finish_reason = p.finishReason;
+  if (p.dialect === 'glm') {
+    const body: Json = { choices: [{ finish_reason, index: 0, message: message(p) }], created: p.created, id: p.id };
+    Object.assign(body, { model: p.model, request_id: p.id, usage: usageBody(p) });
+    if (p.webSearch) body.web_search = p.webSearch;
+    return body;
+  }
+  const choice: Json = { index: 0, message: message(p) };
+  if (p.dialect === 'openai') choice.logprobs = null;
+  choice.finish_reason = finish_reason;
+  return { id: p.id, object: 'chat.completion', created: p.created, model: p.model, choices: [choice], usage: usageBody(p) };
+}
+
+const sse = (event: Json): string => `data: ${JSON.stringify(event)}\n\n`;
+export const SSE_DONE = 'data: [DONE]\n\n';
+const GARBAGE_EVENT = 'data: {"id":"garbage","choices":[{"index":0,"delta":{"content":\n\n';
+
+/** The deltas of the answer itself: reasoning, content pieces, tool calls (same in every dialect). */
+function answerDeltas(p: CompletionParts, pieces: string[]): Json[] {
+  const deltas: Json[] = [];
+  if (p.reasoning !== undefined) deltas.push({ reasoning_content: p.reasoning });
+  for (const content of pieces) deltas.push({ content });
+  if (p.toolCalls) deltas.push({ tool_calls: p.toolCalls.map((call, index) => ({ index, ...call })) });
+  return deltas;
+}
+
+function glmEvents(p: CompletionParts, pieces: string[]): Json[] {
+  const head = { id: p.id, created: p.created, model: p.model };
+  const event = (delta: Json): Json => ({ ...head, choices: [{ index: 0, delta: { role: 'assistant', ...delta } }] });
+  const events = answerDeltas(p, pieces).map(event);
+  if (p.finishReason !== null) {
+    const choice = { index: 0, finish_reason: p.finishReason, delta: { role: 'assistant', content: '' } };
+    events.push({ ...head, choices: [choice], usage: usageBody(p) });
+  }
+  const first = events[0];
+  if (first && p.webSearch) first.web_search = p.webSearch;
+  return events;
+}
+
+function openaiLikeEvents(p: CompletionParts, pieces: string[], includeUsage: boolean): Json[] {
+  const head = { id: p.id, object: 'chat.completion.chunk', created: p.created, model: p.model };
+  const event = (delta: Json, extra?: Json): Json => ({
+    ...head,
+    choices: [{ index: 0, delta, finish_reason: null, ...extra }],
+  });
+  const events = [{ role: 'assistant', content: '' }, ...answerDeltas(p, pieces)].map((delta) => event(delta));
+  if (p.finishReason !== null) {
+    const kimiUsage = p.dialect === 'kimi' ? { usage: usageBody(p) } : undefined;
+    events.push(event({}, { finish_reason: p.finishReason, ...kimiUsage }));
+  }
+  if (includeUsage) events.push({ ...head, choices: [], usage: usageBody(p) });
+  return events;
+}
+
+/** The SSE events of a stream, each framed as `data: <json>\n\n`, ending with `data: [DONE]`. */
+export function streamEvents(p: CompletionParts, pieces: string[], options: StreamOptions): string[] {
+  const objects = p.dialect === 'glm' ? glmEvents(p, pieces) : openaiLikeEvents(p, pieces, options.includeUsage);
+  const events = objects.map(sse);
+  if (options.garbage) events.splice(Math.max(1, Math.floor(events.length / 2)), 0, GARBAGE_EVENT);
+  events.push(SSE_DONE);
+  return events;
+}
+
+/** A body that is not valid JSON (status 200, content-type JSON). */
+export const GARBAGE_BODY = '{"id":"garbage","object":"chat.completion","choices":[{"index":0,"message":{"role":';

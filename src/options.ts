@@ -1,0 +1,180 @@
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Clock } from './clock.ts';
+import { InvalidRequestError } from './errors.ts';
+import type { Dialect, ResolvedProvider, RetrySettings } from './protocol.ts';
+import { nonNegativeInt, parseOrThrow, positiveInt } from './validation.ts';
+
+export interface ProviderConfig {
+  /** @default the built-in profile's URL; required for a provider that is not built in */
+  baseURL?: string;
+  /** @default read from the profile's environment variables */
+  apiKey?: string;
+  defaultModel?: string;
+  defaultTemperature?: number;
+  /** How requests are shaped and responses read. @default 'openai' for custom providers */
+  dialect?: Dialect;
+  /** Extra headers sent with every call of this provider. */
+  headers?: Record<string, string>;
+}
+
+/** An XState inspection observer or callback, attached to every session actor. */
+export type InspectOption = ((event: unknown) => void) | { next?: (event: unknown) => void };
+
+export interface SupervisorOptions {
+  /** Providers by name; `kimi`, `glm` and `openai` are built in and can be overridden field by field. */
+  providers?: Record<string, ProviderConfig>;
+  /** Worker threads. @default min(4, availableParallelism()) */
+  threads?: number;
+  /** Sessions in `processing` at once. @default 64 */
+  maxConcurrent?: number;
+  /** Sessions waiting for a slot; beyond it `ERR_QUEUE_FULL`. @default 1024 */
+  maxQueue?: number;
+  /** Default deadline of a session, queue wait included. @default 120_000 */
+  timeoutMs?: number;
+  /** Retries of a provider call. @default { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8000 } */
+  retry?: Partial<RetrySettings>;
+  /** How long a worker may take to confirm an aborted call settled before its thread is killed. @default 5000 */
+  abortGraceMs?: number;
+  /** A pino logger (a child per session is derived from it), or false for silence. @default pino at 'info' on stderr */
+  logger?: Logger | false;
+  inspect?: InspectOption;
+  /** Time source of deadlines; tests pass a ManualClock. @default the system clock */
+  clock?: Clock;
+  /** Memory limits of each worker thread (see worker_threads resourceLimits). */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+}
+
+export interface ResolvedOptions {
+  providers: Map<string, ProviderProfile>;
+  threads: number;
+  maxConcurrent: number;
+  maxQueue: number;
+  timeoutMs: number;
+  retry: RetrySettings;
+  abortGraceMs: number;
+  resourceLimits?: SupervisorOptions['resourceLimits'];
+}
+
+/** A provider as configured; `apiKey` may still be missing (checked when a session uses it). */
+export interface ProviderProfile extends Omit<ResolvedProvider, 'apiKey'> {
+  apiKey?: string;
+  keyEnv: readonly string[];
+}
+
+interface BuiltIn {
+  dialect: Dialect;
+  baseURL: string;
+  defaultModel: string;
+  defaultTemperature?: number;
+  keyEnv: readonly string[];
+}
+
+export const BUILT_IN_PROVIDERS: Readonly<Record<string, BuiltIn>> = {
+  kimi: {
+    dialect: 'kimi',
+    baseURL: 'https://api.moonshot.ai/v1',
+    defaultModel: 'moonshot-v1-8k',
+    defaultTemperature: 0.6,
+    keyEnv: ['MOONSHOT_API_KEY', 'KIMI_API_KEY'],
+  },
+  glm: {
+    dialect: 'glm',
+    baseURL: 'https://api.z.ai/api/paas/v4',
+    defaultModel: 'glm-4.5-flash',
+    defaultTemperature: 0.3,
+    keyEnv: ['ZHIPUAI_API_KEY', 'GLM_API_KEY', 'ZAI_API_KEY'],
+  },
+  openai: {
+    dialect: 'openai',
+    baseURL: 'https://api.openai.com/v1',
+    defaultModel: 'gpt-4o-mini',
+    keyEnv: ['OPENAI_API_KEY'],
+  },
+};
+
+const providerSchema = z.strictObject({
+  baseURL: z.url({ protocol: /^https?$/ }).optional(),
+  apiKey: z.string().min(1).optional(),
+  defaultModel: z.string().min(1).optional(),
+  defaultTemperature: z.number().min(0).max(2).optional(),
+  dialect: z.enum(['kimi', 'glm', 'openai']).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+const optionsSchema = z.strictObject({
+  providers: z.record(z.string().min(1), providerSchema).optional(),
+  threads: positiveInt(256).optional(),
+  maxConcurrent: positiveInt(1_000_000).optional(),
+  maxQueue: nonNegativeInt(10_000_000).optional(),
+  timeoutMs: positiveInt(86_400_000).optional(),
+  retry: z
+    .strictObject({
+      maxRetries: nonNegativeInt(20).optional(),
+      baseDelayMs: nonNegativeInt(600_000).optional(),
+      maxDelayMs: nonNegativeInt(3_600_000).optional(),
+    })
+    .optional(),
+  abortGraceMs: nonNegativeInt(600_000).optional(),
+  logger: z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v, 'expected a pino logger or false')]).optional(),
+  inspect: z.custom<InspectOption>((v) => typeof v === 'function' || (typeof v === 'object' && v !== null), 'expected an inspection observer or callback').optional(),
+  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v && 'setTimer' in v, 'expected a Clock').optional(),
+  resourceLimits: z
+    .strictObject({
+      maxOldGenerationSizeMb: positiveInt(65_536).optional(),
+      maxYoungGenerationSizeMb: positiveInt(65_536).optional(),
+      stackSizeMb: positiveInt(1024).optional(),
+    })
+    .optional(),
+});
+
+function readEnv(names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value) return value;
+  }
+  return undefined;
+}
+
+export function resolveProviders(config: Record<string, ProviderConfig> = {}, env = process.env): Map<string, ProviderProfile> {
+  const providers = new Map<string, ProviderProfile>();
+  for (const name of new Set([...Object.keys(BUILT_IN_PROVIDERS), ...Object.keys(config)])) {
+    const builtIn = BUILT_IN_PROVIDERS[name];
+    const own = config[name] ?? {};
+    const baseURL = own.baseURL ?? builtIn?.baseURL;
+    if (baseURL === undefined) {
+      const issue = `\`providers.${name}.baseURL\`: required for a provider that is not built in, got undefined`;
+      throw new InvalidRequestError(`Invalid supervisor options: ${issue}`, [issue]);
+    }
+    const keyEnv = builtIn?.keyEnv ?? [];
+    const apiKey = own.apiKey ?? readEnv(keyEnv, env);
+    const defaultTemperature = own.defaultTemperature ?? builtIn?.defaultTemperature;
+    providers.set(name, {
+      name,
+      dialect: own.dialect ?? builtIn?.dialect ?? 'openai',
+      baseURL: baseURL.replace(/\/+$/, ''),
+      defaultModel: own.defaultModel ?? builtIn?.defaultModel ?? 'default',
+      keyEnv,
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      ...(defaultTemperature !== undefined ? { defaultTemperature } : {}),
+      ...(own.headers !== undefined ? { headers: own.headers } : {}),
+    });
+  }
+  return providers;
+}
+
+export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
+  const parsed = parseOrThrow(optionsSchema, options, 'supervisor options');
+  const retry = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8000, ...parsed.retry };
+  return {
+    providers: resolveProviders(parsed.providers),
+    threads: parsed.threads ?? Math.min(4, availableParallelism()),
+    maxConcurrent: parsed.maxConcurrent ?? 64,
+    maxQueue: parsed.maxQueue ?? 1024,
+    timeoutMs: parsed.timeoutMs ?? 120_000,
+    retry,
+    abortGraceMs: parsed.abortGraceMs ?? 5000,
+    ...(parsed.resourceLimits !== undefined ? { resourceLimits: parsed.resourceLimits } : {}),
+  };
+}

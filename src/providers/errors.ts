@@ -1,0 +1,72 @@
+import { APIConnectionError, APIError } from 'openai';
+import { ProviderResponseError, SessionPoolError, toWireError, type WireError } from '../errors.ts';
+import type { Dialect } from '../protocol.ts';
+
+/** A failed attempt, classified: the wire error plus what the provider said about waiting. */
+export interface AttemptFailure {
+  error: WireError;
+  retryAfterMs?: number;
+}
+
+const KIMI_RETRYABLE = new Set(['rate_limit_reached_error', 'engine_overloaded_error', 'server_error']);
+const GLM_RETRYABLE = new Set(['1302', '1303', '1305', '500']);
+const OPENAI_RETRYABLE_STATUS = new Set([408, 409, 429]);
+
+interface ErrorBody {
+  message?: unknown;
+  type?: unknown;
+  code?: unknown;
+}
+
+function providerCodeOf(body: ErrorBody | undefined, dialect: Dialect): string | undefined {
+  const value = dialect === 'kimi' ? (body?.type ?? body?.code) : (body?.code ?? body?.type);
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+export function isRetryableStatus(status: number, providerCode: string | undefined, dialect: Dialect): boolean {
+  if (dialect === 'kimi') return providerCode !== undefined ? KIMI_RETRYABLE.has(providerCode) || (status >= 500 && providerCode !== 'exceeded_current_quota_error') : status >= 500;
+  if (dialect === 'glm') return providerCode !== undefined ? GLM_RETRYABLE.has(providerCode) : status >= 500;
+  if (providerCode === 'insufficient_quota') return false;
+  return status >= 500 || OPENAI_RETRYABLE_STATUS.has(status);
+}
+
+/** Reads Retry-After (seconds or date), retry-after-ms, and Kimi's "try again after N seconds". */
+export function retryAfterMsOf(headers: Headers | undefined, message: string, now = Date.now()): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (headers?.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
+  const after = headers?.get('retry-after');
+  if (after) {
+    const seconds = Number(after);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(after);
+    if (Number.isFinite(date)) return Math.max(0, date - now);
+  }
+  const said = /try again after (\d+(?:\.\d+)?) seconds?/i.exec(message);
+  return said ? Number(said[1]) * 1000 : undefined;
+}
+
+export function classifyError(error: unknown, dialect: Dialect, provider: string): AttemptFailure {
+  if (error instanceof APIConnectionError) {
+    return { error: { code: 'ERR_PROVIDER', name: 'ProviderError', message: `${provider}: ${error.message}`, providerCode: 'connection_error', retryable: true } };
+  }
+  if (error instanceof APIError && error.status !== undefined) {
+    const body = error.error as ErrorBody | undefined;
+    const message = typeof body?.message === 'string' ? body.message : error.message;
+    const providerCode = providerCodeOf(body, dialect);
+    const wire: WireError = {
+      code: 'ERR_PROVIDER',
+      name: 'ProviderError',
+      message: `${provider} answered ${error.status}: ${message}`,
+      status: error.status,
+      retryable: isRetryableStatus(error.status, providerCode, dialect),
+    };
+    if (providerCode !== undefined) wire.providerCode = providerCode;
+    const retryAfterMs = retryAfterMsOf(error.headers, message);
+    return retryAfterMs === undefined ? { error: wire } : { error: wire, retryAfterMs };
+  }
+  if (error instanceof SessionPoolError) return { error: toWireError(error) };
+  if (error instanceof SyntaxError) {
+    return { error: toWireError(new ProviderResponseError(`${provider} sent a malformed response: ${error.message}`)) };
+  }
+  return { error: toWireError(error) };
+}

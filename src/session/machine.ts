@@ -1,0 +1,119 @@
+import { assign, setup } from 'xstate';
+import type { WireError } from '../errors.ts';
+
+export type SessionKind = 'chat' | 'execute';
+export type SessionState = 'created' | 'processing' | 'completed' | 'failed' | 'released';
+/** How a session ended: a timeout and an abort are outcomes of their own, never generic failures. */
+export type SessionOutcome = 'completed' | 'failed' | 'timeout' | 'aborted';
+
+export interface SessionInput {
+  sessionId: string;
+  requestId: string;
+  kind: SessionKind;
+  provider?: string;
+  model?: string;
+  at: number;
+}
+
+export interface SessionContext {
+  sessionId: string;
+  requestId: string;
+  kind: SessionKind;
+  provider?: string;
+  model?: string;
+  createdAt: number;
+  dispatchedAt?: number;
+  endedAt?: number;
+  releasedAt?: number;
+  attempts: number;
+  threadId?: number;
+  outcome?: SessionOutcome;
+  error?: WireError;
+}
+
+/** Every event carries the time it happened, read from the supervisor's (injectable) clock. */
+export type SessionEvent =
+  | { type: 'DISPATCH'; at: number }
+  | { type: 'STARTED'; at: number; threadId: number }
+  | { type: 'RETRY'; at: number; attempt: number; error: WireError }
+  | { type: 'COMPLETE'; at: number; attempts: number }
+  | { type: 'FAIL'; at: number; error: WireError; attempts?: number }
+  | { type: 'TIMEOUT'; at: number; error: WireError }
+  | { type: 'ABORT'; at: number; error: WireError }
+  | { type: 'RELEASE'; at: number };
+
+function failed(outcome: SessionOutcome, context: SessionContext, event: SessionEvent): Partial<SessionContext> {
+  const error = 'error' in event ? event.error : undefined;
+  const attempts = event.type === 'FAIL' && event.attempts !== undefined ? event.attempts : context.attempts;
+  return { outcome, endedAt: event.at, attempts, ...(error ? { error } : {}) };
+}
+
+/**
+ * The lifecycle of one session: created → processing → completed | failed → released.
+ * Waiting for a slot is `created`. Terminal states leave only to `released`; `released` is final.
+ */
+export const sessionMachine = setup({
+  types: {
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+    input: {} as SessionInput,
+  },
+  actions: {
+    markDispatched: assign(({ event }) => ({ dispatchedAt: event.at })),
+    markStarted: assign(({ event }) => (event.type === 'STARTED' ? { threadId: event.threadId } : {})),
+    countRetry: assign(({ event }) => (event.type === 'RETRY' ? { attempts: event.attempt } : {})),
+    markCompleted: assign(({ event }) =>
+      event.type === 'COMPLETE' ? { outcome: 'completed' as const, endedAt: event.at, attempts: event.attempts } : {},
+    ),
+    markFailed: assign(({ context, event }) => failed('failed', context, event)),
+    markTimedOut: assign(({ context, event }) => failed('timeout', context, event)),
+    markAborted: assign(({ context, event }) => failed('aborted', context, event)),
+    markReleased: assign(({ event }) => ({ releasedAt: event.at })),
+  },
+  guards: {
+    // Retry reports may arrive late or twice (batched across threads): only a higher count counts.
+    isNewAttempt: ({ context, event }) => event.type === 'RETRY' && event.attempt > context.attempts,
+  },
+}).createMachine({
+  id: 'session',
+  initial: 'created',
+  context: ({ input }) => ({
+    sessionId: input.sessionId,
+    requestId: input.requestId,
+    kind: input.kind,
+    ...(input.provider !== undefined ? { provider: input.provider } : {}),
+    ...(input.model !== undefined ? { model: input.model } : {}),
+    createdAt: input.at,
+    attempts: 0,
+  }),
+  states: {
+    created: {
+      on: {
+        DISPATCH: { target: 'processing', actions: 'markDispatched' },
+        TIMEOUT: { target: 'failed', actions: 'markTimedOut' },
+        ABORT: { target: 'failed', actions: 'markAborted' },
+        FAIL: { target: 'failed', actions: 'markFailed' },
+      },
+    },
+    processing: {
+      entry: assign({ attempts: 1 }),
+      on: {
+        STARTED: { actions: 'markStarted' },
+        RETRY: { guard: 'isNewAttempt', actions: 'countRetry' },
+        COMPLETE: { target: 'completed', actions: 'markCompleted' },
+        FAIL: { target: 'failed', actions: 'markFailed' },
+        TIMEOUT: { target: 'failed', actions: 'markTimedOut' },
+        ABORT: { target: 'failed', actions: 'markAborted' },
+      },
+    },
+    completed: {
+      on: { RELEASE: { target: 'released', actions: 'markReleased' } },
+    },
+    failed: {
+      on: { RELEASE: { target: 'released', actions: 'markReleased' } },
+    },
+    released: { type: 'final' },
+  },
+});
+
+export type SessionMachine = typeof sessionMachine;

@@ -1,0 +1,306 @@
+// The session engine: admit, dispatch, settle, release. Every admitted session is driven through
+// its XState actor by explicit events and released exactly once, whatever the worker does.
+import type { Logger } from 'pino';
+import { createActor } from 'xstate';
+import type { Clock } from '../clock.ts';
+import { QueueFullError, WorkerCrashedError, fromWireError, type WireError } from '../errors.ts';
+import { scrub } from '../log.ts';
+import type { SessionMetrics } from '../metrics.ts';
+import type { InspectOption } from '../options.ts';
+import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
+import type { Dispatcher } from '../pool/pool.ts';
+import { sessionMachine, type SessionEvent } from '../session/machine.ts';
+import { Admission } from './admission.ts';
+import { stateOf, type SessionRecord, type SessionSpec, type TransitionEvent } from './session-record.ts';
+
+export interface EngineDeps {
+  clock: Clock;
+  dispatcher: Dispatcher;
+  metrics: SessionMetrics;
+  logger: Logger | undefined;
+  inspect: InspectOption | undefined;
+  abortGraceMs: number;
+  onTransition(event: TransitionEvent): void;
+  /** Whether anyone listens to transitions (building the event is skipped otherwise). */
+  observed(): boolean;
+}
+
+const ABORT_MESSAGES: Record<AbortReason, [code: string, name: string, message: string]> = {
+  timeout: ['ERR_SESSION_TIMEOUT', 'SessionTimeoutError', 'The session reached its deadline of %d ms'],
+  aborted: ['ERR_SESSION_ABORTED', 'SessionAbortedError', 'The session was aborted by its caller'],
+  closed: ['ERR_SESSION_ABORTED', 'SessionAbortedError', 'The session was aborted because the supervisor closed'],
+};
+
+export class SessionEngine {
+  readonly #deps: EngineDeps;
+  readonly #admission: Admission<SessionRecord>;
+  readonly #sessions = new Map<string, SessionRecord>();
+  readonly #requestIds = new Set<string>();
+  #idle: Array<() => void> = [];
+
+  constructor(maxConcurrent: number, maxQueue: number, deps: EngineDeps) {
+    this.#deps = deps;
+    this.#admission = new Admission(maxConcurrent, maxQueue);
+  }
+
+  get active(): number {
+    return this.#sessions.size;
+  }
+
+  get queued(): number {
+    return this.#admission.queued;
+  }
+
+  get running(): number {
+    return this.#admission.running;
+  }
+
+  hasRequestId(requestId: string): boolean {
+    return this.#requestIds.has(requestId);
+  }
+
+  /** Admits a session (or refuses it with ERR_QUEUE_FULL) and returns its outcome. */
+  submit(spec: SessionSpec): Promise<unknown> {
+    const { resolve, reject, promise } = Promise.withResolvers<unknown>();
+    const now = this.#deps.clock.now();
+    const actor = createActor(sessionMachine, {
+      input: { sessionId: spec.sessionId, requestId: spec.requestId, kind: spec.kind, provider: spec.provider, model: spec.model, at: now },
+      ...(this.#deps.inspect !== undefined ? { inspect: this.#deps.inspect as never } : {}),
+    });
+    const record: SessionRecord = {
+      spec, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
+      holdsSlot: false, released: false, streamed: false, crashRetries: 0,
+    };
+    const admit = this.#admission.admit(spec.sessionId, record);
+    if (admit === 'reject') {
+      this.#deps.metrics.rejected.queueFull++;
+      throw new QueueFullError(`The queue is full (${this.#admission.maxQueue} sessions waiting, ${this.#admission.running} running)`, spec);
+    }
+    this.#sessions.set(spec.sessionId, record);
+    this.#requestIds.add(spec.requestId);
+    this.#deps.metrics.admitted++;
+    actor.start();
+    this.#announce(record, null, 'created', now);
+    record.deadline = this.#deps.clock.setTimer(() => this.#stop(record, 'timeout'), spec.timeoutMs);
+    if (spec.signal) {
+      const onAbort = () => this.#stop(record, 'aborted');
+      spec.signal.addEventListener('abort', onAbort, { once: true });
+      record.detachSignal = () => spec.signal?.removeEventListener('abort', onAbort);
+    }
+    if (admit === 'run') this.#dispatch(record);
+    return promise;
+  }
+
+  /** Aborts every session not yet settled (shutdown). */
+  abortAll(reason: AbortReason): number {
+    let count = 0;
+    for (const record of [...this.#sessions.values()]) {
+      const state = stateOf(record);
+      if (state === 'created' || state === 'processing') {
+        this.#stop(record, reason);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Resolves once no session is left (every one released). */
+  whenIdle(): Promise<void> {
+    if (this.#sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Events from the workers, in batches. */
+  receive(batch: EventBatch): void {
+    const at = this.#deps.clock.now();
+    for (const event of batch.events) {
+      const record = this.#sessions.get(event.sessionId);
+      if (record === undefined) continue;
+      switch (event.type) {
+        case 'started':
+          record.threadId = batch.threadId;
+          this.#send(record, { type: 'STARTED', at, threadId: batch.threadId });
+          // An abort that was asked for before the worker said where the session runs.
+          if (record.abortReason !== undefined) void this.#deps.dispatcher.abort(batch.threadId, event.sessionId, record.abortReason);
+          break;
+        case 'retry':
+          this.#deps.metrics.retried++;
+          this.#send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
+          break;
+        case 'delta':
+          record.streamed = true;
+          if (stateOf(record) === 'processing') this.#deliver(record, event.text);
+          break;
+        case 'continuation':
+          this.#deps.logger?.debug({ sessionId: event.sessionId, round: event.round }, 'continuation round');
+          break;
+      }
+    }
+  }
+
+  #deliver(record: SessionRecord, text: string): void {
+    try {
+      record.spec.onDelta?.(text);
+    } catch (error) {
+      this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: error }, 'onDelta threw; the delta was dropped');
+    }
+  }
+
+  #dispatch(record: SessionRecord): void {
+    record.holdsSlot = true;
+    this.#send(record, { type: 'DISPATCH', at: this.#deps.clock.now() });
+    this.#run(record);
+  }
+
+  #run(record: SessionRecord): void {
+    const budgetMs = Math.max(1, record.deadlineAt - this.#deps.clock.now());
+    const task = { ...record.spec.task, budgetMs } as SessionTask;
+    this.#deps.dispatcher.run(task).then(
+      (outcome) => this.#settle(record, outcome),
+      (error: unknown) => this.#crashed(record, error),
+    );
+  }
+
+  /** The worker confirmed the call is over: settle the caller (unless already told) and release. */
+  #settle(record: SessionRecord, outcome: TaskOutcome): void {
+    if (stateOf(record) === 'processing') {
+      const at = this.#deps.clock.now();
+      if (outcome.ok) {
+        this.#send(record, { type: 'COMPLETE', at, attempts: outcome.attempts });
+        record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, outcome.attempts)));
+      } else {
+        const error = this.#wireError(record, outcome.error);
+        this.#send(record, { type: 'FAIL', at, error, attempts: outcome.attempts });
+        record.reject(fromWireError(error, record.spec));
+      }
+    }
+    this.#release(record);
+  }
+
+  /** The thread running the session died or was killed. Retried once elsewhere if nothing was streamed. */
+  #crashed(record: SessionRecord, cause: unknown): void {
+    const state = stateOf(record);
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (state === 'processing') {
+      this.#deps.metrics.crashed++;
+      const attempts = record.actor.getSnapshot().context.attempts;
+      if (!record.streamed && record.crashRetries === 0 && record.abortReason === undefined) {
+        record.crashRetries++;
+        record.threadId = undefined;
+        const error: WireError = { code: 'ERR_WORKER_CRASHED', name: 'WorkerCrashedError', message, retryable: true };
+        this.#send(record, { type: 'RETRY', at: this.#deps.clock.now(), attempt: attempts + 1, error });
+        this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: message }, 'worker crashed; session retried on another worker');
+        return this.#run(record);
+      }
+      const error = new WorkerCrashedError(`The worker running this session crashed: ${message}`, record.spec);
+      this.#send(record, { type: 'FAIL', at: this.#deps.clock.now(), error: error.toJSON(), attempts });
+      record.reject(error);
+    }
+    this.#release(record);
+  }
+
+  /** Deadline or abort: the caller is told at once; the slot stays taken until the worker confirms. */
+  #stop(record: SessionRecord, reason: AbortReason): void {
+    const state = stateOf(record);
+    if (state !== 'created' && state !== 'processing') return;
+    const [code, name, template] = ABORT_MESSAGES[reason];
+    const error: WireError = { code, name, message: template.replace('%d', String(record.spec.timeoutMs)) };
+    this.#send(record, { type: reason === 'timeout' ? 'TIMEOUT' : 'ABORT', at: this.#deps.clock.now(), error });
+    record.reject(fromWireError(error, record.spec));
+    if (state === 'created') {
+      this.#admission.withdraw(record.spec.sessionId);
+      return this.#release(record);
+    }
+    record.abortReason = reason;
+    if (record.threadId !== undefined) void this.#deps.dispatcher.abort(record.threadId, record.spec.sessionId, reason);
+    record.kill = this.#deps.clock.setTimer(() => this.#kill(record), this.#deps.abortGraceMs);
+  }
+
+  /**
+   * The worker did not confirm the abort within the grace period: its thread is terminated, which
+   * fails this session's run (then released) and retries the others on it. A session that never said
+   * where it runs cannot be killed; it is released after a second grace period so that it is not lost.
+   */
+  #kill(record: SessionRecord): void {
+    const { sessionId } = record.spec;
+    if (record.threadId !== undefined && this.#deps.dispatcher.kill(record.threadId)) {
+      this.#deps.logger?.warn({ sessionId, threadId: record.threadId }, 'aborted session did not settle in time; its thread was terminated');
+      return;
+    }
+    record.kill = this.#deps.clock.setTimer(() => {
+      this.#deps.logger?.error({ sessionId }, 'aborted session never settled nor reported its thread; released without confirmation');
+      this.#release(record);
+    }, this.#deps.abortGraceMs);
+  }
+
+  #release(record: SessionRecord): void {
+    // A forced release (see #kill) may be followed by the worker's late answer: release once.
+    if (record.released) return;
+    record.released = true;
+    const { spec } = record;
+    record.deadline?.cancel();
+    record.kill?.cancel();
+    record.detachSignal?.();
+    const at = this.#deps.clock.now();
+    const context = record.actor.getSnapshot().context;
+    if (context.outcome !== undefined) this.#deps.metrics.outcome(context.outcome, spec.provider, at - record.admittedAt);
+    this.#logRelease(record, at);
+    this.#send(record, { type: 'RELEASE', at });
+    record.actor.stop();
+    this.#sessions.delete(spec.sessionId);
+    this.#requestIds.delete(spec.requestId);
+    if (record.holdsSlot) {
+      record.holdsSlot = false;
+      const next = this.#admission.release();
+      if (next !== undefined) this.#dispatch(next);
+    }
+    if (this.#sessions.size === 0 && this.#idle.length > 0) {
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** One line per session, through a child logger bound to the session (built only when the line is written). */
+  #logRelease(record: SessionRecord, at: number): void {
+    const logger = this.#deps.logger;
+    const { outcome, attempts, error } = record.actor.getSnapshot().context;
+    const level = outcome === 'completed' ? 'debug' : 'info';
+    if (logger === undefined || !logger.isLevelEnabled(level)) return;
+    const { sessionId, requestId, provider, model } = record.spec;
+    const child = logger.child({ sessionId, requestId, ...(provider !== undefined ? { provider, model } : {}) });
+    child[level]({ outcome, attempts, durationMs: Math.round(at - record.admittedAt), ...(error ? { code: error.code, err: error.message } : {}) }, 'session released');
+  }
+
+  #send(record: SessionRecord, event: SessionEvent): void {
+    const from = stateOf(record);
+    record.actor.send(event);
+    const to = stateOf(record);
+    if (from === to) return;
+    this.#deps.metrics.transition(from, to);
+    if (this.#deps.observed()) this.#announce(record, from, to, event.at);
+  }
+
+  #announce(record: SessionRecord, from: TransitionEvent['from'], to: TransitionEvent['to'], at: number): void {
+    if (from === null) this.#deps.metrics.transition(undefined, to);
+    if (!this.#deps.observed()) return;
+    const { spec } = record;
+    const context = record.actor.getSnapshot().context;
+    const event: TransitionEvent = { sessionId: spec.sessionId, requestId: spec.requestId, from, to, at, kind: spec.kind, attempt: context.attempts };
+    if (spec.provider !== undefined) event.provider = spec.provider;
+    if (spec.model !== undefined) event.model = spec.model;
+    if (record.threadId !== undefined) event.threadId = record.threadId;
+    if (context.outcome !== undefined && to !== 'processing') event.outcome = context.outcome;
+    if (context.error !== undefined) event.error = { code: context.error.code, message: context.error.message };
+    this.#deps.onTransition(event);
+  }
+
+  #wireError(record: SessionRecord, error: WireError): WireError {
+    return { ...error, message: scrub(error.message, record.spec.secrets), sessionId: record.spec.sessionId, requestId: record.spec.requestId };
+  }
+
+  #summary(record: SessionRecord, at: number, attempts: number) {
+    const { sessionId, requestId } = record.spec;
+    return { sessionId, requestId, durationSeconds: (at - record.admittedAt) / 1000, attempts };
+  }
+}

@@ -1,0 +1,61 @@
+import type { ChatResult } from '../protocol.ts';
+
+export type StreamEvent = { type: 'delta'; text: string } | { type: 'result'; result: ChatResult };
+
+/**
+ * Adapts a streamed session to an async iterator: deltas as they arrive (several may be joined
+ * when the consumer is slower than the stream), then the result. Leaving the loop early aborts
+ * the session; a failed session throws its typed error from the iterator.
+ */
+export function streamSession(start: (onDelta: (text: string) => void, signal: AbortSignal) => Promise<ChatResult>): AsyncIterableIterator<StreamEvent> {
+  const controller = new AbortController();
+  let buffered = '';
+  let final: { result: ChatResult } | { error: unknown } | undefined;
+  let finished = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  start((text) => {
+    buffered += text;
+    notify();
+  }, controller.signal).then(
+    (result) => {
+      final = { result };
+      notify();
+    },
+    (error: unknown) => {
+      final = { error };
+      notify();
+    },
+  );
+
+  const iterator: AsyncIterableIterator<StreamEvent> = {
+    async next(): Promise<IteratorResult<StreamEvent>> {
+      for (;;) {
+        if (buffered !== '') {
+          const text = buffered;
+          buffered = '';
+          return { done: false, value: { type: 'delta', text } };
+        }
+        if (finished) return { done: true, value: undefined };
+        if (final !== undefined) {
+          finished = true;
+          if ('error' in final) throw final.error;
+          return { done: false, value: { type: 'result', result: final.result } };
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+    async return(): Promise<IteratorResult<StreamEvent>> {
+      if (!finished && final === undefined) controller.abort();
+      finished = true;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { InvalidRequestError } from '../errors.ts';
+import type { ProviderProfile, ResolvedOptions } from '../options.ts';
+import type { ChatCall, ChatMessage, ResolvedProvider } from '../protocol.ts';
+import { assertCloneable, describeValue, parseOrThrow, positiveInt } from '../validation.ts';
+
+const METADATA_MAX_BYTES = 16 * 1024;
+
+const contentPart = z.looseObject({ type: z.string().min(1) });
+const message = z.strictObject({
+  role: z.enum(['system', 'user', 'assistant', 'tool', 'cache']),
+  content: z.union([z.string(), z.array(contentPart), z.null()]),
+  name: z.string().optional(),
+  tool_calls: z.array(z.looseObject({ id: z.string(), type: z.string(), function: z.looseObject({ name: z.string(), arguments: z.string() }) })).optional(),
+  tool_call_id: z.string().optional(),
+  partial: z.boolean().optional(),
+  reasoning_content: z.string().optional(),
+});
+
+const jsonRecord = z.record(z.string(), z.unknown());
+
+const sessionFields = {
+  timeoutMs: positiveInt(86_400_000).optional(),
+  requestId: z.string().min(1).max(256).optional(),
+  signal: z.instanceof(AbortSignal, { message: 'expected an AbortSignal' }).optional(),
+  metadata: jsonRecord.optional(),
+};
+
+export const chatRequestSchema = z.strictObject({
+  provider: z.string().min(1),
+  model: z.string().min(1).optional(),
+  messages: z.array(message).min(1).optional(),
+  prompt: z.string().min(1).optional(),
+  systemPrompt: z.string().min(1).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxOutputTokens: positiveInt(1_000_000).optional(),
+  tools: z.array(z.looseObject({ type: z.string().min(1) })).max(128).optional(),
+  toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.string() })]).optional(),
+  continuation: z
+    .union([z.literal(false), z.strictObject({ maxAttempts: positiveInt(50).optional(), maxTotalTokens: positiveInt(10_000_000).optional() })])
+    .optional(),
+  cache: z.strictObject({ id: z.string().min(1), resetTtlSeconds: z.number().int().min(0).max(86_400).optional() }).optional(),
+  webSearch: z.union([z.boolean(), jsonRecord]).optional(),
+  onDelta: z.custom<(text: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+  extra: jsonRecord.optional(),
+  ...sessionFields,
+});
+
+export type ChatRequest = z.input<typeof chatRequestSchema>;
+
+export const executeRequestSchema = z.strictObject({
+  handler: z.union([z.string().min(1), z.instanceof(URL)]),
+  name: z.string().min(1).optional(),
+  input: z.unknown(),
+  ...sessionFields,
+});
+
+export type ExecuteRequest = z.input<typeof executeRequestSchema>;
+
+/** What the supervisor needs of any request beyond its payload. */
+export interface SessionRequestFields {
+  timeoutMs?: number;
+  requestId?: string;
+  signal?: AbortSignal;
+  metadata?: Record<string, unknown>;
+}
+
+export interface PreparedChat extends SessionRequestFields {
+  provider: ResolvedProvider;
+  call: ChatCall;
+  onDelta?: (text: string) => void;
+}
+
+function invalid(issue: string): never {
+  throw new InvalidRequestError(`Invalid request: ${issue}`, [issue]);
+}
+
+function checkMetadata(metadata: Record<string, unknown> | undefined): void {
+  if (metadata === undefined) return;
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(metadata));
+  } catch {
+    invalid(`\`metadata\`: expected JSON-serialisable data, got a value JSON.stringify refuses`);
+  }
+  if (bytes > METADATA_MAX_BYTES) invalid(`\`metadata\`: expected at most ${METADATA_MAX_BYTES} bytes of JSON, got ${bytes} bytes`);
+}
+
+function resolveProvider(name: string, providers: Map<string, ProviderProfile>): ResolvedProvider {
+  const profile = providers.get(name);
+  if (profile === undefined) invalid(`\`provider\`: expected one of ${[...providers.keys()].map((p) => `"${p}"`).join('|')}, got ${describeValue(name)}`);
+  const { keyEnv, apiKey, ...rest } = profile;
+  if (apiKey === undefined) {
+    const where = keyEnv.length > 0 ? `set ${keyEnv.join(' or ')}, or pass` : 'pass';
+    invalid(`\`provider\`: "${name}" has no API key: ${where} providers.${name}.apiKey to createSupervisor`);
+  }
+  return { ...rest, apiKey };
+}
+
+function buildMessages(request: z.output<typeof chatRequestSchema>): ChatMessage[] {
+  const messages: ChatMessage[] = [...((request.messages as ChatMessage[] | undefined) ?? [])];
+  if (request.systemPrompt !== undefined && messages[0]?.role !== 'system') messages.unshift({ role: 'system', content: request.systemPrompt });
+  if (request.prompt !== undefined) messages.push({ role: 'user', content: request.prompt });
+  if (messages.length === 0 || messages.every((m) => m.role === 'system')) {
+    invalid('`messages`: expected at least one non-system message (or a `prompt`), got none');
+  }
+  return messages;
+}
+
+function checkDialectRules(call: ChatCall, provider: ResolvedProvider): void {
+  if (provider.dialect === 'kimi' && call.toolChoice === 'required') {
+    invalid('`toolChoice`: Kimi does not support "required"; expected "auto", "none" or a named function, got "required" (string)');
+  }
+  if (provider.dialect === 'glm' && call.toolChoice !== undefined && call.toolChoice !== 'auto') {
+    invalid(`\`toolChoice\`: GLM accepts only "auto", got ${describeValue(call.toolChoice)}`);
+  }
+}
+
+/** Validates a chat request completely and resolves it against the providers; throws ERR_INVALID_REQUEST. */
+export function prepareChat(input: unknown, options: ResolvedOptions, stream: boolean): PreparedChat {
+  const request = parseOrThrow(chatRequestSchema, input, 'request');
+  checkMetadata(request.metadata);
+  if (request.extra !== undefined) assertCloneable(request.extra, 'extra');
+  if (request.tools !== undefined) assertCloneable(request.tools, 'tools');
+  const provider = resolveProvider(request.provider, options.providers);
+  const continuation = request.continuation === false ? false : { maxAttempts: 3, maxTotalTokens: 32_000, ...request.continuation };
+  const call: ChatCall = {
+    model: request.model ?? provider.defaultModel,
+    messages: buildMessages(request),
+    continuation,
+    stream: stream || request.onDelta !== undefined,
+    ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra']),
+  };
+  checkDialectRules(call, provider);
+  return {
+    provider,
+    call,
+    ...pick(request, ['timeoutMs', 'requestId', 'signal', 'metadata', 'onDelta']),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.ts';
+import { InvalidRequestError, SessionAbortedError, SupervisorClosedError, type SessionPoolError } from '../errors.ts';
+import { defaultLogger } from '../log.ts';
+import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
+import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
+import type { ChatResult } from '../protocol.ts';
+import { createPool, type Dispatcher } from '../pool/pool.ts';
+import { parseOrThrow } from '../validation.ts';
+import { SessionEngine } from './engine.ts';
+import { streamSession, type StreamEvent } from './event-stream.ts';
+import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest, type SessionRequestFields } from './request.ts';
+import type { DistributiveOmit, SessionSpec, SessionSummary, TransitionEvent } from './session-record.ts';
+
+export interface ExecuteResult<T = unknown> {
+  output: T;
+  metadata: { session: SessionSummary };
+}
+
+export interface CloseOptions {
+  /** How long running and queued sessions may go on before they are aborted. @default 10_000 */
+  timeoutMs?: number;
+}
+
+export interface CloseReport {
+  activeAtStart: number;
+  queuedAtStart: number;
+  finishedDuringClose: number;
+  aborted: number;
+  durationMs: number;
+}
+
+export interface SupervisorEvents {
+  transition: [TransitionEvent];
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly #options: ResolvedOptions;
+  readonly #clock: Clock;
+  readonly #logger: Logger | undefined;
+  readonly #metrics = new SessionMetrics();
+  readonly #dispatcher: Dispatcher;
+  readonly #engine: SessionEngine;
+  #closing: Promise<CloseReport> | undefined;
+
+  constructor(options: SupervisorOptions = {}) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger === false ? undefined : (options.logger ?? defaultLogger());
+    this.#dispatcher = createPool({
+      threads: this.#options.threads,
+      maxTasks: this.#options.maxConcurrent,
+      ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
+      onBatch: (batch) => this.#engine.receive(batch),
+      onWorkerGone: (threadId) => this.#logger?.debug({ threadId }, 'worker gone'),
+    });
+    this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
+      clock: this.#clock,
+      dispatcher: this.#dispatcher,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      inspect: options.inspect,
+      abortGraceMs: this.#options.abortGraceMs,
+      onTransition: (event) => this.emit('transition', event),
+      observed: () => this.listenerCount('transition') > 0,
+    });
+  }
+
+  /** Runs one chat call as a session and resolves with its result. */
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    return (await this.#submitChat(request, false)) as ChatResult;
+  }
+
+  /** Runs one chat call as a streamed session: `delta` events as text arrives, then one `result`. */
+  stream(request: ChatRequest): AsyncIterableIterator<StreamEvent> {
+    return streamSession((onDelta, signal) => this.#submitChat({ ...request, onDelta, signal: mergeSignals(request.signal, signal) }, true) as Promise<ChatResult>);
+  }
+
+  /** Runs any module's exported function as a session in the pool. */
+  async execute<T = unknown>(request: ExecuteRequest): Promise<ExecuteResult<T>> {
+    this.#assertOpen();
+    const parsed = this.#checked(() => parseOrThrow(executeRequestSchema, request, 'execute request'));
+    const handler = handlerURL(parsed.handler);
+    const name = parsed.name ?? 'default';
+    return (await this.#submit(parsed, {
+      kind: 'execute',
+      task: { kind: 'execute', handler, name, input: parsed.input },
+      secrets: [],
+      toValue: (output, session) => ({ output, metadata: { session } }),
+    })) as ExecuteResult<T>;
+  }
+
+  stats(): SupervisorStats {
+    return this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, utilization: this.#dispatcher.utilization });
+  }
+
+  /** Stops admitting, lets sessions finish until `timeoutMs`, aborts the rest, stops the pool. */
+  close(options: CloseOptions = {}): Promise<CloseReport> {
+    this.#closing ??= this.#close(options.timeoutMs ?? 10_000);
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(timeoutMs: number): Promise<CloseReport> {
+    const started = performance.now();
+    const activeAtStart = this.#engine.active;
+    const queuedAtStart = this.#engine.queued;
+    let aborted = 0;
+    const timer = setTimeout(() => {
+      aborted = this.#engine.abortAll('closed');
+    }, timeoutMs);
+    await this.#engine.whenIdle();
+    clearTimeout(timer);
+    await this.#dispatcher.close();
+    const report = { activeAtStart, queuedAtStart, finishedDuringClose: activeAtStart - aborted, aborted, durationMs: Math.round(performance.now() - started) };
+    this.#logger?.debug(report, 'supervisor closed');
+    return report;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) {
+      this.#metrics.rejected.closed++;
+      throw new SupervisorClosedError();
+    }
+  }
+
+  #checked<T>(validate: () => T): T {
+    try {
+      return validate();
+    } catch (error) {
+      if ((error as SessionPoolError).code === 'ERR_INVALID_REQUEST') this.#metrics.rejected.invalid++;
+      throw error;
+    }
+  }
+
+  async #submitChat(request: ChatRequest, stream: boolean): Promise<unknown> {
+    this.#assertOpen();
+    const prepared = this.#checked(() => prepareChat(request, this.#options, stream));
+    const { provider, call } = prepared;
+    return this.#submit(prepared, {
+      kind: 'chat',
+      provider: provider.name,
+      model: call.model,
+      task: { kind: 'chat', provider, call, retry: this.#options.retry },
+      secrets: [provider.apiKey],
+      ...(prepared.onDelta ? { onDelta: prepared.onDelta } : {}),
+      toValue: (value, session) => {
+        const result = value as ChatResult;
+        result.metadata = { ...result.metadata, session };
+        return result;
+      },
+    });
+  }
+
+  #submit(fields: SessionRequestFields, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }): Promise<unknown> {
+    const requestId = fields.requestId ?? randomUUID();
+    if (fields.requestId !== undefined && this.#engine.hasRequestId(requestId)) {
+      this.#metrics.rejected.invalid++;
+      throw new InvalidRequestError(`Invalid request: \`requestId\`: "${requestId}" is already used by an active session`, [], { requestId });
+    }
+    if (fields.signal?.aborted) throw new SessionAbortedError('The caller aborted the session before it started', { requestId });
+    const sessionId = randomUUID();
+    const task = { ...spec.task, sessionId, requestId } as SessionSpec['task'];
+    return this.#engine.submit({
+      ...spec,
+      task,
+      sessionId,
+      requestId,
+      timeoutMs: fields.timeoutMs ?? this.#options.timeoutMs,
+      ...(fields.signal ? { signal: fields.signal } : {}),
+    });
+  }
+}
+
+function mergeSignals(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a === undefined ? b : AbortSignal.any([a, b]);
+}
+
+/** A handler given as a path (relative to the working directory) or a URL; it must exist. */
+function handlerURL(handler: string | URL): string {
+  const url = handler instanceof URL ? handler : handler.startsWith('file:') ? new URL(handler) : pathToFileURL(resolvePath(handler));
+  if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) {
+    const issue = `\`handler\`: expected an existing module file, got ${JSON.stringify(String(handler))}`;
+    throw new InvalidRequestError(`Invalid execute request: ${issue}`, [issue]);
+  }
+  return url.href;
+}
+
+export function createSupervisor(options?: SupervisorOptions): Supervisor {
+  return new Supervisor(options);
+}
