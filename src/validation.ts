@@ -21,7 +21,8 @@ function formatPath(path: readonly PropertyKey[]): string {
 export function formatIssue(issue: z.core.$ZodIssue): string {
   const where = `\`${formatPath(issue.path)}\``;
   if (issue.code === 'unrecognized_keys') return `${where}: unknown option(s) ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
-  const message = issue.message.replace(/^Invalid input: /, '');
+  // Zod says "received string"; the value itself, described, says more.
+  const message = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
   const received = 'input' in issue ? `, got ${describeValue(issue.input)}` : '';
   return `${where}: ${message}${received}`;
 }

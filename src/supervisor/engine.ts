@@ -11,7 +11,7 @@ import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../proto
 import type { Dispatcher } from '../pool/pool.ts';
 import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
-import { stateOf, type SessionRecord, type SessionSpec, type TransitionEvent } from './session-record.ts';
+import { stateOf, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
 export interface EngineDeps {
   clock: Clock;
@@ -20,9 +20,9 @@ export interface EngineDeps {
   logger: Logger | undefined;
   inspect: InspectOption | undefined;
   abortGraceMs: number;
-  onTransition(event: TransitionEvent): void;
-  /** Whether anyone listens to transitions (building the event is skipped otherwise). */
-  observed(): boolean;
+  /** The supervisor's own events; each is built only when someone listens (`listening`). */
+  emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K][0]): void;
+  listening(type: keyof EngineEvents): boolean;
 }
 
 const ABORT_MESSAGES: Record<AbortReason, [code: string, name: string, message: string]> = {
@@ -30,6 +30,11 @@ const ABORT_MESSAGES: Record<AbortReason, [code: string, name: string, message: 
   aborted: ['ERR_SESSION_ABORTED', 'SessionAbortedError', 'The session was aborted by its caller'],
   closed: ['ERR_SESSION_ABORTED', 'SessionAbortedError', 'The session was aborted because the supervisor closed'],
 };
+
+export interface EngineEvents {
+  transition: [TransitionEvent];
+  started: [StartedEvent];
+}
 
 export class SessionEngine {
   readonly #deps: EngineDeps;
@@ -69,7 +74,7 @@ export class SessionEngine {
     });
     const record: SessionRecord = {
       spec, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
-      holdsSlot: false, released: false, streamed: false, crashRetries: 0,
+      holdsSlot: false, released: false, streamed: false, delivered: 0, crashRetries: 0,
     };
     const admit = this.#admission.admit(spec.sessionId, record);
     if (admit === 'reject') {
@@ -120,6 +125,10 @@ export class SessionEngine {
         case 'started':
           record.threadId = batch.threadId;
           this.#send(record, { type: 'STARTED', at, threadId: batch.threadId });
+          if (this.#deps.listening('started')) {
+            const { sessionId, requestId } = record.spec;
+            this.#deps.emit('started', { sessionId, requestId, threadId: batch.threadId, at, attempt: record.actor.getSnapshot().context.attempts });
+          }
           // An abort that was asked for before the worker said where the session runs.
           if (record.abortReason !== undefined) void this.#deps.dispatcher.abort(batch.threadId, event.sessionId, record.abortReason);
           break;
@@ -139,11 +148,22 @@ export class SessionEngine {
   }
 
   #deliver(record: SessionRecord, text: string): void {
+    record.delivered += text.length;
     try {
       record.spec.onDelta?.(text);
     } catch (error) {
       this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: error }, 'onDelta threw; the delta was dropped');
     }
+  }
+
+  /**
+   * The result and the last delta batch travel on different ports, so the result may come first:
+   * hand the caller whatever text it has not seen yet, so that the deltas always add up to the answer.
+   */
+  #deliverRest(record: SessionRecord, value: unknown): void {
+    if (record.spec.onDelta === undefined) return;
+    const content = (value as { content?: unknown }).content;
+    if (typeof content === 'string' && content.length > record.delivered) this.#deliver(record, content.slice(record.delivered));
   }
 
   #dispatch(record: SessionRecord): void {
@@ -165,12 +185,15 @@ export class SessionEngine {
   #settle(record: SessionRecord, outcome: TaskOutcome): void {
     if (stateOf(record) === 'processing') {
       const at = this.#deps.clock.now();
+      // Runs lost to a crashed thread count as attempts too.
+      const attempts = outcome.attempts + record.crashRetries;
       if (outcome.ok) {
-        this.#send(record, { type: 'COMPLETE', at, attempts: outcome.attempts });
-        record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, outcome.attempts)));
+        this.#deliverRest(record, outcome.value);
+        this.#send(record, { type: 'COMPLETE', at, attempts });
+        record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, attempts)));
       } else {
         const error = this.#wireError(record, outcome.error);
-        this.#send(record, { type: 'FAIL', at, error, attempts: outcome.attempts });
+        this.#send(record, { type: 'FAIL', at, error, attempts });
         record.reject(fromWireError(error, record.spec));
       }
     }
@@ -278,12 +301,12 @@ export class SessionEngine {
     const to = stateOf(record);
     if (from === to) return;
     this.#deps.metrics.transition(from, to);
-    if (this.#deps.observed()) this.#announce(record, from, to, event.at);
+    this.#announce(record, from, to, event.at);
   }
 
   #announce(record: SessionRecord, from: TransitionEvent['from'], to: TransitionEvent['to'], at: number): void {
     if (from === null) this.#deps.metrics.transition(undefined, to);
-    if (!this.#deps.observed()) return;
+    if (!this.#deps.listening('transition')) return;
     const { spec } = record;
     const context = record.actor.getSnapshot().context;
     const event: TransitionEvent = { sessionId: spec.sessionId, requestId: spec.requestId, from, to, at, kind: spec.kind, attempt: context.attempts };
@@ -292,7 +315,7 @@ export class SessionEngine {
     if (record.threadId !== undefined) event.threadId = record.threadId;
     if (context.outcome !== undefined && to !== 'processing') event.outcome = context.outcome;
     if (context.error !== undefined) event.error = { code: context.error.code, message: context.error.message };
-    this.#deps.onTransition(event);
+    this.#deps.emit('transition', event);
   }
 
   #wireError(record: SessionRecord, error: WireError): WireError {

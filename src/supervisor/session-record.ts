@@ -48,6 +48,8 @@ export interface SessionRecord {
   /** An abort asked for and not yet confirmed by the worker settling the call. */
   abortReason?: AbortReason;
   streamed: boolean;
+  /** Characters of answer text handed to the caller's onDelta so far. */
+  delivered: number;
   crashRetries: number;
   detachSignal?: () => void;
 }
@@ -70,4 +72,13 @@ export interface TransitionEvent {
   /** The error code of a session that failed, with its outcome (`timeout`, `aborted`, `failed`). */
   error?: { code: string; message: string };
   outcome?: string;
+}
+
+/** A worker began running the session (first attempt or a retry after a crash). */
+export interface StartedEvent {
+  sessionId: string;
+  requestId: string;
+  threadId: number;
+  at: number;
+  attempt: number;
 }

@@ -12,10 +12,10 @@ import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '..
 import type { ChatResult } from '../protocol.ts';
 import { createPool, type Dispatcher } from '../pool/pool.ts';
 import { parseOrThrow } from '../validation.ts';
-import { SessionEngine } from './engine.ts';
+import { SessionEngine, type EngineEvents } from './engine.ts';
 import { streamSession, type StreamEvent } from './event-stream.ts';
 import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest, type SessionRequestFields } from './request.ts';
-import type { DistributiveOmit, SessionSpec, SessionSummary, TransitionEvent } from './session-record.ts';
+import type { DistributiveOmit, SessionSpec, SessionSummary } from './session-record.ts';
 
 export interface ExecuteResult<T = unknown> {
   output: T;
@@ -35,9 +35,8 @@ export interface CloseReport {
   durationMs: number;
 }
 
-export interface SupervisorEvents {
-  transition: [TransitionEvent];
-}
+/** `transition`: every state change of every session; `started`: a worker began running a session. */
+export type SupervisorEvents = EngineEvents;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #options: ResolvedOptions;
@@ -67,8 +66,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: this.#logger,
       inspect: options.inspect,
       abortGraceMs: this.#options.abortGraceMs,
-      onTransition: (event) => this.emit('transition', event),
-      observed: () => this.listenerCount('transition') > 0,
+      emit: (type, event) => (this.emit as (type: string, event: unknown) => boolean)(type, event),
+      listening: (type) => this.listenerCount(type) > 0,
     });
   }
 
