@@ -90,9 +90,12 @@ export class ProviderError extends SessionPoolError {
 }
 
 export class ProviderResponseError extends SessionPoolError {
-  constructor(message: string, ids: SessionIds = {}, retryable = false) {
+  /** The provider's word for what went wrong when it gave one (GLM `sensitive`, `network_error`). */
+  providerCode?: string;
+  constructor(message: string, ids: SessionIds = {}, retryable = false, providerCode?: string) {
     super('ERR_PROVIDER_RESPONSE', message, ids);
     this.retryable = retryable;
+    if (providerCode !== undefined) this.providerCode = providerCode;
   }
 }
 
@@ -136,7 +139,7 @@ export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoo
     case 'ERR_SESSION_TIMEOUT': return new SessionTimeoutError(wire.message, at);
     case 'ERR_SESSION_ABORTED': return new SessionAbortedError(wire.message, at);
     case 'ERR_PROVIDER': return new ProviderError(wire.message, wire, at);
-    case 'ERR_PROVIDER_RESPONSE': return new ProviderResponseError(wire.message, at, wire.retryable);
+    case 'ERR_PROVIDER_RESPONSE': return new ProviderResponseError(wire.message, at, wire.retryable, wire.providerCode);
     case 'ERR_WORKER_CRASHED': return new WorkerCrashedError(wire.message, at);
     case 'ERR_SUPERVISOR_CLOSED': return new SupervisorClosedError(wire.message, at);
     default: {

@@ -105,6 +105,8 @@ export interface ChatCall {
   cache?: { id: string; resetTtlSeconds?: number };
   webSearch?: boolean | Record<string, unknown>;
   stream: boolean;
+  /** A stream that sends nothing for this long fails the attempt. */
+  idleTimeoutMs: number;
   extra?: Record<string, unknown>;
 }
 

@@ -55,7 +55,7 @@ class ChatRun {
   async round(messages: ChatMessage[]): Promise<RoundResult> {
     const { task, adapter } = this;
     const body = adapter.body(task.call, task.provider, messages);
-    const request = { client: clientFor(task.provider), provider: task.provider.name, body, headers: this.#headers, scope: this.scope };
+    const request = { client: clientFor(task.provider), provider: task.provider.name, body, headers: this.#headers, scope: this.scope, idleTimeoutMs: task.call.idleTimeoutMs };
     const once = async () => {
       const result = await callRound(task.call.stream ? { ...request, onText: this.#onText } : request);
       const failed = adapter.failedFinish(result.reading.finishReason, task.provider.name);
@@ -118,7 +118,7 @@ async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMess
     run.scope.emit({ type: 'continuation', sessionId: run.scope.sessionId, round: rounds, completionTokens: usage.completionTokens });
   }
   const value: Omit<ChatValue, 'provider' | 'model'> = { ...first, content, usage, finishReason: last.finishReason, metadata: {} };
-  if (first.finishReason === 'length') {
+  if (settings && first.finishReason === 'length') {
     value.metadata.continuation = { attempts: rounds, totalTokens: usage.completionTokens, complete: last.finishReason !== 'length' };
     if (error) value.metadata.continuation.error = error;
   }

@@ -88,6 +88,18 @@ export function lastUserText(messages: readonly MockMessage[]): string {
   return '';
 }
 
+/**
+ * The text that carries the directive: the last user message that has one. Continuations add
+ * user turns of their own ("continue"), and the directive of the original prompt must still hold.
+ */
+export function directiveText(messages: readonly MockMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const text = messages[i]?.role === 'user' ? messageText(messages[i]?.content) : '';
+    if (text.includes('[[mock')) return text;
+  }
+  return '';
+}
+
 /** The request body's `mock` field when it is an object. */
 export function bodyBehaviour(body: MockRequestBody | null): MockBehaviour | undefined {
   const mock = body?.mock;
@@ -96,7 +108,7 @@ export function bodyBehaviour(body: MockRequestBody | null): MockBehaviour | und
 
 /** The behaviour the request's own body asks for: its `mock` field, then its directive. */
 export function requestBehaviour(body: MockRequestBody | null): MockBehaviour {
-  return mergeBehaviours(bodyBehaviour(body), parseMockDirective(lastUserText(requestMessages(body))));
+  return mergeBehaviours(bodyBehaviour(body), parseMockDirective(directiveText(requestMessages(body))));
 }
 
 /** Whether a behaviour asks for an error response regardless of `failTimes`. */

@@ -12,7 +12,7 @@ export interface MockToolCall {
 /**
  * What one response does. Every field is optional; sources are merged in this order (later wins):
  * `options.defaults`, `options.behave(record)`, the request body's `mock` object, and a
- * `[[mock key=value flag]]` directive in the last user message (see parseMockDirective).
+ * `[[mock key=value flag]]` directive in the last user message that has one (see parseMockDirective).
  */
 export interface MockBehaviour {
   /** Delay before the response headers (default `options.latencyMs ?? 0`). */

@@ -38,7 +38,6 @@ export const glmDialect: DialectAdapter = {
   failedFinish(finishReason, provider) {
     if (finishReason !== 'sensitive' && finishReason !== 'network_error') return undefined;
     const what = finishReason === 'sensitive' ? 'stopped by its content filter' : 'failed during inference';
-    const error = new ProviderResponseError(`${provider} ${what} (finish_reason "${finishReason}")`, {}, finishReason === 'network_error');
-    return Object.assign(error, { providerCode: finishReason });
+    return new ProviderResponseError(`${provider} ${what} (finish_reason "${finishReason}")`, {}, finishReason === 'network_error', finishReason);
   },
 };

@@ -41,6 +41,7 @@ export const chatRequestSchema = z.strictObject({
     .optional(),
   cache: z.strictObject({ id: z.string().min(1), resetTtlSeconds: z.number().int().min(0).max(86_400).optional() }).optional(),
   webSearch: z.union([z.boolean(), jsonRecord]).optional(),
+  idleTimeoutMs: positiveInt(3_600_000).optional(),
   onDelta: z.custom<(text: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   extra: jsonRecord.optional(),
   ...sessionFields,
@@ -129,6 +130,7 @@ export function prepareChat(input: unknown, options: ResolvedOptions, stream: bo
     messages: buildMessages(request),
     continuation,
     stream: stream || request.onDelta !== undefined,
+    idleTimeoutMs: request.idleTimeoutMs ?? 60_000,
     ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra']),
   };
   checkDialectRules(call, provider);
