@@ -45,9 +45,20 @@ export function retryAfterMsOf(headers: Headers | undefined, message: string, no
   return said ? Number(said[1]) * 1000 : undefined;
 }
 
+const SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED', 'ECONNREFUSED']);
+
+/** fetch reports a connection lost while reading a body as `TypeError: terminated` with the socket error as cause. */
+function lostConnection(error: unknown): string | undefined {
+  if (error instanceof APIConnectionError) return error.message;
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (error instanceof TypeError && typeof cause?.code === 'string' && SOCKET_CODES.has(cause.code)) return `${error.message} (${String(cause.message ?? cause.code)})`;
+  return undefined;
+}
+
 export function classifyError(error: unknown, dialect: Dialect, provider: string): AttemptFailure {
-  if (error instanceof APIConnectionError) {
-    return { error: { code: 'ERR_PROVIDER', name: 'ProviderError', message: `${provider}: ${error.message}`, providerCode: 'connection_error', retryable: true } };
+  const lost = lostConnection(error);
+  if (lost !== undefined) {
+    return { error: { code: 'ERR_PROVIDER', name: 'ProviderError', message: `${provider}: connection lost: ${lost}`, providerCode: 'connection_error', retryable: true } };
   }
   if (error instanceof APIError && error.status !== undefined) {
     const body = error.error as ErrorBody | undefined;
