@@ -47,38 +47,36 @@ export interface RetryContext {
   settings: RetrySettings;
   deadlineAt: number;
   signal: AbortSignal;
-  /** Called before each wait with the number of the attempt about to be made. */
-  onRetry(attempt: number, delayMs: number, failure: AttemptFailure): void;
+  /** Called before each wait; `retry` is the number of this retry within the call (1, 2, ...). */
+  onRetry(retry: number, delayMs: number, failure: AttemptFailure): void;
   classify(error: unknown): AttemptFailure;
   /** False once retrying is no longer safe (a stream already delivered text). */
   mayRetry(): boolean;
 }
 
-/** Runs `attempt` until it succeeds or the policy says stop; throws the last failure's AttemptFailure. */
-export async function withRetries<T>(attempt: () => Promise<T>, context: RetryContext, attemptsSoFar: number): Promise<{ value: T; attempts: number }> {
-  for (let attempts = attemptsSoFar + 1; ; attempts++) {
+/** Runs `attempt` until it succeeds or the policy says stop; then throws AttemptFailed. */
+export async function withRetries<T>(attempt: () => Promise<T>, context: RetryContext): Promise<T> {
+  for (let tries = 1; ; tries++) {
     try {
-      return { value: await attempt(), attempts };
+      return await attempt();
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
       const failure = context.classify(error);
       const decision: RetryDecision = context.mayRetry()
-        ? decideRetry(failure, attempts - attemptsSoFar, context.settings, context.deadlineAt - Date.now())
+        ? decideRetry(failure, tries, context.settings, context.deadlineAt - Date.now())
         : { retry: false, reason: 'not-retryable' };
-      if (!decision.retry) throw new AttemptFailed(failure, attempts);
-      context.onRetry(attempts + 1, decision.delayMs, failure);
+      if (!decision.retry) throw new AttemptFailed(failure);
+      context.onRetry(tries, decision.delayMs, failure);
       await abortableDelay(decision.delayMs, context.signal);
     }
   }
 }
 
-/** The final failure of a retried call, with how many attempts it took. */
+/** The final failure of a retried call. */
 export class AttemptFailed extends Error {
   readonly failure: AttemptFailure;
-  readonly attempts: number;
-  constructor(failure: AttemptFailure, attempts: number) {
+  constructor(failure: AttemptFailure) {
     super(failure.error.message);
     this.failure = failure;
-    this.attempts = attempts;
   }
 }

@@ -23,7 +23,8 @@ const MAX_TOOL_ROUNDS = 4;
 
 /** The state of one chat: its rounds share the attempt count, the retry budget and the stream flag. */
 class ChatRun {
-  attempts = 0;
+  /** Provider calls made for this session, continuation rounds aside: 1 plus every retry. */
+  attempts = 1;
   delivered = false;
   readonly task: ChatTask;
   readonly scope: SessionScope;
@@ -42,7 +43,10 @@ class ChatRun {
       signal: scope.signal,
       classify: (error) => classifyError(error, task.provider.dialect, task.provider.name),
       mayRetry: () => !this.delivered,
-      onRetry: (attempt, delayMs, failure) => scope.emit({ type: 'retry', sessionId: scope.sessionId, attempt, delayMs, error: failure.error }),
+      onRetry: (_retry, delayMs, failure) => {
+        this.attempts++;
+        scope.emit({ type: 'retry', sessionId: scope.sessionId, attempt: this.attempts, delayMs, error: failure.error });
+      },
     };
   }
 
@@ -62,9 +66,7 @@ class ChatRun {
       if (failed) throw failed;
       return result;
     };
-    const { value, attempts } = await withRetries(once, this.#retry, this.attempts);
-    this.attempts = attempts;
-    return value;
+    return withRetries(once, this.#retry);
   }
 }
 
@@ -84,7 +86,7 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Task
     if (cache) value.metadata.cache = cache;
     return { ok: true, value, attempts: run.attempts };
   } catch (error) {
-    return { ok: false, error: failureOf(error, run), attempts: Math.max(run.attempts, 1) };
+    return { ok: false, error: failureOf(error, run), attempts: run.attempts };
   }
 }
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The `sessionpool` command: one line per subcommand in COMMANDS.
+import { runBench } from './bench.ts';
+import { runChatCommand } from './chat.ts';
+import { runDemo } from './demo.ts';
+import { runMockCommand } from './mock.ts';
+
+interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number | void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  demo: { summary: 'run 12 sessions against the embedded mock provider (the main job)', run: runDemo },
+  chat: { summary: 'one call to a real provider: chat --provider kimi|glm [--stream] "prompt"', run: runChatCommand },
+  mock: { summary: 'serve the embedded OpenAI-compatible mock provider', run: runMockCommand },
+  bench: { summary: 'benchmark the engine against plain SDK calls', run: runBench },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: sessionpool <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  this text\n\n"sessionpool <command> --help" tells more.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`sessionpool: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return (await command.run(rest)) ?? 0;
+  } catch (error) {
+    // parseArgs and option checks throw plain errors: they are usage mistakes.
+    const code = (error as { code?: string }).code;
+    console.error(`sessionpool ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return code?.startsWith('ERR_PARSE_ARGS') || code === 'ERR_INVALID_ARG_VALUE' ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

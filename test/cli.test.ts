@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { startMockProvider } from '../src/index.ts';
+import type { MockProvider } from '../src/mock/server.ts';
+
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+const env = { ...process.env };
+for (const name of ['MOONSHOT_API_KEY', 'KIMI_API_KEY', 'ZHIPUAI_API_KEY', 'GLM_API_KEY', 'ZAI_API_KEY']) delete env[name];
+
+/** Runs the CLI; resolves with its exit code and output whatever the code (the timeout only turns a hang into a failure). */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { env, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('demo (the main job) runs 12 sessions, one planned timeout, and exits 0 by itself', async () => {
+  const { code, stdout } = await cli('demo');
+  assert.equal(code, 0, stdout);
+  assert.equal(stdout.match(/^released /gm)?.length, 12);
+  const rows = stdout.split('\n').filter((l) => /^s\d\d [0-9a-f]{8}/.test(l));
+  assert.equal(rows.filter((r) => / kimi /.test(r)).length, 6);
+  assert.equal(rows.filter((r) => / glm /.test(r)).length, 6);
+  assert.equal(rows.filter((r) => / completed /.test(r)).length, 11);
+  assert.equal(stdout.match(/ERR_SESSION_TIMEOUT/g)?.length, 1);
+  assert.match(stdout, /continued: 3 rounds/);
+  assert.match(stdout, /streamed: \d+ deltas/);
+  assert.match(stdout, /12 sessions: 11 completed, 1 timed out, 0 failed, 12 released/);
+});
+
+describe('chat', () => {
+  let mock: MockProvider;
+  before(async () => {
+    mock = await startMockProvider();
+  });
+  after(() => mock.close());
+
+  test('without a key it says which variable to set', async () => {
+    const kimi = await cli('chat', '--provider', 'kimi', 'hi');
+    assert.equal(kimi.code, 2);
+    assert.match(kimi.stderr, /MOONSHOT_API_KEY/);
+    const glm = await cli('chat', '--provider', 'glm', 'hi');
+    assert.match(glm.stderr, /ZHIPUAI_API_KEY/);
+    assert.equal(mock.totalRequests, 0);
+  });
+
+  test('against a base URL it prints the answer, streamed or not, and never the key', async () => {
+    for (const stream of [[], ['--stream']]) {
+      const { code, stdout } = await cli('chat', '--provider', 'kimi', '--base-url', mock.baseURL('kimi'), '--api-key', 'sk-cli-secret', ...stream, 'Hello there');
+      assert.equal(code, 0);
+      assert.match(stdout, /^Answer to "Hello there"/);
+      assert.match(stdout, /\[moonshot-v1-8k · stop · \d+\+16 tokens · 1 attempt\(s\)/);
+      assert.ok(!stdout.includes('sk-cli-secret'));
+    }
+    assert.equal(mock.requests.at(-1)?.body?.stream, true);
+  });
+
+  test('a provider error prints its code and exits 1', async () => {
+    const { code, stderr } = await cli('chat', '--provider', 'glm', '--base-url', mock.baseURL('glm'), '--api-key', 'k', 'x [[mock status=401]]');
+    assert.equal(code, 1);
+    assert.match(stderr, /^error ERR_PROVIDER: glm answered 401/);
+  });
+});
+
+test('help exits 0; an unknown command or option exits 2', async () => {
+  assert.equal((await cli('help')).code, 0);
+  assert.match((await cli('--help')).stdout, /demo .*\n.*chat/s);
+  const unknown = await cli('frobnicate');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  assert.equal((await cli('demo', '--frob')).code, 2);
+});
