@@ -1,0 +1,207 @@
+// `sessionpool bench` / `node benchmarks/run.ts [scenario...] [--quick] [--json] [--html FILE] [--rounds N]`
+//
+// Side by side, in one process and one command: the engine (sessions on 2 worker threads) and the
+// plain `openai` SDK on the main thread, against the same mock provider running in a child process,
+// at the same concurrency, in interleaved rounds (engine, SDK, engine, SDK...) after warm-up rounds.
+// Every answer is checked; a wrong one fails the run (exit 1). Figures are medians over the rounds.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { createSupervisor, type Supervisor } from '../src/index.ts';
+import { Baseline } from './baseline.ts';
+import { MB } from './measure.ts';
+import { goalLines, judgeGoals } from './goals.ts';
+import { htmlReport, type ScenarioCharts } from './html.ts';
+import { startMockProcess } from './mock-process.ts';
+import { Progress } from './progress.ts';
+import { jsonLine, scenarioReport, systemInfo, systemLine, table, type ScenarioReport } from './report.ts';
+import { baselineCall, engineCall, runRound, traced, type RoundResult } from './round.ts';
+import { findScenarios, SCENARIOS, type Scenario } from './scenarios.ts';
+
+const THREADS = 2;
+const API_KEY = 'sk-bench-0000';
+
+const USAGE = `usage: sessionpool bench [scenario...] [--quick] [--json] [--html FILE] [--rounds N]
+  scenarios (default: all): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --quick      CI-sized run: fewer rounds and sessions (inflight 1000, not 10,000)
+  --json       JSON lines only (one per scenario, then goals and system)
+  --html FILE  also write a self-contained report with charts
+  --rounds N   measured rounds per side (default 5; quick 2; inflight-10k 3, quick 1)
+  --side S     run one side only, engine or baseline (for profiling: node --cpu-prof ...); no ratios`;
+
+interface Options {
+  scenarios: Scenario[];
+  quick: boolean;
+  json: boolean;
+  html: string | undefined;
+  rounds: number | undefined;
+  side: 'engine' | 'baseline' | undefined;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      html: { type: 'string' },
+      rounds: { type: 'string' },
+      side: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) throw new UsageError('');
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) {
+    throw new UsageError(`--rounds: expected an integer from 1 and up, got ${JSON.stringify(values.rounds)}`);
+  }
+  const side = values.side;
+  if (side !== undefined && side !== 'engine' && side !== 'baseline') throw new UsageError(`--side: expected engine or baseline, got ${JSON.stringify(side)}`);
+  return { scenarios: findScenarios(positionals), quick: values.quick, json: values.json, html: values.html, rounds, side };
+}
+
+class UsageError extends Error {}
+
+interface ScenarioRun {
+  report: ScenarioReport;
+  charts: ScenarioCharts;
+  wrong: string[];
+}
+
+interface Context {
+  options: Options;
+  baseline: Baseline;
+  baseURL: string;
+  progress: Progress;
+}
+
+const roundsOf = (s: Scenario, o: Options) => o.rounds ?? s.rounds(o.quick);
+const sidesOf = (s: Scenario, o: Options) => (o.side !== undefined ? 1 : s.engineOnly ? 1 : 2);
+const stepsOf = (s: Scenario, o: Options) => sidesOf(s, o) * (roundsOf(s, o) + 1) + (o.html ? 1 : 0) + (s.probeLiveHeap ? 1 : 0);
+
+function supervisorFor(scenario: Scenario, ctx: Context): Supervisor {
+  const { concurrency } = scenario.size(ctx.options.quick);
+  return createSupervisor({
+    threads: THREADS,
+    maxConcurrent: concurrency,
+    maxQueue: Math.max(1024, concurrency),
+    logger: false,
+    // The SDK baseline does not retry either (maxRetries: 0): the same work on both sides.
+    retry: { maxRetries: 0 },
+    providers: { openai: { baseURL: ctx.baseURL, apiKey: API_KEY } },
+  });
+}
+
+/** Sessions lost by the engine: every one must be released once its caller has its answer. */
+function lostSessions(supervisor: Supervisor, scenario: Scenario, tag: string): string[] {
+  const { states } = supervisor.stats();
+  const left = states.created + states.processing + states.completed + states.failed;
+  return left === 0 ? [] : [`${scenario.name} engine ${tag}: ${left} sessions not released after every caller had its answer (${JSON.stringify(states)})`];
+}
+
+async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRun> {
+  const { options, progress } = ctx;
+  const size = scenario.size(options.quick);
+  const supervisor = supervisorFor(scenario, ctx);
+  const sides = {
+    engine: options.side === 'baseline' ? undefined : engineCall(supervisor, scenario.kind),
+    baseline: scenario.engineOnly || options.side === 'engine' ? undefined : baselineCall(ctx.baseline, scenario.kind),
+  };
+  const measured: Record<'engine' | 'baseline', RoundResult[]> = { engine: [], baseline: [] };
+  const wrong: string[] = [];
+  const round = async (side: 'engine' | 'baseline', tag: string, sessions: number, probeLiveHeapAtMs?: number): Promise<RoundResult | undefined> => {
+    const call = sides[side];
+    if (call === undefined) return undefined;
+    progress.show(`${scenario.name} ${side} ${tag}`);
+    const result = await runRound({ scenario, side, call, concurrency: size.concurrency, sessions, tag, ...(probeLiveHeapAtMs !== undefined ? { probeLiveHeapAtMs } : {}) });
+    wrong.push(...result.wrong, ...(side === 'engine' ? lostSessions(supervisor, scenario, tag) : []));
+    progress.tick();
+    return result;
+  };
+  let trace: Awaited<ReturnType<typeof traced>> | undefined;
+  let liveHeap: number | undefined;
+  try {
+    // Warm-up: workers started, code compiled, connections open, on both sides; not measured.
+    await round('engine', 'ew', size.warmup);
+    await round('baseline', 'bw', size.warmup);
+    for (let r = 1; r <= roundsOf(scenario, options); r++) {
+      const e = await round('engine', `e${r}`, size.sessions);
+      const b = await round('baseline', `b${r}`, size.sessions);
+      if (e) measured.engine.push(e);
+      if (b) measured.baseline.push(b);
+    }
+    // Everything is submitted at once and the provider takes 1 s: at 500 ms every session is in flight.
+    if (scenario.probeLiveHeap) liveHeap = (await round('engine', 'p', size.sessions, 500))?.liveHeap;
+    // The timeline comes from one extra engine round with event listeners on (they cost the host).
+    if (options.html !== undefined) trace = await traced(supervisor, () => round('engine', 't', size.sessions));
+  } finally {
+    await supervisor.close({ timeoutMs: 5000 });
+  }
+  const report = scenarioReport(scenario, size.concurrency, size.sessions, measured.engine, measured.baseline);
+  if (liveHeap !== undefined) report.engine.liveHeapMB = liveHeap / MB;
+  const pool = (rounds: RoundResult[]) => rounds.flatMap((r) => Array.from(r.latencies));
+  const charts: ScenarioCharts = { report, latencies: { engine: pool(measured.engine), baseline: pool(measured.baseline) }, ...(trace ? { trace } : {}) };
+  return { report, charts, wrong };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === '') console.log(USAGE);
+    else console.error(`${message}\n${USAGE}`);
+    return error instanceof UsageError && message === '' ? 0 : 2;
+  }
+  const started = Date.now();
+  const progress = new Progress(options.scenarios.reduce((n, s) => n + stepsOf(s, options), 0));
+  const mock = await startMockProcess();
+  const runs: ScenarioRun[] = [];
+  try {
+    const baseURL = `${mock.url}/v1`;
+    const ctx: Context = { options, baseline: new Baseline(baseURL, API_KEY), baseURL, progress };
+    for (const scenario of options.scenarios) runs.push(await runScenario(scenario, ctx));
+  } finally {
+    progress.end();
+    await mock.close();
+  }
+  const reports = runs.map((r) => r.report);
+  const goals = options.side === undefined ? judgeGoals(reports) : [];
+  const system = systemInfo(THREADS);
+  const wrong = runs.flatMap((r) => r.wrong);
+  const wallSeconds = (Date.now() - started) / 1000;
+  if (options.json) {
+    for (const r of reports) console.log(jsonLine(r));
+    console.log(JSON.stringify({ goals }));
+    console.log(JSON.stringify({ system, quick: options.quick, wallSeconds, wrongAnswers: wrong.length }));
+  } else {
+    console.log(`sessionpool bench${options.quick ? ' --quick' : ''}: ${reports.length} scenarios, engine (${THREADS} worker threads) vs plain openai SDK on the main thread\n`);
+    console.log(table(reports));
+    console.log(`\ngoals (DESIGN.md):\n${goalLines(goals)}\n`);
+    for (const r of reports) console.log(jsonLine(r));
+    console.log(`${systemLine(system)}; wall time ${wallSeconds.toFixed(1)} s`);
+  }
+  if (options.html !== undefined) {
+    await writeFile(options.html, htmlReport({ scenarios: runs.map((r) => r.charts), goals, system, quick: options.quick, wrong: wrong.length }));
+    if (!options.json) console.log(`report written to ${options.html}`);
+  }
+  if (wrong.length > 0) {
+    console.error(`\nFAILED: ${wrong.length} wrong answers (figures from this run are not valid):`);
+    for (const line of wrong.slice(0, 20)) console.error(`  ${line}`);
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  // Exit explicitly: the SDK's keep-alive sockets must not hold the finished run open.
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
