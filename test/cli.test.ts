@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startMockProvider } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
+import { formatTable } from '../src/cli/table.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const env = { ...process.env };
@@ -46,6 +47,7 @@ describe('chat', () => {
     assert.equal(kimi.code, 2);
     assert.match(kimi.stderr, /MOONSHOT_API_KEY/);
     const glm = await cli('chat', '--provider', 'glm', 'hi');
+    assert.equal(glm.code, 2);
     assert.match(glm.stderr, /ZHIPUAI_API_KEY/);
     assert.equal(mock.totalRequests, 0);
   });
@@ -70,9 +72,17 @@ describe('chat', () => {
 
 test('help exits 0; an unknown command or option exits 2', async () => {
   assert.equal((await cli('help')).code, 0);
+  const chatHelp = await cli('help', 'chat');
+  assert.equal(chatHelp.code, 0);
+  assert.match(chatHelp.stdout, /--base-url/);
   assert.match((await cli('--help')).stdout, /demo .*\n.*chat/s);
   const unknown = await cli('frobnicate');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
   assert.equal((await cli('demo', '--frob')).code, 2);
+});
+
+test('the table formatter sizes columns from their content and right-aligns numbers', () => {
+  const table = formatTable(['name', 'ms'], [['s01', 5], ['session-2', 1234]]);
+  assert.deepEqual(table.split('\n'), ['name         ms', '---------  ----', 's01           5', 'session-2  1234']);
 });

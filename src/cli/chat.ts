@@ -1,69 +1,46 @@
 /** `sessionpool chat`: one call to a real provider (or any URL), streamed or not. */
 import { parseArgs } from 'node:util';
-import { BUILT_IN_PROVIDERS, createSupervisor, type ChatRequest, type ChatResult } from '../index.ts';
+import { BUILT_IN_PROVIDERS, createSupervisor, type ChatRequest, type ChatResult, type ProviderConfig, type Supervisor } from '../index.ts';
 
 const USAGE = `usage: sessionpool chat --provider kimi|glm [--model M] [--system S] [--stream] [--timeout MS]
-                        [--base-url URL] [--api-key KEY] "prompt"`;
+                        [--base-url URL] [--api-key KEY] "prompt"
 
-export async function runChatCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      provider: { type: 'string', default: 'kimi' },
-      model: { type: 'string' },
-      system: { type: 'string' },
-      stream: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      'base-url': { type: 'string' },
-      'api-key': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+Calls the provider (default kimi) once as a supervised session and prints the answer. Keys come from
+MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY or ZAI_API_KEY (glm), or --api-key.
+--base-url points the call elsewhere, e.g. at "sessionpool mock": --base-url http://127.0.0.1:PORT/kimi/v1`;
+
+const OPTIONS = {
+  provider: { type: 'string', default: 'kimi' },
+  model: { type: 'string' },
+  system: { type: 'string' },
+  stream: { type: 'boolean', default: false },
+  timeout: { type: 'string' },
+  'base-url': { type: 'string' },
+  'api-key': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** What to call, or why not (a usage mistake: exit 2). */
+type Plan = { problem: string } | { provider: string; config: ProviderConfig; request: ChatRequest };
+
+export async function runChat(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const prompt = positionals.join(' ').trim();
-  const provider = values.provider;
-  const builtIn = BUILT_IN_PROVIDERS[provider];
-  if (prompt === '' || (builtIn === undefined && values['base-url'] === undefined)) {
-    console.error(prompt === '' ? `sessionpool chat: no prompt given\n${USAGE}` : `sessionpool chat: unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url for another\n${USAGE}`);
+  const plan = planCall(values, positionals.join(' ').trim());
+  if ('problem' in plan) {
+    console.error(`sessionpool chat: ${plan.problem}`);
     return 2;
   }
-  // Checked before anything starts, so that the message says exactly what to set.
-  const keyEnv = builtIn?.keyEnv ?? [];
-  if (values['api-key'] === undefined && !keyEnv.some((name) => process.env[name])) {
-    console.error(`sessionpool chat: no API key for ${provider}: set ${keyEnv.join(' (or ')}${keyEnv.length > 1 ? ')' : ''}, or pass --api-key`);
-    return 2;
-  }
-  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-    console.error(`sessionpool chat: --timeout must be a positive number of milliseconds, got "${values.timeout}"`);
-    return 2;
-  }
-  const supervisor = createSupervisor({
-    threads: 1,
-    logger: false,
-    providers: {
-      [provider]: {
-        ...(values['base-url'] !== undefined ? { baseURL: values['base-url'] } : {}),
-        ...(values['api-key'] !== undefined ? { apiKey: values['api-key'] } : {}),
-      },
-    },
-  });
-  const request: ChatRequest = {
-    provider,
-    prompt,
-    ...(values.system !== undefined ? { systemPrompt: values.system } : {}),
-    ...(values.model !== undefined ? { model: values.model } : {}),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-  };
+  const supervisor = createSupervisor({ threads: 1, logger: false, providers: { [plan.provider]: plan.config } });
   try {
-    const result = values.stream ? await streamTo(process.stdout, supervisor, request) : await supervisor.chat(request);
+    const result = values.stream ? await streamTo(process.stdout, supervisor, plan.request) : await supervisor.chat(plan.request);
     if (!values.stream) process.stdout.write(result.content);
-    const { usage, metadata } = result;
-    console.log(`\n\n[${result.model} · ${result.finishReason} · ${usage.promptTokens}+${usage.completionTokens} tokens · ${metadata.session.attempts} attempt(s) · ${metadata.session.durationSeconds.toFixed(2)} s]`);
+    console.log(`\n\n${dim(footer(result))}`);
     return 0;
   } catch (error) {
     const e = error as { code?: string; message?: string };
@@ -74,7 +51,52 @@ export async function runChatCommand(argv: string[]): Promise<number> {
   }
 }
 
-async function streamTo(out: NodeJS.WritableStream, supervisor: ReturnType<typeof createSupervisor>, request: ChatRequest): Promise<ChatResult> {
+/** Checks everything before a supervisor starts, so that a missing key says exactly what to set. */
+function planCall(values: Values, prompt: string): Plan {
+  const provider = values.provider;
+  const builtIn = BUILT_IN_PROVIDERS[provider];
+  const baseURL = values['base-url'];
+  const apiKey = values['api-key'];
+  if (prompt === '') return { problem: `no prompt given\n${USAGE}` };
+  if (builtIn === undefined && baseURL === undefined) {
+    return { problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url for another\n${USAGE}` };
+  }
+  const keyEnv = builtIn?.keyEnv ?? [];
+  if (apiKey === undefined && !keyEnv.some((name) => process.env[name])) return { problem: `no API key for ${provider}: ${keyHint(keyEnv)}` };
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    return { problem: `--timeout must be a positive whole number of milliseconds, got "${values.timeout}"` };
+  }
+  const config: ProviderConfig = { ...(baseURL !== undefined ? { baseURL } : {}), ...(apiKey !== undefined ? { apiKey } : {}) };
+  const request: ChatRequest = {
+    provider,
+    prompt,
+    ...(values.system !== undefined ? { systemPrompt: values.system } : {}),
+    ...(values.model !== undefined ? { model: values.model } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  };
+  return { provider, config, request };
+}
+
+/** "set MOONSHOT_API_KEY (or KIMI_API_KEY), or pass --api-key" */
+function keyHint(keyEnv: readonly string[]): string {
+  const [first, ...others] = keyEnv;
+  if (first === undefined) return 'pass --api-key';
+  return `set ${first}${others.length > 0 ? ` (or ${others.join(' or ')})` : ''}, or pass --api-key`;
+}
+
+function footer(result: ChatResult): string {
+  const { usage, metadata } = result;
+  const rounds = metadata.continuation ? ` · ${metadata.continuation.attempts} rounds` : '';
+  return `[${result.model} · ${result.finishReason} · ${usage.promptTokens}+${usage.completionTokens} tokens${rounds} · ${metadata.session.attempts} attempt(s) · ${metadata.session.durationSeconds.toFixed(2)} s]`;
+}
+
+/** Faint on a terminal, plain elsewhere (pipes and tests get no escape codes). */
+function dim(text: string): string {
+  return process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text;
+}
+
+async function streamTo(out: NodeJS.WritableStream, supervisor: Supervisor, request: ChatRequest): Promise<ChatResult> {
   for await (const event of supervisor.stream(request)) {
     if (event.type === 'delta') out.write(event.text);
     else return event.result;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `sessionpool` command: one line per subcommand in COMMANDS.
 import { runBench } from './bench.ts';
-import { runChatCommand } from './chat.ts';
+import { runChat } from './chat.ts';
 import { runDemo } from './demo.ts';
 import { runMockCommand } from './mock.ts';
 
@@ -12,7 +12,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   demo: { summary: 'run 12 sessions against the embedded mock provider (the main job)', run: runDemo },
-  chat: { summary: 'one call to a real provider: chat --provider kimi|glm [--stream] "prompt"', run: runChatCommand },
+  chat: { summary: 'one call to a real provider: chat --provider kimi|glm [--stream] "prompt"', run: runChat },
   mock: { summary: 'serve the embedded OpenAI-compatible mock provider', run: runMockCommand },
   bench: { summary: 'benchmark the engine against plain SDK calls', run: runBench },
 };
@@ -20,12 +20,15 @@ const COMMANDS: Record<string, Command> = {
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: sessionpool <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  this text\n\n"sessionpool <command> --help" tells more.`;
+  return `usage: sessionpool <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  this text\n\n"sessionpool help <command>" or "sessionpool <command> --help" tells more.`;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    // "sessionpool help chat" is "sessionpool chat --help".
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && COMMANDS[topic] !== undefined) return (await COMMANDS[topic].run(['--help'])) ?? 0;
     console.log(usage());
     return 0;
   }
@@ -39,8 +42,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // parseArgs and option checks throw plain errors: they are usage mistakes.
     const code = (error as { code?: string }).code;
-    console.error(`sessionpool ${name}: ${error instanceof Error ? error.message : String(error)}`);
-    return code?.startsWith('ERR_PARSE_ARGS') || code === 'ERR_INVALID_ARG_VALUE' ? 2 : 1;
+    const usageMistake = code?.startsWith('ERR_PARSE_ARGS') === true || code === 'ERR_INVALID_ARG_VALUE';
+    const hint = usageMistake ? ` (see "sessionpool ${name} --help")` : '';
+    console.error(`sessionpool ${name}: ${error instanceof Error ? error.message : String(error)}${hint}`);
+    return usageMistake ? 2 : 1;
   }
 }
 
