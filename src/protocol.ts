@@ -135,9 +135,14 @@ export interface ExecuteTask extends TaskBase {
 
 export type SessionTask = ChatTask | ExecuteTask;
 
+/** How a session ended on its worker; `threadId` says where it ran. */
 export type TaskOutcome =
-  | { ok: true; value: unknown; attempts: number }
-  | { ok: false; error: WireError; attempts: number };
+  | { ok: true; value: unknown; attempts: number; threadId: number }
+  | { ok: false; error: WireError; attempts: number; threadId: number };
+
+/** What the call functions return; the task runner adds the thread. */
+export type CallOutcome = DistributiveOmitThread<TaskOutcome>;
+type DistributiveOmitThread<T> = T extends unknown ? Omit<T, 'threadId'> : never;
 
 /** Events a worker reports while running sessions; sent in batches, never one call per event. */
 export type SessionEvent =
@@ -160,8 +165,13 @@ export type AbortReason = 'timeout' | 'aborted' | 'closed';
 
 /** What every worker exposes to the supervisor (over its control channel). */
 export interface WorkerControl {
-  /** Aborts a running session; false when the worker does not run it (any more). */
+  /**
+   * Aborts a session; true when this worker runs it. A session it does not run yet is remembered
+   * for a while and aborted when it arrives: its task and this call travel on different ports.
+   */
   abort(sessionId: string, reason: AbortReason): boolean;
+  /** Whether to report `started` for every session (execute sessions always report it). */
+  reportStarts(on: boolean): void;
 }
 
 /** First message of every worker on its parentPort: the ends of its two long-lived channels. */

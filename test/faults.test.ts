@@ -2,6 +2,7 @@
 // `released` with the right code, and the supervisor goes on serving.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../src/index.ts';
 import { harness, rejection, released, user, waitForTransition, type Harness } from './helpers.ts';
 
 const HANDLERS = new URL('./fixtures/handlers.ts', import.meta.url);
@@ -19,11 +20,20 @@ describe('provider faults', () => {
   after(() => h.close());
 
   test('slow drip (a few bytes at a time, slower than the deadline): timeout, socket closed', async () => {
-    h.mock.reset();
-    const error = await rejection(h.supervisor.chat({ provider: 'kimi', messages: user('[[mock dripMs=1000 dripBytes=4]]'), timeoutMs: 300 }));
-    assert.equal(error.code, 'ERR_SESSION_TIMEOUT');
-    await h.mock.waitForClosed(1);
-    await endsReleased(h, error, 'ERR_SESSION_TIMEOUT');
+    const clock = new ManualClock();
+    const dripping = await harness({ supervisor: { clock } });
+    try {
+      const call = dripping.supervisor.chat({ provider: 'kimi', messages: user('[[mock dripMs=200 dripBytes=4]]'), timeoutMs: 1000 });
+      // The body has begun to drip: the call is reading it when the deadline comes.
+      await new Promise<void>((resolve) => dripping.mock.once('request', () => resolve()));
+      clock.advance(1000);
+      const error = await rejection(call);
+      assert.equal(error.code, 'ERR_SESSION_TIMEOUT');
+      await dripping.mock.waitForClosed(1);
+      await endsReleased(dripping, error, 'ERR_SESSION_TIMEOUT');
+    } finally {
+      await dripping.close();
+    }
   });
 
   test('connection reset mid-stream after text was delivered: failed, not retried', async () => {

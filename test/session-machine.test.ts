@@ -7,7 +7,6 @@ import { sessionMachine, type SessionState } from '../src/index.ts';
 const error = { code: 'ERR_PROVIDER', name: 'ProviderError', message: 'boom' };
 const events = [
   { type: 'DISPATCH', at: 1 },
-  { type: 'STARTED', at: 2, threadId: 7 },
   { type: 'RETRY', at: 3, attempt: 2, error },
   { type: 'COMPLETE', at: 4, attempts: 2 },
   { type: 'FAIL', at: 4, error },
@@ -61,7 +60,7 @@ test('no event leaves a terminal state except RELEASE, and released is final', (
 });
 
 test('timeouts and aborts are outcomes of their own, with their error and time', () => {
-  for (const [event, outcome] of [[events[5], 'timeout'], [events[6], 'aborted'], [events[4], 'failed']] as const) {
+  for (const [event, outcome] of [[events[4], 'timeout'], [events[5], 'aborted'], [events[3], 'failed']] as const) {
     for (const dispatched of [false, true]) {
       const actor = createActor(sessionMachine, { input }).start();
       if (dispatched) actor.send(events[0]);
@@ -77,20 +76,19 @@ test('timeouts and aborts are outcomes of their own, with their error and time',
   }
 });
 
-test('a completed session keeps its timestamps, thread and attempts; stale retry reports are ignored', () => {
+test('a completed session keeps its timestamps and attempts; stale retry reports are ignored', () => {
   const actor = createActor(sessionMachine, { input }).start();
   actor.send(events[0]);
   actor.send(events[1]);
-  actor.send(events[2]);
   actor.send({ type: 'RETRY', at: 3, attempt: 2, error }); // the same report twice
   actor.send({ type: 'RETRY', at: 3, attempt: 1, error }); // and a late one
-  actor.send(events[3]);
-  actor.send(events[7]);
+  actor.send(events[2]);
+  actor.send(events[6]);
   const { context, value, status } = actor.getSnapshot();
   assert.equal(value, 'released');
   assert.equal(status, 'done');
   assert.deepEqual(
-    { createdAt: context.createdAt, dispatchedAt: context.dispatchedAt, endedAt: context.endedAt, releasedAt: context.releasedAt, threadId: context.threadId, attempts: context.attempts, outcome: context.outcome },
-    { createdAt: 0, dispatchedAt: 1, endedAt: 4, releasedAt: 9, threadId: 7, attempts: 2, outcome: 'completed' },
+    { createdAt: context.createdAt, dispatchedAt: context.dispatchedAt, endedAt: context.endedAt, releasedAt: context.releasedAt, attempts: context.attempts, outcome: context.outcome },
+    { createdAt: 0, dispatchedAt: 1, endedAt: 4, releasedAt: 9, attempts: 2, outcome: 'completed' },
   );
 });

@@ -7,6 +7,8 @@ import { portEndpoint } from '../endpoint.ts';
 import type { WireError } from '../errors.ts';
 import type { AbortReason, ChannelHello, SessionEvent, SupervisorInbox, WorkerControl } from '../protocol.ts';
 
+const EARLY_ABORTS_KEPT = 4096;
+
 const ABORT_ERRORS: Record<AbortReason, WireError> = {
   timeout: { code: 'ERR_SESSION_TIMEOUT', name: 'SessionTimeoutError', message: 'The session reached its deadline' },
   aborted: { code: 'ERR_SESSION_ABORTED', name: 'SessionAbortedError', message: 'The session was aborted by its caller' },
@@ -29,16 +31,25 @@ export class WorkerChannel implements WorkerControl {
   #pending: SessionEvent[] = [];
   #flushScheduled = false;
   #sessions = new Map<string, AbortController>();
+  // Aborts that arrived before their task (bounded: most belong to sessions of other workers).
+  #early = new Map<string, AbortReason>();
+  #reportStarts = false;
   readonly #flush = () => this.#send();
 
   constructor(port?: Comlink.Endpoint) {
     if (port !== undefined) this.#inbox = Comlink.wrap<SupervisorInbox>(port);
   }
 
-  open(sessionId: string, requestId: string): SessionScope {
+  /** Starts a session's scope; `alwaysReport` for sessions that may block the thread before it can say where they run. */
+  open(sessionId: string, requestId: string, alwaysReport: boolean): SessionScope {
     const controller = new AbortController();
     this.#sessions.set(sessionId, controller);
-    this.emit({ type: 'started', sessionId });
+    const early = this.#early.get(sessionId);
+    if (early !== undefined) {
+      this.#early.delete(sessionId);
+      controller.abort(ABORT_ERRORS[early]);
+    }
+    if (alwaysReport || this.#reportStarts) this.emit({ type: 'started', sessionId });
     return { sessionId, requestId, signal: controller.signal, emit: (event) => this.emit(event), flush: this.#flush };
   }
 
@@ -48,9 +59,17 @@ export class WorkerChannel implements WorkerControl {
 
   abort(sessionId: string, reason: AbortReason): boolean {
     const controller = this.#sessions.get(sessionId);
-    if (controller === undefined) return false;
+    if (controller === undefined) {
+      this.#early.set(sessionId, reason);
+      if (this.#early.size > EARLY_ABORTS_KEPT) this.#early.delete(this.#early.keys().next().value!);
+      return false;
+    }
     controller.abort(ABORT_ERRORS[reason]);
     return true;
+  }
+
+  reportStarts(on: boolean): void {
+    this.#reportStarts = on;
   }
 
   emit(event: SessionEvent): void {
@@ -80,7 +99,7 @@ export function openWorkerChannel(): WorkerChannel {
   const events = new MessageChannel();
   const control = new MessageChannel();
   const channel = new WorkerChannel(portEndpoint(events.port1));
-  const exposed: WorkerControl = { abort: (sessionId, reason) => channel.abort(sessionId, reason) };
+  const exposed: WorkerControl = { abort: (sessionId, reason) => channel.abort(sessionId, reason), reportStarts: (on) => channel.reportStarts(on) };
   Comlink.expose(exposed, portEndpoint(control.port1));
   const hello: ChannelHello = { type: 'sessionpool:channel', threadId, events: events.port2, control: control.port2 };
   parentPort.postMessage(hello, [events.port2, control.port2]);

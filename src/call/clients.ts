@@ -14,6 +14,8 @@ export function clientFor(provider: ResolvedProvider): OpenAI {
       // The engine owns the one retry loop; the deadline, not the SDK, bounds a call.
       maxRetries: 0,
       timeout: 24 * 3600 * 1000,
+      // Failures reach the caller as typed errors; the SDK must not also write to the host's console.
+      logLevel: 'off',
       ...(provider.headers !== undefined ? { defaultHeaders: provider.headers } : {}),
     });
     clients.set(key, client);

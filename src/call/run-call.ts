@@ -1,7 +1,7 @@
 // A chat session inside a worker: rounds of provider calls (each retried by policy), looped
 // through Kimi's built-in web search, continued on `length`, read into the result's shape.
 import type { WireError } from '../errors.ts';
-import type { CacheMetadata, ChatMessage, ChatTask, ContinuationMetadata, TaskOutcome } from '../protocol.ts';
+import type { CacheMetadata, ChatMessage, ChatTask, ContinuationMetadata, CallOutcome } from '../protocol.ts';
 import { classifyError } from '../providers/errors.ts';
 import { dialects, type DialectAdapter } from '../providers/index.ts';
 import { addUsage, type Reading } from '../providers/read.ts';
@@ -70,7 +70,7 @@ class ChatRun {
   }
 }
 
-export async function runChat(task: ChatTask, scope: SessionScope): Promise<TaskOutcome> {
+export async function runChat(task: ChatTask, scope: SessionScope): Promise<CallOutcome> {
   const run = new ChatRun(task, scope);
   try {
     let messages = task.call.messages;

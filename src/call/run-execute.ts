@@ -1,5 +1,5 @@
 import { toWireError } from '../errors.ts';
-import type { ExecuteTask, TaskOutcome } from '../protocol.ts';
+import type { ExecuteTask, CallOutcome } from '../protocol.ts';
 import type { SessionScope } from './channel.ts';
 
 /** What an `execute` handler receives besides its input. */
@@ -12,7 +12,7 @@ export interface HandlerContext {
 
 export type SessionHandler = (input: unknown, context: HandlerContext) => unknown;
 
-export async function runExecute(task: ExecuteTask, scope: SessionScope): Promise<TaskOutcome> {
+export async function runExecute(task: ExecuteTask, scope: SessionScope): Promise<CallOutcome> {
   try {
     const module = (await import(task.handler)) as Record<string, unknown>;
     const handler = module[task.name];

@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads';
 import type { SessionTask, TaskOutcome } from '../protocol.ts';
 import { openWorkerChannel } from './channel.ts';
 import { runChat } from './run-call.ts';
@@ -8,11 +9,13 @@ const channel = openWorkerChannel();
 
 /** The pool's task function: one session, start to settled. Never throws; failures are outcomes. */
 export async function runTask(task: SessionTask): Promise<TaskOutcome> {
-  const scope = channel.open(task.sessionId, task.requestId);
-  // A handler may block this thread at once: say where the session runs before it starts.
-  if (task.kind === 'execute') scope.flush();
+  // A handler may block this thread at once: it says where it runs before it starts.
+  const blocking = task.kind === 'execute';
+  const scope = channel.open(task.sessionId, task.requestId, blocking);
+  if (blocking) scope.flush();
   try {
-    return task.kind === 'chat' ? await runChat(task, scope) : await runExecute(task, scope);
+    const outcome = task.kind === 'chat' ? await runChat(task, scope) : await runExecute(task, scope);
+    return { ...outcome, threadId };
   } finally {
     channel.close(task.sessionId);
   }

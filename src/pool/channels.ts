@@ -14,9 +14,13 @@ interface WorkerLink {
 export class WorkerChannels {
   readonly #links = new Map<number, WorkerLink>();
   readonly #inbox: SupervisorInbox;
+  #reportStarts = false;
 
-  constructor(onBatch: (batch: EventBatch) => void) {
+  readonly #onAttach: (threadId: number) => void;
+
+  constructor(onBatch: (batch: EventBatch) => void, onAttach: (threadId: number) => void) {
     this.#inbox = { receive: onBatch };
+    this.#onAttach = onAttach;
   }
 
   get size(): number {
@@ -30,13 +34,28 @@ export class WorkerChannels {
     hello.events.unref();
     hello.control.unref();
     this.#links.set(hello.threadId, { control, ports: [hello.events, hello.control] });
+    if (this.#reportStarts) void control.reportStarts(true).catch(() => {});
+    this.#onAttach(hello.threadId);
   }
 
-  /** Asks the worker that runs `sessionId` to abort it; resolves false when that worker is gone. */
-  async abort(threadId: number, sessionId: string, reason: AbortReason): Promise<boolean> {
-    const link = this.#links.get(threadId);
-    if (link === undefined) return false;
-    return link.control.abort(sessionId, reason).catch(() => false);
+  /**
+   * Asks the worker that runs `sessionId` to abort it — every worker when the thread is not known —
+   * and resolves with the thread that ran it, or undefined (gone, or not arrived yet: then the
+   * workers abort it when it arrives).
+   */
+  async abort(threadId: number | undefined, sessionId: string, reason: AbortReason): Promise<number | undefined> {
+    const targets = threadId === undefined ? [...this.#links] : [[threadId, this.#links.get(threadId)] as const];
+    const answers = await Promise.all(
+      targets.map(async ([id, link]) => ((await link?.control.abort(sessionId, reason).catch(() => false)) ? id : undefined)),
+    );
+    return answers.find((id) => id !== undefined);
+  }
+
+  /** Turns `started` reports of every session on or off, on every worker now and to come. */
+  reportStarts(on: boolean): void {
+    if (on === this.#reportStarts) return;
+    this.#reportStarts = on;
+    for (const link of this.#links.values()) void link.control.reportStarts(on).catch(() => {});
   }
 
   detach(threadId: number): void {

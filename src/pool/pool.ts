@@ -11,6 +11,8 @@ export interface DispatcherOptions {
   maxTasks: number;
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   onBatch(batch: EventBatch): void;
+  /** A worker's channels are up: it can be told to abort sessions. */
+  onWorkerReady?(threadId: number): void;
   /** A worker went away (crashed, was killed, or idled out). */
   onWorkerGone?(threadId: number): void;
 }
@@ -20,8 +22,10 @@ export interface Dispatcher {
   run(task: SessionTask): Promise<TaskOutcome>;
   /** Terminates a thread and fails every session on it (the last resort for a call that ignores its abort). */
   kill(threadId: number): boolean;
-  /** Asks the thread that runs the session to abort it. */
-  abort(threadId: number, sessionId: string, reason: AbortReason): Promise<boolean>;
+  /** Asks the thread that runs the session (every thread when unknown) to abort it; resolves with that thread. */
+  abort(threadId: number | undefined, sessionId: string, reason: AbortReason): Promise<number | undefined>;
+  /** Whether workers report each session's start (costs a message per session: only when watched). */
+  reportStarts(on: boolean): void;
   readonly threads: number;
   readonly utilization: number;
   close(): Promise<void>;
@@ -30,7 +34,7 @@ export interface Dispatcher {
 const WORKER_URL = new URL('../../workers/session-worker.ts', import.meta.url).href;
 
 export function createPool(options: DispatcherOptions): Dispatcher {
-  const channels = new WorkerChannels(options.onBatch);
+  const channels = new WorkerChannels(options.onBatch, (threadId) => options.onWorkerReady?.(threadId));
   const pool = new Piscina({
     filename: WORKER_URL,
     minThreads: options.threads,
@@ -62,6 +66,7 @@ export function createPool(options: DispatcherOptions): Dispatcher {
       return true;
     },
     abort: (threadId, sessionId, reason) => channels.abort(threadId, sessionId, reason),
+    reportStarts: (on) => channels.reportStarts(on),
     get threads() {
       return pool.threads.length;
     },

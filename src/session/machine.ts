@@ -26,7 +26,6 @@ export interface SessionContext {
   endedAt?: number;
   releasedAt?: number;
   attempts: number;
-  threadId?: number;
   outcome?: SessionOutcome;
   error?: WireError;
 }
@@ -34,7 +33,6 @@ export interface SessionContext {
 /** Every event carries the time it happened, read from the supervisor's (injectable) clock. */
 export type SessionEvent =
   | { type: 'DISPATCH'; at: number }
-  | { type: 'STARTED'; at: number; threadId: number }
   | { type: 'RETRY'; at: number; attempt: number; error: WireError }
   | { type: 'COMPLETE'; at: number; attempts: number }
   | { type: 'FAIL'; at: number; error: WireError; attempts?: number }
@@ -59,8 +57,7 @@ export const sessionMachine = setup({
     input: {} as SessionInput,
   },
   actions: {
-    markDispatched: assign(({ event }) => ({ dispatchedAt: event.at })),
-    markStarted: assign(({ event }) => (event.type === 'STARTED' ? { threadId: event.threadId } : {})),
+    markDispatched: assign(({ event }) => ({ dispatchedAt: event.at, attempts: 1 })),
     countRetry: assign(({ event }) => (event.type === 'RETRY' ? { attempts: event.attempt } : {})),
     markCompleted: assign(({ event }) =>
       event.type === 'COMPLETE' ? { outcome: 'completed' as const, endedAt: event.at, attempts: event.attempts } : {},
@@ -96,9 +93,7 @@ export const sessionMachine = setup({
       },
     },
     processing: {
-      entry: assign({ attempts: 1 }),
       on: {
-        STARTED: { actions: 'markStarted' },
         RETRY: { guard: 'isNewAttempt', actions: 'countRetry' },
         COMPLETE: { target: 'completed', actions: 'markCompleted' },
         FAIL: { target: 'failed', actions: 'markFailed' },

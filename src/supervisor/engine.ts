@@ -115,6 +115,19 @@ export class SessionEngine {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /**
+   * A worker just opened its channels: aborts that found no worker to tell (asked for before any
+   * worker was up, or before the task reached one) are told to it too.
+   */
+  workerReady(threadId: number): void {
+    for (const record of this.#sessions.values()) {
+      if (record.abortReason === undefined || record.threadId !== undefined) continue;
+      void this.#deps.dispatcher.abort(threadId, record.spec.sessionId, record.abortReason).then((found) => {
+        record.threadId ??= found;
+      });
+    }
+  }
+
   /** Events from the workers, in batches. */
   receive(batch: EventBatch): void {
     const at = this.#deps.clock.now();
@@ -124,13 +137,10 @@ export class SessionEngine {
       switch (event.type) {
         case 'started':
           record.threadId = batch.threadId;
-          this.#send(record, { type: 'STARTED', at, threadId: batch.threadId });
           if (this.#deps.listening('started')) {
             const { sessionId, requestId } = record.spec;
             this.#deps.emit('started', { sessionId, requestId, threadId: batch.threadId, at, attempt: record.actor.getSnapshot().context.attempts });
           }
-          // An abort that was asked for before the worker said where the session runs.
-          if (record.abortReason !== undefined) void this.#deps.dispatcher.abort(batch.threadId, event.sessionId, record.abortReason);
           break;
         case 'retry':
           this.#deps.metrics.retried++;
@@ -183,6 +193,7 @@ export class SessionEngine {
 
   /** The worker confirmed the call is over: settle the caller (unless already told) and release. */
   #settle(record: SessionRecord, outcome: TaskOutcome): void {
+    record.threadId = outcome.threadId;
     if (stateOf(record) === 'processing') {
       const at = this.#deps.clock.now();
       // Runs lost to a crashed thread count as attempts too.
@@ -235,7 +246,9 @@ export class SessionEngine {
       return this.#release(record);
     }
     record.abortReason = reason;
-    if (record.threadId !== undefined) void this.#deps.dispatcher.abort(record.threadId, record.spec.sessionId, reason);
+    void this.#deps.dispatcher.abort(record.threadId, record.spec.sessionId, reason).then((threadId) => {
+      record.threadId ??= threadId;
+    });
     record.kill = this.#deps.clock.setTimer(() => this.#kill(record), this.#deps.abortGraceMs);
   }
 
