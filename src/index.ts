@@ -26,3 +26,11 @@ export type { SessionContext, SessionState, SessionOutcome } from './session/mac
 export { ManualClock, systemClock } from './clock.ts';
 export type { Clock, TimerHandle } from './clock.ts';
 export { startMockProvider } from './mock/server.ts';
+export { startStatelyInspector } from './observe/stately.ts';
+export type { StatelyInspector, StatelyInspectorOptions } from './observe/stately.ts';
+export { startLiveView } from './observe/live-view.ts';
+export type { LiveView, LiveViewOptions } from './observe/live-view.ts';
+export { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './observe/prometheus.ts';
+export { sessionMachineJSON, machineConfigJSON } from './observe/machine-export.ts';
+export type { MachineConfigJSON, StateConfigJSON, TransitionConfigJSON } from './observe/machine-export.ts';
+export { machineToMermaid, sessionMachineMermaid } from './observe/mermaid.ts';

@@ -71,3 +71,11 @@ describe('chat through the public API', () => {
     assert.equal(stats.pool.threads, 2);
   });
 });
+
+test('ready() resolves once every worker thread is up', async () => {
+  const { createSupervisor } = await import('../src/index.ts');
+  const supervisor = createSupervisor({ threads: 2, logger: false });
+  await supervisor.ready();
+  assert.equal(supervisor.stats().pool.threads, 2);
+  await supervisor.close();
+});

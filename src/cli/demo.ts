@@ -6,13 +6,16 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createSupervisor, startMockProvider, type ChatRequest, type ChatResult, type Supervisor, type TransitionEvent } from '../index.ts';
+import { runInspectDemo } from '../observe/inspect-demo.ts';
 import { formatTable } from './table.ts';
 
-const USAGE = `usage: sessionpool demo [--verbose]
+const USAGE = `usage: sessionpool demo [--verbose] [--inspect]
 
 Runs 12 sessions (6 Kimi, 6 GLM) at once on 2 worker threads against the embedded mock provider,
 one of them timing out on purpose, then prints a summary. Exits 0 when everything went as planned.
-  --verbose  the supervisor's pino logs (debug) on stderr`;
+  --verbose  the supervisor's pino logs (debug) on stderr
+  --inspect  the same sessions in waves until Ctrl-C, shown live: the offline live view, the Stately
+             inspector (needs internet in its browser) and Prometheus /metrics; prints their URLs`;
 
 interface Plan {
   label: string;
@@ -61,11 +64,12 @@ interface Row {
 }
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { verbose: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+  const { values } = parseArgs({ args: argv, strict: true, options: { verbose: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false }, inspect: { type: 'boolean', default: false } } });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
+  if (values.inspect) return runInspectDemo({ plan: DEMO_PLAN, verbose: values.verbose });
   const started = performance.now();
   const mock = await startMockProvider();
   const supervisor = createSupervisor({

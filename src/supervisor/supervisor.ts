@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { InvalidRequestError, SessionAbortedError, SupervisorClosedError, type SessionPoolError } from '../errors.ts';
 import { defaultLogger } from '../log.ts';
 import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
+import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
 import type { ChatResult } from '../protocol.ts';
 import { createPool, type Dispatcher } from '../pool/pool.ts';
@@ -46,6 +47,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #dispatcher: Dispatcher;
   readonly #engine: SessionEngine;
   #closing: Promise<CloseReport> | undefined;
+  readonly #readyWorkers = new Set<number>();
+  readonly #ready = Promise.withResolvers<void>();
 
   constructor(options: SupervisorOptions = {}) {
     super();
@@ -57,7 +60,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       maxTasks: this.#options.maxConcurrent,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
       onBatch: (batch) => this.#engine.receive(batch),
-      onWorkerGone: (threadId) => this.#logger?.debug({ threadId }, 'worker gone'),
+      onWorkerReady: (threadId) => {
+        this.#readyWorkers.add(threadId);
+        this.#engine.workerReady(threadId);
+        if (this.#readyWorkers.size >= this.#options.threads) this.#ready.resolve();
+      },
+      onWorkerGone: (threadId) => {
+        this.#readyWorkers.delete(threadId);
+        this.#logger?.debug({ threadId }, 'worker gone');
+      },
     });
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
@@ -69,6 +80,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       emit: (type, event) => (this.emit as (type: string, event: unknown) => boolean)(type, event),
       listening: (type) => this.listenerCount(type) > 0,
     });
+    // Workers report each session's start only while someone listens: it costs a message per session.
+    const events = this as EventEmitter;
+    events.on('newListener', (name: string) => name === 'started' && this.#dispatcher.reportStarts(true));
+    events.on('removeListener', (name: string) => name === 'started' && this.listenerCount('started') === 0 && this.#dispatcher.reportStarts(false));
   }
 
   /** Runs one chat call as a session and resolves with its result. */
@@ -95,8 +110,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     })) as ExecuteResult<T>;
   }
 
+  /**
+   * Resolves once every worker thread is up (~50 ms each): sessions submitted before then simply
+   * wait for their thread, so this is only for hosts that want the start-up cost paid in advance.
+   */
+  ready(): Promise<void> {
+    return this.#ready.promise;
+  }
+
   stats(): SupervisorStats {
     return this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, utilization: this.#dispatcher.utilization });
+  }
+
+  /** stats() in the Prometheus text exposition format (serve it with `PROMETHEUS_CONTENT_TYPE`). */
+  metrics(): string {
+    return formatPrometheus(this.stats());
   }
 
   /** Stops admitting, lets sessions finish until `timeoutMs`, aborts the rest, stops the pool. */

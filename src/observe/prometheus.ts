@@ -1,0 +1,90 @@
+// stats() in the Prometheus text exposition format (version 0.0.4), for a `/metrics` endpoint.
+// A pure formatter: it reads one SupervisorStats and keeps nothing, so scraping costs one stats().
+import type { LatencySummary, SupervisorStats } from '../metrics.ts';
+
+/** The content type a `/metrics` endpoint answers with. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type Labels = Record<string, string>;
+type Sample = [labels: Labels, value: number, suffix?: string];
+
+interface Family {
+  name: string;
+  type: 'counter' | 'gauge' | 'summary';
+  help: string;
+  samples: Sample[];
+}
+
+/** The states that sessions are in now; `released` is cumulative and exposed as a counter. */
+const LIVE_STATES = ['created', 'processing', 'completed', 'failed'] as const;
+const QUANTILES = [
+  ['0.5', 'p50'],
+  ['0.95', 'p95'],
+  ['0.99', 'p99'],
+] as const;
+
+/**
+ * Formats a stats() snapshot: counters end in `_total`, latencies are summaries in seconds with
+ * `quantile` labels (no `_sum`: stats() keeps quantiles and counts only).
+ * @example res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(formatPrometheus(supervisor.stats()))
+ */
+export function formatPrometheus(stats: SupervisorStats, prefix = 'sessionpool'): string {
+  return families(stats)
+    .map((family) => formatFamily({ ...family, name: `${prefix}_${family.name}` }))
+    .join('');
+}
+
+function families(stats: SupervisorStats): Family[] {
+  const outcomes: Sample[] = [
+    [{ outcome: 'completed' }, stats.completed],
+    [{ outcome: 'failed' }, stats.failed],
+    [{ outcome: 'timeout' }, stats.timedOut],
+    [{ outcome: 'aborted' }, stats.aborted],
+  ];
+  const rejected: Sample[] = [
+    [{ reason: 'invalid' }, stats.rejected.invalid],
+    [{ reason: 'queue_full' }, stats.rejected.queueFull],
+    [{ reason: 'closed' }, stats.rejected.closed],
+  ];
+  const byProvider = Object.entries(stats.latencyMs.byProvider).flatMap(([provider, l]) => summarySamples(l, { provider }));
+  return [
+    { name: 'sessions_total', type: 'counter', help: 'Sessions that reached an outcome, by outcome.', samples: outcomes },
+    { name: 'sessions_admitted_total', type: 'counter', help: 'Sessions admitted (queued or run).', samples: [[{}, stats.admitted]] },
+    { name: 'sessions_released_total', type: 'counter', help: 'Sessions released (every admitted session is, exactly once).', samples: [[{}, stats.states.released]] },
+    { name: 'sessions_rejected_total', type: 'counter', help: 'Requests refused before admission, by reason.', samples: rejected },
+    { name: 'retries_total', type: 'counter', help: 'Provider calls retried inside sessions.', samples: [[{}, stats.retried]] },
+    { name: 'worker_crashes_total', type: 'counter', help: 'Session runs lost to a worker thread that died or was killed.', samples: [[{}, stats.crashed]] },
+    { name: 'sessions_in_state', type: 'gauge', help: 'Sessions now in each state of the session machine.', samples: LIVE_STATES.map((state): Sample => [{ state }, stats.states[state]]) },
+    { name: 'queue_length', type: 'gauge', help: 'Sessions waiting for a slot.', samples: [[{}, stats.queued]] },
+    { name: 'session_duration_seconds', type: 'summary', help: 'Seconds from admission to outcome, by provider.', samples: byProvider },
+    { name: 'session_duration_all_seconds', type: 'summary', help: 'Seconds from admission to outcome, all sessions.', samples: summarySamples(stats.latencyMs, {}) },
+    { name: 'pool_threads', type: 'gauge', help: 'Worker threads in the pool.', samples: [[{}, stats.pool.threads]] },
+    { name: 'pool_utilization', type: 'gauge', help: 'Pool utilisation reported by Piscina, from 0 to 1.', samples: [[{}, stats.pool.utilization]] },
+  ];
+}
+
+function summarySamples(latency: LatencySummary, labels: Labels): Sample[] {
+  const quantiles = QUANTILES.map(([quantile, key]): Sample => [{ ...labels, quantile }, latency[key] / 1000]);
+  return [...quantiles, [labels, latency.count, '_count']];
+}
+
+function formatFamily(family: Family): string {
+  const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+  for (const [labels, value, suffix = ''] of family.samples) lines.push(`${family.name}${suffix}${formatLabels(labels)} ${formatValue(value)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatLabels(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabel(value)}"`);
+  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  return String(value);
+}
+
+// Label values escape backslash, double quote and newline; HELP text backslash and newline.
+const escapeLabel = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+const escapeHelp = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('\n', '\\n');
