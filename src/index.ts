@@ -2,7 +2,7 @@ export { createSupervisor, Supervisor } from './supervisor/supervisor.ts';
 export type { CloseOptions, CloseReport, ExecuteResult } from './supervisor/supervisor.ts';
 export type { ChatRequest, ExecuteRequest } from './supervisor/request.ts';
 export type { StreamEvent } from './supervisor/event-stream.ts';
-export type { TransitionEvent, StartedEvent, SessionSummary } from './supervisor/session-record.ts';
+export type { TransitionEvent, StartedEvent, RetryEvent, SessionSummary } from './supervisor/session-record.ts';
 export type { SupervisorEvents } from './supervisor/supervisor.ts';
 export type { SupervisorOptions, ProviderConfig, InspectOption } from './options.ts';
 export { BUILT_IN_PROVIDERS } from './options.ts';

@@ -25,7 +25,8 @@ export interface SupervisorStats {
   rejected: { invalid: number; queueFull: number; closed: number };
   /** Milliseconds from admission to outcome, all sessions and per provider. */
   latencyMs: LatencySummary & { byProvider: Record<string, LatencySummary> };
-  pool: { threads: number; utilization: number };
+  /** Worker threads; sessions holding a slot (`running`), and that as a share of `maxConcurrent`. */
+  pool: { threads: number; running: number; utilization: number };
 }
 
 function summarise(h: RecordableHistogram): LatencySummary {

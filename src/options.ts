@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
+import type { InspectionEvent, Observer } from 'xstate';
 import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import { InvalidRequestError } from './errors.ts';
@@ -20,7 +21,7 @@ export interface ProviderConfig {
 }
 
 /** An XState inspection observer or callback, attached to every session actor. */
-export type InspectOption = ((event: unknown) => void) | { next?: (event: unknown) => void };
+export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
 export interface SupervisorOptions {
   /** Providers by name; `kimi`, `glm` and `openai` are built in and can be overridden field by field. */

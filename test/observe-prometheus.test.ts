@@ -83,7 +83,7 @@ const STATS: SupervisorStats = {
     count: 40, p50: 120, p95: 900, p99: 1500, max: 1600,
     byProvider: { kimi: { count: 30, p50: 100, p95: 800, p99: 1400, max: 1500 }, 'my "proxy"\\eu\n': { count: 10, p50: 200, p95: 950, p99: 1600, max: 1600 } },
   },
-  pool: { threads: 4, utilization: 0.375 },
+  pool: { threads: 4, running: 24, utilization: 0.375 },
 };
 
 test('formatPrometheus: valid exposition, outcomes, per-state gauges, queue, latency summaries, pool', () => {

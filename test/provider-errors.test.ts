@@ -78,7 +78,11 @@ describe('provider errors surface typed, retried only when they can succeed', ()
     assert.equal(h.mock.totalRequests, 3);
   });
 
-  test('every retry is counted in stats', () => {
+  test('every retry is counted in stats and announced as a retry event', async () => {
     assert.ok(h.supervisor.stats().retried >= 12);
+    const events: Array<{ attempt: number; error: { code: string }; requestId: string }> = [];
+    h.supervisor.on('retry', (e) => events.push(e));
+    await h.supervisor.chat({ provider: 'glm', prompt: '[[mock status=503 failTimes=2 key=announced]]', requestId: 'announced' });
+    assert.deepEqual(events.map((e) => [e.requestId, e.attempt, e.error.code]), [['announced', 2, 'ERR_PROVIDER'], ['announced', 3, 'ERR_PROVIDER']]);
   });
 });

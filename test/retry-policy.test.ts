@@ -25,6 +25,8 @@ test('what is retryable, by dialect, status and provider code', () => {
     [[429, '1305', 'glm'], true],
     [[500, '500', 'glm'], true],
     [[503, undefined, 'glm'], true],
+    [[503, '503', 'glm'], true],
+    [[502, '1234', 'glm'], true],
     [[429, '1113', 'glm'], false],
     [[400, '1301', 'glm'], false],
     [[429, '1304', 'glm'], false],

@@ -59,7 +59,8 @@ function families(stats: SupervisorStats): Family[] {
     { name: 'session_duration_seconds', type: 'summary', help: 'Seconds from admission to outcome, by provider.', samples: byProvider },
     { name: 'session_duration_all_seconds', type: 'summary', help: 'Seconds from admission to outcome, all sessions.', samples: summarySamples(stats.latencyMs, {}) },
     { name: 'pool_threads', type: 'gauge', help: 'Worker threads in the pool.', samples: [[{}, stats.pool.threads]] },
-    { name: 'pool_utilization', type: 'gauge', help: 'Pool utilisation reported by Piscina, from 0 to 1.', samples: [[{}, stats.pool.utilization]] },
+    { name: 'pool_utilization', type: 'gauge', help: 'Share of maxConcurrent slots in use, from 0 to 1.', samples: [[{}, stats.pool.utilization]] },
+    { name: 'sessions_running', type: 'gauge', help: 'Sessions holding a slot (real calls in progress).', samples: [[{}, stats.pool.running]] },
   ];
 }
 

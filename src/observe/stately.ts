@@ -67,8 +67,7 @@ export async function startStatelyInspector(options: StatelyInspectorOptions = {
   await connected(clientSocket(inspector));
   let stopped: Promise<void> | undefined;
   return {
-    // An xstate Observer<InspectionEvent>; InspectOption types its argument as unknown.
-    inspect: inspector.inspect as InspectOption,
+    inspect: inspector.inspect,
     url: `http://localhost:${port}`,
     stop: () => (stopped ??= stopAll(inspector, relay, server, sockets)),
   };

@@ -27,7 +27,6 @@ export interface Dispatcher {
   /** Whether workers report each session's start (costs a message per session: only when watched). */
   reportStarts(on: boolean): void;
   readonly threads: number;
-  readonly utilization: number;
   close(): Promise<void>;
 }
 
@@ -69,9 +68,6 @@ export function createPool(options: DispatcherOptions): Dispatcher {
     reportStarts: (on) => channels.reportStarts(on),
     get threads() {
       return pool.threads.length;
-    },
-    get utilization() {
-      return pool.utilization;
     },
     async close() {
       channels.closeAll();

@@ -10,6 +10,8 @@ export interface AttemptFailure {
 
 const KIMI_RETRYABLE = new Set(['rate_limit_reached_error', 'engine_overloaded_error', 'server_error']);
 const GLM_RETRYABLE = new Set(['1302', '1303', '1305', '500']);
+// Account, balance, content and daily-limit codes: asking again cannot succeed, whatever the status.
+const GLM_FINAL = new Set(['1113', '1301', '1304']);
 const OPENAI_RETRYABLE_STATUS = new Set([408, 409, 429]);
 
 interface ErrorBody {
@@ -25,7 +27,7 @@ function providerCodeOf(body: ErrorBody | undefined, dialect: Dialect): string |
 
 export function isRetryableStatus(status: number, providerCode: string | undefined, dialect: Dialect): boolean {
   if (dialect === 'kimi') return providerCode !== undefined ? KIMI_RETRYABLE.has(providerCode) || (status >= 500 && providerCode !== 'exceeded_current_quota_error') : status >= 500;
-  if (dialect === 'glm') return providerCode !== undefined ? GLM_RETRYABLE.has(providerCode) : status >= 500;
+  if (dialect === 'glm') return GLM_RETRYABLE.has(providerCode ?? '') || (status >= 500 && !GLM_FINAL.has(providerCode ?? ''));
   if (providerCode === 'insufficient_quota') return false;
   return status >= 500 || OPENAI_RETRYABLE_STATUS.has(status);
 }

@@ -11,7 +11,7 @@ import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../proto
 import type { Dispatcher } from '../pool/pool.ts';
 import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
-import { stateOf, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
+import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
 export interface EngineDeps {
   clock: Clock;
@@ -34,6 +34,7 @@ const ABORT_MESSAGES: Record<AbortReason, [code: string, name: string, message: 
 export interface EngineEvents {
   transition: [TransitionEvent];
   started: [StartedEvent];
+  retry: [RetryEvent];
 }
 
 export class SessionEngine {
@@ -70,7 +71,7 @@ export class SessionEngine {
     const now = this.#deps.clock.now();
     const actor = createActor(sessionMachine, {
       input: { sessionId: spec.sessionId, requestId: spec.requestId, kind: spec.kind, provider: spec.provider, model: spec.model, at: now },
-      ...(this.#deps.inspect !== undefined ? { inspect: this.#deps.inspect as never } : {}),
+      ...(this.#deps.inspect !== undefined ? { inspect: this.#deps.inspect } : {}),
     });
     const record: SessionRecord = {
       spec, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
@@ -145,6 +146,10 @@ export class SessionEngine {
         case 'retry':
           this.#deps.metrics.retried++;
           this.#send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
+          if (this.#deps.listening('retry')) {
+            const { sessionId, requestId, provider } = record.spec;
+            this.#deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at });
+          }
           break;
         case 'delta':
           record.streamed = true;

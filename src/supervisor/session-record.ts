@@ -82,3 +82,15 @@ export interface StartedEvent {
   at: number;
   attempt: number;
 }
+
+/** A provider call failed and will be tried again after `delayMs`. */
+export interface RetryEvent {
+  sessionId: string;
+  requestId: string;
+  provider?: string;
+  /** The number of the attempt about to be made (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  error: { code: string; message: string };
+  at: number;
+}

@@ -119,7 +119,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   stats(): SupervisorStats {
-    return this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, utilization: this.#dispatcher.utilization });
+    const running = this.#engine.running;
+    return this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, running, utilization: running / this.#options.maxConcurrent });
   }
 
   /** stats() in the Prometheus text exposition format (serve it with `PROMETHEUS_CONTENT_TYPE`). */
