@@ -11,6 +11,7 @@ import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../proto
 import type { Dispatcher } from '../pool/pool.ts';
 import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
+import { logRelease, transitionEvent } from './reporting.ts';
 import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
 export interface EngineDeps {
@@ -86,6 +87,7 @@ export class SessionEngine {
     this.#requestIds.add(spec.requestId);
     this.#deps.metrics.admitted++;
     actor.start();
+    this.#deps.metrics.transition(undefined, 'created');
     this.#announce(record, null, 'created', now);
     record.deadline = this.#deps.clock.setTimer(() => this.#stop(record, 'timeout'), spec.timeoutMs);
     if (spec.signal) {
@@ -285,7 +287,7 @@ export class SessionEngine {
     const at = this.#deps.clock.now();
     const context = record.actor.getSnapshot().context;
     if (context.outcome !== undefined) this.#deps.metrics.outcome(context.outcome, spec.provider, at - record.admittedAt);
-    this.#logRelease(record, at);
+    logRelease(this.#deps.logger, record, at);
     this.#send(record, { type: 'RELEASE', at });
     record.actor.stop();
     this.#sessions.delete(spec.sessionId);
@@ -302,17 +304,6 @@ export class SessionEngine {
     }
   }
 
-  /** One line per session, through a child logger bound to the session (built only when the line is written). */
-  #logRelease(record: SessionRecord, at: number): void {
-    const logger = this.#deps.logger;
-    const { outcome, attempts, error } = record.actor.getSnapshot().context;
-    const level = outcome === 'completed' ? 'debug' : 'info';
-    if (logger === undefined || !logger.isLevelEnabled(level)) return;
-    const { sessionId, requestId, provider, model } = record.spec;
-    const child = logger.child({ sessionId, requestId, ...(provider !== undefined ? { provider, model } : {}) });
-    child[level]({ outcome, attempts, durationMs: Math.round(at - record.admittedAt), ...(error ? { code: error.code, err: error.message } : {}) }, 'session released');
-  }
-
   #send(record: SessionRecord, event: SessionEvent): void {
     const from = stateOf(record);
     record.actor.send(event);
@@ -323,17 +314,7 @@ export class SessionEngine {
   }
 
   #announce(record: SessionRecord, from: TransitionEvent['from'], to: TransitionEvent['to'], at: number): void {
-    if (from === null) this.#deps.metrics.transition(undefined, to);
-    if (!this.#deps.listening('transition')) return;
-    const { spec } = record;
-    const context = record.actor.getSnapshot().context;
-    const event: TransitionEvent = { sessionId: spec.sessionId, requestId: spec.requestId, from, to, at, kind: spec.kind, attempt: context.attempts };
-    if (spec.provider !== undefined) event.provider = spec.provider;
-    if (spec.model !== undefined) event.model = spec.model;
-    if (record.threadId !== undefined) event.threadId = record.threadId;
-    if (context.outcome !== undefined && to !== 'processing') event.outcome = context.outcome;
-    if (context.error !== undefined) event.error = { code: context.error.code, message: context.error.message };
-    this.#deps.emit('transition', event);
+    if (this.#deps.listening('transition')) this.#deps.emit('transition', transitionEvent(record, from, to, at));
   }
 
   #wireError(record: SessionRecord, error: WireError): WireError {
