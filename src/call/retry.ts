@@ -47,8 +47,8 @@ export interface RetryContext {
   settings: RetrySettings;
   deadlineAt: number;
   signal: AbortSignal;
-  /** Called before each wait; `retry` is the number of this retry within the call (1, 2, ...). */
-  onRetry(retry: number, delayMs: number, failure: AttemptFailure): void;
+  /** Called before each wait for a retry. */
+  onRetry(delayMs: number, failure: AttemptFailure): void;
   classify(error: unknown): AttemptFailure;
   /** False once retrying is no longer safe (a stream already delivered text). */
   mayRetry(): boolean;
@@ -66,7 +66,7 @@ export async function withRetries<T>(attempt: () => Promise<T>, context: RetryCo
         ? decideRetry(failure, tries, context.settings, context.deadlineAt - Date.now())
         : { retry: false, reason: 'not-retryable' };
       if (!decision.retry) throw new AttemptFailed(failure);
-      context.onRetry(tries, decision.delayMs, failure);
+      context.onRetry(decision.delayMs, failure);
       await abortableDelay(decision.delayMs, context.signal);
     }
   }

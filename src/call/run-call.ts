@@ -43,7 +43,7 @@ class ChatRun {
       signal: scope.signal,
       classify: (error) => classifyError(error, task.provider.dialect, task.provider.name),
       mayRetry: () => !this.delivered,
-      onRetry: (_retry, delayMs, failure) => {
+      onRetry: (delayMs, failure) => {
         this.attempts++;
         scope.emit({ type: 'retry', sessionId: scope.sessionId, attempt: this.attempts, delayMs, error: failure.error });
       },

@@ -23,10 +23,6 @@ export class WorkerChannels {
     this.#onAttach = onAttach;
   }
 
-  get size(): number {
-    return this.#links.size;
-  }
-
   attach(hello: ChannelHello): void {
     Comlink.expose(this.#inbox, portEndpoint(hello.events));
     const control = Comlink.wrap<WorkerControl>(portEndpoint(hello.control));

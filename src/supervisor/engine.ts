@@ -124,10 +124,7 @@ export class SessionEngine {
    */
   workerReady(threadId: number): void {
     for (const record of this.#sessions.values()) {
-      if (record.abortReason === undefined || record.threadId !== undefined) continue;
-      void this.#deps.dispatcher.abort(threadId, record.spec.sessionId, record.abortReason).then((found) => {
-        record.threadId ??= found;
-      });
+      if (record.abortReason !== undefined && record.threadId === undefined) this.#tellAbort(record, threadId, record.abortReason);
     }
   }
 
@@ -253,10 +250,15 @@ export class SessionEngine {
       return this.#release(record);
     }
     record.abortReason = reason;
-    void this.#deps.dispatcher.abort(record.threadId, record.spec.sessionId, reason).then((threadId) => {
-      record.threadId ??= threadId;
-    });
+    this.#tellAbort(record, record.threadId, reason);
     record.kill = this.#deps.clock.setTimer(() => this.#kill(record), this.#deps.abortGraceMs);
+  }
+
+  /** Asks `threadId` (every worker when undefined) to abort the session, and learns where it runs. */
+  #tellAbort(record: SessionRecord, threadId: number | undefined, reason: AbortReason): void {
+    void this.#deps.dispatcher.abort(threadId, record.spec.sessionId, reason).then((found) => {
+      record.threadId ??= found;
+    });
   }
 
   /**

@@ -36,7 +36,7 @@ export interface CloseReport {
   durationMs: number;
 }
 
-/** `transition`: every state change of every session; `started`: a worker began running a session. */
+/** `transition`: every state change of a session; `started`: a worker began running one; `retry`: a provider call will be tried again. */
 export type SupervisorEvents = EngineEvents;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
