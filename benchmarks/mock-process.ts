@@ -2,8 +2,9 @@
 // events, timers) is not counted as work of the host being measured.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { packageModuleURL } from '../src/module-url.ts';
 
-const MOCK_CLI = new URL('../src/cli/mock.ts', import.meta.url).href;
+const MOCK_CLI = packageModuleURL('../src/cli/mock.ts', import.meta.url);
 
 export interface MockProcess {
   /** e.g. http://127.0.0.1:43210 (the OpenAI dialect lives under /v1). */

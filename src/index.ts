@@ -21,6 +21,7 @@ export {
   SupervisorClosedError,
 } from './errors.ts';
 export type { ErrorCode, WireError } from './errors.ts';
+export { MissingPeerDependencyError } from './optional-peer.ts';
 export { sessionMachine } from './session/machine.ts';
 export type { SessionContext, SessionState, SessionOutcome } from './session/machine.ts';
 export { ManualClock, systemClock } from './clock.ts';

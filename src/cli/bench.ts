@@ -1,13 +1,8 @@
 /** `sessionpool bench`: the side-by-side benchmark (benchmarks/run.ts); resolves with the exit code. */
+import { packageModuleURL } from '../module-url.ts';
 
 export async function runBench(argv: string[]): Promise<number> {
-  // Loaded on demand: the benchmarks are not part of the published package (package.json "files").
-  let bench: { main(argv: string[]): Promise<number> };
-  try {
-    bench = await import(new URL('../../benchmarks/run.ts', import.meta.url).href);
-  } catch (error) {
-    console.error(`sessionpool bench needs the project's benchmarks/ folder (a source checkout): ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
+  // Loaded on demand: the benchmark's modules (and the SDK baseline) cost nothing to other commands.
+  const bench = (await import(packageModuleURL('../../benchmarks/run.ts', import.meta.url))) as { main(argv: string[]): Promise<number> };
   return bench.main(argv);
 }

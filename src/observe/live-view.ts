@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { importPeer } from '../optional-peer.ts';
 import type { Supervisor } from '../supervisor/supervisor.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { sessionMachineJSON } from './machine-export.ts';
@@ -45,7 +46,7 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
  * await view.close();
  */
 export async function startLiveView(supervisor: Supervisor, options: LiveViewOptions = {}): Promise<LiveView> {
-  const [{ WebSocketServer }, page] = await Promise.all([import('ws'), pageHtml()]);
+  const [{ WebSocketServer }, page] = await Promise.all([importPeer('ws', 'startLiveView', () => import('ws')), pageHtml()]);
   const host = options.host ?? '127.0.0.1';
   const feed = new LiveFeed(supervisor, options);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { InspectOption } from '../options.ts';
+import { importPeer } from '../optional-peer.ts';
 
 export interface StatelyInspectorOptions {
   /** Port of the inspector server (page and WebSocket relay). @default a free port */
@@ -45,7 +46,10 @@ type HttpModule = { createServer: (...args: unknown[]) => Server };
  * await stately.stop();
  */
 export async function startStatelyInspector(options: StatelyInspectorOptions = {}): Promise<StatelyInspector> {
-  const [{ createWebSocketInspector }, { createInspectorServer }] = await Promise.all([import('@statelyai/inspect'), import('@statelyai/inspect/server')]);
+  const [{ createWebSocketInspector }, { createInspectorServer }] = await Promise.all([
+    importPeer('@statelyai/inspect', 'startStatelyInspector', () => import('@statelyai/inspect')),
+    importPeer('@statelyai/inspect', 'startStatelyInspector', () => import('@statelyai/inspect/server')),
+  ]);
   const port = options.port ?? (await freePort());
   const { relay, server } = captureServer(() => createInspectorServer({ port, autoOpen: false, ...(options.inspectorUrl ? { url: options.inspectorUrl } : {}) }));
   const sockets = new Set<Socket>();

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
 import { isChannelHello } from '../protocol.ts';
 import { WorkerChannels } from './channels.ts';
+import { packageModuleURL } from '../module-url.ts';
 
 export interface DispatcherOptions {
   threads: number;
@@ -30,7 +31,7 @@ export interface Dispatcher {
   close(): Promise<void>;
 }
 
-const WORKER_URL = new URL('../../workers/session-worker.ts', import.meta.url).href;
+const WORKER_URL = packageModuleURL('../../workers/session-worker.ts', import.meta.url);
 
 export function createPool(options: DispatcherOptions): Dispatcher {
   const channels = new WorkerChannels(options.onBatch, (threadId) => options.onWorkerReady?.(threadId));

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `sessionpool` command. Plain JavaScript with no imports, so that an older Node can parse it
+// and say in one line what to install instead of failing with a stack trace inside a dependency.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.error(`sessionpool needs Node.js 22.12 or newer (24 recommended); this is Node ${process.versions.node}. Install it from https://nodejs.org or with a version manager (nvm install 24).`);
+  process.exit(2);
+}
+import('../dist/src/cli/main.js');
