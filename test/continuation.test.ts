@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { harness, rejection, user, type Harness } from './helpers.ts';
+import { harness, user, type Harness } from './helpers.ts';
 
 describe('continuation of answers cut at length', () => {
   let h: Harness;

@@ -7,6 +7,7 @@ import glmCompletion from '../src/mock/fixtures/glm/chat-completion.json' with {
 import { mergeBehaviours, parseMockDirective, startMockProvider } from '../src/mock/server.ts';
 import type { MockBehaviour, MockDialect, MockProvider } from '../src/mock/server.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
 type Json = Record<string, any>;
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk & Json;
 const DIALECTS: MockDialect[] = ['kimi', 'glm', 'openai'];
@@ -145,7 +146,7 @@ describe('mock provider over HTTP', () => {
   test('streams without include_usage: kimi usage in the last choice, openai none', async () => {
     const kimi = await streamChunks(sdk(mock, 'kimi'), ask('usage please'));
     assert.equal(kimi.at(-1)?.choices[0]?.finish_reason, 'stop');
-    assert.equal((kimi.at(-1)?.choices[0] as Json).usage.prompt_tokens, 2);
+    assert.equal((kimi.at(-1)!.choices[0] as Json).usage.prompt_tokens, 2);
     assert.equal(kimi.at(0)?.choices[0]?.delta.role, 'assistant');
     const openai = await streamChunks(sdk(mock, 'openai'), ask('usage please'));
     assert.ok(openai.every((c) => c.usage === undefined && c.choices.length === 1));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { ChatResult } from '../src/index.ts';
 import { harness, rejection, user, type Harness } from './helpers.ts';
 
 const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
@@ -129,7 +130,7 @@ describe('streaming', () => {
   for (const provider of ['kimi', 'glm', 'openai'] as const) {
     test(`${provider}: stream() yields deltas then one result whose content equals them`, async () => {
       let text = '';
-      let result;
+      let result: ChatResult | undefined;
       let deltas = 0;
       for await (const event of h.supervisor.stream({ provider, messages: user('stream [[mock chunks=40 chunkDelayMs=1]]') })) {
         if (event.type === 'delta') {

@@ -10,7 +10,7 @@ import {
   type SupervisorStats,
 } from 'sessionpool';
 import { startMockProvider, type MockProvider } from 'sessionpool/mock';
-import { formatPrometheus, MissingPeerDependencyError, startLiveView } from 'sessionpool/observe';
+import { formatPrometheus, MissingPeerDependencyError, type startLiveView } from 'sessionpool/observe';
 
 export async function ask(prompt: string): Promise<string> {
   const mock: MockProvider = await startMockProvider();
