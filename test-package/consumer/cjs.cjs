@@ -6,7 +6,11 @@ const { startMockProvider } = require('sessionpool/mock');
 
 async function main() {
   const mock = await startMockProvider();
-  const supervisor = createSupervisor({ threads: 1, logger: false, providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-cjs' } } });
+  const supervisor = createSupervisor({
+    threads: 1,
+    logger: false,
+    providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-cjs' } },
+  });
   const result = await supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: 'hello from CommonJS' }] });
   assert.equal(result.finishReason, 'stop');
   const invalid = await supervisor.chat({ provider: 'kimi' }).catch((error) => error);

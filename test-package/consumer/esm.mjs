@@ -8,7 +8,10 @@ const mock = await startMockProvider();
 const supervisor = createSupervisor({
   threads: 2,
   logger: false,
-  providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-consumer' }, glm: { baseURL: mock.baseURL('glm'), apiKey: 'glm-consumer' } },
+  providers: {
+    kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-consumer' },
+    glm: { baseURL: mock.baseURL('glm'), apiKey: 'glm-consumer' },
+  },
 });
 
 const chat = await supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: 'hello from a consumer' }] });
@@ -32,4 +35,6 @@ assert.equal(timeout.code, 'ERR_SESSION_TIMEOUT');
 
 const report = await supervisor.close({ timeoutMs: 5000 });
 await mock.close();
-console.log(`esm ok: chat ${chat.content.length} chars, ${streamed.length} streamed chars, execute ${JSON.stringify(executed.output)}, close ${JSON.stringify(report)}`);
+console.log(
+  `esm ok: chat ${chat.content.length} chars, ${streamed.length} streamed chars, execute ${JSON.stringify(executed.output)}, close ${JSON.stringify(report)}`,
+);

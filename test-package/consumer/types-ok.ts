@@ -37,5 +37,6 @@ export function describe(event: StreamEvent): string {
   return event.type === 'delta' ? event.text : event.result.finishReason;
 }
 
-export const viewFailure = (error: unknown): string | undefined => (error instanceof MissingPeerDependencyError ? error.packageName : undefined);
+export const viewFailure = (error: unknown): string | undefined =>
+  error instanceof MissingPeerDependencyError ? error.packageName : undefined;
 export type LiveViewStarter = typeof startLiveView;
