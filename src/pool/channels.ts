@@ -47,6 +47,16 @@ export class WorkerChannels {
     return answers.find((id) => id !== undefined);
   }
 
+  /** Whether the thread's channels are up (it is alive and can be told). */
+  reaches(threadId: number): boolean {
+    return this.#links.has(threadId);
+  }
+
+  /** Tells every worker to drop an abort it may keep for the session. */
+  forget(sessionId: string): void {
+    for (const link of this.#links.values()) void link.control.forget(sessionId).catch(() => {});
+  }
+
   /** Turns `started` reports of every session on or off, on every worker now and to come. */
   reportStarts(on: boolean): void {
     if (on === this.#reportStarts) return;
