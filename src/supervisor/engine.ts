@@ -15,8 +15,10 @@ import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
 import { TaskRefusedError, type Dispatcher } from '../pool/pool.ts';
 import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
+import { deliverRest } from './delivery.ts';
 import { guardInspect } from './listener-errors.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
+import { applyWorkerEvent, type WorkerEventContext } from './worker-events.ts';
 import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
 export interface EngineDeps {
@@ -50,6 +52,7 @@ export class SessionEngine {
   readonly #unsettled = new Map<string, SessionRecord>();
   readonly #requestIds = new Set<string>();
   #idle: Array<() => void> = [];
+  readonly #events: WorkerEventContext;
 
   constructor(maxConcurrent: number, maxQueue: number, deps: EngineDeps) {
     this.#deps = deps;
@@ -62,6 +65,7 @@ export class SessionEngine {
       logger: deps.logger,
       giveUp: (record) => this.#release(record as SessionRecord),
     });
+    this.#events = { deps, aborts: this.#aborts, send: (record, event) => this.#send(record, event) };
   }
 
   get active(): number {
@@ -149,50 +153,8 @@ export class SessionEngine {
         if (unsettled && event.type === 'started') this.#aborts.started(unsettled, batch.threadId, event.run);
         continue;
       }
-      switch (event.type) {
-        case 'started':
-          this.#aborts.started(record, batch.threadId, event.run);
-          if (event.run === record.run && this.#deps.listening('started')) {
-            const { sessionId, requestId } = record.spec;
-            this.#deps.emit('started', { sessionId, requestId, threadId: batch.threadId, at, attempt: record.actor.getSnapshot().context.attempts });
-          }
-          break;
-        case 'retry':
-          this.#deps.metrics.retried++;
-          this.#send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
-          if (this.#deps.listening('retry')) {
-            const { sessionId, requestId, provider } = record.spec;
-            this.#deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at });
-          }
-          break;
-        case 'delta':
-          record.streamed = true;
-          if (stateOf(record) === 'processing') this.#deliver(record, event.text);
-          break;
-        case 'continuation':
-          this.#deps.logger?.debug({ sessionId: event.sessionId, round: event.round }, 'continuation round');
-          break;
-      }
+      applyWorkerEvent(this.#events, record, event, batch.threadId, at);
     }
-  }
-
-  #deliver(record: SessionRecord, text: string): void {
-    record.delivered += text.length;
-    try {
-      record.spec.onDelta?.(text);
-    } catch (error) {
-      this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: error }, 'onDelta threw; the delta was dropped');
-    }
-  }
-
-  /**
-   * The result and the last delta batch travel on different ports, so the result may come first:
-   * hand the caller whatever text it has not seen yet, so that the deltas always add up to the answer.
-   */
-  #deliverRest(record: SessionRecord, value: unknown): void {
-    if (record.spec.onDelta === undefined) return;
-    const content = (value as { content?: unknown }).content;
-    if (typeof content === 'string' && content.length > record.delivered) this.#deliver(record, content.slice(record.delivered));
   }
 
   #dispatch(record: SessionRecord): void {
@@ -222,7 +184,7 @@ export class SessionEngine {
       // Runs lost to a crashed thread count as attempts too.
       const attempts = outcome.attempts + record.crashRetries;
       if (outcome.ok) {
-        this.#deliverRest(record, outcome.value);
+        deliverRest(record, outcome.value, this.#deps.logger);
         this.#send(record, { type: 'COMPLETE', at, attempts });
         record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, attempts)));
       } else if (isWorkerTimeout(outcome.error)) {
