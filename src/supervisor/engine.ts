@@ -179,6 +179,8 @@ export class SessionEngine {
   /** The worker confirmed the call is over: settle the caller (unless already told) and release. */
   #settle(record: SessionRecord, outcome: TaskOutcome): void {
     this.#runEnded(record);
+    // Where it ran, for the transitions that follow.
+    record.threadId = outcome.threadId;
     if (stateOf(record) === 'processing') {
       const at = this.#deps.clock.now();
       // Runs lost to a crashed thread count as attempts too.
