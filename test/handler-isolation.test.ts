@@ -105,6 +105,7 @@ test('a chat sent again after its thread crashed says so: metadata.session.crash
     h.supervisor.on('started', (e) => starts.push(e));
     // The worker learns that someone listens over its control port: warm up until it reports starts.
     while (starts.length === 0) await h.supervisor.chat({ provider: 'kimi', messages: user('warm-up') });
+    h.mock.reset();
     const controller = new AbortController();
     const stuck = h.supervisor.chat({ provider: 'kimi', messages: user('stuck [[mock hang]]'), signal: controller.signal, requestId: 'stuck' });
     const bystander = h.supervisor.chat({ provider: 'kimi', messages: user('bystander'), requestId: 'bystander' });

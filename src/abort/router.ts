@@ -14,8 +14,8 @@ export interface AbortTransport {
   abort(threadId: number | undefined, sessionId: string, reason: AbortReason): Promise<number | undefined>;
   /** Whether `threadId` is alive and can be told. */
   reaches(threadId: number): boolean;
-  /** Tells every thread to drop an abort it keeps for the session. */
-  forget(sessionId: string): void;
+  /** Tells one thread (every thread when undefined) to drop an abort it keeps for the session. */
+  forget(sessionId: string, threadId?: number): void;
   /** Terminates a thread (failing every run on it); false when there is no such thread. */
   kill(threadId: number): boolean;
 }
@@ -30,6 +30,8 @@ export interface Abortable {
   abortReason?: AbortReason;
   /** Every worker was told: they must be told to forget when the run ends. */
   toldEveryWorker?: boolean;
+  /** The one thread told (it keeps the abort if the run had just ended there). */
+  toldThread?: number;
   /** The grace period ran out before the thread was known: kill as soon as it is. */
   killWhenKnown?: boolean;
   kill?: TimerHandle;
@@ -81,12 +83,15 @@ export class AbortRouter {
     record.killWhenKnown = undefined;
     record.threadId = undefined;
     if (record.toldEveryWorker === true) this.#deps.transport.forget(record.spec.sessionId);
+    else if (record.toldThread !== undefined) this.#deps.transport.forget(record.spec.sessionId, record.toldThread);
     record.toldEveryWorker = undefined;
+    record.toldThread = undefined;
   }
 
   #tell(record: Abortable, threadId: number | undefined): void {
     const known = threadId !== undefined && this.#deps.transport.reaches(threadId);
-    if (!known) record.toldEveryWorker = true;
+    if (known) record.toldThread = threadId;
+    else record.toldEveryWorker = true;
     this.#ask(record, known ? threadId : undefined);
   }
 

@@ -52,9 +52,10 @@ export class WorkerChannels {
     return this.#links.has(threadId);
   }
 
-  /** Tells every worker to drop an abort it may keep for the session. */
-  forget(sessionId: string): void {
-    for (const link of this.#links.values()) void link.control.forget(sessionId).catch(() => {});
+  /** Tells one worker (every worker when undefined) to drop an abort it may keep for the session. */
+  forget(sessionId: string, threadId?: number): void {
+    const links = threadId === undefined ? [...this.#links.values()] : [this.#links.get(threadId)];
+    for (const link of links) void link?.control.forget(sessionId).catch(() => {});
   }
 
   /** Turns `started` reports of every session on or off, on every worker now and to come. */

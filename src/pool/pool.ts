@@ -16,8 +16,8 @@ export interface DispatcherOptions {
   maxTasks: number;
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   onBatch(batch: EventBatch): void;
-  /** A worker's channels are up: it can be told to abort sessions. */
-  onWorkerReady?(threadId: number): void;
+  /** A worker's channels are up: it can be told to abort sessions (`handlers`: a thread of the handler pool). */
+  onWorkerReady?(threadId: number, handlers: boolean): void;
   /** A worker went away (crashed, was killed, or idled out). */
   onWorkerGone?(threadId: number): void;
 }
@@ -36,7 +36,8 @@ const CHAT_WORKER = new URL('../../workers/session-worker.ts', import.meta.url).
 const HANDLER_WORKER = new URL('../../workers/handler-worker.ts', import.meta.url).href;
 
 export function createPool(options: DispatcherOptions): Dispatcher {
-  const channels = new WorkerChannels(options.onBatch, (threadId) => options.onWorkerReady?.(threadId));
+  const handlerThreads = new Set<number>();
+  const channels = new WorkerChannels(options.onBatch, (threadId) => options.onWorkerReady?.(threadId, handlerThreads.has(threadId)));
   const common: Omit<ThreadsOptions, 'filename' | 'perThread'> = {
     threads: options.threads,
     maxQueue: options.maxTasks,
@@ -53,13 +54,25 @@ export function createPool(options: DispatcherOptions): Dispatcher {
   return {
     run(task) {
       if (task.kind === 'chat') return chats.run(task);
-      handlers ??= startThreads({ ...common, filename: HANDLER_WORKER, perThread: 1 });
+      handlers ??= startThreads({
+        ...common,
+        filename: HANDLER_WORKER,
+        perThread: 1,
+        onHello: (hello) => {
+          handlerThreads.add(hello.threadId);
+          channels.attach(hello);
+        },
+        onGone: (threadId) => {
+          handlerThreads.delete(threadId);
+          common.onGone(threadId);
+        },
+      });
       return handlers.run(task);
     },
     kill: (threadId) => pools().some((pool) => pool.kill(threadId)),
     abort: (threadId, sessionId, reason) => channels.abort(threadId, sessionId, reason),
     reaches: (threadId) => channels.reaches(threadId),
-    forget: (sessionId) => channels.forget(sessionId),
+    forget: (sessionId, threadId) => channels.forget(sessionId, threadId),
     reportStarts: (on) => channels.reportStarts(on),
     get threads() {
       return chats.count;

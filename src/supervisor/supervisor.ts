@@ -66,9 +66,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       maxTasks: this.#options.maxConcurrent,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
       onBatch: (batch) => this.#engine.receive(batch),
-      onWorkerReady: (threadId) => {
-        this.#readyWorkers.add(threadId);
+      onWorkerReady: (threadId, handlers) => {
         this.#engine.workerReady(threadId);
+        if (handlers) return;
+        this.#readyWorkers.add(threadId);
         if (this.#readyWorkers.size >= this.#options.threads) this.#ready.resolve();
       },
       onWorkerGone: (threadId) => {
