@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'ERR_PROVIDER_RESPONSE'
   | 'ERR_WORKER_CRASHED'
   | 'ERR_SUPERVISOR_CLOSED'
-  | 'ERR_HANDLER';
+  | 'ERR_HANDLER'
+  | 'ERR_HANDLER_RESULT'
+  | 'ERR_LISTENER';
 
 /** The plain form of an error that crosses a thread boundary. */
 export interface WireError {
@@ -23,6 +25,8 @@ export interface WireError {
   retryable?: boolean;
   sessionId?: string;
   requestId?: string;
+  /** Set on what an `execute` handler threw: its code is the handler's, never one of the engine's classes. */
+  handler?: boolean;
 }
 
 export interface SessionIds {
@@ -112,6 +116,26 @@ export class SupervisorClosedError extends SessionPoolError {
   }
 }
 
+/** What an `execute` handler threw: `code` and `name` are the handler's own (`ERR_HANDLER` when it gave none). */
+export class HandlerError extends SessionPoolError {}
+
+/** An `execute` handler returned a value that cannot cross threads (a function, a Symbol, a stream...). */
+export class HandlerResultError extends SessionPoolError {
+  constructor(message: string, ids: SessionIds = {}) {
+    super('ERR_HANDLER_RESULT', message, ids);
+  }
+}
+
+/** A `transition`, `started` or `retry` listener, or the `inspect` observer, threw: reported, never rethrown. */
+export class ListenerError extends SessionPoolError {
+  /** Where it was thrown: the event's name, or `inspect`. */
+  readonly source: string;
+  constructor(message: string, source: string, cause: unknown, ids: SessionIds = {}) {
+    super('ERR_LISTENER', message, ids, { cause });
+    this.source = source;
+  }
+}
+
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
     const e = error as Error & Partial<WireError>;
@@ -133,6 +157,7 @@ export function toWireError(error: unknown): WireError {
 /** Rebuilds the error class of a WireError; unknown codes (handler errors) keep name, message and code. */
 export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoolError {
   const at: SessionIds = { sessionId: ids.sessionId ?? wire.sessionId, requestId: ids.requestId ?? wire.requestId };
+  if (wire.handler === true) return handlerError(wire, at);
   switch (wire.code) {
     case 'ERR_INVALID_REQUEST': return new InvalidRequestError(wire.message, [], at);
     case 'ERR_QUEUE_FULL': return new QueueFullError(wire.message, at);
@@ -142,11 +167,17 @@ export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoo
     case 'ERR_PROVIDER_RESPONSE': return new ProviderResponseError(wire.message, at, wire.retryable, wire.providerCode);
     case 'ERR_WORKER_CRASHED': return new WorkerCrashedError(wire.message, at);
     case 'ERR_SUPERVISOR_CLOSED': return new SupervisorClosedError(wire.message, at);
-    default: {
-      const error = new SessionPoolError(wire.code, wire.message, at);
-      error.name = wire.name;
-      if (wire.retryable !== undefined) error.retryable = wire.retryable;
-      return error;
-    }
+    case 'ERR_HANDLER_RESULT': return new HandlerResultError(wire.message, at);
+    default: return named(new SessionPoolError(wire.code, wire.message, at), wire);
   }
+}
+
+function handlerError(wire: WireError, at: SessionIds): HandlerError {
+  return named(new HandlerError(wire.code, wire.message, at), wire);
+}
+
+function named<E extends SessionPoolError>(error: E, wire: WireError): E {
+  error.name = wire.name;
+  if (wire.retryable !== undefined) error.retryable = wire.retryable;
+  return error;
 }

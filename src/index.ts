@@ -19,6 +19,9 @@ export {
   ProviderResponseError,
   WorkerCrashedError,
   SupervisorClosedError,
+  HandlerError,
+  HandlerResultError,
+  ListenerError,
 } from './errors.ts';
 export type { ErrorCode, WireError } from './errors.ts';
 export { MissingPeerDependencyError } from './optional-peer.ts';

@@ -1,7 +1,10 @@
 // Wire types: the only place where the main-thread side (supervisor/, session/, pool/) and the
 // worker side (call/, providers/) meet. Everything here must survive structuredClone.
 import type { MessagePort } from 'node:worker_threads';
+import type { AbortReason } from './abort/reasons.ts';
 import type { WireError } from './errors.ts';
+
+export type { AbortReason } from './abort/reasons.ts';
 
 export type Dialect = 'kimi' | 'glm' | 'openai';
 
@@ -39,6 +42,8 @@ export interface SessionMetadata {
   requestId: string;
   durationSeconds: number;
   attempts: number;
+  /** Times the request was sent again because the thread running it died. */
+  crashRetries: number;
 }
 
 export interface ContinuationMetadata {
@@ -113,8 +118,10 @@ export interface ChatCall {
 interface TaskBase {
   sessionId: string;
   requestId: string;
-  /** Milliseconds left until the session's deadline when the task was dispatched. */
+  /** Milliseconds left until the session's deadline when the task was dispatched; the worker ends the call by then on its own. */
   budgetMs: number;
+  /** 1 for the first run, 2 for a retry after a crash: the worker names it in its `started` report. */
+  run: number;
 }
 
 export interface ChatTask extends TaskBase {
@@ -146,7 +153,7 @@ type DistributiveOmitThread<T> = T extends unknown ? Omit<T, 'threadId'> : never
 
 /** Events a worker reports while running sessions; sent in batches, never one call per event. */
 export type SessionEvent =
-  | { type: 'started'; sessionId: string }
+  | { type: 'started'; sessionId: string; run: number }
   | { type: 'retry'; sessionId: string; attempt: number; delayMs: number; error: WireError }
   | { type: 'delta'; sessionId: string; text: string }
   | { type: 'continuation'; sessionId: string; round: number; completionTokens: number };
@@ -161,8 +168,6 @@ export interface SupervisorInbox {
   receive(batch: EventBatch): void;
 }
 
-export type AbortReason = 'timeout' | 'aborted' | 'closed';
-
 /** What every worker exposes to the supervisor (over its control channel). */
 export interface WorkerControl {
   /**
@@ -170,6 +175,8 @@ export interface WorkerControl {
    * for a while and aborted when it arrives: its task and this call travel on different ports.
    */
   abort(sessionId: string, reason: AbortReason): boolean;
+  /** Drops an abort kept for a session whose run is over (it was told to every worker). */
+  forget(sessionId: string): void;
   /** Whether to report `started` for every session (execute sessions always report it). */
   reportStarts(on: boolean): void;
 }

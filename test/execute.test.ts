@@ -79,20 +79,25 @@ describe('worker crashes fail only their own sessions', () => {
   });
   after(() => h.close());
 
-  test('a thread that exits mid-call: retried once on another worker, then ERR_WORKER_CRASHED', async () => {
+  test('a thread that exits mid-call: ERR_WORKER_CRASHED, not run again unasked; with retryOnCrash once more elsewhere', async () => {
     const error = await rejection(h.supervisor.execute({ handler: HANDLERS, name: 'exitThread', input: null }));
     assert.equal(error.code, 'ERR_WORKER_CRASHED');
     assert.equal(error['retryable'], true);
     const event = await waitForTransition(h, released(String(error['sessionId'])));
-    assert.equal(event.attempt, 2, 'one retry on another worker');
-    assert.equal(h.supervisor.stats().crashed, 2);
+    assert.equal(event.attempt, 1, 'a handler is not run again unless asked');
+    assert.equal(h.supervisor.stats().crashed, 1);
+    const again = await rejection(h.supervisor.execute({ handler: HANDLERS, name: 'exitThread', input: null, retryOnCrash: true }));
+    assert.equal(again.code, 'ERR_WORKER_CRASHED');
+    assert.equal((await waitForTransition(h, released(String(again['sessionId'])))).attempt, 2, 'one retry on another worker');
+    assert.equal(h.supervisor.stats().crashed, 3);
   });
 
-  test('a crash that does not repeat is absorbed by the retry', async () => {
+  test('with retryOnCrash, a crash that does not repeat is absorbed by the retry', async () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'sessionpool-')), 'crashed');
-    const result = await h.supervisor.execute({ handler: HANDLERS, name: 'crashOnce', input: { marker } });
+    const result = await h.supervisor.execute({ handler: HANDLERS, name: 'crashOnce', input: { marker }, retryOnCrash: true });
     assert.equal(result.output, 'second time lucky');
     assert.equal(result.metadata.session.attempts, 2);
+    assert.equal(result.metadata.session.crashRetries, 1);
   });
 
   test('an uncaught exception outside the task takes its thread down, not the supervisor', async () => {

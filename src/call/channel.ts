@@ -1,25 +1,17 @@
 // The worker's end of its two long-lived channels to the supervisor, set up once when the worker
 // starts: events go out in batches (one Comlink call per event-loop turn, never one per chunk),
-// abort requests come in and fire the AbortController of the session they name.
+// abort requests come in and go to the sessions' signals (src/abort/worker-aborts.ts).
 import * as Comlink from 'comlink';
 import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
+import { SessionAborts } from '../abort/worker-aborts.ts';
 import { portEndpoint } from '../endpoint.ts';
-import type { WireError } from '../errors.ts';
-import type { AbortReason, ChannelHello, SessionEvent, SupervisorInbox, WorkerControl } from '../protocol.ts';
-
-const EARLY_ABORTS_KEPT = 4096;
-
-const ABORT_ERRORS: Record<AbortReason, WireError> = {
-  timeout: { code: 'ERR_SESSION_TIMEOUT', name: 'SessionTimeoutError', message: 'The session reached its deadline' },
-  aborted: { code: 'ERR_SESSION_ABORTED', name: 'SessionAbortedError', message: 'The session was aborted by its caller' },
-  closed: { code: 'ERR_SESSION_ABORTED', name: 'SessionAbortedError', message: 'The session was aborted because the supervisor closed' },
-};
+import type { AbortReason, ChannelHello, SessionEvent, SessionTask, SupervisorInbox, WorkerControl } from '../protocol.ts';
 
 /** What a running session sees of its worker. */
 export interface SessionScope {
   readonly sessionId: string;
   readonly requestId: string;
-  /** Aborts at the deadline, on the caller's signal and on close; its reason is a WireError. */
+  /** Aborts at the deadline, on the caller's signal and on close; its reason is the session's SessionPoolError. */
   readonly signal: AbortSignal;
   emit(event: SessionEvent): void;
   /** Sends pending events now instead of at the end of this event-loop turn. */
@@ -30,9 +22,7 @@ export class WorkerChannel implements WorkerControl {
   #inbox: Comlink.Remote<SupervisorInbox> | undefined;
   #pending: SessionEvent[] = [];
   #flushScheduled = false;
-  #sessions = new Map<string, AbortController>();
-  // Aborts that arrived before their task (bounded: most belong to sessions of other workers).
-  #early = new Map<string, AbortReason>();
+  readonly #aborts = new SessionAborts();
   #reportStarts = false;
   readonly #flush = () => this.#send();
 
@@ -41,31 +31,23 @@ export class WorkerChannel implements WorkerControl {
   }
 
   /** Starts a session's scope; `alwaysReport` for sessions that may block the thread before it can say where they run. */
-  open(sessionId: string, requestId: string, alwaysReport: boolean): SessionScope {
-    const controller = new AbortController();
-    this.#sessions.set(sessionId, controller);
-    const early = this.#early.get(sessionId);
-    if (early !== undefined) {
-      this.#early.delete(sessionId);
-      controller.abort(ABORT_ERRORS[early]);
-    }
-    if (alwaysReport || this.#reportStarts) this.emit({ type: 'started', sessionId });
-    return { sessionId, requestId, signal: controller.signal, emit: (event) => this.emit(event), flush: this.#flush };
+  open(task: SessionTask, alwaysReport: boolean): SessionScope {
+    const { sessionId, requestId } = task;
+    const signal = this.#aborts.open(sessionId, requestId, task.budgetMs);
+    if (alwaysReport || this.#reportStarts) this.emit({ type: 'started', sessionId, run: task.run });
+    return { sessionId, requestId, signal, emit: (event) => this.emit(event), flush: this.#flush };
   }
 
   close(sessionId: string): void {
-    this.#sessions.delete(sessionId);
+    this.#aborts.close(sessionId);
   }
 
   abort(sessionId: string, reason: AbortReason): boolean {
-    const controller = this.#sessions.get(sessionId);
-    if (controller === undefined) {
-      this.#early.set(sessionId, reason);
-      if (this.#early.size > EARLY_ABORTS_KEPT) this.#early.delete(this.#early.keys().next().value!);
-      return false;
-    }
-    controller.abort(ABORT_ERRORS[reason]);
-    return true;
+    return this.#aborts.abort(sessionId, reason);
+  }
+
+  forget(sessionId: string): void {
+    this.#aborts.forget(sessionId);
   }
 
   reportStarts(on: boolean): void {
@@ -99,7 +81,11 @@ export function openWorkerChannel(): WorkerChannel {
   const events = new MessageChannel();
   const control = new MessageChannel();
   const channel = new WorkerChannel(portEndpoint(events.port1));
-  const exposed: WorkerControl = { abort: (sessionId, reason) => channel.abort(sessionId, reason), reportStarts: (on) => channel.reportStarts(on) };
+  const exposed: WorkerControl = {
+    abort: (sessionId, reason) => channel.abort(sessionId, reason),
+    forget: (sessionId) => channel.forget(sessionId),
+    reportStarts: (on) => channel.reportStarts(on),
+  };
   Comlink.expose(exposed, portEndpoint(control.port1));
   const hello: ChannelHello = { type: 'sessionpool:channel', threadId, events: events.port2, control: control.port2 };
   parentPort.postMessage(hello, [events.port2, control.port2]);

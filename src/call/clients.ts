@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { ResolvedProvider } from '../protocol.ts';
+import { boundedRedirectFetch } from './redirects.ts';
 
 // One SDK client per worker per provider configuration, reused by every session of that worker.
 const clients = new Map<string, OpenAI>();
@@ -16,6 +17,7 @@ export function clientFor(provider: ResolvedProvider): OpenAI {
       timeout: 24 * 3600 * 1000,
       // Failures reach the caller as typed errors; the SDK must not also write to the host's console.
       logLevel: 'off',
+      fetch: boundedRedirectFetch(),
       ...(provider.headers !== undefined ? { defaultHeaders: provider.headers } : {}),
     });
     clients.set(key, client);

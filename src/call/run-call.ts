@@ -1,6 +1,6 @@
 // A chat session inside a worker: rounds of provider calls (each retried by policy), looped
 // through Kimi's built-in web search, continued on `length`, read into the result's shape.
-import type { WireError } from '../errors.ts';
+import { toWireError, type WireError } from '../errors.ts';
 import type { CacheMetadata, ChatMessage, ChatTask, ContinuationMetadata, CallOutcome } from '../protocol.ts';
 import { classifyError } from '../providers/errors.ts';
 import { dialects, type DialectAdapter } from '../providers/index.ts';
@@ -91,7 +91,7 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
 }
 
 function failureOf(error: unknown, run: ChatRun): WireError {
-  if (run.scope.signal.aborted) return run.scope.signal.reason as WireError;
+  if (run.scope.signal.aborted) return toWireError(run.scope.signal.reason);
   if (error instanceof AttemptFailed) return error.failure.error;
   return classifyError(error, run.task.provider.dialect, run.task.provider.name).error;
 }

@@ -1,22 +1,31 @@
 import { threadId } from 'node:worker_threads';
-import type { SessionTask, TaskOutcome } from '../protocol.ts';
-import { openWorkerChannel } from './channel.ts';
-import { runChat } from './run-call.ts';
-import { runExecute } from './run-execute.ts';
+import type { CallOutcome, SessionTask, TaskOutcome } from '../protocol.ts';
+import { openWorkerChannel, type SessionScope } from './channel.ts';
 
 // Opened once, when the worker module loads: the pool hands its ports to the supervisor.
 const channel = openWorkerChannel();
 
-/** The pool's task function: one session, start to settled. Never throws; failures are outcomes. */
-export async function runTask(task: SessionTask): Promise<TaskOutcome> {
-  // A handler may block this thread at once: it says where it runs before it starts.
-  const blocking = task.kind === 'execute';
-  const scope = channel.open(task.sessionId, task.requestId, blocking);
-  if (blocking) scope.flush();
-  try {
-    const outcome = task.kind === 'chat' ? await runChat(task, scope) : await runExecute(task, scope);
-    return { ...outcome, threadId };
-  } finally {
-    channel.close(task.sessionId);
-  }
+/**
+ * The pool's task function for one kind of session: start to settled. It never throws: a task
+ * that rejects is what a dead thread looks like to the supervisor, so failures are outcomes.
+ * `blocking` sessions (handlers) may hold the thread at once: they say where they run first.
+ */
+export function taskRunner<T extends SessionTask>(run: (task: T, scope: SessionScope) => Promise<CallOutcome>, blocking: boolean): (task: T) => Promise<TaskOutcome> {
+  return async (task) => {
+    const scope = channel.open(task, blocking);
+    if (blocking) scope.flush();
+    try {
+      return { ...(await run(task, scope)), threadId };
+    } catch (error) {
+      let message = 'an unexpected error';
+      try {
+        message = String((error as Error).message);
+      } catch {
+        // Keep the generic message: this path must not throw.
+      }
+      return { ok: false, error: { code: 'ERR_HANDLER', name: 'Error', message: `The worker failed to run the session: ${message}` }, attempts: 1, threadId };
+    } finally {
+      channel.close(task.sessionId);
+    }
+  };
 }

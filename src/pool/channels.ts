@@ -47,6 +47,17 @@ export class WorkerChannels {
     return answers.find((id) => id !== undefined);
   }
 
+  /** Whether the thread's channels are up (it is alive and can be told). */
+  reaches(threadId: number): boolean {
+    return this.#links.has(threadId);
+  }
+
+  /** Tells one worker (every worker when undefined) to drop an abort it may keep for the session. */
+  forget(sessionId: string, threadId?: number): void {
+    const links = threadId === undefined ? [...this.#links.values()] : [this.#links.get(threadId)];
+    for (const link of links) void link?.control.forget(sessionId).catch(() => {});
+  }
+
   /** Turns `started` reports of every session on or off, on every worker now and to come. */
   reportStarts(on: boolean): void {
     if (on === this.#reportStarts) return;

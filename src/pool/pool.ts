@@ -1,78 +1,86 @@
-// The Piscina pool, configured for I/O-bound sessions, behind the small Dispatcher interface that
-// the supervisor uses (a second transport, such as a queue across hosts, would implement it too).
-import { Piscina } from 'piscina';
-import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
-import { isChannelHello } from '../protocol.ts';
+// The worker pools behind the small Dispatcher interface that the supervisor uses (a second
+// transport, such as a queue across hosts, would implement it too). Provider calls run on one
+// pool, many per thread; `execute` handlers on a second pool of their own, started on the first
+// handler, one handler per thread: a handler that blocks, crashes or is killed never touches a
+// provider call, nor another handler.
+import type { AbortTransport } from '../abort/router.ts';
+import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
 import { WorkerChannels } from './channels.ts';
 import { packageModuleURL } from '../module-url.ts';
+import { startThreads, type Threads, type ThreadsOptions } from './threads.ts';
+
+export { TaskRefusedError } from './threads.ts';
 
 export interface DispatcherOptions {
   threads: number;
-  /** Upper bound of tasks given to the pool at once (the supervisor's maxConcurrent). */
+  /** Upper bound of tasks given to the pools at once (the supervisor's maxConcurrent). */
   maxTasks: number;
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   onBatch(batch: EventBatch): void;
-  /** A worker's channels are up: it can be told to abort sessions. */
-  onWorkerReady?(threadId: number): void;
+  /** A worker's channels are up: it can be told to abort sessions (`handlers`: a thread of the handler pool). */
+  onWorkerReady?(threadId: number, handlers: boolean): void;
   /** A worker went away (crashed, was killed, or idled out). */
   onWorkerGone?(threadId: number): void;
 }
 
-export interface Dispatcher {
-  /** Runs a session; rejects only when the thread running it died or was killed. */
+export interface Dispatcher extends AbortTransport {
+  /** Runs a session; rejects only when the thread running it died or was killed (TaskRefusedError: never started). */
   run(task: SessionTask): Promise<TaskOutcome>;
-  /** Terminates a thread and fails every session on it (the last resort for a call that ignores its abort). */
-  kill(threadId: number): boolean;
-  /** Asks the thread that runs the session (every thread when unknown) to abort it; resolves with that thread. */
-  abort(threadId: number | undefined, sessionId: string, reason: AbortReason): Promise<number | undefined>;
   /** Whether workers report each session's start (costs a message per session: only when watched). */
   reportStarts(on: boolean): void;
+  /** Threads of the provider-call pool. */
   readonly threads: number;
   close(): Promise<void>;
 }
 
-const WORKER_URL = packageModuleURL('../../workers/session-worker.ts', import.meta.url);
+const CHAT_WORKER = packageModuleURL('../../workers/session-worker.ts', import.meta.url);
+const HANDLER_WORKER = packageModuleURL('../../workers/handler-worker.ts', import.meta.url);
 
 export function createPool(options: DispatcherOptions): Dispatcher {
-  const channels = new WorkerChannels(options.onBatch, (threadId) => options.onWorkerReady?.(threadId));
-  const pool = new Piscina({
-    filename: WORKER_URL,
-    minThreads: options.threads,
-    maxThreads: options.threads,
-    // I/O workers: never freeze the event loop between tasks, run dozens of calls per thread.
-    atomics: 'disabled',
-    concurrentTasksPerWorker: Math.max(1, Math.ceil(options.maxTasks / options.threads)),
-    idleTimeout: 60_000,
+  const handlerThreads = new Set<number>();
+  const channels = new WorkerChannels(options.onBatch, (threadId) => options.onWorkerReady?.(threadId, handlerThreads.has(threadId)));
+  const common: Omit<ThreadsOptions, 'filename' | 'perThread'> = {
+    threads: options.threads,
     maxQueue: options.maxTasks,
-    recordTiming: false,
     ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
-  });
-  pool.on('message', (message: unknown) => {
-    if (isChannelHello(message)) channels.attach(message);
-  });
-  pool.on('workerDestroy', (worker: { id: number }) => {
-    channels.detach(worker.id);
-    options.onWorkerGone?.(worker.id);
-  });
-  // Errors outside tasks surface as crashed sessions through run(); never as an unhandled 'error'.
-  pool.on('error', () => {});
-  return {
-    // No `signal` here: Piscina runs an abortable task alone on its thread.
-    run: (task) => pool.run(task) as Promise<TaskOutcome>,
-    kill(threadId) {
-      const worker = pool.threads.find((w) => w.threadId === threadId);
-      if (worker === undefined) return false;
-      void worker.terminate();
-      return true;
+    onHello: (hello) => channels.attach(hello),
+    onGone: (threadId) => {
+      channels.detach(threadId);
+      options.onWorkerGone?.(threadId);
     },
+  };
+  const chats = startThreads({ ...common, filename: CHAT_WORKER, perThread: Math.max(1, Math.ceil(options.maxTasks / options.threads)) });
+  let handlers: Threads | undefined;
+  const pools = (): Threads[] => (handlers === undefined ? [chats] : [chats, handlers]);
+  return {
+    run(task) {
+      if (task.kind === 'chat') return chats.run(task);
+      handlers ??= startThreads({
+        ...common,
+        filename: HANDLER_WORKER,
+        perThread: 1,
+        onHello: (hello) => {
+          handlerThreads.add(hello.threadId);
+          channels.attach(hello);
+        },
+        onGone: (threadId) => {
+          handlerThreads.delete(threadId);
+          common.onGone(threadId);
+        },
+      });
+      return handlers.run(task);
+    },
+    kill: (threadId) => pools().some((pool) => pool.kill(threadId)),
     abort: (threadId, sessionId, reason) => channels.abort(threadId, sessionId, reason),
+    reaches: (threadId) => channels.reaches(threadId),
+    forget: (sessionId, threadId) => channels.forget(sessionId, threadId),
     reportStarts: (on) => channels.reportStarts(on),
     get threads() {
-      return pool.threads.length;
+      return chats.count;
     },
     async close() {
       channels.closeAll();
-      await pool.destroy();
+      await Promise.all(pools().map((pool) => pool.close()));
     },
   };
 }

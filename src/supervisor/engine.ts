@@ -1,17 +1,24 @@
 // The session engine: admit, dispatch, settle, release. Every admitted session is driven through
-// its XState actor by explicit events and released exactly once, whatever the worker does.
+// its XState actor by explicit events and released exactly once, whatever the worker does. How a
+// stopped session's worker is told lives in src/abort/; what user code does (listeners, observers,
+// onDelta) never reaches this control flow: `emit` and `report` absorb it.
 import type { Logger } from 'pino';
 import { createActor } from 'xstate';
+import { abortError, isWorkerTimeout, type AbortReason } from '../abort/reasons.ts';
+import { AbortRouter } from '../abort/router.ts';
 import type { Clock } from '../clock.ts';
 import { QueueFullError, WorkerCrashedError, fromWireError, type WireError } from '../errors.ts';
 import { scrub } from '../log.ts';
 import type { SessionMetrics } from '../metrics.ts';
 import type { InspectOption } from '../options.ts';
-import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
-import type { Dispatcher } from '../pool/pool.ts';
+import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
+import { TaskRefusedError, type Dispatcher } from '../pool/pool.ts';
 import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
+import { deliverRest } from './delivery.ts';
+import { guardInspect } from './listener-errors.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
+import { applyWorkerEvent, type WorkerEventContext } from './worker-events.ts';
 import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
 export interface EngineDeps {
@@ -21,16 +28,12 @@ export interface EngineDeps {
   logger: Logger | undefined;
   inspect: InspectOption | undefined;
   abortGraceMs: number;
-  /** The supervisor's own events; each is built only when someone listens (`listening`). */
+  /** The supervisor's own events; each is built only when someone listens (`listening`). Never throws. */
   emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K][0]): void;
   listening(type: keyof EngineEvents): boolean;
+  /** User code (an inspection observer) threw: report it, never rethrow. */
+  report(error: unknown, source: 'inspect', sessionId: string | undefined): void;
 }
-
-const ABORT_MESSAGES: Record<AbortReason, [code: string, name: string, message: string]> = {
-  timeout: ['ERR_SESSION_TIMEOUT', 'SessionTimeoutError', 'The session reached its deadline of %d ms'],
-  aborted: ['ERR_SESSION_ABORTED', 'SessionAbortedError', 'The session was aborted by its caller'],
-  closed: ['ERR_SESSION_ABORTED', 'SessionAbortedError', 'The session was aborted because the supervisor closed'],
-};
 
 export interface EngineEvents {
   transition: [TransitionEvent];
@@ -41,13 +44,28 @@ export interface EngineEvents {
 export class SessionEngine {
   readonly #deps: EngineDeps;
   readonly #admission: Admission<SessionRecord>;
+  readonly #aborts: AbortRouter;
+  readonly #inspect: InspectOption | undefined;
   readonly #sessions = new Map<string, SessionRecord>();
+  // Sessions given up on (released) whose run has not ended: they still hold their slot, and a
+  // late report of where they run lets their thread be killed.
+  readonly #unsettled = new Map<string, SessionRecord>();
   readonly #requestIds = new Set<string>();
   #idle: Array<() => void> = [];
+  readonly #events: WorkerEventContext;
 
   constructor(maxConcurrent: number, maxQueue: number, deps: EngineDeps) {
     this.#deps = deps;
     this.#admission = new Admission(maxConcurrent, maxQueue);
+    this.#inspect = deps.inspect && guardInspect(deps.inspect, (error, sessionId) => deps.report(error, 'inspect', sessionId));
+    this.#aborts = new AbortRouter({
+      clock: deps.clock,
+      transport: deps.dispatcher,
+      graceMs: deps.abortGraceMs,
+      logger: deps.logger,
+      giveUp: (record) => this.#release(record as SessionRecord),
+    });
+    this.#events = { deps, aborts: this.#aborts, send: (record, event) => this.#send(record, event) };
   }
 
   get active(): number {
@@ -72,30 +90,32 @@ export class SessionEngine {
     const now = this.#deps.clock.now();
     const actor = createActor(sessionMachine, {
       input: { sessionId: spec.sessionId, requestId: spec.requestId, kind: spec.kind, provider: spec.provider, model: spec.model, at: now },
-      ...(this.#deps.inspect !== undefined ? { inspect: this.#deps.inspect } : {}),
+      ...(this.#inspect !== undefined ? { inspect: this.#inspect } : {}),
     });
     const record: SessionRecord = {
       spec, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
-      holdsSlot: false, released: false, streamed: false, delivered: 0, crashRetries: 0,
+      holdsSlot: false, running: false, released: false, streamed: false, delivered: 0, crashRetries: 0, run: 0,
     };
     const admit = this.#admission.admit(spec.sessionId, record);
     if (admit === 'reject') {
       this.#deps.metrics.rejected.queueFull++;
       throw new QueueFullError(`The queue is full (${this.#admission.maxQueue} sessions waiting, ${this.#admission.running} running)`, spec);
     }
+    record.holdsSlot = admit === 'run';
     this.#sessions.set(spec.sessionId, record);
     this.#requestIds.add(spec.requestId);
     this.#deps.metrics.admitted++;
     actor.start();
     this.#deps.metrics.transition(undefined, 'created');
-    this.#announce(record, null, 'created', now);
+    // Deadline and signal first: a `created` listener may already abort the session.
     record.deadline = this.#deps.clock.setTimer(() => this.#stop(record, 'timeout'), spec.timeoutMs);
     if (spec.signal) {
       const onAbort = () => this.#stop(record, 'aborted');
       spec.signal.addEventListener('abort', onAbort, { once: true });
       record.detachSignal = () => spec.signal?.removeEventListener('abort', onAbort);
     }
-    if (admit === 'run') this.#dispatch(record);
+    this.#announce(record, null, 'created', now);
+    if (admit === 'run' && stateOf(record) === 'created') this.#dispatch(record);
     return promise;
   }
 
@@ -118,14 +138,9 @@ export class SessionEngine {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /**
-   * A worker just opened its channels: aborts that found no worker to tell (asked for before any
-   * worker was up, or before the task reached one) are told to it too.
-   */
+  /** A worker just opened its channels: aborts that found no worker to tell are told to it too. */
   workerReady(threadId: number): void {
-    for (const record of this.#sessions.values()) {
-      if (record.abortReason !== undefined && record.threadId === undefined) this.#tellAbort(record, threadId, record.abortReason);
-    }
+    this.#aborts.workerReady([...this.#sessions.values(), ...this.#unsettled.values()], threadId);
   }
 
   /** Events from the workers, in batches. */
@@ -133,62 +148,28 @@ export class SessionEngine {
     const at = this.#deps.clock.now();
     for (const event of batch.events) {
       const record = this.#sessions.get(event.sessionId);
-      if (record === undefined) continue;
-      switch (event.type) {
-        case 'started':
-          record.threadId = batch.threadId;
-          if (this.#deps.listening('started')) {
-            const { sessionId, requestId } = record.spec;
-            this.#deps.emit('started', { sessionId, requestId, threadId: batch.threadId, at, attempt: record.actor.getSnapshot().context.attempts });
-          }
-          break;
-        case 'retry':
-          this.#deps.metrics.retried++;
-          this.#send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
-          if (this.#deps.listening('retry')) {
-            const { sessionId, requestId, provider } = record.spec;
-            this.#deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at });
-          }
-          break;
-        case 'delta':
-          record.streamed = true;
-          if (stateOf(record) === 'processing') this.#deliver(record, event.text);
-          break;
-        case 'continuation':
-          this.#deps.logger?.debug({ sessionId: event.sessionId, round: event.round }, 'continuation round');
-          break;
+      if (record === undefined) {
+        const unsettled = this.#unsettled.get(event.sessionId);
+        if (unsettled && event.type === 'started') this.#aborts.started(unsettled, batch.threadId, event.run);
+        continue;
       }
+      applyWorkerEvent(this.#events, record, event, batch.threadId, at);
     }
-  }
-
-  #deliver(record: SessionRecord, text: string): void {
-    record.delivered += text.length;
-    try {
-      record.spec.onDelta?.(text);
-    } catch (error) {
-      this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: error }, 'onDelta threw; the delta was dropped');
-    }
-  }
-
-  /**
-   * The result and the last delta batch travel on different ports, so the result may come first:
-   * hand the caller whatever text it has not seen yet, so that the deltas always add up to the answer.
-   */
-  #deliverRest(record: SessionRecord, value: unknown): void {
-    if (record.spec.onDelta === undefined) return;
-    const content = (value as { content?: unknown }).content;
-    if (typeof content === 'string' && content.length > record.delivered) this.#deliver(record, content.slice(record.delivered));
   }
 
   #dispatch(record: SessionRecord): void {
     record.holdsSlot = true;
     this.#send(record, { type: 'DISPATCH', at: this.#deps.clock.now() });
+    // A `processing` listener may have stopped it already: no call was made, nothing to wait for.
+    if (stateOf(record) !== 'processing') return this.#release(record);
     this.#run(record);
   }
 
   #run(record: SessionRecord): void {
     const budgetMs = Math.max(1, record.deadlineAt - this.#deps.clock.now());
-    const task = { ...record.spec.task, budgetMs } as SessionTask;
+    record.run++;
+    record.running = true;
+    const task = { ...record.spec.task, budgetMs, run: record.run } as SessionTask;
     this.#deps.dispatcher.run(task).then(
       (outcome) => this.#settle(record, outcome),
       (error: unknown) => this.#crashed(record, error),
@@ -197,15 +178,20 @@ export class SessionEngine {
 
   /** The worker confirmed the call is over: settle the caller (unless already told) and release. */
   #settle(record: SessionRecord, outcome: TaskOutcome): void {
+    this.#runEnded(record);
+    // Where it ran, for the transitions that follow.
     record.threadId = outcome.threadId;
     if (stateOf(record) === 'processing') {
       const at = this.#deps.clock.now();
       // Runs lost to a crashed thread count as attempts too.
       const attempts = outcome.attempts + record.crashRetries;
       if (outcome.ok) {
-        this.#deliverRest(record, outcome.value);
+        deliverRest(record, outcome.value, this.#deps.logger);
         this.#send(record, { type: 'COMPLETE', at, attempts });
         record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, attempts)));
+      } else if (isWorkerTimeout(outcome.error)) {
+        // The worker kept the deadline on its own, before the supervisor's timer: the same timeout.
+        this.#end(record, 'timeout');
       } else {
         const error = this.#wireError(record, outcome.error);
         this.#send(record, { type: 'FAIL', at, error, attempts });
@@ -215,76 +201,76 @@ export class SessionEngine {
     this.#release(record);
   }
 
-  /** The thread running the session died or was killed. Retried once elsewhere if nothing was streamed. */
+  /** The run did not settle: its thread died or was killed, or the pool refused the task. */
   #crashed(record: SessionRecord, cause: unknown): void {
-    const state = stateOf(record);
-    const message = cause instanceof Error ? cause.message : String(cause);
-    if (state === 'processing') {
-      this.#deps.metrics.crashed++;
-      const attempts = record.actor.getSnapshot().context.attempts;
-      if (!record.streamed && record.crashRetries === 0 && record.abortReason === undefined) {
-        record.crashRetries++;
-        record.threadId = undefined;
-        const error: WireError = { code: 'ERR_WORKER_CRASHED', name: 'WorkerCrashedError', message, retryable: true };
-        this.#send(record, { type: 'RETRY', at: this.#deps.clock.now(), attempt: attempts + 1, error });
-        this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: message }, 'worker crashed; session retried on another worker');
-        return this.#run(record);
+    this.#runEnded(record);
+    if (stateOf(record) === 'processing') {
+      if (cause instanceof TaskRefusedError) {
+        this.#fail(record, new QueueFullError(`The worker pool refused the session: ${cause.message}`, record.spec).toJSON());
+      } else if (this.#mayRunAgain(record)) {
+        return this.#runAgain(record, cause);
+      } else {
+        this.#deps.metrics.crashed++;
+        const error = new WorkerCrashedError(`The worker running this session crashed: ${describe(cause)}`, record.spec);
+        this.#fail(record, error.toJSON());
       }
-      const error = new WorkerCrashedError(`The worker running this session crashed: ${message}`, record.spec);
-      this.#send(record, { type: 'FAIL', at: this.#deps.clock.now(), error: error.toJSON(), attempts });
-      record.reject(error);
     }
     this.#release(record);
   }
 
-  /** Deadline or abort: the caller is told at once; the slot stays taken until the worker confirms. */
+  #mayRunAgain(record: SessionRecord): boolean {
+    return record.spec.retryOnCrash && !record.streamed && record.crashRetries === 0 && record.abortReason === undefined && !record.released;
+  }
+
+  #runAgain(record: SessionRecord, cause: unknown): void {
+    this.#deps.metrics.crashed++;
+    record.crashRetries++;
+    const attempt = record.actor.getSnapshot().context.attempts + 1;
+    const error: WireError = { code: 'ERR_WORKER_CRASHED', name: 'WorkerCrashedError', message: describe(cause), retryable: true };
+    this.#send(record, { type: 'RETRY', at: this.#deps.clock.now(), attempt, error });
+    this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: error.message }, 'worker crashed; session run again on another worker');
+    this.#run(record);
+  }
+
+  #fail(record: SessionRecord, error: WireError): void {
+    const attempts = record.actor.getSnapshot().context.attempts;
+    this.#send(record, { type: 'FAIL', at: this.#deps.clock.now(), error, attempts });
+    record.reject(fromWireError(error, record.spec));
+  }
+
+  /** Deadline or abort: the caller is told at once; the slot stays taken until the run ends. */
   #stop(record: SessionRecord, reason: AbortReason): void {
     const state = stateOf(record);
     if (state !== 'created' && state !== 'processing') return;
-    const [code, name, template] = ABORT_MESSAGES[reason];
-    const error: WireError = { code, name, message: template.replace('%d', String(record.spec.timeoutMs)) };
-    this.#send(record, { type: reason === 'timeout' ? 'TIMEOUT' : 'ABORT', at: this.#deps.clock.now(), error });
-    record.reject(fromWireError(error, record.spec));
-    if (state === 'created') {
+    this.#end(record, reason);
+    if (!record.running) {
       this.#admission.withdraw(record.spec.sessionId);
       return this.#release(record);
     }
-    record.abortReason = reason;
-    this.#tellAbort(record, record.threadId, reason);
-    record.kill = this.#deps.clock.setTimer(() => this.#kill(record), this.#deps.abortGraceMs);
+    this.#aborts.stop(record, reason);
   }
 
-  /** Asks `threadId` (every worker when undefined) to abort the session, and learns where it runs. */
-  #tellAbort(record: SessionRecord, threadId: number | undefined, reason: AbortReason): void {
-    void this.#deps.dispatcher.abort(threadId, record.spec.sessionId, reason).then((found) => {
-      record.threadId ??= found;
-    });
+  /** The caller-facing end of a stopped session: TIMEOUT or ABORT, and the one error that says so. */
+  #end(record: SessionRecord, reason: AbortReason): void {
+    const error = abortError(reason, record.spec, record.spec.timeoutMs);
+    this.#send(record, { type: reason === 'timeout' ? 'TIMEOUT' : 'ABORT', at: this.#deps.clock.now(), error: error.toJSON() });
+    record.reject(error);
   }
 
-  /**
-   * The worker did not confirm the abort within the grace period: its thread is terminated, which
-   * fails this session's run (then released) and retries the others on it. A session that never said
-   * where it runs cannot be killed; it is released after a second grace period so that it is not lost.
-   */
-  #kill(record: SessionRecord): void {
-    const { sessionId } = record.spec;
-    if (record.threadId !== undefined && this.#deps.dispatcher.kill(record.threadId)) {
-      this.#deps.logger?.warn({ sessionId, threadId: record.threadId }, 'aborted session did not settle in time; its thread was terminated');
-      return;
-    }
-    record.kill = this.#deps.clock.setTimer(() => {
-      this.#deps.logger?.error({ sessionId }, 'aborted session never settled nor reported its thread; released without confirmation');
-      this.#release(record);
-    }, this.#deps.abortGraceMs);
+  #runEnded(record: SessionRecord): void {
+    record.running = false;
+    this.#aborts.runEnded(record);
+    // A session given up on (released before its run ended) kept its slot until now.
+    if (record.released && this.#unsettled.delete(record.spec.sessionId)) this.#freeSlot(record);
   }
 
   #release(record: SessionRecord): void {
-    // A forced release (see #kill) may be followed by the worker's late answer: release once.
+    // A session given up on may be followed by the worker's late answer: release once.
     if (record.released) return;
     record.released = true;
     const { spec } = record;
     record.deadline?.cancel();
-    record.kill?.cancel();
+    if (!record.running) record.kill?.cancel();
     record.detachSignal?.();
     const at = this.#deps.clock.now();
     const context = record.actor.getSnapshot().context;
@@ -294,16 +280,20 @@ export class SessionEngine {
     record.actor.stop();
     this.#sessions.delete(spec.sessionId);
     this.#requestIds.delete(spec.requestId);
-    if (record.holdsSlot) {
-      record.holdsSlot = false;
-      const next = this.#admission.release();
-      if (next !== undefined) this.#dispatch(next);
-    }
+    if (record.running) this.#unsettled.set(spec.sessionId, record);
+    else this.#freeSlot(record);
     if (this.#sessions.size === 0 && this.#idle.length > 0) {
       const waiters = this.#idle;
       this.#idle = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  #freeSlot(record: SessionRecord): void {
+    if (!record.holdsSlot) return;
+    record.holdsSlot = false;
+    const next = this.#admission.release();
+    if (next !== undefined) this.#dispatch(next);
   }
 
   #send(record: SessionRecord, event: SessionEvent): void {
@@ -325,6 +315,14 @@ export class SessionEngine {
 
   #summary(record: SessionRecord, at: number, attempts: number) {
     const { sessionId, requestId } = record.spec;
-    return { sessionId, requestId, durationSeconds: (at - record.admittedAt) / 1000, attempts };
+    return { sessionId, requestId, durationSeconds: (at - record.admittedAt) / 1000, attempts, crashRetries: record.crashRetries };
+  }
+}
+
+function describe(cause: unknown): string {
+  try {
+    return cause instanceof Error ? cause.message : String(cause);
+  } catch {
+    return 'the thread ended';
   }
 }

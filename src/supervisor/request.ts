@@ -53,6 +53,8 @@ export const executeRequestSchema = z.strictObject({
   handler: z.union([z.string().min(1), z.instanceof(URL)]),
   name: z.string().min(1).optional(),
   input: z.unknown(),
+  /** Run the handler again (once, on a new thread) when its thread dies; off: a handler's side effects must not happen twice unasked. */
+  retryOnCrash: z.boolean().optional(),
   ...sessionFields,
 });
 

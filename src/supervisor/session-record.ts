@@ -1,10 +1,11 @@
 import type { Actor } from 'xstate';
+import type { Abortable } from '../abort/router.ts';
 import type { TimerHandle } from '../clock.ts';
-import type { AbortReason, SessionTask } from '../protocol.ts';
+import type { SessionTask } from '../protocol.ts';
 import type { SessionKind, SessionMachine, SessionState } from '../session/machine.ts';
 
 /** A task before dispatch: the budget is computed when it leaves for a worker. */
-export type PendingTask = DistributiveOmit<SessionTask, 'budgetMs'>;
+export type PendingTask = DistributiveOmit<SessionTask, 'budgetMs' | 'run'>;
 
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -19,6 +20,8 @@ export interface SessionSpec {
   timeoutMs: number;
   signal?: AbortSignal;
   onDelta?: (text: string) => void;
+  /** Run the session again after its thread crashed (chats: when nothing was streamed; handlers: only when asked). */
+  retryOnCrash: boolean;
   /** Strings that must never leave in an error message (the provider's API key). */
   secrets: readonly string[];
   /** Builds what the caller receives from the worker's value and the session's metadata. */
@@ -30,10 +33,12 @@ export interface SessionSummary {
   requestId: string;
   durationSeconds: number;
   attempts: number;
+  /** Times the session was run again because the thread running it died (the request was sent again). */
+  crashRetries: number;
 }
 
 /** The supervisor's bookkeeping of one admitted session, from admission to release. */
-export interface SessionRecord {
+export interface SessionRecord extends Abortable {
   readonly spec: SessionSpec;
   readonly actor: Actor<SessionMachine>;
   readonly admittedAt: number;
@@ -41,12 +46,10 @@ export interface SessionRecord {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   deadline?: TimerHandle;
-  kill?: TimerHandle;
   holdsSlot: boolean;
+  /** A run was handed to the pool and has not ended: the slot stays taken, whatever the session's state. */
+  running: boolean;
   released: boolean;
-  threadId?: number;
-  /** An abort asked for and not yet confirmed by the worker settling the call. */
-  abortReason?: AbortReason;
   streamed: boolean;
   /** Characters of answer text handed to the caller's onDelta so far. */
   delivered: number;

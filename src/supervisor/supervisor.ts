@@ -5,7 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
-import { InvalidRequestError, SessionAbortedError, SupervisorClosedError, type SessionPoolError } from '../errors.ts';
+import { InvalidRequestError, SessionAbortedError, SupervisorClosedError, type ListenerError, type SessionPoolError } from '../errors.ts';
 import { defaultLogger } from '../log.ts';
 import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
 import { formatPrometheus } from '../observe/prometheus.ts';
@@ -15,6 +15,7 @@ import { createPool, type Dispatcher } from '../pool/pool.ts';
 import { parseOrThrow } from '../validation.ts';
 import { SessionEngine, type EngineEvents } from './engine.ts';
 import { streamSession, type StreamEvent } from './event-stream.ts';
+import { ListenerGuard } from './listener-errors.ts';
 import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest, type SessionRequestFields } from './request.ts';
 import type { DistributiveOmit, SessionSpec, SessionSummary } from './session-record.ts';
 
@@ -36,8 +37,12 @@ export interface CloseReport {
   durationMs: number;
 }
 
-/** `transition`: every state change of a session; `started`: a worker began running one; `retry`: a provider call will be tried again. */
-export type SupervisorEvents = EngineEvents;
+/**
+ * `transition`: every state change of a session; `started`: a worker began running one; `retry`: a
+ * provider call will be tried again; `error`: one of your listeners or your `inspect` observer threw
+ * (a ListenerError, `code` ERR_LISTENER; without an `error` listener it is logged as a warning).
+ */
+export type SupervisorEvents = EngineEvents & { error: [ListenerError] };
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #options: ResolvedOptions;
@@ -55,14 +60,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#options = resolveOptions(options);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger === false ? undefined : (options.logger ?? defaultLogger());
+    const guard = new ListenerGuard(this as EventEmitter, this.#logger);
     this.#dispatcher = createPool({
       threads: this.#options.threads,
       maxTasks: this.#options.maxConcurrent,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
       onBatch: (batch) => this.#engine.receive(batch),
-      onWorkerReady: (threadId) => {
-        this.#readyWorkers.add(threadId);
+      onWorkerReady: (threadId, handlers) => {
         this.#engine.workerReady(threadId);
+        if (handlers) return;
+        this.#readyWorkers.add(threadId);
         if (this.#readyWorkers.size >= this.#options.threads) this.#ready.resolve();
       },
       onWorkerGone: (threadId) => {
@@ -77,8 +84,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: this.#logger,
       inspect: options.inspect,
       abortGraceMs: this.#options.abortGraceMs,
-      emit: (type, event) => (this.emit as (type: string, event: unknown) => boolean)(type, event),
+      emit: (type, event) => guard.emit(type, event),
       listening: (type) => this.listenerCount(type) > 0,
+      report: (error, source, sessionId) => guard.report(error, source, sessionId),
     });
     // Workers report each session's start only while someone listens: it costs a message per session.
     const events = this as EventEmitter;
@@ -105,6 +113,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return (await this.#submit(parsed, {
       kind: 'execute',
       task: { kind: 'execute', handler, name, input: parsed.input },
+      retryOnCrash: parsed.retryOnCrash ?? false,
       secrets: [],
       toValue: (output, session) => ({ output, metadata: { session } }),
     })) as ExecuteResult<T>;
@@ -179,6 +188,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       provider: provider.name,
       model: call.model,
       task: { kind: 'chat', provider, call, retry: this.#options.retry },
+      retryOnCrash: true,
       secrets: [provider.apiKey],
       ...(prepared.onDelta ? { onDelta: prepared.onDelta } : {}),
       toValue: (value, session) => {

@@ -1,0 +1,69 @@
+// One Piscina pool of worker threads, configured for the kind of session it runs.
+import { Piscina } from 'piscina';
+import type { SessionTask, TaskOutcome } from '../protocol.ts';
+import { isChannelHello, type ChannelHello } from '../protocol.ts';
+
+export interface ThreadsOptions {
+  /** The worker entry module. */
+  filename: string;
+  threads: number;
+  /** Sessions one thread runs at once. */
+  perThread: number;
+  /** Tasks that may wait for a thread (the supervisor never gives more than its slots). */
+  maxQueue: number;
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  onHello(hello: ChannelHello): void;
+  onGone(threadId: number): void;
+}
+
+/** Piscina refused the task (its queue is at its limit): nothing ran, no thread died. */
+export class TaskRefusedError extends Error {}
+
+export interface Threads {
+  run(task: SessionTask): Promise<TaskOutcome>;
+  /** Terminates the thread when it belongs to this pool. */
+  kill(threadId: number): boolean;
+  readonly count: number;
+  close(): Promise<void>;
+}
+
+export function startThreads(options: ThreadsOptions): Threads {
+  const pool = new Piscina({
+    filename: options.filename,
+    minThreads: options.threads,
+    maxThreads: options.threads,
+    // I/O workers: never freeze the event loop between tasks.
+    atomics: 'disabled',
+    concurrentTasksPerWorker: options.perThread,
+    idleTimeout: 60_000,
+    maxQueue: options.maxQueue,
+    recordTiming: false,
+    ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
+  });
+  pool.on('message', (message: unknown) => {
+    if (isChannelHello(message)) options.onHello(message);
+  });
+  pool.on('workerDestroy', (worker: { id: number }) => options.onGone(worker.id));
+  // Errors outside tasks surface as crashed sessions through run(); never as an unhandled 'error'.
+  pool.on('error', () => {});
+  return {
+    // No `signal` here: Piscina runs an abortable task alone on its thread.
+    run: (task) => (pool.run(task) as Promise<TaskOutcome>).catch((error: unknown) => {
+      throw isQueueLimit(error) ? new TaskRefusedError((error as Error).message) : error;
+    }),
+    kill(threadId) {
+      const worker = pool.threads.find((w) => w.threadId === threadId);
+      if (worker === undefined) return false;
+      void worker.terminate();
+      return true;
+    },
+    get count() {
+      return pool.threads.length;
+    },
+    close: () => pool.destroy(),
+  };
+}
+
+function isQueueLimit(error: unknown): boolean {
+  return error instanceof Error && /task queue is at limit|no task queue available/i.test(error.message);
+}

@@ -1,0 +1,40 @@
+// What the engine does with each event a worker reports about a session it runs.
+import type { AbortRouter } from '../abort/router.ts';
+import type { SessionEvent as WorkerEvent } from '../protocol.ts';
+import type { SessionEvent } from '../session/machine.ts';
+import { deliver } from './delivery.ts';
+import type { EngineDeps } from './engine.ts';
+import { stateOf, type SessionRecord } from './session-record.ts';
+
+export interface WorkerEventContext {
+  deps: EngineDeps;
+  aborts: AbortRouter;
+  send(record: SessionRecord, event: SessionEvent): void;
+}
+
+export function applyWorkerEvent(context: WorkerEventContext, record: SessionRecord, event: WorkerEvent, threadId: number, at: number): void {
+  const { deps } = context;
+  const { sessionId, requestId, provider } = record.spec;
+  switch (event.type) {
+    case 'started':
+      context.aborts.started(record, threadId, event.run);
+      if (event.run === record.run && deps.listening('started')) {
+        deps.emit('started', { sessionId, requestId, threadId, at, attempt: record.actor.getSnapshot().context.attempts });
+      }
+      break;
+    case 'retry':
+      deps.metrics.retried++;
+      context.send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
+      if (deps.listening('retry')) {
+        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at });
+      }
+      break;
+    case 'delta':
+      record.streamed = true;
+      if (stateOf(record) === 'processing') deliver(record, event.text, deps.logger);
+      break;
+    case 'continuation':
+      deps.logger?.debug({ sessionId, round: event.round }, 'continuation round');
+      break;
+  }
+}
