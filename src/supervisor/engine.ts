@@ -12,7 +12,7 @@ import type { Dispatcher } from '../pool/pool.ts';
 import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
-import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
+import { metadataField, stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
 export interface EngineDeps {
   clock: Clock;
@@ -139,7 +139,7 @@ export class SessionEngine {
           record.threadId = batch.threadId;
           if (this.#deps.listening('started')) {
             const { sessionId, requestId } = record.spec;
-            this.#deps.emit('started', { sessionId, requestId, threadId: batch.threadId, at, attempt: record.actor.getSnapshot().context.attempts });
+            this.#deps.emit('started', { sessionId, requestId, threadId: batch.threadId, at, attempt: record.actor.getSnapshot().context.attempts, ...metadataField(record) });
           }
           break;
         case 'retry':
@@ -147,7 +147,7 @@ export class SessionEngine {
           this.#send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
           if (this.#deps.listening('retry')) {
             const { sessionId, requestId, provider } = record.spec;
-            this.#deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at });
+            this.#deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at, ...metadataField(record) });
           }
           break;
         case 'delta':
