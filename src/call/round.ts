@@ -119,7 +119,7 @@ class IdleWatch {
   readonly controller = new AbortController();
   readonly tail = new AbortController();
   #timer: NodeJS.Timeout | undefined;
-  #finishing = false;
+  #finishing: 'no' | 'reason' | 'usage' = 'no';
   readonly #idleMs: number | undefined;
   readonly #provider: string;
 
@@ -140,8 +140,8 @@ class IdleWatch {
 
   /** The finish reason arrived (and usage, when `withUsage`): silence from now on ends the round. */
   finishing(withUsage: boolean): void {
-    if (this.#idleMs === undefined || this.#finishing) return;
-    this.#finishing = true;
+    if (this.#idleMs === undefined || this.#finishing === 'usage' || (this.#finishing === 'reason' && !withUsage)) return;
+    this.#finishing = withUsage ? 'usage' : 'reason';
     clearTimeout(this.#timer);
     const ms = withUsage ? Math.min(TAIL_MS, this.#idleMs) : this.#idleMs;
     this.#timer = setTimeout(() => this.tail.abort(), ms);

@@ -101,6 +101,8 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
     if (cache) value.metadata.cache = cache;
     return { ok: true, value, attempts: run.attempts };
   } catch (error) {
+    // The text delivered so far leaves before the failure, which travels on another port.
+    scope.flush();
     return { ok: false, error: failureOf(error, run), attempts: run.attempts };
   } finally {
     run.close();
