@@ -130,3 +130,39 @@ test('the CLI prints no key, whatever the provider echoes', async () => {
     await mock.close();
   }
 });
+
+test('the Stately relay listens on loopback only and lets in only its own pages', async () => {
+  const { startStatelyInspector } = await import('../src/index.ts');
+  const { networkInterfaces } = await import('node:os');
+  const { request } = await import('node:http');
+  const stately = await startStatelyInspector();
+  const port = Number(new URL(stately.url).port);
+  const status = (host: string, headers: Record<string, string>, address = '127.0.0.1') =>
+    new Promise<number | string>((resolve) => {
+      const req = request({ host: address, port, path: '/', headers: { host, ...headers } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      req.end();
+    });
+  const upgrade = (host: string, origin?: string) =>
+    new Promise<string>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`, { headers: { host, ...(origin ? { origin } : {}) } });
+      ws.once('open', () => (ws.close(), resolve('open')));
+      ws.once('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      ws.once('error', () => resolve('error'));
+    });
+  try {
+    assert.equal(await status(`localhost:${port}`, {}), 200);
+    assert.equal(await status(`evil.example:${port}`, {}), 403, 'a DNS-rebinding host name is refused');
+    assert.equal(await upgrade(`localhost:${port}`, `http://localhost:${port}`), 'open', 'the bridge page itself');
+    assert.equal(await upgrade(`127.0.0.1:${port}`), 'open', 'tools without an Origin');
+    assert.equal(await upgrade(`localhost:${port}`, 'https://evil.example'), '403', 'another site open in the browser');
+    assert.equal(await upgrade(`evil.example:${port}`, `http://evil.example:${port}`), '403');
+    const external = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+    if (external !== undefined) assert.equal(await status(`${external}:${port}`, {}, external), 'ECONNREFUSED', 'not reachable from the network');
+  } finally {
+    await stately.stop();
+  }
+});

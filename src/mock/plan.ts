@@ -1,5 +1,5 @@
 /** Turns a request and its behaviour into a response plan: status, headers, body pieces (pure). */
-import { buildAnswer, promptTokens, splitPieces } from './answer.ts';
+import { buildAnswer, countWords, promptTokens, splitPieces } from './answer.ts';
 import { requestMessages } from './behaviour.ts';
 import { completionBody, GARBAGE_BODY, responseId, SSE_DONE, streamEvents } from './dialects.ts';
 import type { CompletionParts, WireToolCall } from './dialects.ts';
@@ -105,8 +105,9 @@ function planBody(input: PlanInput): ResponsePlan {
     headers['msh-context-cache-token-saved'] = String(prompt);
   }
   const toolCalls = toolCallsFor(input, messages, prompt);
+  // A tool-call answer carries the behaviour's `content` as its text, if any ("Let me search that.").
   const answer = toolCalls
-    ? { text: '', finishReason: 'tool_calls', completionTokens: 0 }
+    ? { text: b.content ?? '', finishReason: 'tool_calls', completionTokens: countWords(b.content ?? '') }
     : buildAnswer(dialect, messages, b);
   const parts: CompletionParts = {
     dialect,
