@@ -19,6 +19,7 @@ export {
   ProviderResponseError,
   WorkerCrashedError,
   SupervisorClosedError,
+  ResponseTooLargeError,
 } from './errors.ts';
 export type { ErrorCode, WireError } from './errors.ts';
 export { sessionMachine } from './session/machine.ts';
