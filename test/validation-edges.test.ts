@@ -201,12 +201,13 @@ test('metadata comes back on the result and on every event of the session, and i
     assert.deepEqual(result.metadata['request'], metadata);
     const mine = h.transitions.filter((e) => e.sessionId === result.metadata.session.sessionId);
     assert.deepEqual(mine.map((e) => e.to), ['created', 'processing', 'completed', 'released']);
-    for (const event of [...mine, ...started, ...retries]) assert.deepEqual(event.metadata, metadata);
     assert.equal(retries.length, 1);
-    assert.ok(started.length >= 1);
     for (const request of h.mock.requests) assert.ok(!JSON.stringify(request.body).includes('job-7'));
+    // An execute session always reports its start (a chat's start report may race the listener's turning on).
     const executed = await h.supervisor.execute({ handler: HANDLERS, name: 'double', input: { n: 2 }, metadata });
     assert.deepEqual(executed.metadata['request' as 'session'], metadata);
+    assert.ok(started.some((e) => e.sessionId === executed.metadata.session.sessionId));
+    for (const event of [...mine, ...started, ...retries]) assert.deepEqual(event.metadata, metadata);
   } finally {
     await h.close();
   }
