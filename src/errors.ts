@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'ERR_PROVIDER_RESPONSE'
   | 'ERR_WORKER_CRASHED'
   | 'ERR_SUPERVISOR_CLOSED'
+  | 'ERR_RESPONSE_TOO_LARGE'
   | 'ERR_HANDLER'
   | 'ERR_HANDLER_RESULT'
   | 'ERR_LISTENER';
@@ -103,6 +104,13 @@ export class ProviderResponseError extends SessionPoolError {
   }
 }
 
+/** A response body (or stream) grew past `maxResponseBytes` decoded bytes; reading stopped there. */
+export class ResponseTooLargeError extends SessionPoolError {
+  constructor(message: string, ids: SessionIds = {}) {
+    super('ERR_RESPONSE_TOO_LARGE', message, ids);
+  }
+}
+
 export class WorkerCrashedError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_WORKER_CRASHED', message, ids);
@@ -168,6 +176,7 @@ export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoo
     case 'ERR_WORKER_CRASHED': return new WorkerCrashedError(wire.message, at);
     case 'ERR_SUPERVISOR_CLOSED': return new SupervisorClosedError(wire.message, at);
     case 'ERR_HANDLER_RESULT': return new HandlerResultError(wire.message, at);
+    case 'ERR_RESPONSE_TOO_LARGE': return new ResponseTooLargeError(wire.message, at);
     default: return named(new SessionPoolError(wire.code, wire.message, at), wire);
   }
 }

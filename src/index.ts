@@ -22,6 +22,7 @@ export {
   HandlerError,
   HandlerResultError,
   ListenerError,
+  ResponseTooLargeError,
 } from './errors.ts';
 export type { ErrorCode, WireError } from './errors.ts';
 export { MissingPeerDependencyError } from './optional-peer.ts';

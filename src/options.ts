@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import { InvalidRequestError } from './errors.ts';
 import type { Dialect, ResolvedProvider, RetrySettings } from './protocol.ts';
-import { nonNegativeInt, parseOrThrow, positiveInt } from './validation.ts';
+import { HEADER_NAME, headerValueIssue, nonNegativeInt, parseOrThrow, positiveInt } from './validation.ts';
 
 export interface ProviderConfig {
   /** @default the built-in profile's URL; required for a provider that is not built in */
@@ -43,8 +43,13 @@ export interface SupervisorOptions {
   inspect?: InspectOption;
   /** Time source of deadlines; tests pass a ManualClock. @default the system clock */
   clock?: Clock;
-  /** Memory limits of each worker thread (see worker_threads resourceLimits). */
+  /** Memory limits of each worker thread (see worker_threads resourceLimits); values a worker cannot start with are refused. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  /**
+   * Decoded bytes (after gzip) of one response body or stream beyond which the call fails with
+   * ERR_RESPONSE_TOO_LARGE; a request can ask for less or more. @default 33_554_432 (32 MiB)
+   */
+  maxResponseBytes?: number;
 }
 
 export interface ResolvedOptions {
@@ -55,8 +60,13 @@ export interface ResolvedOptions {
   timeoutMs: number;
   retry: RetrySettings;
   abortGraceMs: number;
+  maxResponseBytes: number;
   resourceLimits?: SupervisorOptions['resourceLimits'];
 }
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** The smallest limits a session worker runs with: measured on Node 24, 13 MB of old generation crash a worker at its first session, 1-12 MB (or 1 MB of young generation) never start one (1 MB aborts the whole process); 16 leaves a margin. */
+export const MIN_WORKER_LIMITS = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 } as const;
 
 /** A provider as configured; `apiKey` may still be missing (checked when a session uses it). */
 export interface ProviderProfile extends Omit<ResolvedProvider, 'apiKey'> {
@@ -104,6 +114,8 @@ const providerSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
 });
 
+const limit = (min: number, max: number) => z.number().int().min(min).max(max);
+
 const optionsSchema = z.strictObject({
   providers: z.record(z.string().min(1), providerSchema).optional(),
   threads: positiveInt(256).optional(),
@@ -123,12 +135,34 @@ const optionsSchema = z.strictObject({
   clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v && 'setTimer' in v, 'expected a Clock').optional(),
   resourceLimits: z
     .strictObject({
-      maxOldGenerationSizeMb: positiveInt(65_536).optional(),
-      maxYoungGenerationSizeMb: positiveInt(65_536).optional(),
-      stackSizeMb: positiveInt(1024).optional(),
+      maxOldGenerationSizeMb: limit(MIN_WORKER_LIMITS.maxOldGenerationSizeMb, 65_536).optional(),
+      maxYoungGenerationSizeMb: limit(MIN_WORKER_LIMITS.maxYoungGenerationSizeMb, 65_536).optional(),
+      stackSizeMb: limit(MIN_WORKER_LIMITS.stackSizeMb, 1024).optional(),
     })
     .optional(),
+  maxResponseBytes: positiveInt(1024 * 1024 * 1024).optional(),
 });
+
+function optionsIssue(issue: string): never {
+  throw new InvalidRequestError(`Invalid supervisor options: ${issue}`, [issue]);
+}
+
+/** What zod cannot say without quoting a credential: URLs with user:password, bad header names and values, keys. */
+function checkCredentials(name: string, own: ProviderConfig): void {
+  if (own.baseURL !== undefined) {
+    const url = new URL(own.baseURL);
+    if (url.username !== '' || url.password !== '') {
+      optionsIssue(`\`providers.${name}.baseURL\`: expected a URL without credentials (user:password@), got one with them; pass the key as providers.${name}.apiKey or in providers.${name}.headers`);
+    }
+  }
+  const keyIssue = own.apiKey === undefined ? undefined : headerValueIssue(own.apiKey);
+  if (keyIssue !== undefined) optionsIssue(`\`providers.${name}.apiKey\`: ${keyIssue} (it is sent in the Authorization header)`);
+  for (const [header, value] of Object.entries(own.headers ?? {})) {
+    if (!HEADER_NAME.test(header)) optionsIssue(`\`providers.${name}.headers\`: expected header names made of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(header)}`);
+    const issue = headerValueIssue(value);
+    if (issue !== undefined) optionsIssue(`\`providers.${name}.headers.${header}\`: the value ${issue}`);
+  }
+}
 
 function readEnv(names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
   for (const name of names) {
@@ -143,6 +177,7 @@ export function resolveProviders(config: Record<string, ProviderConfig> = {}, en
   for (const name of new Set([...Object.keys(BUILT_IN_PROVIDERS), ...Object.keys(config)])) {
     const builtIn = BUILT_IN_PROVIDERS[name];
     const own = config[name] ?? {};
+    checkCredentials(name, own);
     const baseURL = own.baseURL ?? builtIn?.baseURL;
     if (baseURL === undefined) {
       const issue = `\`providers.${name}.baseURL\`: required for a provider that is not built in, got undefined`;
@@ -176,6 +211,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     timeoutMs: parsed.timeoutMs ?? 120_000,
     retry,
     abortGraceMs: parsed.abortGraceMs ?? 5000,
+    maxResponseBytes: parsed.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     ...(parsed.resourceLimits !== undefined ? { resourceLimits: parsed.resourceLimits } : {}),
   };
 }

@@ -112,7 +112,23 @@ export interface ChatCall {
   stream: boolean;
   /** A stream that sends nothing for this long fails the attempt. */
   idleTimeoutMs: number;
+  /** Decoded bytes of a response body (a stream's included) beyond which the call fails. */
+  maxResponseBytes: number;
   extra?: Record<string, unknown>;
+}
+
+/** The window of a streamed session: how far the worker may read ahead of the consumer. */
+export interface FlowSettings {
+  /** Name of the supervisor's BroadcastChannel on which consumption is reported. */
+  channel: string;
+  /** Characters sent and not yet read beyond which the worker stops reading the provider's stream. */
+  windowChars: number;
+}
+
+/** Posted by the main thread on the flow channel: the session's consumer has read `consumed` characters in all. */
+export interface CreditMessage {
+  sessionId: string;
+  consumed: number;
 }
 
 interface TaskBase {
@@ -129,6 +145,8 @@ export interface ChatTask extends TaskBase {
   provider: ResolvedProvider;
   call: ChatCall;
   retry: RetrySettings;
+  /** Present for streamed sessions: the reader waits for its consumer (back-pressure). */
+  flow?: FlowSettings;
 }
 
 export interface ExecuteTask extends TaskBase {

@@ -8,7 +8,11 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.length} items] (array)`;
   if (typeof value === 'function') return `a function`;
   if (typeof value === 'object') return `{${Object.keys(value).slice(0, 5).join(', ')}} (object)`;
-  if (typeof value === 'string') return `${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)} (string)`;
+  if (typeof value === 'string') {
+    // A URL's user:password part is a credential: never quoted back.
+    const shown = value.replace(/\/\/[^/@\s]*@/g, '//[credentials]@');
+    return `${JSON.stringify(shown.length > 60 ? `${shown.slice(0, 60)}…` : shown)} (string)`;
+  }
   return `${String(value)} (${typeof value})`;
 }
 
@@ -18,12 +22,16 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
+/** Fields whose values are credentials: their received values are described by type only. */
+const SECRET_PATH = /apikey|authorization|headers|token|secret|password/i;
+
 export function formatIssue(issue: z.core.$ZodIssue): string {
   const where = `\`${formatPath(issue.path)}\``;
   if (issue.code === 'unrecognized_keys') return `${where}: unknown option(s) ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
   // Zod says "received string"; the value itself, described, says more.
   const message = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
-  const received = 'input' in issue ? `, got ${describeValue(issue.input)}` : '';
+  const secret = issue.path.some((key) => typeof key === 'string' && SECRET_PATH.test(key));
+  const received = !('input' in issue) ? '' : secret ? `, got a value of type ${typeof issue.input}` : `, got ${describeValue(issue.input)}`;
   return `${where}: ${message}${received}`;
 }
 
@@ -48,3 +56,60 @@ export function assertCloneable(value: unknown, path: string): void {
 
 export const positiveInt = (max: number) => z.number().int().min(1).max(max);
 export const nonNegativeInt = (max: number) => z.number().int().min(0).max(max);
+
+function describeKind(value: unknown): string | undefined {
+  if (typeof value === 'bigint') return 'a BigInt';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a Symbol';
+  return undefined;
+}
+
+function isPlainData(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return Array.isArray(value) || proto === Object.prototype || proto === null || typeof (value as { toJSON?: unknown }).toJSON === 'function';
+}
+
+/**
+ * Why `value` is not JSON data (what is sent to the provider must be), naming where: a cycle, a
+ * BigInt, a function, a Symbol, or an object that JSON would silently empty (Map, Set, class instances).
+ */
+export function jsonDataIssue(value: unknown, path: string, ancestors: object[] = []): string | undefined {
+  const kind = describeKind(value);
+  if (kind !== undefined) return `\`${path}\`: expected JSON data, got ${kind}`;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (ancestors.includes(value)) return `\`${path}\`: expected JSON data, got a cycle (the value contains itself)`;
+  if (!isPlainData(value)) return `\`${path}\`: expected JSON data, got ${value.constructor?.name ?? 'an object'} (not a plain object)`;
+  if (Object.getOwnPropertySymbols(value).length > 0) return `\`${path}\`: expected JSON data, got an object with Symbol keys`;
+  ancestors.push(value);
+  try {
+    const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+    for (const [key, item] of entries) {
+      const issue = jsonDataIssue(item, `${path}${key}`, ancestors);
+      if (issue !== undefined) return issue;
+    }
+    return undefined;
+  } finally {
+    ancestors.pop();
+  }
+}
+
+/** Throws ERR_INVALID_REQUEST (`what` says which input) when `value` is not JSON data. */
+export function assertJsonData(value: unknown, path: string, what = 'request'): void {
+  const issue = jsonDataIssue(value, path);
+  if (issue !== undefined) throw new InvalidRequestError(`Invalid ${what}: ${issue}`, [issue]);
+}
+
+/**
+ * Why `value` cannot be an HTTP header value, without ever quoting it (it is often a credential):
+ * fetch refuses line breaks, NUL and characters beyond Latin-1.
+ */
+export function headerValueIssue(value: string): string | undefined {
+  if (/[\r\n]/.test(value)) return 'contains a line break (CR or LF), which a header value cannot hold';
+  if (value.includes('\0')) return 'contains a NUL character, which a header value cannot hold';
+  // eslint-disable-next-line no-control-regex
+  if (/[^\u0000-\u00ff]/.test(value)) return 'contains characters beyond Latin-1 (code points above 255), which a header value cannot hold';
+  return undefined;
+}
+
+/** A header name fetch accepts (an HTTP token). */
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

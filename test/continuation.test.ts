@@ -82,7 +82,8 @@ test('a continuation call that fails returns what was produced, with the error n
       assert.equal(result.finishReason, 'length');
       assert.equal(result.content.split(/\s+/).length, 4, 'the paid-for first chunk is kept');
       const continuation = result.metadata.continuation!;
-      assert.deepEqual({ ...continuation, error: undefined }, { attempts: 1, totalTokens: 4, complete: false, error: undefined });
+      // Two calls were made (the second failed): both count.
+      assert.deepEqual({ ...continuation, error: undefined }, { attempts: 2, totalTokens: 4, complete: false, error: undefined });
       assert.equal(continuation.error?.code, 'ERR_PROVIDER');
       assert.equal(continuation.error?.status, 401);
     }

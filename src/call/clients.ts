@@ -1,12 +1,13 @@
 import OpenAI from 'openai';
 import type { ResolvedProvider } from '../protocol.ts';
+import { limitedFetch } from './limited-fetch.ts';
 import { boundedRedirectFetch } from './redirects.ts';
 
-// One SDK client per worker per provider configuration, reused by every session of that worker.
+// One SDK client per worker per provider configuration (and response limit), reused by every session of that worker.
 const clients = new Map<string, OpenAI>();
 
-export function clientFor(provider: ResolvedProvider): OpenAI {
-  const key = `${provider.baseURL}\n${provider.apiKey}\n${JSON.stringify(provider.headers ?? {})}`;
+export function clientFor(provider: ResolvedProvider, maxResponseBytes: number): OpenAI {
+  const key = `${provider.baseURL}\n${provider.apiKey}\n${JSON.stringify(provider.headers ?? {})}\n${maxResponseBytes}`;
   let client = clients.get(key);
   if (client === undefined) {
     client = new OpenAI({
@@ -17,7 +18,7 @@ export function clientFor(provider: ResolvedProvider): OpenAI {
       timeout: 24 * 3600 * 1000,
       // Failures reach the caller as typed errors; the SDK must not also write to the host's console.
       logLevel: 'off',
-      fetch: boundedRedirectFetch(),
+      fetch: limitedFetch(maxResponseBytes, provider.name, boundedRedirectFetch()),
       ...(provider.headers !== undefined ? { defaultHeaders: provider.headers } : {}),
     });
     clients.set(key, client);

@@ -11,8 +11,8 @@ export interface RoundRequest {
   body: Body;
   headers: Record<string, string>;
   scope: SessionScope;
-  /** Called with every piece of answer text as it arrives (streams only). */
-  onText?: (text: string) => void;
+  /** Called with every piece of answer text as it arrives (streams only); a promise returned asks the reader to wait (back-pressure). */
+  onText?: (text: string) => Promise<void> | undefined;
   /** A stream that sends nothing for this long fails the round. */
   idleTimeoutMs?: number;
 }
@@ -28,7 +28,7 @@ export async function callRound(request: RoundRequest): Promise<RoundResult> {
   const { client, body, headers, scope } = request;
   const streamed = body['stream'] === true;
   const idle = new IdleWatch(streamed ? request.idleTimeoutMs : undefined, request.provider);
-  const signal = streamed && request.idleTimeoutMs !== undefined ? AbortSignal.any([scope.signal, idle.controller.signal]) : scope.signal;
+  const signal = streamed && request.idleTimeoutMs !== undefined ? AbortSignal.any([scope.signal, idle.controller.signal, idle.tail.signal]) : scope.signal;
   try {
     idle.touch();
     const { data, response } = await client.chat.completions.create(body as never, { signal, headers }).withResponse();
@@ -36,6 +36,7 @@ export async function callRound(request: RoundRequest): Promise<RoundResult> {
     return { reading, responseHeaders: response.headers };
   } catch (error) {
     throw idle.controller.signal.aborted && !scope.signal.aborted ? idle.controller.signal.reason : error;
+    // (a stream that went quiet after its finish reason was read to its end in readStream)
   } finally {
     idle.stop();
   }
@@ -56,21 +57,31 @@ async function readStream(stream: AsyncIterable<unknown>, request: RoundRequest,
   let usage = emptyUsage();
   let webSearch: unknown[] | undefined;
   const toolCalls: ToolCallDraft[] = [];
-  for await (const chunk of stream) {
-    idle.touch();
-    const raw = chunk as Raw;
-    const choice = (Array.isArray(raw['choices']) ? raw['choices'][0] : undefined) as Raw | undefined;
-    usage = readUsage(raw['usage']) ?? readUsage(choice?.['usage']) ?? usage;
-    if (Array.isArray(raw['web_search'])) webSearch = raw['web_search'];
-    if (choice === undefined) continue;
-    const delta = (choice['delta'] ?? {}) as Raw;
-    if (typeof delta['content'] === 'string' && delta['content'] !== '') {
-      content += delta['content'];
-      onText?.(delta['content']);
+  let sawUsage = false;
+  try {
+    for await (const chunk of stream) {
+      idle.touch();
+      const raw = chunk as Raw;
+      const choice = (Array.isArray(raw['choices']) ? raw['choices'][0] : undefined) as Raw | undefined;
+      const chunkUsage = readUsage(raw['usage']) ?? readUsage(choice?.['usage']);
+      if (chunkUsage !== undefined) [usage, sawUsage] = [chunkUsage, true];
+      if (Array.isArray(raw['web_search'])) webSearch = raw['web_search'];
+      if (choice !== undefined) {
+        const delta = (choice['delta'] ?? {}) as Raw;
+        if (typeof delta['content'] === 'string' && delta['content'] !== '') {
+          content += delta['content'];
+          const wait = onText?.(delta['content']);
+          if (wait !== undefined) await idle.paused(wait);
+        }
+        if (typeof delta['reasoning_content'] === 'string') reasoning += delta['reasoning_content'];
+        if (Array.isArray(delta['tool_calls'])) mergeToolCallDeltas(toolCalls, delta['tool_calls'] as Raw[]);
+        if (typeof choice['finish_reason'] === 'string') finishReason = choice['finish_reason'];
+      }
+      if (finishReason !== undefined) idle.finishing(sawUsage);
     }
-    if (typeof delta['reasoning_content'] === 'string') reasoning += delta['reasoning_content'];
-    if (Array.isArray(delta['tool_calls'])) mergeToolCallDeltas(toolCalls, delta['tool_calls'] as Raw[]);
-    if (typeof choice['finish_reason'] === 'string') finishReason = choice['finish_reason'];
+  } catch (error) {
+    // The answer was complete when the stream went quiet (no [DONE]): the round is over, not failed.
+    if (!idle.tail.signal.aborted || scope.signal.aborted) throw error;
   }
   // The SDK ends the loop quietly when the signal aborts mid-stream.
   if (scope.signal.aborted) throw scope.signal.reason;
@@ -96,10 +107,19 @@ function mergeToolCallDeltas(drafts: ToolCallDraft[], deltas: Raw[]): void {
   }
 }
 
-/** Aborts the round when it goes `idleMs` without a chunk; `touch()` on every chunk. */
+/** How long a stream that sent its finish reason and usage may stay open before the round ends without `[DONE]`. */
+const TAIL_MS = 1000;
+
+/**
+ * Aborts the round when it goes `idleMs` without a chunk (`touch()` on every chunk). Once the finish
+ * reason has come, a quiet stream ends the round through `tail` instead: soon when usage came too,
+ * after `idleMs` otherwise. Time spent waiting for the consumer (`paused`) is not idleness.
+ */
 class IdleWatch {
   readonly controller = new AbortController();
+  readonly tail = new AbortController();
   #timer: NodeJS.Timeout | undefined;
+  #finishing: 'no' | 'reason' | 'usage' = 'no';
   readonly #idleMs: number | undefined;
   readonly #provider: string;
 
@@ -116,6 +136,25 @@ class IdleWatch {
     }
     const error = () => new ProviderResponseError(`${this.#provider} sent nothing for ${this.#idleMs} ms`, {}, true);
     this.#timer = setTimeout(() => this.controller.abort(error()), this.#idleMs);
+  }
+
+  /** The finish reason arrived (and usage, when `withUsage`): silence from now on ends the round. */
+  finishing(withUsage: boolean): void {
+    if (this.#idleMs === undefined || this.#finishing === 'usage' || (this.#finishing === 'reason' && !withUsage)) return;
+    this.#finishing = withUsage ? 'usage' : 'reason';
+    clearTimeout(this.#timer);
+    const ms = withUsage ? Math.min(TAIL_MS, this.#idleMs) : this.#idleMs;
+    this.#timer = setTimeout(() => this.tail.abort(), ms);
+  }
+
+  /** Waits for `wait` with the watch stopped. */
+  async paused(wait: Promise<void>): Promise<void> {
+    clearTimeout(this.#timer);
+    try {
+      await wait;
+    } finally {
+      this.#timer?.refresh();
+    }
   }
 
   stop(): void {

@@ -5,9 +5,12 @@ import type { CacheMetadata, ChatMessage, ChatTask, ContinuationMetadata, CallOu
 import { classifyError } from '../providers/errors.ts';
 import { dialects, type DialectAdapter } from '../providers/index.ts';
 import { addUsage, type Reading } from '../providers/read.ts';
+import { providerSecrets, Redactor } from '../redact.ts';
 import type { SessionScope } from './channel.ts';
 import { clientFor } from './clients.ts';
 import { continuationBudgetLeft } from './continuation.ts';
+import { StreamWindow } from './flow.ts';
+import { TextAccount } from './text-account.ts';
 import { AttemptFailed, withRetries, type RetryContext } from './retry.ts';
 import { callRound, type RoundResult } from './round.ts';
 import { builtinToolTurns } from './web-search.ts';
@@ -21,14 +24,15 @@ export interface ChatValue extends Reading {
 
 const MAX_TOOL_ROUNDS = 4;
 
-/** The state of one chat: its rounds share the attempt count, the retry budget and the stream flag. */
+/** The state of one chat: its rounds share the attempt count, the retry budget and the text account. */
 class ChatRun {
   /** Provider calls made for this session, continuation rounds aside: 1 plus every retry. */
   attempts = 1;
-  delivered = false;
   readonly task: ChatTask;
   readonly scope: SessionScope;
   readonly adapter: DialectAdapter;
+  readonly account: TextAccount;
+  readonly #window: StreamWindow | undefined;
   readonly #retry: RetryContext;
   readonly #headers: Record<string, string>;
 
@@ -37,12 +41,18 @@ class ChatRun {
     this.scope = scope;
     this.adapter = dialects[task.provider.dialect];
     this.#headers = this.adapter.headers(task.call);
+    this.#window = task.flow !== undefined ? new StreamWindow(scope.sessionId, task.flow, scope.signal) : undefined;
+    this.account = new TextAccount(new Redactor(providerSecrets(task.provider)), (text) => {
+      scope.emit({ type: 'delta', sessionId: scope.sessionId, text });
+      return this.#window?.sent(text.length);
+    });
     this.#retry = {
       settings: task.retry,
       deadlineAt: Date.now() + task.budgetMs,
       signal: scope.signal,
       classify: (error) => classifyError(error, task.provider.dialect, task.provider.name),
-      mayRetry: () => !this.delivered,
+      // Text handed to the caller cannot be taken back: that attempt is not made again.
+      mayRetry: () => !this.account.deliveredThisAttempt,
       onRetry: (delayMs, failure) => {
         this.attempts++;
         scope.emit({ type: 'retry', sessionId: scope.sessionId, attempt: this.attempts, delayMs, error: failure.error });
@@ -50,23 +60,28 @@ class ChatRun {
     };
   }
 
-  readonly #onText = (text: string) => {
-    this.delivered = true;
-    this.scope.emit({ type: 'delta', sessionId: this.scope.sessionId, text });
-  };
+  readonly #onText = (text: string) => this.account.stream(text);
 
   /** One round: a provider call that sends `messages`, retried until it succeeds or the policy stops it. */
   async round(messages: ChatMessage[]): Promise<RoundResult> {
-    const { task, adapter } = this;
+    const { task, adapter, account } = this;
     const body = adapter.body(task.call, task.provider, messages);
-    const request = { client: clientFor(task.provider), provider: task.provider.name, body, headers: this.#headers, scope: this.scope, idleTimeoutMs: task.call.idleTimeoutMs };
+    const client = clientFor(task.provider, task.call.maxResponseBytes);
+    const request = { client, provider: task.provider.name, body, headers: this.#headers, scope: this.scope, idleTimeoutMs: task.call.idleTimeoutMs };
     const once = async () => {
+      account.beginAttempt();
       const result = await callRound(task.call.stream ? { ...request, onText: this.#onText } : request);
       const failed = adapter.failedFinish(result.reading.finishReason, task.provider.name);
       if (failed) throw failed;
+      if (task.call.stream) account.commit();
+      else account.add(result.reading.content);
       return result;
     };
     return withRetries(once, this.#retry);
+  }
+
+  close(): void {
+    this.#window?.close();
   }
 }
 
@@ -86,7 +101,11 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
     if (cache) value.metadata.cache = cache;
     return { ok: true, value, attempts: run.attempts };
   } catch (error) {
+    // The text delivered so far leaves before the failure, which travels on another port.
+    scope.flush();
     return { ok: false, error: failureOf(error, run), attempts: run.attempts };
+  } finally {
+    run.close();
   }
 }
 
@@ -96,16 +115,22 @@ function failureOf(error: unknown, run: ChatRun): WireError {
   return classifyError(error, run.task.provider.dialect, run.task.provider.name).error;
 }
 
-/** Calls again while the answer was cut (`length`) and the budget allows; every paid chunk is kept. */
+/**
+ * Calls again while the answer was cut (`length`) and the budget allows; every paid chunk is kept,
+ * a failed round's streamed text included. `content` is the session's text account: what every
+ * round (tool rounds too) added, exactly what the deltas added up to.
+ */
 async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMessage[]): Promise<Omit<ChatValue, 'provider' | 'model'>> {
   const settings = run.task.call.continuation;
   let last = first;
-  let content = first.content;
+  // What the provider wrote since the tool rounds, sent back as it was to continue it.
+  let answer = first.content;
   let usage = first.usage;
   let rounds = 1;
   let error: WireError | undefined;
   while (settings && last.finishReason === 'length' && continuationBudgetLeft(settings, rounds, usage.completionTokens)) {
-    messages = run.adapter.continueWith(messages, last.content, content);
+    messages = run.adapter.continueWith(messages, last.content, answer);
+    rounds++;
     try {
       last = (await run.round(messages)).reading;
     } catch (failure) {
@@ -114,12 +139,12 @@ async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMess
       error = failure.failure.error;
       break;
     }
-    rounds++;
-    content += last.content;
+    answer += last.content;
     usage = addUsage(usage, last.usage);
     run.scope.emit({ type: 'continuation', sessionId: run.scope.sessionId, round: rounds, completionTokens: usage.completionTokens });
   }
-  const value: Omit<ChatValue, 'provider' | 'model'> = { ...first, content, usage, finishReason: last.finishReason, metadata: {} };
+  run.account.commit();
+  const value: Omit<ChatValue, 'provider' | 'model'> = { ...first, content: run.account.text, usage, finishReason: last.finishReason, metadata: {} };
   if (settings && first.finishReason === 'length') {
     value.metadata.continuation = { attempts: rounds, totalTokens: usage.completionTokens, complete: last.finishReason !== 'length' };
     if (error) value.metadata.continuation.error = error;

@@ -7,8 +7,9 @@ type FieldKind = 'number' | 'boolean' | 'string';
 const DIRECTIVE_FIELDS: Record<string, FieldKind> = {
   latencyMs: 'number', completionTokens: 'number', lengthRounds: 'number', chunks: 'number',
   chunkDelayMs: 'number', status: 'number', failTimes: 'number', retryAfterMs: 'number',
-  hangAfterChunks: 'number', dripMs: 'number', dripBytes: 'number',
-  hang: 'boolean', noFinish: 'boolean',
+  hangAfterChunks: 'number', dripMs: 'number', dripBytes: 'number', streamErrorAfter: 'number',
+  hang: 'boolean', noFinish: 'boolean', noDone: 'boolean', streamErrorEvent: 'boolean',
+  streamError: 'string', statusText: 'string',
   content: 'string', reasoning: 'string', finishReason: 'string', error: 'string', key: 'string',
   retryAfter: 'string', reset: 'string', garbage: 'string',
 };

@@ -46,12 +46,14 @@ export class Exchange {
   /** Writes a plan: headers now, then the segments (at once, per chunkDelayMs or dripped), then `after`. */
   write(plan: ResponsePlan, b: MockBehaviour): void {
     const { res } = this;
-    res.writeHead(plan.status, plan.headers);
+    if (plan.statusText !== undefined) res.writeHead(plan.status, plan.statusText, plan.headers);
+    else res.writeHead(plan.status, plan.headers);
     this.record.respondedAt = performance.now();
     const finish = (): void => {
       if (plan.after === 'end') res.end();
       else if (plan.after === 'reset') this.destroySocket();
     };
+    if (plan.raw !== undefined) return void res.end(plan.raw);
     const dripMs = b.dripMs ?? 0;
     const chunkDelayMs = b.chunkDelayMs ?? 0;
     if (dripMs > 0) {

@@ -1,9 +1,9 @@
 /** Turns a request and its behaviour into a response plan: status, headers, body pieces (pure). */
-import { buildAnswer, promptTokens, splitPieces } from './answer.ts';
+import { buildAnswer, countWords, promptTokens, splitPieces } from './answer.ts';
 import { requestMessages } from './behaviour.ts';
-import { completionBody, GARBAGE_BODY, responseId, streamEvents } from './dialects.ts';
+import { completionBody, GARBAGE_BODY, responseId, SSE_DONE, streamEvents } from './dialects.ts';
 import type { CompletionParts, WireToolCall } from './dialects.ts';
-import { errorFor, GLM_WEB_SEARCH } from './fixtures.ts';
+import { errorFor, findError, GLM_WEB_SEARCH } from './fixtures.ts';
 import type { MockBehaviour, MockDialect, MockMessage, MockRequestBody } from './types.ts';
 
 export interface PlanInput {
@@ -20,6 +20,9 @@ export interface PlanInput {
 
 export interface ResponsePlan {
   status: number;
+  statusText?: string;
+  /** A body written as is, instead of the segments. */
+  raw?: string | Uint8Array;
   headers: Record<string, string>;
   stream: boolean;
   /** Written in order (SSE events, or the one JSON body). */
@@ -79,6 +82,12 @@ function toolCallsFor(input: PlanInput, messages: MockMessage[], prompt: number)
 
 /** The response for a request that passed routing, auth and JSON parsing (hang/reset 'before' excluded). */
 export function planResponse(input: PlanInput): ResponsePlan {
+  const plan = planBody(input);
+  if (input.behaviour.statusText !== undefined) plan.statusText = input.behaviour.statusText;
+  return plan;
+}
+
+function planBody(input: PlanInput): ResponsePlan {
   const { dialect, body, behaviour: b } = input;
   const headers = baseHeaders(b);
   if (input.fail) {
@@ -86,6 +95,7 @@ export function planResponse(input: PlanInput): ResponsePlan {
     return jsonPlan(error.status, error.body, headers, b);
   }
   if (b.garbage === 'body') return jsonPlan(200, GARBAGE_BODY, headers, b);
+  if (b.rawBody !== undefined) return { status: 200, headers, stream: false, segments: [], raw: b.rawBody, after: 'end' };
 
   const messages = requestMessages(body);
   const prompt = promptTokens(messages);
@@ -95,8 +105,9 @@ export function planResponse(input: PlanInput): ResponsePlan {
     headers['msh-context-cache-token-saved'] = String(prompt);
   }
   const toolCalls = toolCallsFor(input, messages, prompt);
+  // A tool-call answer carries the behaviour's `content` as its text, if any ("Let me search that.").
   const answer = toolCalls
-    ? { text: '', finishReason: 'tool_calls', completionTokens: 0 }
+    ? { text: b.content ?? '', finishReason: 'tool_calls', completionTokens: countWords(b.content ?? '') }
     : buildAnswer(dialect, messages, b);
   const parts: CompletionParts = {
     dialect,
@@ -118,6 +129,11 @@ export function planResponse(input: PlanInput): ResponsePlan {
   const pieces = splitPieces(answer.text, b.chunks);
   let segments = streamEvents(parts, pieces, { includeUsage, garbage: b.garbage === 'chunk' });
   let after: ResponsePlan['after'] = 'end';
+  if (b.streamError !== undefined) segments = withStreamError(segments, input);
+  if (b.noDone) {
+    segments = segments.filter((s) => s !== SSE_DONE);
+    after = 'hang';
+  }
   if (b.hangAfterChunks !== undefined && b.hangAfterChunks < segments.length) {
     segments = segments.slice(0, Math.max(0, b.hangAfterChunks));
     after = 'hang';
@@ -127,4 +143,14 @@ export function planResponse(input: PlanInput): ResponsePlan {
   }
   const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
   return { status: 200, headers: { ...sseHeaders, ...headers }, stream: true, segments, after };
+}
+
+/** The stream cut after `streamErrorAfter` events by an error event; nothing follows it but the end. */
+function withStreamError(segments: string[], input: PlanInput): string[] {
+  const b = input.behaviour;
+  const error = typeof b.streamError === 'string' ? (findError(input.dialect, b.streamError)?.body.error ?? { message: b.streamError }) : b.streamError;
+  const answer = segments.filter((s) => s !== SSE_DONE);
+  const at = Math.min(answer.length, Math.max(0, b.streamErrorAfter ?? Math.floor(answer.length / 2)));
+  const frame = `${b.streamErrorEvent ? 'event: error\n' : ''}data: ${JSON.stringify({ error })}\n\n`;
+  return [...answer.slice(0, at), frame];
 }

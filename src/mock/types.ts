@@ -63,6 +63,18 @@ export interface MockBehaviour {
   noFinish?: boolean;
   /** Answer finish_reason 'tool_calls' with these calls (ids `call_<n>`). */
   toolCalls?: MockToolCall[];
+  /** Streaming: send this error inside the stream (status 200): a fixture key of the dialect, or the `error` object itself. */
+  streamError?: string | Record<string, unknown>;
+  /** Streaming: how many answer events precede `streamError` (default half of them). */
+  streamErrorAfter?: number;
+  /** Streaming: frame `streamError` as `event: error` instead of a plain `data:` event. */
+  streamErrorEvent?: boolean;
+  /** Streaming: leave out `data: [DONE]` and keep the connection open after the last event. */
+  noDone?: boolean;
+  /** The HTTP reason phrase of the response. */
+  statusText?: string;
+  /** Respond 200 with this body as is (set `content-encoding` and the like through `headers`). */
+  rawBody?: string | Uint8Array;
 }
 
 export interface MockMessage {

@@ -9,12 +9,16 @@
 // - the server's stop() closes neither the relay's open connections (a browser tab keeps the process
 //   alive) nor reports listen errors (an unhandled 'error' event): its HTTP server is captured when
 //   it is created, so that its sockets can be ended and its errors handled.
+// - the server listens on every interface and relays to any page: it is bound to loopback here, and
+//   its requests and WebSocket upgrades are checked like the live view's (Host a loopback name, Origin
+//   absent or a loopback page of this port), so another site open in the browser cannot read the feed.
 // Server, relay connections and the inspector's socket are unref'd: a process whose supervisor was
 // closed exits even if stop() was forgotten (stop() still ends everything cleanly, last events included).
 // Both modules are imported when this starts, so that a supervisor without inspection never loads them.
 import { createRequire } from 'node:module';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { InspectOption } from '../options.ts';
 import { importPeer } from '../optional-peer.ts';
 
@@ -23,6 +27,8 @@ export interface StatelyInspectorOptions {
   port?: number;
   /** The inspector UI that the page embeds (it needs internet in the viewing browser). @default 'https://stately.ai/inspect' */
   inspectorUrl?: string;
+  /** The interface the page and relay listen on; Host and Origin are checked only on loopback. @default '127.0.0.1' */
+  host?: string;
 }
 
 export interface StatelyInspector {
@@ -51,7 +57,8 @@ export async function startStatelyInspector(options: StatelyInspectorOptions = {
     importPeer('@statelyai/inspect', 'startStatelyInspector', () => import('@statelyai/inspect/server')),
   ]);
   const port = options.port ?? (await freePort());
-  const { relay, server } = captureServer(() => createInspectorServer({ port, autoOpen: false, ...(options.inspectorUrl ? { url: options.inspectorUrl } : {}) }));
+  const host = options.host ?? '127.0.0.1';
+  const { relay, server } = captureServer(() => createInspectorServer({ port, autoOpen: false, ...(options.inspectorUrl ? { url: options.inspectorUrl } : {}) }), host, port);
   const sockets = new Set<Socket>();
   server?.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -133,17 +140,50 @@ function closeOf(ws: InspectorSocket): Promise<void> {
   });
 }
 
-/** Runs `create` while recording the HTTP server it makes (the library does not hand it out). */
-function captureServer<T>(create: () => T): { relay: T; server: Server | undefined } {
+/**
+ * Runs `create` while recording the HTTP server it makes (the library does not hand it out), bound
+ * to `host` and guarded (see guard()).
+ */
+function captureServer<T>(create: () => T, host: string, port: number): { relay: T; server: Server | undefined } {
   const http = createRequire(import.meta.url)('node:http') as HttpModule;
   const original = http.createServer;
   let server: Server | undefined;
-  http.createServer = (...args: unknown[]) => (server = original(...args));
+  http.createServer = (...args: unknown[]) => guard((server = original(...args)), host, port);
   try {
     return { relay: create(), server };
   } finally {
     http.createServer = original;
   }
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+
+/** Loopback names of this port, as a Host header and as the origin of a page served here. */
+function loopbackHosts(port: number): string[] {
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+}
+
+/**
+ * Makes the library's server listen on `host` only and refuse, on loopback, requests whose Host is
+ * not a loopback name of the port (DNS rebinding) and WebSocket upgrades from pages of other origins.
+ */
+function guard(server: Server, host: string, port: number): Server {
+  const listen = server.listen.bind(server) as (...args: unknown[]) => Server;
+  server.listen = ((p: number, callback?: () => void) => listen(p, host, callback)) as Server['listen'];
+  if (!LOOPBACK.includes(host)) return server;
+  const hosts = loopbackHosts(port);
+  const origins = hosts.map((h) => `http://${h}`);
+  const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
+  server.emit = ((event: string, ...args: unknown[]) => {
+    if (event !== 'request' && event !== 'upgrade') return emit(event, ...args);
+    const req = args[0] as IncomingMessage;
+    const allowed = hosts.includes(req.headers.host ?? '') && (event === 'request' || req.headers.origin === undefined || origins.includes(req.headers.origin));
+    if (allowed) return emit(event, ...args);
+    if (event === 'request') (args[1] as ServerResponse).writeHead(403).end('forbidden\n');
+    else (args[1] as Duplex).end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+    return true;
+  }) as Server['emit'];
+  return server;
 }
 
 function listening(server: Server | undefined): Promise<void> {

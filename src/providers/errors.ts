@@ -13,6 +13,21 @@ const GLM_RETRYABLE = new Set(['1302', '1303', '1305', '500']);
 // Account, balance, content and daily-limit codes: asking again cannot succeed, whatever the status.
 const GLM_FINAL = new Set(['1113', '1301', '1304']);
 const OPENAI_RETRYABLE_STATUS = new Set([408, 409, 429]);
+// Codes that say "later" in any dialect (errors sent inside a stream carry no HTTP status).
+const RETRYABLE_CODES = new Set([...KIMI_RETRYABLE, ...GLM_RETRYABLE, 'rate_limit_exceeded', 'rate_limit_error', 'overloaded', 'overloaded_error', 'internal_error', 'service_unavailable', 'timeout']);
+// Words of codes that mean the account cannot pay or reached a hard limit: asking again cannot succeed.
+const FINAL_WORDS = /quota|balance|arrears|billing|insufficient|daily/i;
+
+/** GLM's account (1000-1004, 1110-1121), parameter (1210-1215), content (1301) and daily-limit (1304) codes. */
+function glmFinal(code: string | undefined): boolean {
+  const n = Number(code);
+  return GLM_FINAL.has(code ?? '') || (n >= 1000 && n <= 1004) || (n >= 1110 && n <= 1121) || (n >= 1210 && n <= 1215);
+}
+
+function knownFinal(code: string | undefined, dialect: Dialect): boolean {
+  if (code === undefined) return false;
+  return FINAL_WORDS.test(code) || (dialect === 'glm' && glmFinal(code));
+}
 
 interface ErrorBody {
   message?: unknown;
@@ -25,11 +40,22 @@ function providerCodeOf(body: ErrorBody | undefined, dialect: Dialect): string |
   return value === undefined || value === null ? undefined : String(value);
 }
 
+/**
+ * Whether an HTTP error may succeed when asked again. Under Kimi and GLM a 429 is retried unless its
+ * code is known to be final (an empty balance, a quota, a daily limit): a proxy in front of them
+ * sends 429s with codes of its own, and HTTP 429 means "later".
+ */
 export function isRetryableStatus(status: number, providerCode: string | undefined, dialect: Dialect): boolean {
-  if (dialect === 'kimi') return providerCode !== undefined ? KIMI_RETRYABLE.has(providerCode) || (status >= 500 && providerCode !== 'exceeded_current_quota_error') : status >= 500;
-  if (dialect === 'glm') return GLM_RETRYABLE.has(providerCode ?? '') || (status >= 500 && !GLM_FINAL.has(providerCode ?? ''));
-  if (providerCode === 'insufficient_quota') return false;
+  if (knownFinal(providerCode, dialect)) return false;
+  if (dialect === 'kimi') return providerCode !== undefined && KIMI_RETRYABLE.has(providerCode) || status === 429 || status >= 500;
+  if (dialect === 'glm') return GLM_RETRYABLE.has(providerCode ?? '') || status === 429 || status >= 500;
   return status >= 500 || OPENAI_RETRYABLE_STATUS.has(status);
+}
+
+/** Whether an error sent inside a stream (no HTTP status of its own) may succeed when asked again. */
+export function isRetryableStreamError(status: number | undefined, providerCode: string | undefined, dialect: Dialect): boolean {
+  if (status !== undefined) return isRetryableStatus(status, providerCode, dialect);
+  return providerCode !== undefined && !knownFinal(providerCode, dialect) && RETRYABLE_CODES.has(providerCode);
 }
 
 /** Reads Retry-After (seconds or date), retry-after-ms, and Kimi's "try again after N seconds". */
@@ -77,9 +103,32 @@ export function classifyError(error: unknown, dialect: Dialect, provider: string
     const retryAfterMs = retryAfterMsOf(error.headers, message);
     return retryAfterMs === undefined ? { error: wire } : { error: wire, retryAfterMs };
   }
+  if (error instanceof APIError) return streamErrorFailure(error, dialect, provider);
   if (error instanceof SessionPoolError) return { error: toWireError(error) };
   if (error instanceof SyntaxError) {
     return { error: toWireError(new ProviderResponseError(`${provider} sent a malformed response: ${error.message}`)) };
   }
   return { error: toWireError(error) };
+}
+
+/**
+ * An error the provider sent inside a 200 stream (`data: {"error":…}` or `event: error`): the SDK
+ * throws an APIError without status. Its code decides; a status is taken from the body when it has one.
+ */
+function streamErrorFailure(error: InstanceType<typeof APIError>, dialect: Dialect, provider: string): AttemptFailure {
+  const body = (typeof error.error === 'object' && error.error !== null ? error.error : {}) as ErrorBody & { status?: unknown };
+  const providerCode = providerCodeOf(body, dialect);
+  const numeric = typeof body.status === 'number' ? body.status : Number(body.code);
+  const status = Number.isInteger(numeric) && numeric >= 400 && numeric <= 599 ? numeric : undefined;
+  const message = typeof body.message === 'string' ? body.message : error.message;
+  const wire: WireError = {
+    code: 'ERR_PROVIDER',
+    name: 'ProviderError',
+    message: `${provider} sent an error in its stream: ${message}`,
+    retryable: isRetryableStreamError(status, providerCode, dialect),
+  };
+  if (status !== undefined) wire.status = status;
+  if (providerCode !== undefined) wire.providerCode = providerCode;
+  const retryAfterMs = retryAfterMsOf(error.headers, message);
+  return retryAfterMs === undefined ? { error: wire } : { error: wire, retryAfterMs };
 }

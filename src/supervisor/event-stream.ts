@@ -1,14 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { ChatResult } from '../protocol.ts';
 
 export type StreamEvent = { type: 'delta'; text: string } | { type: 'result'; result: ChatResult };
 
+type Start = (onDelta: (text: string) => void, signal: AbortSignal, sessionId: string) => Promise<ChatResult>;
+
 /**
  * Adapts a streamed session to an async iterator: deltas as they arrive (several may be joined
  * when the consumer is slower than the stream), then the result. Leaving the loop early aborts
- * the session; a failed session throws its typed error from the iterator.
+ * the session; a failed session throws its typed error from the iterator. `start` runs at once
+ * (what it throws, `streamSession` throws); `credit(sessionId)` reports what the consumer read, so
+ * that the worker never runs more than a window ahead of it.
  */
-export function streamSession(start: (onDelta: (text: string) => void, signal: AbortSignal) => Promise<ChatResult>): AsyncIterableIterator<StreamEvent> {
+export function streamSession(start: Start, credit: (sessionId: string) => (chars: number) => void): AsyncIterableIterator<StreamEvent> {
   const controller = new AbortController();
+  const sessionId = randomUUID();
+  const read = credit(sessionId);
   let buffered = '';
   let final: { result: ChatResult } | { error: unknown } | undefined;
   let finished = false;
@@ -20,7 +27,7 @@ export function streamSession(start: (onDelta: (text: string) => void, signal: A
   start((text) => {
     buffered += text;
     notify();
-  }, controller.signal).then(
+  }, controller.signal, sessionId).then(
     (result) => {
       final = { result };
       notify();
@@ -37,6 +44,7 @@ export function streamSession(start: (onDelta: (text: string) => void, signal: A
         if (buffered !== '') {
           const text = buffered;
           buffered = '';
+          read(text.length);
           return { done: false, value: { type: 'delta', text } };
         }
         if (finished) return { done: true, value: undefined };

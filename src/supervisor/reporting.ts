@@ -12,6 +12,7 @@ export function transitionEvent(record: SessionRecord, from: TransitionEvent['fr
   if (record.threadId !== undefined) event.threadId = record.threadId;
   if (context.outcome !== undefined && to !== 'processing') event.outcome = context.outcome;
   if (context.error !== undefined) event.error = { code: context.error.code, message: context.error.message };
+  if (spec.metadata !== undefined) event.metadata = spec.metadata;
   return event;
 }
 
@@ -22,5 +23,6 @@ export function logRelease(logger: Logger | undefined, record: SessionRecord, at
   if (logger === undefined || !logger.isLevelEnabled(level)) return;
   const { sessionId, requestId, provider, model } = record.spec;
   const child = logger.child({ sessionId, requestId, ...(provider !== undefined ? { provider, model } : {}) });
-  child[level]({ outcome, attempts, durationMs: Math.round(at - record.admittedAt), ...(error ? { code: error.code, err: error.message } : {}) }, 'session released');
+  const metadata = record.spec.metadata !== undefined ? { metadata: record.spec.metadata } : {};
+  child[level]({ outcome, attempts, durationMs: Math.round(at - record.admittedAt), ...(error ? { code: error.code, err: error.message } : {}), ...metadata }, 'session released');
 }

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
 import type { ProviderProfile, ResolvedOptions } from '../options.ts';
 import type { ChatCall, ChatMessage, ResolvedProvider } from '../protocol.ts';
-import { assertCloneable, describeValue, parseOrThrow, positiveInt } from '../validation.ts';
+import { assertJsonData, describeValue, headerValueIssue, parseOrThrow, positiveInt } from '../validation.ts';
 
 const METADATA_MAX_BYTES = 16 * 1024;
+/** The largest `maxResponseBytes` (1 GiB): beyond it a string cannot even hold the answer. */
+export const MAX_RESPONSE_BYTES_LIMIT = 1024 * 1024 * 1024;
 
 const contentPart = z.looseObject({ type: z.string().min(1) });
 const message = z.strictObject({
@@ -42,6 +44,7 @@ export const chatRequestSchema = z.strictObject({
   cache: z.strictObject({ id: z.string().min(1), resetTtlSeconds: z.number().int().min(0).max(86_400).optional() }).optional(),
   webSearch: z.union([z.boolean(), jsonRecord]).optional(),
   idleTimeoutMs: positiveInt(3_600_000).optional(),
+  maxResponseBytes: positiveInt(MAX_RESPONSE_BYTES_LIMIT).optional(),
   onDelta: z.custom<(text: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   extra: jsonRecord.optional(),
   ...sessionFields,
@@ -80,6 +83,7 @@ function invalid(issue: string): never {
 
 function checkMetadata(metadata: Record<string, unknown> | undefined): void {
   if (metadata === undefined) return;
+  assertJsonData(metadata, 'metadata');
   let bytes: number;
   try {
     bytes = Buffer.byteLength(JSON.stringify(metadata));
@@ -97,6 +101,9 @@ function resolveProvider(name: string, providers: Map<string, ProviderProfile>):
     const where = keyEnv.length > 0 ? `set ${keyEnv.join(' or ')}, or pass` : 'pass';
     invalid(`\`provider\`: "${name}" has no API key: ${where} providers.${name}.apiKey to createSupervisor`);
   }
+  // A key from the environment is checked here (one given to createSupervisor was checked there).
+  const keyIssue = headerValueIssue(apiKey);
+  if (keyIssue !== undefined) invalid(`\`provider\`: the API key of "${name}" ${keyIssue} (it is sent in the Authorization header)`);
   return { ...rest, apiKey };
 }
 
@@ -120,11 +127,18 @@ function checkDialectRules(call: ChatCall, provider: ResolvedProvider): void {
 }
 
 /** Validates a chat request completely and resolves it against the providers; throws ERR_INVALID_REQUEST. */
+/** What goes into the request body as given must be JSON data: no cycles, BigInts, functions or Symbols. */
+function checkBodyData(request: z.output<typeof chatRequestSchema>): void {
+  for (const field of ['extra', 'tools', 'toolChoice', 'webSearch'] as const) assertJsonData(request[field], field);
+  request.messages?.forEach((m, i) => assertJsonData(m.content, `messages[${i}].content`));
+  const cacheIssue = request.cache === undefined ? undefined : headerValueIssue(request.cache.id);
+  if (cacheIssue !== undefined) invalid(`\`cache.id\`: ${cacheIssue} (it is sent in the X-Msh-Context-Cache header)`);
+}
+
 export function prepareChat(input: unknown, options: ResolvedOptions, stream: boolean): PreparedChat {
   const request = parseOrThrow(chatRequestSchema, input, 'request');
   checkMetadata(request.metadata);
-  if (request.extra !== undefined) assertCloneable(request.extra, 'extra');
-  if (request.tools !== undefined) assertCloneable(request.tools, 'tools');
+  checkBodyData(request);
   const provider = resolveProvider(request.provider, options.providers);
   const continuation = request.continuation === false ? false : { maxAttempts: 3, maxTotalTokens: 32_000, ...request.continuation };
   const call: ChatCall = {
@@ -133,6 +147,7 @@ export function prepareChat(input: unknown, options: ResolvedOptions, stream: bo
     continuation,
     stream: stream || request.onDelta !== undefined,
     idleTimeoutMs: request.idleTimeoutMs ?? 60_000,
+    maxResponseBytes: request.maxResponseBytes ?? options.maxResponseBytes,
     ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra']),
   };
   checkDialectRules(call, provider);

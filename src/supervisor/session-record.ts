@@ -24,6 +24,8 @@ export interface SessionSpec {
   retryOnCrash: boolean;
   /** Strings that must never leave in an error message (the provider's API key). */
   secrets: readonly string[];
+  /** The caller's own data: on the result and on every event of the session, never sent to a provider. */
+  metadata?: Record<string, unknown>;
   /** Builds what the caller receives from the worker's value and the session's metadata. */
   toValue(value: unknown, session: SessionSummary): unknown;
 }
@@ -75,6 +77,8 @@ export interface TransitionEvent {
   /** The error code of a session that failed, with its outcome (`timeout`, `aborted`, `failed`). */
   error?: { code: string; message: string };
   outcome?: string;
+  /** The request's `metadata`, when it had some. */
+  metadata?: Record<string, unknown>;
 }
 
 /** A worker began running the session (first attempt or a retry after a crash). */
@@ -84,6 +88,7 @@ export interface StartedEvent {
   threadId: number;
   at: number;
   attempt: number;
+  metadata?: Record<string, unknown>;
 }
 
 /** A provider call failed and will be tried again after `delayMs`. */
@@ -96,4 +101,10 @@ export interface RetryEvent {
   delayMs: number;
   error: { code: string; message: string };
   at: number;
+  metadata?: Record<string, unknown>;
+}
+
+/** The request's `metadata` as a field of an event, or nothing. */
+export function metadataField(record: SessionRecord): { metadata?: Record<string, unknown> } {
+  return record.spec.metadata === undefined ? {} : { metadata: record.spec.metadata };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
@@ -12,12 +12,16 @@ import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
 import type { ChatResult } from '../protocol.ts';
 import { createPool, type Dispatcher } from '../pool/pool.ts';
-import { parseOrThrow } from '../validation.ts';
+import { providerSecrets, Redactor } from '../redact.ts';
+import { assertCloneable, parseOrThrow } from '../validation.ts';
+import { closeTimeoutOf } from './close-options.ts';
 import { SessionEngine, type EngineEvents } from './engine.ts';
 import { streamSession, type StreamEvent } from './event-stream.ts';
 import { ListenerGuard } from './listener-errors.ts';
+import { redactingDispatcher, scrubBatch } from './redact-gate.ts';
 import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest, type SessionRequestFields } from './request.ts';
 import type { DistributiveOmit, SessionSpec, SessionSummary } from './session-record.ts';
+import { FlowChannel } from './stream-credit.ts';
 
 export interface ExecuteResult<T = unknown> {
   output: T;
@@ -25,7 +29,10 @@ export interface ExecuteResult<T = unknown> {
 }
 
 export interface CloseOptions {
-  /** How long running and queued sessions may go on before they are aborted. @default 10_000 */
+  /**
+   * How long running and queued sessions may go on before they are aborted: 0 to 2_147_483_647 ms,
+   * or `Infinity` to wait for every one of them (each still ends by its own deadline). @default 10_000
+   */
   timeoutMs?: number;
 }
 
@@ -54,6 +61,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #closing: Promise<CloseReport> | undefined;
   readonly #readyWorkers = new Set<number>();
   readonly #ready = Promise.withResolvers<void>();
+  #isReady = false;
+  readonly #flow = new FlowChannel();
 
   constructor(options: SupervisorOptions = {}) {
     super();
@@ -61,22 +70,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger === false ? undefined : (options.logger ?? defaultLogger());
     const guard = new ListenerGuard(this as EventEmitter, this.#logger);
-    this.#dispatcher = createPool({
+    // Every secret the supervisor knows; everything a worker sends back is scrubbed of all of them.
+    const redactor = new Redactor([...this.#options.providers.values()].flatMap(providerSecrets));
+    this.#ready.promise.catch(() => {});
+    this.#dispatcher = redactingDispatcher(createPool({
       threads: this.#options.threads,
       maxTasks: this.#options.maxConcurrent,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
-      onBatch: (batch) => this.#engine.receive(batch),
+      onBatch: (batch) => this.#engine.receive(scrubBatch(batch, redactor)),
       onWorkerReady: (threadId, handlers) => {
         this.#engine.workerReady(threadId);
         if (handlers) return;
         this.#readyWorkers.add(threadId);
-        if (this.#readyWorkers.size >= this.#options.threads) this.#ready.resolve();
+        if (this.#readyWorkers.size >= this.#options.threads) [this.#isReady] = [true, this.#ready.resolve()];
       },
       onWorkerGone: (threadId) => {
+        // A thread that goes before every thread was up could not start: ready() says so.
+        if (!this.#isReady && !this.#readyWorkers.has(threadId)) this.#ready.reject(new Error(`A worker thread exited before it was ready (thread ${threadId})`));
         this.#readyWorkers.delete(threadId);
         this.#logger?.debug({ threadId }, 'worker gone');
       },
-    });
+    }), redactor);
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
       dispatcher: this.#dispatcher,
@@ -96,26 +110,46 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Runs one chat call as a session and resolves with its result. */
   async chat(request: ChatRequest): Promise<ChatResult> {
-    return (await this.#submitChat(request, false)) as ChatResult;
+    return (await this.#startChat(request)) as ChatResult;
   }
 
-  /** Runs one chat call as a streamed session: `delta` events as text arrives, then one `result`. */
+  /**
+   * Runs one chat call as a streamed session: `delta` events as text arrives, then one `result`.
+   * The request is checked and admitted at once: what `chat()` would reject with before its
+   * session starts (ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, an aborted signal)
+   * `stream()` throws; later failures are thrown by the iterator. The caller's own `onDelta` is
+   * called too. The worker reads at most a window ahead of this iterator's consumer.
+   */
   stream(request: ChatRequest): AsyncIterableIterator<StreamEvent> {
-    return streamSession((onDelta, signal) => this.#submitChat({ ...request, onDelta, signal: mergeSignals(request.signal, signal) }, true) as Promise<ChatResult>);
+    return streamSession((onDelta, signal, sessionId) => {
+      const own = (request as { onDelta?: unknown } | null | undefined)?.onDelta;
+      const deliver = typeof own !== 'function' ? onDelta : (text: string) => {
+        try {
+          (own as (text: string) => void)(text);
+        } finally {
+          onDelta(text);
+        }
+      };
+      return this.#startChat(request, { onDelta: deliver, signal, sessionId }) as Promise<ChatResult>;
+    }, (sessionId) => this.#flow.credit(sessionId));
   }
 
   /** Runs any module's exported function as a session in the pool. */
   async execute<T = unknown>(request: ExecuteRequest): Promise<ExecuteResult<T>> {
     this.#assertOpen();
-    const parsed = this.#checked(() => parseOrThrow(executeRequestSchema, request, 'execute request'));
-    const handler = handlerURL(parsed.handler);
+    const parsed = this.#checked(() => {
+      const valid = parseOrThrow(executeRequestSchema, request, 'execute request');
+      assertCloneable(valid.input, 'input');
+      if (valid.metadata !== undefined) assertCloneable(valid.metadata, 'metadata');
+      return { ...valid, handler: handlerURL(valid.handler) };
+    });
     const name = parsed.name ?? 'default';
     return (await this.#submit(parsed, {
       kind: 'execute',
-      task: { kind: 'execute', handler, name, input: parsed.input },
+      task: { kind: 'execute', handler: parsed.handler, name, input: parsed.input },
       retryOnCrash: parsed.retryOnCrash ?? false,
       secrets: [],
-      toValue: (output, session) => ({ output, metadata: { session } }),
+      toValue: (output, session) => ({ output, metadata: withRequest({ session }, parsed.metadata) }),
     })) as ExecuteResult<T>;
   }
 
@@ -138,8 +172,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Stops admitting, lets sessions finish until `timeoutMs`, aborts the rest, stops the pool. */
-  close(options: CloseOptions = {}): Promise<CloseReport> {
-    this.#closing ??= this.#close(options.timeoutMs ?? 10_000);
+  close(options?: CloseOptions | null): Promise<CloseReport> {
+    if (this.#closing !== undefined) return this.#closing;
+    let timeoutMs: number;
+    try {
+      timeoutMs = closeTimeoutOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#closing = this.#close(timeoutMs);
     return this.#closing;
   }
 
@@ -152,12 +193,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const activeAtStart = this.#engine.active;
     const queuedAtStart = this.#engine.queued;
     let aborted = 0;
-    const timer = setTimeout(() => {
+    // Infinity: wait for every session (each still ends by its own deadline).
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => {
       aborted = this.#engine.abortAll('closed');
-    }, timeoutMs);
+    }, timeoutMs) : undefined;
     await this.#engine.whenIdle();
     clearTimeout(timer);
     await this.#dispatcher.close();
+    this.#flow.close();
     const report = { activeAtStart, queuedAtStart, finishedDuringClose: activeAtStart - aborted, aborted, durationMs: Math.round(performance.now() - started) };
     this.#logger?.debug(report, 'supervisor closed');
     return report;
@@ -179,34 +222,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  async #submitChat(request: ChatRequest, stream: boolean): Promise<unknown> {
+  /** Validates and admits a chat (synchronously: errors before admission are thrown); `streamed` for stream(). */
+  #startChat(request: ChatRequest, streamed?: { onDelta: (text: string) => void; signal: AbortSignal; sessionId: string }): Promise<unknown> {
     this.#assertOpen();
-    const prepared = this.#checked(() => prepareChat(request, this.#options, stream));
-    const { provider, call } = prepared;
-    return this.#submit(prepared, {
+    const prepared = this.#checked(() => prepareChat(request, this.#options, streamed !== undefined));
+    const { provider, call, metadata } = prepared;
+    const onDelta = streamed?.onDelta ?? prepared.onDelta;
+    const fields = streamed === undefined ? prepared : { ...prepared, signal: mergeSignals(prepared.signal, streamed.signal), sessionId: streamed.sessionId };
+    const flow = streamed !== undefined ? { flow: this.#flow.settings } : {};
+    return this.#submit(fields, {
       kind: 'chat',
       provider: provider.name,
       model: call.model,
-      task: { kind: 'chat', provider, call, retry: this.#options.retry },
+      task: { kind: 'chat', provider, call, retry: this.#options.retry, ...flow },
       retryOnCrash: true,
       secrets: [provider.apiKey],
-      ...(prepared.onDelta ? { onDelta: prepared.onDelta } : {}),
+      ...(onDelta ? { onDelta } : {}),
       toValue: (value, session) => {
         const result = value as ChatResult;
-        result.metadata = { ...result.metadata, session };
+        result.metadata = withRequest({ ...result.metadata, session }, metadata);
         return result;
       },
     });
   }
 
-  #submit(fields: SessionRequestFields, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }): Promise<unknown> {
+  #submit(fields: SessionRequestFields & { sessionId?: string }, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }): Promise<unknown> {
     const requestId = fields.requestId ?? randomUUID();
     if (fields.requestId !== undefined && this.#engine.hasRequestId(requestId)) {
       this.#metrics.rejected.invalid++;
       throw new InvalidRequestError(`Invalid request: \`requestId\`: "${requestId}" is already used by an active session`, [], { requestId });
     }
     if (fields.signal?.aborted) throw new SessionAbortedError('The caller aborted the session before it started', { requestId });
-    const sessionId = randomUUID();
+    const sessionId = fields.sessionId ?? randomUUID();
     const task = { ...spec.task, sessionId, requestId } as SessionSpec['task'];
     return this.#engine.submit({
       ...spec,
@@ -215,6 +262,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       requestId,
       timeoutMs: fields.timeoutMs ?? this.#options.timeoutMs,
       ...(fields.signal ? { signal: fields.signal } : {}),
+      ...(fields.metadata ? { metadata: fields.metadata } : {}),
     });
   }
 }
@@ -223,11 +271,17 @@ function mergeSignals(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
   return a === undefined ? b : AbortSignal.any([a, b]);
 }
 
-/** A handler given as a path (relative to the working directory) or a URL; it must exist. */
+/** The result's metadata with the caller's own `metadata` under `request` (it is never sent to a provider). */
+function withRequest<T extends object>(metadata: T, request: Record<string, unknown> | undefined): T {
+  return request === undefined ? metadata : { ...metadata, request };
+}
+
+/** A handler given as a path (relative to the working directory) or a URL; it must be an existing file. */
 function handlerURL(handler: string | URL): string {
   const url = handler instanceof URL ? handler : handler.startsWith('file:') ? new URL(handler) : pathToFileURL(resolvePath(handler));
-  if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) {
-    const issue = `\`handler\`: expected an existing module file, got ${JSON.stringify(String(handler))}`;
+  const kind = url.protocol !== 'file:' ? 'not a file: URL' : (statSync(fileURLToPath(url), { throwIfNoEntry: false })?.isFile() ?? false) ? undefined : 'no such file (or a directory)';
+  if (kind !== undefined) {
+    const issue = `\`handler\`: expected an existing module file, got ${JSON.stringify(String(handler))} (${kind})`;
     throw new InvalidRequestError(`Invalid execute request: ${issue}`, [issue]);
   }
   return url.href;

@@ -4,7 +4,7 @@ import type { SessionEvent as WorkerEvent } from '../protocol.ts';
 import type { SessionEvent } from '../session/machine.ts';
 import { deliver } from './delivery.ts';
 import type { EngineDeps } from './engine.ts';
-import { stateOf, type SessionRecord } from './session-record.ts';
+import { metadataField, stateOf, type SessionRecord } from './session-record.ts';
 
 export interface WorkerEventContext {
   deps: EngineDeps;
@@ -19,14 +19,14 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
     case 'started':
       context.aborts.started(record, threadId, event.run);
       if (event.run === record.run && deps.listening('started')) {
-        deps.emit('started', { sessionId, requestId, threadId, at, attempt: record.actor.getSnapshot().context.attempts });
+        deps.emit('started', { sessionId, requestId, threadId, at, attempt: record.actor.getSnapshot().context.attempts, ...metadataField(record) });
       }
       break;
     case 'retry':
       deps.metrics.retried++;
       context.send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
       if (deps.listening('retry')) {
-        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at });
+        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at, ...metadataField(record) });
       }
       break;
     case 'delta':

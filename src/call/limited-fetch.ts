@@ -1,0 +1,20 @@
+// The SDK's fetch, with every response body cut at `maxBytes` decoded bytes (after gzip or brotli):
+// a bomb or an endless stream stops there with ERR_RESPONSE_TOO_LARGE, and the connection is closed.
+import { ResponseTooLargeError } from '../errors.ts';
+
+export function limitedFetch(maxBytes: number, provider: string, inner: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    if (response.body === null) return response;
+    let seen = 0;
+    const limiter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBytes) controller.error(new ResponseTooLargeError(`${provider} sent more than maxResponseBytes (${maxBytes}) bytes; the response was cut`));
+        else controller.enqueue(chunk);
+      },
+    });
+    const { status, statusText, headers } = response;
+    return new Response(response.body.pipeThrough(limiter), { status, statusText, headers });
+  };
+}

@@ -1,0 +1,99 @@
+// The one scrubbing path: every string that leaves the engine goes through a Redactor built from
+// the secrets it knows (API keys, the values of secret-looking headers). The worker scrubs answer
+// text as it streams (a key split across chunks is still caught: the tail that could begin a key
+// is held back until the next chunk tells); the supervisor scrubs everything a worker sends back.
+// Shared by both sides, so it imports neither.
+
+/** Header names whose values are credentials. */
+const SECRET_HEADER = /auth|key|token|secret|cookie|password|signature|credential|session/i;
+/** Shorter strings are not scrubbed: they would blank ordinary words. */
+const MIN_SECRET_LENGTH = 6;
+export const REDACTED = '[redacted]';
+
+/** The credentials of a provider: its key and the values of its secret-looking headers. */
+export function providerSecrets(provider: { apiKey?: string | undefined; headers?: Record<string, string> | undefined }): string[] {
+  const secrets = provider.apiKey !== undefined ? [provider.apiKey] : [];
+  for (const [name, value] of Object.entries(provider.headers ?? {})) if (SECRET_HEADER.test(name)) secrets.push(value);
+  return secrets;
+}
+
+export class Redactor {
+  readonly #secrets: string[];
+
+  constructor(secrets: Iterable<string | undefined>) {
+    const kept = new Set<string>();
+    for (const secret of secrets) if (typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH) kept.add(secret);
+    // Longest first, so that a key containing another is blanked whole.
+    this.#secrets = [...kept].sort((a, b) => b.length - a.length);
+  }
+
+  get empty(): boolean {
+    return this.#secrets.length === 0;
+  }
+
+  text(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
+    return out;
+  }
+
+  /** A copy of plain data (objects, arrays) with every string scrubbed; other values are kept as they are. */
+  deep<T>(value: T): T {
+    if (this.#secrets.length === 0) return value;
+    return this.#deep(value, 0) as T;
+  }
+
+  #deep(value: unknown, depth: number): unknown {
+    if (typeof value === 'string') return this.text(value);
+    if (typeof value !== 'object' || value === null || depth > 64) return value;
+    if (Array.isArray(value)) return value.map((item) => this.#deep(item, depth + 1));
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = this.#deep(item, depth + 1);
+    return out;
+  }
+
+  /** The length of the longest tail of `text` that begins some secret (held back while streaming). */
+  heldTail(text: string): number {
+    let longest = 0;
+    for (const secret of this.#secrets) {
+      for (let n = Math.min(secret.length - 1, text.length); n > longest; n--) {
+        if (text.endsWith(secret.slice(0, n))) {
+          longest = n;
+          break;
+        }
+      }
+    }
+    return longest;
+  }
+}
+
+/** Scrubs a stream of text pieces: what `push` returns is safe to show; `flush` returns the rest. */
+export class StreamRedactor {
+  readonly #redactor: Redactor;
+  #held = '';
+
+  constructor(redactor: Redactor) {
+    this.#redactor = redactor;
+  }
+
+  push(piece: string): string {
+    if (this.#redactor.empty) return piece;
+    const text = this.#redactor.text(this.#held + piece);
+    const held = this.#redactor.heldTail(text);
+    this.#held = text.slice(text.length - held);
+    return text.slice(0, text.length - held);
+  }
+
+  flush(): string {
+    const rest = this.#held;
+    this.#held = '';
+    return rest;
+  }
+
+  /** Forgets the held text (its attempt failed and is tried again). */
+  drop(): void {
+    this.#held = '';
+  }
+}

@@ -1,0 +1,46 @@
+// Everything a worker sends back passes this gate before the engine sees it: event batches (retry
+// errors, deltas) and task outcomes (results, continuation errors, failures, crash messages). So the
+// engine, its events, the inspection events, logs, metrics, the live feed and the CLI only ever
+// handle scrubbed strings. Handler outputs of `execute` are the caller's own data and pass as they are.
+import type { EventBatch, SessionEvent, SessionTask, TaskOutcome } from '../protocol.ts';
+import type { Dispatcher } from '../pool/pool.ts';
+import type { Redactor } from '../redact.ts';
+
+function scrubEvent(event: SessionEvent, redactor: Redactor): SessionEvent {
+  if (event.type === 'delta') return { ...event, text: redactor.text(event.text) };
+  if (event.type === 'retry') return { ...event, error: redactor.deep(event.error) };
+  return event;
+}
+
+export function scrubBatch(batch: EventBatch, redactor: Redactor): EventBatch {
+  if (redactor.empty) return batch;
+  return { threadId: batch.threadId, events: batch.events.map((event) => scrubEvent(event, redactor)) };
+}
+
+function scrubOutcome(outcome: TaskOutcome, kind: SessionTask['kind'], redactor: Redactor): TaskOutcome {
+  if (!outcome.ok) return { ...outcome, error: redactor.deep(outcome.error) };
+  return kind === 'chat' ? { ...outcome, value: redactor.deep(outcome.value) } : outcome;
+}
+
+/** The dispatcher whose outcomes and crash errors are scrubbed. */
+export function redactingDispatcher(inner: Dispatcher, redactor: Redactor): Dispatcher {
+  if (redactor.empty) return inner;
+  return {
+    run: (task) =>
+      inner.run(task).then(
+        (outcome) => scrubOutcome(outcome, task.kind, redactor),
+        (error: unknown) => {
+          throw new Error(redactor.text(error instanceof Error ? error.message : String(error)));
+        },
+      ),
+    kill: (threadId) => inner.kill(threadId),
+    abort: (threadId, sessionId, reason) => inner.abort(threadId, sessionId, reason),
+    reaches: (threadId) => inner.reaches(threadId),
+    forget: (sessionId, threadId) => inner.forget(sessionId, threadId),
+    reportStarts: (on) => inner.reportStarts(on),
+    get threads() {
+      return inner.threads;
+    },
+    close: () => inner.close(),
+  };
+}
