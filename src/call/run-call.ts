@@ -1,23 +1,19 @@
 // A chat session inside a worker: rounds of provider calls (each retried by policy), looped
 // through Kimi's built-in web search, continued on `length`, read into the result's shape.
 import type { WireError } from '../errors.ts';
-import type { CacheMetadata, ChatMessage, ChatTask, ContinuationMetadata, CallOutcome } from '../protocol.ts';
+import type { CacheMetadata, ChatMessage, ChatTask, CallOutcome } from '../protocol.ts';
 import { classifyError } from '../providers/errors.ts';
 import { dialects, type DialectAdapter } from '../providers/index.ts';
 import { addUsage, type Reading } from '../providers/read.ts';
 import type { SessionScope } from './channel.ts';
+import { chatValue, type ChatValue, type JoinedReading } from './chat-value.ts';
 import { clientFor } from './clients.ts';
 import { continuationBudgetLeft } from './continuation.ts';
 import { AttemptFailed, withRetries, type RetryContext } from './retry.ts';
 import { callRound, type RoundResult } from './round.ts';
 import { builtinToolTurns } from './web-search.ts';
 
-/** What a worker returns for a chat; the supervisor adds `metadata.session`. */
-export interface ChatValue extends Reading {
-  provider: string;
-  model: string;
-  metadata: { continuation?: ContinuationMetadata; cache?: CacheMetadata };
-}
+export type { ChatValue } from './chat-value.ts';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -26,6 +22,8 @@ class ChatRun {
   /** Provider calls made for this session, continuation rounds aside: 1 plus every retry. */
   attempts = 1;
   delivered = false;
+  /** The provider's request id (`x-request-id`) of the last call that answered. */
+  providerRequestId: string | undefined;
   readonly task: ChatTask;
   readonly scope: SessionScope;
   readonly adapter: DialectAdapter;
@@ -36,7 +34,7 @@ class ChatRun {
     this.task = task;
     this.scope = scope;
     this.adapter = dialects[task.provider.dialect];
-    this.#headers = this.adapter.headers(task.call);
+    this.#headers = { ...task.call.headers, ...this.adapter.headers(task.call) };
     this.#retry = {
       settings: task.retry,
       deadlineAt: Date.now() + task.budgetMs,
@@ -55,13 +53,19 @@ class ChatRun {
     this.scope.emit({ type: 'delta', sessionId: this.scope.sessionId, text });
   };
 
+  // Reasoning and tool-call deltas reach the caller too: after them a retry would repeat what was seen.
+  readonly #onPart = (part: { type: string }) => {
+    if (part.type === 'reasoning' || part.type === 'tool-call') this.delivered = true;
+  };
+
   /** One round: a provider call that sends `messages`, retried until it succeeds or the policy stops it. */
   async round(messages: ChatMessage[]): Promise<RoundResult> {
     const { task, adapter } = this;
     const body = adapter.body(task.call, task.provider, messages);
     const request = { client: clientFor(task.provider), provider: task.provider.name, body, headers: this.#headers, scope: this.scope, idleTimeoutMs: task.call.idleTimeoutMs };
     const once = async () => {
-      const result = await callRound(task.call.stream ? { ...request, onText: this.#onText } : request);
+      const result = await callRound(task.call.stream ? { ...request, onText: this.#onText, onPart: this.#onPart } : request);
+      this.providerRequestId = result.responseHeaders.get('x-request-id') ?? this.providerRequestId;
       const failed = adapter.failedFinish(result.reading.finishReason, task.provider.name);
       if (failed) throw failed;
       return result;
@@ -81,7 +85,8 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
       messages = [...messages, ...turns];
       first = await run.round(messages);
     }
-    const value: ChatValue = { provider: task.provider.name, model: task.call.model, ...(await continueAsNeeded(run, first.reading, messages)) };
+    const joined = await continueAsNeeded(run, first.reading, messages);
+    const value: ChatValue = chatValue(task.provider.name, task.call.model, joined, run.providerRequestId);
     const cache = cacheMetadata(first.responseHeaders, task.call.cache?.id);
     if (cache) value.metadata.cache = cache;
     return { ok: true, value, attempts: run.attempts };
@@ -97,7 +102,7 @@ function failureOf(error: unknown, run: ChatRun): WireError {
 }
 
 /** Calls again while the answer was cut (`length`) and the budget allows; every paid chunk is kept. */
-async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMessage[]): Promise<Omit<ChatValue, 'provider' | 'model'>> {
+async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMessage[]): Promise<JoinedReading> {
   const settings = run.task.call.continuation;
   let last = first;
   let content = first.content;
@@ -119,7 +124,7 @@ async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMess
     usage = addUsage(usage, last.usage);
     run.scope.emit({ type: 'continuation', sessionId: run.scope.sessionId, round: rounds, completionTokens: usage.completionTokens });
   }
-  const value: Omit<ChatValue, 'provider' | 'model'> = { ...first, content, usage, finishReason: last.finishReason, metadata: {} };
+  const value: JoinedReading = { ...first, content, usage, finishReason: last.finishReason, usageReported: first.usageReported || last.usageReported, metadata: {} };
   if (settings && first.finishReason === 'length') {
     value.metadata.continuation = { attempts: rounds, totalTokens: usage.completionTokens, complete: last.finishReason !== 'length' };
     if (error) value.metadata.continuation.error = error;

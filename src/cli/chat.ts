@@ -99,7 +99,7 @@ function dim(text: string): string {
 async function streamTo(out: NodeJS.WritableStream, supervisor: Supervisor, request: ChatRequest): Promise<ChatResult> {
   for await (const event of supervisor.stream(request)) {
     if (event.type === 'delta') out.write(event.text);
-    else return event.result;
+    else if (event.type === 'result') return event.result;
   }
   throw new Error('the stream ended without a result');
 }

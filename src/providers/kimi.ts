@@ -13,7 +13,10 @@ export function fixesTemperature(model: string): boolean {
 export const kimiDialect: DialectAdapter = {
   body(call, provider, messages) {
     const body = baseBody(call, provider, messages);
-    if (fixesTemperature(call.model)) delete body['temperature'];
+    if (fixesTemperature(call.model)) {
+      delete body['temperature'];
+      delete body['top_p'];
+    }
     if (call.webSearch) body['tools'] = [...((body['tools'] as unknown[] | undefined) ?? []), WEB_SEARCH_TOOL];
     if (call.stream) body['stream_options'] = { include_usage: true };
     return { ...body, ...call.extra };

@@ -11,6 +11,7 @@ import type { AbortReason, EventBatch, SessionTask, TaskOutcome } from '../proto
 import type { Dispatcher } from '../pool/pool.ts';
 import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
+import { deliverPart, scrubHeaders, withCause } from './parts.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
 import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
@@ -157,6 +158,9 @@ export class SessionEngine {
         case 'continuation':
           this.#deps.logger?.debug({ sessionId: event.sessionId, round: event.round }, 'continuation round');
           break;
+        default:
+          if (event.type !== 'usage' && event.type !== 'response') record.streamed = true;
+          if (stateOf(record) === 'processing') deliverPart(record, event, this.#deps.logger);
       }
     }
   }
@@ -244,7 +248,7 @@ export class SessionEngine {
     const [code, name, template] = ABORT_MESSAGES[reason];
     const error: WireError = { code, name, message: template.replace('%d', String(record.spec.timeoutMs)) };
     this.#send(record, { type: reason === 'timeout' ? 'TIMEOUT' : 'ABORT', at: this.#deps.clock.now(), error });
-    record.reject(fromWireError(error, record.spec));
+    record.reject(withCause(fromWireError(error, record.spec), reason === 'aborted' ? record.spec.signal?.reason : undefined));
     if (state === 'created') {
       this.#admission.withdraw(record.spec.sessionId);
       return this.#release(record);
@@ -320,7 +324,9 @@ export class SessionEngine {
   }
 
   #wireError(record: SessionRecord, error: WireError): WireError {
-    return { ...error, message: scrub(error.message, record.spec.secrets), sessionId: record.spec.sessionId, requestId: record.spec.requestId };
+    const scrubbed: WireError = { ...error, message: scrub(error.message, record.spec.secrets), sessionId: record.spec.sessionId, requestId: record.spec.requestId };
+    if (error.headers !== undefined) scrubbed.headers = scrubHeaders(error.headers, record.spec.secrets);
+    return scrubbed;
   }
 
   #summary(record: SessionRecord, at: number, attempts: number) {

@@ -1,15 +1,31 @@
-import type { ChatResult } from '../protocol.ts';
-
-export type StreamEvent = { type: 'delta'; text: string } | { type: 'result'; result: ChatResult };
+import type { ChatResult, ResponseHead, ToolCall, Usage } from '../protocol.ts';
+import type { StreamPartEvent } from '../protocol.ts';
 
 /**
- * Adapts a streamed session to an async iterator: deltas as they arrive (several may be joined
- * when the consumer is slower than the stream), then the result. Leaving the loop early aborts
- * the session; a failed session throws its typed error from the iterator.
+ * What `stream()` yields: answer text, reasoning text, tool-call deltas (`index` says which call;
+ * `id` and `name` come with its first delta, `arguments` in pieces), usage as the server reports
+ * it, the response head (id, created, served model, …) once at the start, then one `result`.
  */
-export function streamSession(start: (onDelta: (text: string) => void, signal: AbortSignal) => Promise<ChatResult>): AsyncIterableIterator<StreamEvent> {
+export type StreamEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'reasoning'; text: string }
+  | { type: 'tool-call'; index: number; id?: string; name?: string; arguments?: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'response'; head: ResponseHead }
+  | { type: 'result'; result: ChatResult };
+
+export type { ResponseHead, ToolCall };
+
+type Start = (onDelta: (text: string) => void, onEvent: (event: StreamPartEvent) => void, signal: AbortSignal) => Promise<ChatResult>;
+
+/**
+ * Adapts a streamed session to an async iterator: events as they arrive (consecutive text or
+ * reasoning pieces are joined when the consumer is slower than the stream), then the result.
+ * Leaving the loop early aborts the session; a failed session throws its typed error from the iterator.
+ */
+export function streamSession(start: Start): AsyncIterableIterator<StreamEvent> {
   const controller = new AbortController();
-  let buffered = '';
+  const queue: StreamEvent[] = [];
   let final: { result: ChatResult } | { error: unknown } | undefined;
   let finished = false;
   let wake: (() => void) | undefined;
@@ -17,10 +33,17 @@ export function streamSession(start: (onDelta: (text: string) => void, signal: A
     wake?.();
     wake = undefined;
   };
-  start((text) => {
-    buffered += text;
+  const push = (event: StreamEvent) => {
+    const last = queue.at(-1);
+    if ((event.type === 'delta' || event.type === 'reasoning') && last?.type === event.type) last.text += event.text;
+    else queue.push(event);
     notify();
-  }, controller.signal).then(
+  };
+  start(
+    (text) => push({ type: 'delta', text }),
+    ({ sessionId: _, ...event }) => push(event as StreamEvent),
+    controller.signal,
+  ).then(
     (result) => {
       final = { result };
       notify();
@@ -34,11 +57,8 @@ export function streamSession(start: (onDelta: (text: string) => void, signal: A
   const iterator: AsyncIterableIterator<StreamEvent> = {
     async next(): Promise<IteratorResult<StreamEvent>> {
       for (;;) {
-        if (buffered !== '') {
-          const text = buffered;
-          buffered = '';
-          return { done: false, value: { type: 'delta', text } };
-        }
+        const event = queue.shift();
+        if (event !== undefined) return { done: false, value: event };
         if (finished) return { done: true, value: undefined };
         if (final !== undefined) {
           finished = true;

@@ -1,6 +1,6 @@
 import type { Actor } from 'xstate';
 import type { TimerHandle } from '../clock.ts';
-import type { AbortReason, SessionTask } from '../protocol.ts';
+import type { AbortReason, SessionTask, StreamPartEvent } from '../protocol.ts';
 import type { SessionKind, SessionMachine, SessionState } from '../session/machine.ts';
 
 /** A task before dispatch: the budget is computed when it leaves for a worker. */
@@ -19,6 +19,8 @@ export interface SessionSpec {
   timeoutMs: number;
   signal?: AbortSignal;
   onDelta?: (text: string) => void;
+  /** Stream parts besides text (reasoning, tool-call deltas, usage, the response head), in order with the text. */
+  onEvent?: (event: StreamPartEvent) => void;
   /** Strings that must never leave in an error message (the provider's API key). */
   secrets: readonly string[];
   /** Builds what the caller receives from the worker's value and the session's metadata. */

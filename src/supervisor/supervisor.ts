@@ -93,7 +93,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Runs one chat call as a streamed session: `delta` events as text arrives, then one `result`. */
   stream(request: ChatRequest): AsyncIterableIterator<StreamEvent> {
-    return streamSession((onDelta, signal) => this.#submitChat({ ...request, onDelta, signal: mergeSignals(request.signal, signal) }, true) as Promise<ChatResult>);
+    return streamSession((onDelta, onEvent, signal) => this.#submitChat({ ...request, onDelta, signal: mergeSignals(request.signal, signal) }, true, onEvent) as Promise<ChatResult>);
   }
 
   /** Runs any module's exported function as a session in the pool. */
@@ -170,7 +170,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  async #submitChat(request: ChatRequest, stream: boolean): Promise<unknown> {
+  async #submitChat(request: ChatRequest, stream: boolean, onEvent?: SessionSpec['onEvent']): Promise<unknown> {
     this.#assertOpen();
     const prepared = this.#checked(() => prepareChat(request, this.#options, stream));
     const { provider, call } = prepared;
@@ -178,9 +178,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       kind: 'chat',
       provider: provider.name,
       model: call.model,
-      task: { kind: 'chat', provider, call, retry: this.#options.retry },
+      task: { kind: 'chat', provider, call, retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries } },
       secrets: [provider.apiKey],
       ...(prepared.onDelta ? { onDelta: prepared.onDelta } : {}),
+      ...(onEvent ? { onEvent } : {}),
       toValue: (value, session) => {
         const result = value as ChatResult;
         result.metadata = { ...result.metadata, session };
