@@ -9,7 +9,7 @@ const DIRECTIVE_FIELDS: Record<string, FieldKind> = {
   chunkDelayMs: 'number', status: 'number', failTimes: 'number', retryAfterMs: 'number',
   hangAfterChunks: 'number', dripMs: 'number', dripBytes: 'number',
   hang: 'boolean', noFinish: 'boolean',
-  content: 'string', reasoning: 'string', finishReason: 'string', error: 'string', key: 'string',
+  content: 'string', reasoning: 'string', refusal: 'string', finishReason: 'string', error: 'string', key: 'string',
   retryAfter: 'string', reset: 'string', garbage: 'string',
 };
 

@@ -21,8 +21,8 @@ export class StreamReading {
   #head: ResponseHead | undefined;
   #content: string | undefined;
   #reasoning = '';
-  #refusal: string | undefined;
-  #logprobs: Logprobs | undefined;
+  #refusal: string | null | undefined;
+  #logprobs: Logprobs | null | undefined;
   #finishReason: string | undefined;
   #usage: Usage | undefined;
   #webSearch: unknown[] | undefined;
@@ -62,6 +62,7 @@ export class StreamReading {
       part?.({ type: 'reasoning', text: delta['reasoning_content'] });
     }
     if (typeof delta['refusal'] === 'string') this.#refusal = (this.#refusal ?? '') + delta['refusal'];
+    else if ('refusal' in delta && this.#refusal === undefined) this.#refusal = null;
     if (Array.isArray(delta['tool_calls'])) {
       for (const call of delta['tool_calls']) {
         const record = asRecord(call);
@@ -72,7 +73,12 @@ export class StreamReading {
     if (typeof choice['finish_reason'] === 'string') this.#finishReason = choice['finish_reason'];
   }
 
+  // `logprobs: null` in every chunk means none were asked for; token lists are joined over the chunks.
   #addLogprobs(logprobs: Raw | undefined): void {
+    if (logprobs === undefined) {
+      this.#logprobs ??= null;
+      return;
+    }
     const into = (this.#logprobs ??= { content: null, refusal: null });
     if (Array.isArray(logprobs?.['content'])) into.content = [...(into.content ?? []), ...logprobs['content']];
     if (Array.isArray(logprobs?.['refusal'])) into.refusal = [...(into.refusal ?? []), ...logprobs['refusal']];

@@ -1,5 +1,6 @@
 import type { ChatResult, ResponseHead, ToolCall, Usage } from '../protocol.ts';
 import type { StreamPartEvent } from '../protocol.ts';
+import { StreamTally } from './stream-tally.ts';
 
 /**
  * What `stream()` yields: answer text, reasoning text, tool-call deltas (`index` says which call;
@@ -26,6 +27,7 @@ type Start = (onDelta: (text: string) => void, onEvent: (event: StreamPartEvent)
 export function streamSession(start: Start): AsyncIterableIterator<StreamEvent> {
   const controller = new AbortController();
   const queue: StreamEvent[] = [];
+  const tally = new StreamTally();
   let final: { result: ChatResult } | { error: unknown } | undefined;
   let finished = false;
   let wake: (() => void) | undefined;
@@ -34,6 +36,7 @@ export function streamSession(start: Start): AsyncIterableIterator<StreamEvent> 
     wake = undefined;
   };
   const push = (event: StreamEvent) => {
+    tally.see(event);
     const last = queue.at(-1);
     if ((event.type === 'delta' || event.type === 'reasoning') && last?.type === event.type) last.text += event.text;
     else queue.push(event);
@@ -45,6 +48,7 @@ export function streamSession(start: Start): AsyncIterableIterator<StreamEvent> 
     controller.signal,
   ).then(
     (result) => {
+      tally.complete(queue, result);
       final = { result };
       notify();
     },

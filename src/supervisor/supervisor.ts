@@ -11,6 +11,7 @@ import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
 import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
 import type { ChatResult } from '../protocol.ts';
+import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
 import { createPool, type Dispatcher } from '../pool/pool.ts';
 import { parseOrThrow } from '../validation.ts';
 import { SessionEngine, type EngineEvents } from './engine.ts';
@@ -94,6 +95,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Runs one chat call as a streamed session: `delta` events as text arrives, then one `result`. */
   stream(request: ChatRequest): AsyncIterableIterator<StreamEvent> {
     return streamSession((onDelta, onEvent, signal) => this.#submitChat({ ...request, onDelta, signal: mergeSignals(request.signal, signal) }, true, onEvent) as Promise<ChatResult>);
+  }
+
+  /**
+   * An OpenAI-shaped client on this supervisor: `chat.completions.create(body, options)` with the
+   * openai SDK's own types, each call a session. `sessionOf(completion)` gives its session.
+   */
+  openai(options: OpenAIClientOptions = {}): SessionPoolOpenAI {
+    return new SessionPoolOpenAI(this, options);
   }
 
   /** Runs any module's exported function as a session in the pool. */
