@@ -31,7 +31,7 @@ export type CustomToolCall = {
  * `partial` and `cache` role and the `reasoning_content` Kimi and GLM send back.
  */
 export interface ChatMessage {
-  /** `developer` is sent as it is; the dialects do not rewrite roles. */
+  /** The OpenAI dialect sends `developer` as it is; Kimi and GLM get it as `system` (and no `refusal`, `annotations`, `audio`). */
   role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function' | 'cache';
   /** Text, content parts, or `null` (an assistant turn that only called tools). Only an assistant message may leave it out. */
   content?: string | ContentPart[] | null;
