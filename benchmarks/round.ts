@@ -46,7 +46,7 @@ export function engineCall(supervisor: Supervisor, kind: SessionKind): SessionCa
         if (event.type === 'delta') {
           deltas += event.text;
           pieces++;
-        } else {
+        } else if (event.type === 'result') {
           return { content: event.result.content, finishReason: event.result.finishReason, deltas, pieces, calls: 1 };
         }
       }

@@ -28,6 +28,12 @@ export interface WireError {
   requestId?: string;
   /** Set on what an `execute` handler threw: its code is the handler's, never one of the engine's classes. */
   handler?: boolean;
+  /** ERR_PROVIDER: the response headers (secrets scrubbed). */
+  headers?: Record<string, string>;
+  /** ERR_PROVIDER: the provider's request id (`x-request-id`). */
+  requestID?: string;
+  /** What caused it, as plain data (the SDK's error, for instance). */
+  cause?: { name: string; message: string };
 }
 
 export interface SessionIds {
@@ -83,15 +89,57 @@ export class SessionAbortedError extends SessionPoolError {
   }
 }
 
+export type ProviderErrorFields = Pick<WireError, 'status' | 'providerCode' | 'retryable' | 'headers' | 'requestID'>;
+
+/** The provider answered with an error or could not be reached. Subclasses by status are named as in the openai SDK. */
 export class ProviderError extends SessionPoolError {
   status?: number;
   providerCode?: string;
-  constructor(message: string, fields: Pick<WireError, 'status' | 'providerCode' | 'retryable'>, ids: SessionIds = {}) {
-    super('ERR_PROVIDER', message, ids);
+  /** The response headers, secrets scrubbed; absent when there was no response. */
+  headers?: Record<string, string>;
+  /** The provider's request id (`x-request-id`), for its support desk. */
+  requestID?: string;
+  constructor(message: string, fields: ProviderErrorFields, ids: SessionIds = {}, options?: ErrorOptions) {
+    super('ERR_PROVIDER', message, ids, options);
     if (fields.status !== undefined) this.status = fields.status;
     if (fields.providerCode !== undefined) this.providerCode = fields.providerCode;
+    if (fields.headers !== undefined) this.headers = fields.headers;
+    if (fields.requestID !== undefined) this.requestID = fields.requestID;
     this.retryable = fields.retryable ?? false;
   }
+}
+
+/** 400 */
+export class BadRequestError extends ProviderError {}
+/** 401 */
+export class AuthenticationError extends ProviderError {}
+/** 403 */
+export class PermissionDeniedError extends ProviderError {}
+/** 404 */
+export class NotFoundError extends ProviderError {}
+/** 409 */
+export class ConflictError extends ProviderError {}
+/** 422 */
+export class UnprocessableEntityError extends ProviderError {}
+/** 429 */
+export class RateLimitError extends ProviderError {}
+/** 500 and above */
+export class InternalServerError extends ProviderError {}
+
+const BY_STATUS: Readonly<Record<number, typeof ProviderError>> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: UnprocessableEntityError,
+  429: RateLimitError,
+};
+
+/** The class of a provider error with this status, as the openai SDK names them. */
+export function providerErrorClass(status: number | undefined): typeof ProviderError {
+  if (status === undefined) return ProviderError;
+  return BY_STATUS[status] ?? (status >= 500 ? InternalServerError : ProviderError);
 }
 
 export class ProviderResponseError extends SessionPoolError {
@@ -157,6 +205,8 @@ export function toWireError(error: unknown): WireError {
     if (typeof e.retryable === 'boolean') wire.retryable = e.retryable;
     if (typeof e.sessionId === 'string') wire.sessionId = e.sessionId;
     if (typeof e.requestId === 'string') wire.requestId = e.requestId;
+    if (typeof e.requestID === 'string') wire.requestID = e.requestID;
+    if (e.headers !== null && typeof e.headers === 'object') wire.headers = e.headers;
     return wire;
   }
   return { code: 'ERR_HANDLER', name: 'Error', message: String(error) };
@@ -171,7 +221,10 @@ export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoo
     case 'ERR_QUEUE_FULL': return new QueueFullError(wire.message, at);
     case 'ERR_SESSION_TIMEOUT': return new SessionTimeoutError(wire.message, at);
     case 'ERR_SESSION_ABORTED': return new SessionAbortedError(wire.message, at);
-    case 'ERR_PROVIDER': return new ProviderError(wire.message, wire, at);
+    case 'ERR_PROVIDER': {
+      const ProviderClass = providerErrorClass(wire.status);
+      return new ProviderClass(wire.message, wire, at, wire.cause !== undefined ? { cause: wire.cause } : undefined);
+    }
     case 'ERR_PROVIDER_RESPONSE': return new ProviderResponseError(wire.message, at, wire.retryable, wire.providerCode);
     case 'ERR_WORKER_CRASHED': return new WorkerCrashedError(wire.message, at);
     case 'ERR_SUPERVISOR_CLOSED': return new SupervisorClosedError(wire.message, at);

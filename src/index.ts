@@ -8,6 +8,24 @@ export type { SupervisorOptions, ProviderConfig, InspectOption } from './options
 export { BUILT_IN_PROVIDERS } from './options.ts';
 export type { SupervisorStats, LatencySummary } from './metrics.ts';
 export type { ChatMessage, ChatResult, Usage, ToolCall, Dialect } from './protocol.ts';
+export type {
+  AssistantMessage,
+  CacheMetadata,
+  ChatChoice,
+  ContentPart,
+  ContinuationMetadata,
+  CustomToolCall,
+  Logprobs,
+  ResponseMetadata,
+  SessionMetadata,
+} from './chat-types.ts';
+export type { ChatParameters, ContinuationOptions, ToolChoice, ToolDefinition } from './chat-request.ts';
+export type { ResponseHead } from './protocol.ts';
+export { SessionPoolOpenAI, Completions } from './openai/client.ts';
+export type { OpenAIClientOptions } from './openai/client.ts';
+export type { CreateOptions } from './openai/params.ts';
+export { ChatCompletionChunkStream } from './openai/chunk-stream.ts';
+export { sessionOf, resultOf } from './openai/sessions.ts';
 export type { HandlerContext, SessionHandler } from './call/run-execute.ts';
 export {
   SessionPoolError,
@@ -16,6 +34,14 @@ export {
   SessionTimeoutError,
   SessionAbortedError,
   ProviderError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  UnprocessableEntityError,
+  RateLimitError,
+  InternalServerError,
   ProviderResponseError,
   WorkerCrashedError,
   SupervisorClosedError,

@@ -8,73 +8,22 @@ export type { AbortReason } from './abort/reasons.ts';
 
 export type Dialect = 'kimi' | 'glm' | 'openai';
 
-export interface ContentPart {
-  type: string;
-  text?: string;
-  [key: string]: unknown;
-}
-
-export interface ToolCall {
-  id: string;
-  type: string;
-  function: { name: string; arguments: string };
-}
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | 'tool' | 'cache';
-  content: string | ContentPart[] | null;
-  name?: string;
-  tool_calls?: ToolCall[];
-  tool_call_id?: string;
-  partial?: boolean;
-  reasoning_content?: string;
-}
-
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  cachedTokens?: number;
-}
-
-export interface SessionMetadata {
-  sessionId: string;
-  requestId: string;
-  durationSeconds: number;
-  attempts: number;
-  /** Times the request was sent again because the thread running it died. */
-  crashRetries: number;
-}
-
-export interface ContinuationMetadata {
-  attempts: number;
-  totalTokens: number;
-  complete: boolean;
-  error?: WireError;
-}
-
-export interface CacheMetadata {
-  id?: string;
-  tokensSaved?: number;
-  headers: Record<string, string>;
-}
-
-export interface ChatResult {
-  provider: string;
-  model: string;
-  content: string;
-  finishReason: string;
-  usage: Usage;
-  toolCalls?: ToolCall[];
-  reasoningContent?: string;
-  webSearch?: unknown[];
-  metadata: {
-    session: SessionMetadata;
-    continuation?: ContinuationMetadata;
-    cache?: CacheMetadata;
-    [key: string]: unknown;
-  };
-}
+export type {
+  AssistantMessage,
+  CacheMetadata,
+  ChatChoice,
+  ChatMessage,
+  ChatResult,
+  ContentPart,
+  ContinuationMetadata,
+  CustomToolCall,
+  Logprobs,
+  ResponseMetadata,
+  SessionMetadata,
+  ToolCall,
+  Usage,
+} from './chat-types.ts';
+import type { ChatMessage, Usage } from './chat-types.ts';
 
 /** A provider as the worker needs it: everything resolved on the main thread. */
 export interface ResolvedProvider {
@@ -114,6 +63,10 @@ export interface ChatCall {
   idleTimeoutMs: number;
   /** Decoded bytes of a response body (a stream's included) beyond which the call fails. */
   maxResponseBytes: number;
+  /** The typed sampling parameters that were set, under their wire names (`top_p`, `n`, …). */
+  params?: Record<string, unknown>;
+  /** The caller's headers for every call of the session. */
+  headers?: Record<string, string>;
   extra?: Record<string, unknown>;
 }
 
@@ -174,7 +127,24 @@ export type SessionEvent =
   | { type: 'started'; sessionId: string; run: number }
   | { type: 'retry'; sessionId: string; attempt: number; delayMs: number; error: WireError }
   | { type: 'delta'; sessionId: string; text: string }
-  | { type: 'continuation'; sessionId: string; round: number; completionTokens: number };
+  | { type: 'continuation'; sessionId: string; round: number; completionTokens: number }
+  | StreamPartEvent;
+
+/** What a stream carries besides answer text; reasoning of consecutive chunks travels as one event. */
+export type StreamPartEvent =
+  | { type: 'reasoning'; sessionId: string; text: string }
+  | { type: 'tool-call'; sessionId: string; index: number; id?: string; name?: string; arguments?: string }
+  | { type: 'usage'; sessionId: string; usage: Usage }
+  | { type: 'response'; sessionId: string; head: ResponseHead };
+
+/** The fields every chunk of a stream repeats, as the first chunk of a round sent them. */
+export interface ResponseHead {
+  id?: string;
+  created?: number;
+  model?: string;
+  systemFingerprint?: string | null;
+  serviceTier?: string | null;
+}
 
 export interface EventBatch {
   threadId: number;

@@ -63,6 +63,32 @@ describe('chat', () => {
     assert.equal(mock.requests.at(-1)?.body?.stream, true);
   });
 
+  test('with only --base-url it uses the plain OpenAI dialect and says so', async () => {
+    mock.reset();
+    const { code, stdout, stderr } = await cli('chat', '--base-url', mock.baseURL('openai'), '--api-key', 'k', 'Plain please');
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /no --provider given: using the plain openai dialect at http:\/\/127\.0\.0\.1:\d+\/v1/);
+    assert.match(stdout, /^Answer to "Plain please"/);
+    const body = mock.requests[0]?.body;
+    assert.equal(body?.model, 'gpt-4o-mini');
+    assert.equal('temperature' in (body ?? {}), false, "no Kimi default temperature");
+  });
+
+  test('--provider NAME with --dialect and --model; without --model it refuses', async () => {
+    mock.reset();
+    const named = await cli('chat', '--provider', 'local', '--dialect', 'glm', '--model', 'my-model', '--base-url', mock.baseURL('glm'), '--api-key', 'k', 'Named');
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(named.stderr, '');
+    assert.equal(mock.requests[0]?.body?.model, 'my-model');
+    assert.equal(mock.requests[0]?.path, '/glm/api/paas/v4/chat/completions');
+    const noModel = await cli('chat', '--provider', 'local', '--base-url', mock.baseURL('openai'), '--api-key', 'k', 'x');
+    assert.equal(noModel.code, 2);
+    assert.match(noModel.stderr, /pass --model/);
+    const badDialect = await cli('chat', '--dialect', 'klingon', 'x');
+    assert.equal(badDialect.code, 2);
+    assert.match(badDialect.stderr, /--dialect must be one of kimi, glm, openai/);
+  });
+
   test('a provider error prints its code and exits 1', async () => {
     const { code, stderr } = await cli('chat', '--provider', 'glm', '--base-url', mock.baseURL('glm'), '--api-key', 'k', 'x [[mock status=401]]');
     assert.equal(code, 1);
@@ -75,6 +101,8 @@ test('help exits 0; an unknown command or option exits 2', async () => {
   const chatHelp = await cli('help', 'chat');
   assert.equal(chatHelp.code, 0);
   assert.match(chatHelp.stdout, /--base-url/);
+  assert.match(chatHelp.stdout, /--provider kimi\|glm\|openai\|NAME/);
+  assert.match(chatHelp.stdout, /--dialect kimi\|glm\|openai/);
   assert.match((await cli('--help')).stdout, /demo .*\n.*chat/s);
   const unknown = await cli('frobnicate');
   assert.equal(unknown.code, 2);

@@ -136,7 +136,7 @@ describe('streaming', () => {
         if (event.type === 'delta') {
           text += event.text;
           deltas++;
-        } else result = event.result;
+        } else if (event.type === 'result') result = event.result;
       }
       assert.ok(result);
       assert.equal(text, result.content);

@@ -68,6 +68,7 @@ test('back-pressure: a slow stream() consumer holds back the worker, so the main
         content = event.result.content;
         continue;
       }
+      if (event.type !== 'delta') continue;
       largest = Math.max(largest, event.text.length);
       total += event.text.length;
       // A slow consumer: first it waits until the provider has written everything it could (or a

@@ -22,7 +22,7 @@ async function streamed(h: Harness, provider: 'kimi' | 'glm', prompt: string): P
   let result: ChatResult | undefined;
   for await (const event of h.supervisor.stream({ provider, messages: user(prompt), webSearch: prompt.includes('search') || undefined })) {
     if (event.type === 'delta') deltas += event.text;
-    else result = event.result;
+    else if (event.type === 'result') result = event.result;
   }
   return { deltas, result: result! };
 }

@@ -24,7 +24,8 @@ describe('bad data that used to get past validation', () => {
   const cycle: Record<string, unknown> = { a: 1 };
   cycle['self'] = cycle;
   const sym = Symbol('s');
-  const cases: Array<[string, Partial<ChatRequest>, RegExp]> = [
+  // Hostile shapes on purpose: typed loosely.
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['a cycle in extra', { extra: cycle }, /`extra(\.self)+`: expected JSON data, got a cycle/],
     ['a BigInt in extra', { extra: { n: 10n } }, /`extra\.n`: expected JSON data, got a BigInt/],
     ['a Symbol in extra', { extra: { s: sym } }, /`extra\.s`: expected JSON data, got a Symbol/],
@@ -180,7 +181,7 @@ describe('stream() validates like chat()', () => {
     let content = '';
     for await (const event of h.supervisor.stream({ provider: 'glm', prompt: 'hello [[mock chunks=8]]', onDelta: (t) => seen.push(t) })) {
       if (event.type === 'delta') streamed += event.text;
-      else content = event.result.content;
+      else if (event.type === 'result') content = event.result.content;
     }
     assert.ok(content.length > 0);
     assert.equal(streamed, content);

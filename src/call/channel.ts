@@ -56,9 +56,10 @@ export class WorkerChannel implements WorkerControl {
 
   emit(event: SessionEvent): void {
     const last = this.#pending.at(-1);
-    // Consecutive deltas of one session travel as one.
-    if (event.type === 'delta' && last?.type === 'delta' && last.sessionId === event.sessionId) last.text += event.text;
-    else this.#pending.push(event.type === 'delta' ? { ...event } : event);
+    // Consecutive deltas (text, or reasoning) of one session travel as one.
+    const joins = (event.type === 'delta' || event.type === 'reasoning') && last?.type === event.type && last.sessionId === event.sessionId;
+    if (joins) (last as { text: string }).text += (event as { text: string }).text;
+    else this.#pending.push(event.type === 'delta' || event.type === 'reasoning' ? { ...event } : event);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(this.#flush);

@@ -1,8 +1,10 @@
 // One HTTP call to the provider (a "round"), streamed or not, read into a Reading.
 import type OpenAI from 'openai';
 import { ProviderResponseError } from '../errors.ts';
+import type { SessionEvent } from '../protocol.ts';
 import type { Body } from '../providers/dialect.ts';
-import { emptyUsage, readCompletion, readToolCalls, readUsage, type Reading } from '../providers/read.ts';
+import { readCompletion, type Reading } from '../providers/read.ts';
+import { StreamReading } from '../providers/stream-reading.ts';
 import type { SessionScope } from './channel.ts';
 
 export interface RoundRequest {
@@ -13,6 +15,8 @@ export interface RoundRequest {
   scope: SessionScope;
   /** Called with every piece of answer text as it arrives (streams only); a promise returned asks the reader to wait (back-pressure). */
   onText?: (text: string) => Promise<void> | undefined;
+  /** Called before a reasoning or tool-call delta, usage or the response head is sent to the supervisor (streams only). */
+  onPart?: (part: { type: string }) => void;
   /** A stream that sends nothing for this long fails the round. */
   idleTimeoutMs?: number;
 }
@@ -21,8 +25,6 @@ export interface RoundResult {
   reading: Reading;
   responseHeaders: Headers;
 }
-
-type Raw = Record<string, unknown>;
 
 export async function callRound(request: RoundRequest): Promise<RoundResult> {
   const { client, body, headers, scope } = request;
@@ -42,42 +44,23 @@ export async function callRound(request: RoundRequest): Promise<RoundResult> {
   }
 }
 
-interface ToolCallDraft {
-  id: string;
-  type: string;
-  function: { name: string; arguments: string };
-}
-
-/** Reads a chunk stream: text deltas are passed on as they come, usage from any of its placements. */
+/** Reads a chunk stream: text, reasoning, tool-call deltas and usage are passed on as they come. */
 async function readStream(stream: AsyncIterable<unknown>, request: RoundRequest, idle: IdleWatch): Promise<Reading> {
   const { scope, provider, onText } = request;
-  let content = '';
-  let reasoning = '';
-  let finishReason: string | undefined;
-  let usage = emptyUsage();
-  let webSearch: unknown[] | undefined;
-  const toolCalls: ToolCallDraft[] = [];
-  let sawUsage = false;
+  const { sessionId } = scope;
+  const reading = new StreamReading(provider, {
+    ...(onText !== undefined ? { text: onText } : {}),
+    part: (part) => {
+      request.onPart?.(part);
+      scope.emit({ ...part, sessionId } as SessionEvent);
+    },
+  });
   try {
     for await (const chunk of stream) {
       idle.touch();
-      const raw = chunk as Raw;
-      const choice = (Array.isArray(raw['choices']) ? raw['choices'][0] : undefined) as Raw | undefined;
-      const chunkUsage = readUsage(raw['usage']) ?? readUsage(choice?.['usage']);
-      if (chunkUsage !== undefined) [usage, sawUsage] = [chunkUsage, true];
-      if (Array.isArray(raw['web_search'])) webSearch = raw['web_search'];
-      if (choice !== undefined) {
-        const delta = (choice['delta'] ?? {}) as Raw;
-        if (typeof delta['content'] === 'string' && delta['content'] !== '') {
-          content += delta['content'];
-          const wait = onText?.(delta['content']);
-          if (wait !== undefined) await idle.paused(wait);
-        }
-        if (typeof delta['reasoning_content'] === 'string') reasoning += delta['reasoning_content'];
-        if (Array.isArray(delta['tool_calls'])) mergeToolCallDeltas(toolCalls, delta['tool_calls'] as Raw[]);
-        if (typeof choice['finish_reason'] === 'string') finishReason = choice['finish_reason'];
-      }
-      if (finishReason !== undefined) idle.finishing(sawUsage);
+      const wait = reading.add(chunk);
+      if (wait !== undefined) await idle.paused(wait);
+      if (reading.finishing !== 'no') idle.finishing(reading.finishing === 'usage');
     }
   } catch (error) {
     // The answer was complete when the stream went quiet (no [DONE]): the round is over, not failed.
@@ -86,25 +69,7 @@ async function readStream(stream: AsyncIterable<unknown>, request: RoundRequest,
   // The SDK ends the loop quietly when the signal aborts mid-stream.
   if (scope.signal.aborted) throw scope.signal.reason;
   if (idle.controller.signal.aborted) throw idle.controller.signal.reason;
-  if (finishReason === undefined) throw new ProviderResponseError(`${provider} ended the stream without a finish reason`, {}, true);
-  const reading: Reading = { content, finishReason, usage };
-  const calls = readToolCalls(toolCalls);
-  if (calls) reading.toolCalls = calls;
-  if (reasoning !== '') reading.reasoningContent = reasoning;
-  if (webSearch) reading.webSearch = webSearch;
-  return reading;
-}
-
-function mergeToolCallDeltas(drafts: ToolCallDraft[], deltas: Raw[]): void {
-  for (const delta of deltas) {
-    const index = typeof delta['index'] === 'number' ? delta['index'] : drafts.length;
-    const fn = (delta['function'] ?? {}) as Raw;
-    const draft = (drafts[index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
-    if (typeof delta['id'] === 'string') draft.id = delta['id'];
-    if (typeof delta['type'] === 'string') draft.type = delta['type'];
-    if (typeof fn['name'] === 'string') draft.function.name += fn['name'];
-    if (typeof fn['arguments'] === 'string') draft.function.arguments += fn['arguments'];
-  }
+  return reading.reading();
 }
 
 /** How long a stream that sent its finish reason and usage may stay open before the round ends without `[DONE]`. */

@@ -1,12 +1,13 @@
 // A chat session inside a worker: rounds of provider calls (each retried by policy), looped
 // through Kimi's built-in web search, continued on `length`, read into the result's shape.
 import { toWireError, type WireError } from '../errors.ts';
-import type { CacheMetadata, ChatMessage, ChatTask, ContinuationMetadata, CallOutcome } from '../protocol.ts';
+import type { CacheMetadata, ChatMessage, ChatTask, CallOutcome } from '../protocol.ts';
 import { classifyError } from '../providers/errors.ts';
 import { dialects, type DialectAdapter } from '../providers/index.ts';
 import { addUsage, type Reading } from '../providers/read.ts';
 import { providerSecrets, Redactor } from '../redact.ts';
 import type { SessionScope } from './channel.ts';
+import { chatValue, type ChatValue, type JoinedReading } from './chat-value.ts';
 import { clientFor } from './clients.ts';
 import { continuationBudgetLeft } from './continuation.ts';
 import { StreamWindow } from './flow.ts';
@@ -15,12 +16,7 @@ import { AttemptFailed, withRetries, type RetryContext } from './retry.ts';
 import { callRound, type RoundResult } from './round.ts';
 import { builtinToolTurns } from './web-search.ts';
 
-/** What a worker returns for a chat; the supervisor adds `metadata.session`. */
-export interface ChatValue extends Reading {
-  provider: string;
-  model: string;
-  metadata: { continuation?: ContinuationMetadata; cache?: CacheMetadata };
-}
+export type { ChatValue } from './chat-value.ts';
 
 const MAX_TOOL_ROUNDS = 4;
 
@@ -28,6 +24,10 @@ const MAX_TOOL_ROUNDS = 4;
 class ChatRun {
   /** Provider calls made for this session, continuation rounds aside: 1 plus every retry. */
   attempts = 1;
+  /** Reasoning or tool-call deltas reached the caller in this attempt. */
+  partsDelivered = false;
+  /** The provider's request id (`x-request-id`) of the last call that answered. */
+  providerRequestId: string | undefined;
   readonly task: ChatTask;
   readonly scope: SessionScope;
   readonly adapter: DialectAdapter;
@@ -40,7 +40,7 @@ class ChatRun {
     this.task = task;
     this.scope = scope;
     this.adapter = dialects[task.provider.dialect];
-    this.#headers = this.adapter.headers(task.call);
+    this.#headers = { ...task.call.headers, ...this.adapter.headers(task.call) };
     this.#window = task.flow !== undefined ? new StreamWindow(scope.sessionId, task.flow, scope.signal) : undefined;
     this.account = new TextAccount(new Redactor(providerSecrets(task.provider)), (text) => {
       scope.emit({ type: 'delta', sessionId: scope.sessionId, text });
@@ -52,7 +52,7 @@ class ChatRun {
       signal: scope.signal,
       classify: (error) => classifyError(error, task.provider.dialect, task.provider.name),
       // Text handed to the caller cannot be taken back: that attempt is not made again.
-      mayRetry: () => !this.account.deliveredThisAttempt,
+      mayRetry: () => !this.account.deliveredThisAttempt && !this.partsDelivered,
       onRetry: (delayMs, failure) => {
         this.attempts++;
         scope.emit({ type: 'retry', sessionId: scope.sessionId, attempt: this.attempts, delayMs, error: failure.error });
@@ -62,6 +62,11 @@ class ChatRun {
 
   readonly #onText = (text: string) => this.account.stream(text);
 
+  // Reasoning and tool-call deltas reach the caller too: after them a retry would repeat what was seen.
+  readonly #onPart = (part: { type: string }) => {
+    if (part.type === 'reasoning' || part.type === 'tool-call') this.partsDelivered = true;
+  };
+
   /** One round: a provider call that sends `messages`, retried until it succeeds or the policy stops it. */
   async round(messages: ChatMessage[]): Promise<RoundResult> {
     const { task, adapter, account } = this;
@@ -70,7 +75,9 @@ class ChatRun {
     const request = { client, provider: task.provider.name, body, headers: this.#headers, scope: this.scope, idleTimeoutMs: task.call.idleTimeoutMs };
     const once = async () => {
       account.beginAttempt();
-      const result = await callRound(task.call.stream ? { ...request, onText: this.#onText } : request);
+      this.partsDelivered = false;
+      const result = await callRound(task.call.stream ? { ...request, onText: this.#onText, onPart: this.#onPart } : request);
+      this.providerRequestId = result.responseHeaders.get('x-request-id') ?? this.providerRequestId;
       const failed = adapter.failedFinish(result.reading.finishReason, task.provider.name);
       if (failed) throw failed;
       if (task.call.stream) account.commit();
@@ -96,7 +103,8 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
       messages = [...messages, ...turns];
       first = await run.round(messages);
     }
-    const value: ChatValue = { provider: task.provider.name, model: task.call.model, ...(await continueAsNeeded(run, first.reading, messages)) };
+    const joined = await continueAsNeeded(run, first.reading, messages);
+    const value: ChatValue = chatValue(task.provider.name, task.call.model, joined, run.providerRequestId);
     const cache = cacheMetadata(first.responseHeaders, task.call.cache?.id);
     if (cache) value.metadata.cache = cache;
     return { ok: true, value, attempts: run.attempts };
@@ -120,7 +128,7 @@ function failureOf(error: unknown, run: ChatRun): WireError {
  * a failed round's streamed text included. `content` is the session's text account: what every
  * round (tool rounds too) added, exactly what the deltas added up to.
  */
-async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMessage[]): Promise<Omit<ChatValue, 'provider' | 'model'>> {
+async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMessage[]): Promise<JoinedReading> {
   const settings = run.task.call.continuation;
   let last = first;
   // What the provider wrote since the tool rounds, sent back as it was to continue it.
@@ -144,7 +152,7 @@ async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMess
     run.scope.emit({ type: 'continuation', sessionId: run.scope.sessionId, round: rounds, completionTokens: usage.completionTokens });
   }
   run.account.commit();
-  const value: Omit<ChatValue, 'provider' | 'model'> = { ...first, content: run.account.text, usage, finishReason: last.finishReason, metadata: {} };
+  const value: JoinedReading = { ...first, content: run.account.text, usage, finishReason: last.finishReason, usageReported: first.usageReported || last.usageReported, metadata: {} };
   if (settings && first.finishReason === 'length') {
     value.metadata.continuation = { attempts: rounds, totalTokens: usage.completionTokens, complete: last.finishReason !== 'length' };
     if (error) value.metadata.continuation.error = error;

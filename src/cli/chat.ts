@@ -1,16 +1,28 @@
 /** `sessionpool chat`: one call to a real provider (or any URL), streamed or not. */
 import { parseArgs } from 'node:util';
-import { BUILT_IN_PROVIDERS, createSupervisor, type ChatRequest, type ChatResult, type ProviderConfig, type Supervisor } from '../index.ts';
+import { BUILT_IN_PROVIDERS, createSupervisor, type ChatRequest, type ChatResult, type Dialect, type ProviderConfig, type Supervisor } from '../index.ts';
 
-const USAGE = `usage: sessionpool chat --provider kimi|glm [--model M] [--system S] [--stream] [--timeout MS]
-                        [--base-url URL] [--api-key KEY] "prompt"
+const USAGE = `usage: sessionpool chat [--provider kimi|glm|openai|NAME] [--dialect kimi|glm|openai] [--model M]
+                        [--system S] [--stream] [--timeout MS] [--base-url URL] [--api-key KEY] "prompt"
 
-Calls the provider (default kimi) once as a supervised session and prints the answer. Keys come from
-MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY or ZAI_API_KEY (glm), or --api-key.
---base-url points the call elsewhere, e.g. at "sessionpool mock": --base-url http://127.0.0.1:PORT/kimi/v1`;
+Calls a provider once as a supervised session and prints the answer.
+  --provider   kimi (the default), glm, openai, or any NAME for another OpenAI-compatible API (needs
+               --base-url and --model)
+  --dialect    how requests are shaped and answers read: kimi (partial-mode continuation, context
+               cache), glm (temperature in (0, 1], web search), openai (plain); defaults to the
+               provider's own, openai for a NAME
+  --base-url   point the call elsewhere, e.g. at "sessionpool mock": --base-url http://127.0.0.1:PORT/v1;
+               with --base-url and no --provider the plain OpenAI dialect is used (said on stderr)
+  --api-key    the key; otherwise MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY
+               or ZAI_API_KEY (glm), OPENAI_API_KEY (openai)
+  --model      the model; defaults: kimi moonshot-v1-8k, glm glm-4.5-flash, openai gpt-4o-mini
+  --system     a system prompt;  --stream  print the answer as it arrives;  --timeout  the deadline in ms`;
+
+const DIALECTS = ['kimi', 'glm', 'openai'] as const;
 
 const OPTIONS = {
-  provider: { type: 'string', default: 'kimi' },
+  provider: { type: 'string' },
+  dialect: { type: 'string' },
   model: { type: 'string' },
   system: { type: 'string' },
   stream: { type: 'boolean', default: false },
@@ -53,21 +65,32 @@ export async function runChat(argv: string[]): Promise<number> {
 
 /** Checks everything before a supervisor starts, so that a missing key says exactly what to set. */
 function planCall(values: Values, prompt: string): Plan {
-  const provider = values.provider;
-  const builtIn = BUILT_IN_PROVIDERS[provider];
   const baseURL = values['base-url'];
   const apiKey = values['api-key'];
+  const dialect = values.dialect as Dialect | undefined;
   if (prompt === '') return { problem: `no prompt given\n${USAGE}` };
-  if (builtIn === undefined && baseURL === undefined) {
-    return { problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url for another\n${USAGE}` };
+  if (dialect !== undefined && !DIALECTS.includes(dialect)) return { problem: `--dialect must be one of ${DIALECTS.join(', ')}, got "${values.dialect}"` };
+  // A bare base URL is most often some OpenAI-compatible server: never Kimi's shaping by surprise.
+  const provider = values.provider ?? (baseURL !== undefined ? 'openai' : 'kimi');
+  if (values.provider === undefined && baseURL !== undefined) {
+    console.error(`sessionpool chat: no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${baseURL} (pass --provider kimi|glm or --dialect to change)`);
   }
+  const builtIn = BUILT_IN_PROVIDERS[provider];
+  if (builtIn === undefined && baseURL === undefined) {
+    return { problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url (and --model) for another\n${USAGE}` };
+  }
+  if (builtIn === undefined && values.model === undefined) return { problem: `provider "${provider}" is not built in: pass --model (the model to ask for)` };
   const keyEnv = builtIn?.keyEnv ?? [];
   if (apiKey === undefined && !keyEnv.some((name) => process.env[name])) return { problem: `no API key for ${provider}: ${keyHint(keyEnv)}` };
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
     return { problem: `--timeout must be a positive whole number of milliseconds, got "${values.timeout}"` };
   }
-  const config: ProviderConfig = { ...(baseURL !== undefined ? { baseURL } : {}), ...(apiKey !== undefined ? { apiKey } : {}) };
+  const config: ProviderConfig = {
+    ...(baseURL !== undefined ? { baseURL } : {}),
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(dialect !== undefined ? { dialect } : {}),
+  };
   const request: ChatRequest = {
     provider,
     prompt,
@@ -99,7 +122,7 @@ function dim(text: string): string {
 async function streamTo(out: NodeJS.WritableStream, supervisor: Supervisor, request: ChatRequest): Promise<ChatResult> {
   for await (const event of supervisor.stream(request)) {
     if (event.type === 'delta') out.write(event.text);
-    else return event.result;
+    else if (event.type === 'result') return event.result;
   }
   throw new Error('the stream ended without a result');
 }

@@ -12,7 +12,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   demo: { summary: 'run 12 sessions against the embedded mock provider (the main job)', run: runDemo },
-  chat: { summary: 'one call to a real provider: chat --provider kimi|glm [--stream] "prompt"', run: runChat },
+  chat: { summary: 'one call to a provider: chat --provider kimi|glm|openai|NAME [--dialect D] [--base-url URL] [--stream] "prompt"', run: runChat },
   mock: { summary: 'serve the embedded OpenAI-compatible mock provider', run: runMockCommand },
   bench: { summary: 'benchmark the engine against plain SDK calls', run: runBench },
 };

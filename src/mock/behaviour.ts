@@ -10,7 +10,7 @@ const DIRECTIVE_FIELDS: Record<string, FieldKind> = {
   hangAfterChunks: 'number', dripMs: 'number', dripBytes: 'number', streamErrorAfter: 'number',
   hang: 'boolean', noFinish: 'boolean', noDone: 'boolean', streamErrorEvent: 'boolean',
   streamError: 'string', statusText: 'string',
-  content: 'string', reasoning: 'string', finishReason: 'string', error: 'string', key: 'string',
+  content: 'string', reasoning: 'string', refusal: 'string', finishReason: 'string', error: 'string', key: 'string',
   retryAfter: 'string', reset: 'string', garbage: 'string',
 };
 

@@ -80,6 +80,18 @@ function toolCallsFor(input: PlanInput, messages: MockMessage[], prompt: number)
   return [{ id: `call_ws_${input.nextCallId()}`, type: 'function', function: fn }];
 }
 
+/** openai: a refusal, logprobs when asked, and the texts of choices beyond the first (`n`). */
+function openaiExtras(input: PlanInput, text: string): Pick<CompletionParts, 'refusal' | 'logprobs' | 'moreChoices'> {
+  if (input.dialect !== 'openai') return {};
+  const { body, behaviour: b } = input;
+  const extras: Pick<CompletionParts, 'refusal' | 'logprobs' | 'moreChoices'> = {};
+  if (b.refusal !== undefined) extras.refusal = b.refusal;
+  if (body.logprobs === true) extras.logprobs = true;
+  const n = typeof body.n === 'number' && body.stream !== true ? Math.min(16, Math.floor(body.n)) : 1;
+  if (n > 1) extras.moreChoices = Array.from({ length: n - 1 }, (_, i) => `${text} (choice ${i + 1})`);
+  return extras;
+}
+
 /** The response for a request that passed routing, auth and JSON parsing (hang/reset 'before' excluded). */
 export function planResponse(input: PlanInput): ResponsePlan {
   const plan = planBody(input);
@@ -89,7 +101,7 @@ export function planResponse(input: PlanInput): ResponsePlan {
 
 function planBody(input: PlanInput): ResponsePlan {
   const { dialect, body, behaviour: b } = input;
-  const headers = baseHeaders(b);
+  const headers: Record<string, string> = { 'x-request-id': `req_mock_${input.seq}`, ...baseHeaders(b) };
   if (input.fail) {
     const error = errorFor(dialect, b);
     return jsonPlan(error.status, error.body, headers, b);
@@ -122,6 +134,7 @@ function planBody(input: PlanInput): ResponsePlan {
     completionTokens: answer.completionTokens,
     cachedTokens: cacheId !== undefined ? prompt : 0,
     webSearch: dialect === 'glm' && hasTool(body.tools, isGlmWebSearch) ? GLM_WEB_SEARCH : undefined,
+    ...openaiExtras(input, answer.text),
   };
   if (body.stream !== true) return jsonPlan(200, completionBody(parts), headers, b);
 

@@ -61,6 +61,8 @@ export interface MockBehaviour {
   garbage?: 'body' | 'chunk';
   /** Never send a finish_reason (streams end with `[DONE]` all the same; non-stream: null). */
   noFinish?: boolean;
+  /** openai: refuse with this text (`content: null`, `refusal` set; streamed as refusal deltas). */
+  refusal?: string;
   /** Answer finish_reason 'tool_calls' with these calls (ids `call_<n>`). */
   toolCalls?: MockToolCall[];
   /** Streaming: send this error inside the stream (status 200): a fixture key of the dialect, or the `error` object itself. */

@@ -25,6 +25,7 @@ export function baseBody(call: ChatCall, provider: ResolvedProvider, messages: C
   if (call.maxOutputTokens !== undefined) body['max_tokens'] = call.maxOutputTokens;
   if (call.tools !== undefined) body['tools'] = call.tools;
   if (call.toolChoice !== undefined) body['tool_choice'] = call.toolChoice;
+  if (call.params !== undefined) Object.assign(body, call.params);
   if (call.stream) body['stream'] = true;
   return body;
 }

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError } from 'openai';
-import { ProviderResponseError, SessionPoolError, toWireError, type WireError } from '../errors.ts';
+import { ProviderResponseError, SessionPoolError, providerErrorClass, toWireError, type WireError } from '../errors.ts';
 import type { Dialect } from '../protocol.ts';
 
 /** A failed attempt, classified: the wire error plus what the provider said about waiting. */
@@ -83,6 +83,15 @@ function lostConnection(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Headers, the provider's request id and the SDK's error as plain data (the engine scrubs secrets from them). */
+function responseFields(error: APIError): Pick<WireError, 'headers' | 'requestID' | 'cause'> {
+  const fields: Pick<WireError, 'headers' | 'requestID' | 'cause'> = { cause: { name: error.constructor.name, message: error.message } };
+  if (error.headers !== undefined) fields.headers = Object.fromEntries(error.headers.entries());
+  const requestID = error.requestID ?? error.headers?.get('x-request-id') ?? undefined;
+  if (requestID) fields.requestID = requestID;
+  return fields;
+}
+
 export function classifyError(error: unknown, dialect: Dialect, provider: string): AttemptFailure {
   const lost = lostConnection(error);
   if (lost !== undefined) {
@@ -94,10 +103,11 @@ export function classifyError(error: unknown, dialect: Dialect, provider: string
     const providerCode = providerCodeOf(body, dialect);
     const wire: WireError = {
       code: 'ERR_PROVIDER',
-      name: 'ProviderError',
+      name: providerErrorClass(error.status).name,
       message: `${provider} answered ${error.status}: ${message}`,
       status: error.status,
       retryable: isRetryableStatus(error.status, providerCode, dialect),
+      ...responseFields(error),
     };
     if (providerCode !== undefined) wire.providerCode = providerCode;
     const retryAfterMs = retryAfterMsOf(error.headers, message);

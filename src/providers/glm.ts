@@ -1,6 +1,7 @@
 import { ProviderResponseError } from '../errors.ts';
 import type { ChatMessage } from '../protocol.ts';
 import { baseBody, continueWithUserTurn, type DialectAdapter } from './dialect.ts';
+import { withoutOpenAIOnly } from './messages.ts';
 
 /** GLM takes temperatures in (0, 1]. */
 export function clampTemperature(t: number): number {
@@ -27,7 +28,7 @@ function toolResultsAsText(messages: ChatMessage[]): ChatMessage[] {
 
 export const glmDialect: DialectAdapter = {
   body(call, provider, messages) {
-    const body = baseBody(call, provider, toolResultsAsText(messages));
+    const body = baseBody(call, provider, toolResultsAsText(withoutOpenAIOnly(messages)));
     if (typeof body['temperature'] === 'number') body['temperature'] = clampTemperature(body['temperature']);
     if (call.webSearch) body['tools'] = [...((body['tools'] as unknown[] | undefined) ?? []), webSearchTool(call.webSearch, provider.baseURL)];
     if (body['tools'] !== undefined) body['tool_choice'] = 'auto';

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../protocol.ts';
 import { baseBody, type DialectAdapter } from './dialect.ts';
+import { withoutOpenAIOnly } from './messages.ts';
 
 // kimi-k2.5 and later fix temperature and top_p and reject any other value.
 const FIXED_TEMPERATURE = /^kimi-k(?:2\.(?:[5-9]|\d{2,})|[3-9]|\d{2,})/;
@@ -12,8 +13,11 @@ export function fixesTemperature(model: string): boolean {
 
 export const kimiDialect: DialectAdapter = {
   body(call, provider, messages) {
-    const body = baseBody(call, provider, messages);
-    if (fixesTemperature(call.model)) delete body['temperature'];
+    const body = baseBody(call, provider, withoutOpenAIOnly(messages));
+    if (fixesTemperature(call.model)) {
+      delete body['temperature'];
+      delete body['top_p'];
+    }
     if (call.webSearch) body['tools'] = [...((body['tools'] as unknown[] | undefined) ?? []), WEB_SEARCH_TOOL];
     if (call.stream) body['stream_options'] = { include_usage: true };
     return { ...body, ...call.extra };

@@ -17,6 +17,7 @@ import { sessionMachine, type SessionEvent } from '../session/machine.ts';
 import { Admission } from './admission.ts';
 import { deliverRest } from './delivery.ts';
 import { guardInspect } from './listener-errors.ts';
+import { scrubHeaders, withCause } from './parts.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
 import { applyWorkerEvent, type WorkerEventContext } from './worker-events.ts';
 import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
@@ -254,7 +255,7 @@ export class SessionEngine {
   #end(record: SessionRecord, reason: AbortReason): void {
     const error = abortError(reason, record.spec, record.spec.timeoutMs);
     this.#send(record, { type: reason === 'timeout' ? 'TIMEOUT' : 'ABORT', at: this.#deps.clock.now(), error: error.toJSON() });
-    record.reject(error);
+    record.reject(withCause(error, reason === 'aborted' ? record.spec.signal?.reason : undefined));
   }
 
   #runEnded(record: SessionRecord): void {
@@ -310,7 +311,9 @@ export class SessionEngine {
   }
 
   #wireError(record: SessionRecord, error: WireError): WireError {
-    return { ...error, message: scrub(error.message, record.spec.secrets), sessionId: record.spec.sessionId, requestId: record.spec.requestId };
+    const scrubbed: WireError = { ...error, message: scrub(error.message, record.spec.secrets), sessionId: record.spec.sessionId, requestId: record.spec.requestId };
+    if (error.headers !== undefined) scrubbed.headers = scrubHeaders(error.headers, record.spec.secrets);
+    return scrubbed;
   }
 
   #summary(record: SessionRecord, at: number, attempts: number) {

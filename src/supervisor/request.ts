@@ -2,22 +2,40 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
 import type { ProviderProfile, ResolvedOptions } from '../options.ts';
 import type { ChatCall, ChatMessage, ResolvedProvider } from '../protocol.ts';
-import { assertJsonData, describeValue, headerValueIssue, parseOrThrow, positiveInt } from '../validation.ts';
+import { assertJsonData, describeValue, headerValueIssue, nonNegativeInt, parseOrThrow, positiveInt } from '../validation.ts';
+import { checkChoices, checkExtra, parameterBody, parameterFields } from './chat-params.ts';
 
 const METADATA_MAX_BYTES = 16 * 1024;
 /** The largest `maxResponseBytes` (1 GiB): beyond it a string cannot even hold the answer. */
 export const MAX_RESPONSE_BYTES_LIMIT = 1024 * 1024 * 1024;
 
-const contentPart = z.looseObject({ type: z.string().min(1) });
-const message = z.strictObject({
-  role: z.enum(['system', 'user', 'assistant', 'tool', 'cache']),
-  content: z.union([z.string(), z.array(contentPart), z.null()]),
-  name: z.string().optional(),
-  tool_calls: z.array(z.looseObject({ id: z.string(), type: z.string(), function: z.looseObject({ name: z.string(), arguments: z.string() }) })).optional(),
-  tool_call_id: z.string().optional(),
-  partial: z.boolean().optional(),
-  reasoning_content: z.string().optional(),
-});
+const contentPart = z.looseObject({ type: z.string().min(1), text: z.string().optional() });
+const functionCall = z.looseObject({ name: z.string(), arguments: z.string() });
+const toolCall = z.union([
+  z.looseObject({ id: z.string(), type: z.string(), function: functionCall }),
+  z.looseObject({ id: z.string(), type: z.literal('custom'), custom: z.looseObject({ name: z.string(), input: z.string() }) }),
+]);
+// Every field of the openai SDK's message params and of the assistant message it returns.
+const message = z
+  .strictObject({
+    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function', 'cache']),
+    content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
+    name: z.string().optional(),
+    tool_calls: z.array(toolCall).optional(),
+    tool_call_id: z.string().optional(),
+    refusal: z.string().nullable().optional(),
+    annotations: z.array(z.looseObject({ type: z.string() })).optional(),
+    audio: z.looseObject({ id: z.string() }).nullable().optional(),
+    function_call: z.looseObject({ name: z.string(), arguments: z.string() }).nullable().optional(),
+    partial: z.boolean().optional(),
+    reasoning_content: z.string().nullable().optional(),
+  })
+  .refine((m) => m.content !== undefined || m.role === 'assistant', { message: 'expected `content` (only an assistant message may leave it out)', path: ['content'] });
+
+// Header names HTTP allows; values without line breaks. The provider's key sets Authorization.
+const headerRecord = z
+  .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), z.string().regex(/^[^\r\n\0]*$/, 'expected a header value without line breaks'))
+  .refine((h) => !Object.keys(h).some((name) => name.toLowerCase() === 'authorization'), 'expected no `Authorization` header (the provider\'s apiKey sets it)');
 
 const jsonRecord = z.record(z.string(), z.unknown());
 
@@ -46,11 +64,14 @@ export const chatRequestSchema = z.strictObject({
   idleTimeoutMs: positiveInt(3_600_000).optional(),
   maxResponseBytes: positiveInt(MAX_RESPONSE_BYTES_LIMIT).optional(),
   onDelta: z.custom<(text: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+  maxRetries: nonNegativeInt(20).optional(),
+  headers: headerRecord.optional(),
   extra: jsonRecord.optional(),
+  ...parameterFields,
   ...sessionFields,
 });
 
-export type ChatRequest = z.input<typeof chatRequestSchema>;
+export type { ChatRequest } from '../chat-request.ts';
 
 export const executeRequestSchema = z.strictObject({
   handler: z.union([z.string().min(1), z.instanceof(URL)]),
@@ -75,6 +96,7 @@ export interface PreparedChat extends SessionRequestFields {
   provider: ResolvedProvider;
   call: ChatCall;
   onDelta?: (text: string) => void;
+  maxRetries?: number;
 }
 
 function invalid(issue: string): never {
@@ -111,7 +133,7 @@ function buildMessages(request: z.output<typeof chatRequestSchema>): ChatMessage
   const messages: ChatMessage[] = [...((request.messages as ChatMessage[] | undefined) ?? [])];
   if (request.systemPrompt !== undefined && messages[0]?.role !== 'system') messages.unshift({ role: 'system', content: request.systemPrompt });
   if (request.prompt !== undefined) messages.push({ role: 'user', content: request.prompt });
-  if (messages.length === 0 || messages.every((m) => m.role === 'system')) {
+  if (messages.length === 0 || messages.every((m) => m.role === 'system' || m.role === 'developer')) {
     invalid('`messages`: expected at least one non-system message (or a `prompt`), got none');
   }
   return messages;
@@ -126,21 +148,30 @@ function checkDialectRules(call: ChatCall, provider: ResolvedProvider): void {
   }
 }
 
-/** Validates a chat request completely and resolves it against the providers; throws ERR_INVALID_REQUEST. */
 /** What goes into the request body as given must be JSON data: no cycles, BigInts, functions or Symbols. */
 function checkBodyData(request: z.output<typeof chatRequestSchema>): void {
   for (const field of ['extra', 'tools', 'toolChoice', 'webSearch'] as const) assertJsonData(request[field], field);
   request.messages?.forEach((m, i) => assertJsonData(m.content, `messages[${i}].content`));
   const cacheIssue = request.cache === undefined ? undefined : headerValueIssue(request.cache.id);
   if (cacheIssue !== undefined) invalid(`\`cache.id\`: ${cacheIssue} (it is sent in the X-Msh-Context-Cache header)`);
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    const issue = headerValueIssue(value);
+    if (issue !== undefined) invalid(`\`headers.${name}\`: ${issue}`);
+  }
 }
 
+/** Validates a chat request completely and resolves it against the providers; throws ERR_INVALID_REQUEST. */
 export function prepareChat(input: unknown, options: ResolvedOptions, stream: boolean): PreparedChat {
   const request = parseOrThrow(chatRequestSchema, input, 'request');
   checkMetadata(request.metadata);
   checkBodyData(request);
+  checkExtra(request.extra, request);
+  checkChoices(request, stream || request.onDelta !== undefined);
   const provider = resolveProvider(request.provider, options.providers);
-  const continuation = request.continuation === false ? false : { maxAttempts: 3, maxTotalTokens: 32_000, ...request.continuation };
+  // Continuation follows the first choice: with several choices it is off unless asked for (refused above).
+  const several = request.n !== undefined && request.n > 1;
+  const continuation = request.continuation === false || several ? false : { maxAttempts: 3, maxTotalTokens: 32_000, ...request.continuation };
+  const params = parameterBody(request);
   const call: ChatCall = {
     model: request.model ?? provider.defaultModel,
     messages: buildMessages(request),
@@ -148,13 +179,14 @@ export function prepareChat(input: unknown, options: ResolvedOptions, stream: bo
     stream: stream || request.onDelta !== undefined,
     idleTimeoutMs: request.idleTimeoutMs ?? 60_000,
     maxResponseBytes: request.maxResponseBytes ?? options.maxResponseBytes,
-    ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra']),
+    ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra', 'headers']),
+    ...(params !== undefined ? { params } : {}),
   };
   checkDialectRules(call, provider);
   return {
     provider,
     call,
-    ...pick(request, ['timeoutMs', 'requestId', 'signal', 'metadata', 'onDelta']),
+    ...pick(request, ['timeoutMs', 'requestId', 'signal', 'metadata', 'onDelta', 'maxRetries']),
   };
 }
 

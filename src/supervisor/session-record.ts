@@ -1,7 +1,7 @@
 import type { Actor } from 'xstate';
 import type { Abortable } from '../abort/router.ts';
 import type { TimerHandle } from '../clock.ts';
-import type { SessionTask } from '../protocol.ts';
+import type { SessionTask, StreamPartEvent } from '../protocol.ts';
 import type { SessionKind, SessionMachine, SessionState } from '../session/machine.ts';
 
 /** A task before dispatch: the budget is computed when it leaves for a worker. */
@@ -22,6 +22,8 @@ export interface SessionSpec {
   onDelta?: (text: string) => void;
   /** Run the session again after its thread crashed (chats: when nothing was streamed; handlers: only when asked). */
   retryOnCrash: boolean;
+  /** Stream parts besides text (reasoning, tool-call deltas, usage, the response head), in order with the text. */
+  onEvent?: (event: StreamPartEvent) => void;
   /** Strings that must never leave in an error message (the provider's API key). */
   secrets: readonly string[];
   /** The caller's own data: on the result and on every event of the session, never sent to a provider. */

@@ -11,6 +11,7 @@ import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
 import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
 import type { ChatResult } from '../protocol.ts';
+import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
 import { createPool, type Dispatcher } from '../pool/pool.ts';
 import { providerSecrets, Redactor } from '../redact.ts';
 import { assertCloneable, parseOrThrow } from '../validation.ts';
@@ -121,7 +122,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * called too. The worker reads at most a window ahead of this iterator's consumer.
    */
   stream(request: ChatRequest): AsyncIterableIterator<StreamEvent> {
-    return streamSession((onDelta, signal, sessionId) => {
+    return streamSession((onDelta, onEvent, signal, sessionId) => {
       const own = (request as { onDelta?: unknown } | null | undefined)?.onDelta;
       const deliver = typeof own !== 'function' ? onDelta : (text: string) => {
         try {
@@ -130,8 +131,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           onDelta(text);
         }
       };
-      return this.#startChat(request, { onDelta: deliver, signal, sessionId }) as Promise<ChatResult>;
+      return this.#startChat(request, { onDelta: deliver, onEvent, signal, sessionId }) as Promise<ChatResult>;
     }, (sessionId) => this.#flow.credit(sessionId));
+  }
+
+  /**
+   * An OpenAI-shaped client on this supervisor: `chat.completions.create(body, options)` with the
+   * openai SDK's own types, each call a session. `sessionOf(completion)` gives its session.
+   */
+  openai(options: OpenAIClientOptions = {}): SessionPoolOpenAI {
+    return new SessionPoolOpenAI(this, options);
   }
 
   /** Runs any module's exported function as a session in the pool. */
@@ -223,7 +232,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Validates and admits a chat (synchronously: errors before admission are thrown); `streamed` for stream(). */
-  #startChat(request: ChatRequest, streamed?: { onDelta: (text: string) => void; signal: AbortSignal; sessionId: string }): Promise<unknown> {
+  #startChat(request: ChatRequest, streamed?: { onDelta: (text: string) => void; onEvent: NonNullable<SessionSpec['onEvent']>; signal: AbortSignal; sessionId: string }): Promise<unknown> {
     this.#assertOpen();
     const prepared = this.#checked(() => prepareChat(request, this.#options, streamed !== undefined));
     const { provider, call, metadata } = prepared;
@@ -234,10 +243,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       kind: 'chat',
       provider: provider.name,
       model: call.model,
-      task: { kind: 'chat', provider, call, retry: this.#options.retry, ...flow },
+      task: { kind: 'chat', provider, call, retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries }, ...flow },
       retryOnCrash: true,
       secrets: [provider.apiKey],
       ...(onDelta ? { onDelta } : {}),
+      ...(streamed ? { onEvent: streamed.onEvent } : {}),
       toValue: (value, session) => {
         const result = value as ChatResult;
         result.metadata = withRequest({ ...result.metadata, session }, metadata);

@@ -3,6 +3,7 @@ import type { AbortRouter } from '../abort/router.ts';
 import type { SessionEvent as WorkerEvent } from '../protocol.ts';
 import type { SessionEvent } from '../session/machine.ts';
 import { deliver } from './delivery.ts';
+import { deliverPart } from './parts.ts';
 import type { EngineDeps } from './engine.ts';
 import { metadataField, stateOf, type SessionRecord } from './session-record.ts';
 
@@ -36,5 +37,8 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
     case 'continuation':
       deps.logger?.debug({ sessionId, round: event.round }, 'continuation round');
       break;
+    default:
+      if (event.type !== 'usage' && event.type !== 'response') record.streamed = true;
+      if (stateOf(record) === 'processing') deliverPart(record, event, deps.logger);
   }
 }

@@ -1,0 +1,83 @@
+// The openai SDK's ChatCompletionCreateParams as a ChatRequest: known fields to the typed options,
+// everything else passed on in `extra`, under the name the SDK would send.
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { ChatRequest, ContinuationOptions } from '../chat-request.ts';
+import type { ChatMessage } from '../chat-types.ts';
+
+/** The SDK's per-request options this client honours (`timeout` is the whole session's deadline here). */
+export interface CreateOptions {
+  /** Aborts the session (ERR_SESSION_ABORTED, with the signal's reason as `cause`). */
+  signal?: AbortSignal | null;
+  /** Deadline of the whole session in milliseconds, queue wait and retries included. @default the supervisor's `timeoutMs` */
+  timeout?: number;
+  /** Retries of a failed provider call. @default the supervisor's `retry.maxRetries` (2) */
+  maxRetries?: number;
+  /** Headers sent with every call of the session; a `null` value is left out. */
+  headers?: Record<string, string | null | undefined> | Headers;
+  /** Continue answers cut at `length` (off by default, as with the SDK). @default false */
+  continuation?: boolean | ContinuationOptions;
+  /** Your id for the session. @default a UUID */
+  requestId?: string;
+  /** Your data for the session (not sent). */
+  metadata?: Record<string, unknown>;
+}
+
+// SDK body field → typed ChatRequest option. `null` means "the provider's default": left out.
+const TYPED: Readonly<Record<string, keyof ChatRequest>> = {
+  temperature: 'temperature',
+  max_tokens: 'maxOutputTokens',
+  max_completion_tokens: 'maxCompletionTokens',
+  top_p: 'topP',
+  stop: 'stop',
+  seed: 'seed',
+  response_format: 'responseFormat',
+  parallel_tool_calls: 'parallelToolCalls',
+  reasoning_effort: 'reasoningEffort',
+  user: 'user',
+  presence_penalty: 'presencePenalty',
+  frequency_penalty: 'frequencyPenalty',
+  logit_bias: 'logitBias',
+  logprobs: 'logprobs',
+  top_logprobs: 'topLogprobs',
+  n: 'n',
+  service_tier: 'serviceTier',
+  tools: 'tools',
+  tool_choice: 'toolChoice',
+};
+
+// What the engine decides itself (streaming, usage reporting); the rest of the body goes in `extra`.
+const ENGINE = new Set(['model', 'messages', 'stream', 'stream_options']);
+
+export function toChatRequest(provider: string, body: ChatCompletionCreateParams, options: CreateOptions = {}): ChatRequest {
+  const request: Record<string, unknown> = { provider, model: body.model, messages: body.messages as ChatMessage[] };
+  let extra: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(body)) {
+    if (ENGINE.has(key) || value === undefined) continue;
+    const typed = TYPED[key];
+    if (typed === undefined) (extra ??= {})[key] = value;
+    else if (value !== null) request[typed] = value;
+  }
+  if (extra !== undefined) request['extra'] = extra;
+  return { ...(request as unknown as ChatRequest), ...sessionOptions(options) };
+}
+
+function sessionOptions(options: CreateOptions): Partial<ChatRequest> {
+  const out: Partial<ChatRequest> = {};
+  out.continuation = options.continuation === true ? {} : options.continuation === undefined ? false : options.continuation;
+  if (options.signal) out.signal = options.signal;
+  if (options.timeout !== undefined) out.timeoutMs = options.timeout;
+  if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;
+  if (options.requestId !== undefined) out.requestId = options.requestId;
+  if (options.metadata !== undefined) out.metadata = options.metadata;
+  const headers = headerRecord(options.headers);
+  if (headers !== undefined) out.headers = headers;
+  return out;
+}
+
+function headerRecord(headers: CreateOptions['headers']): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  const entries = headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
+  const out: Record<string, string> = {};
+  for (const [name, value] of entries) if (typeof value === 'string') out[name] = value;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
