@@ -1,6 +1,7 @@
 // Errors with a stable `code`. Match on the code, never on `instanceof` across threads:
 // structuredClone (every thread hop) drops the class, `code` and `name`, so errors travel as
 // a plain WireError and are rebuilt here on the main thread.
+import type { RouteEntry } from './routing/targets.ts';
 
 export type ErrorCode =
   | 'ERR_INVALID_REQUEST'
@@ -11,6 +12,7 @@ export type ErrorCode =
   | 'ERR_PROVIDER_RESPONSE'
   | 'ERR_WORKER_CRASHED'
   | 'ERR_SUPERVISOR_CLOSED'
+  | 'ERR_CIRCUIT_OPEN'
   | 'ERR_HANDLER';
 
 /** The plain form of an error that crosses a thread boundary. */
@@ -23,6 +25,8 @@ export interface WireError {
   retryable?: boolean;
   sessionId?: string;
   requestId?: string;
+  /** The targets a routed session tried, and why it left each (see src/routing). */
+  route?: RouteEntry[];
 }
 
 export interface SessionIds {
@@ -35,6 +39,8 @@ export class SessionPoolError extends Error {
   sessionId?: string;
   requestId?: string;
   retryable: boolean;
+  /** For a routed chat session: every target tried and why it was left. */
+  route?: RouteEntry[];
 
   constructor(code: string, message: string, ids: SessionIds = {}, options?: ErrorOptions) {
     super(message, options);
@@ -112,6 +118,14 @@ export class SupervisorClosedError extends SessionPoolError {
   }
 }
 
+/** Every target of the session has its circuit open (src/routing): nothing was sent. */
+export class CircuitOpenError extends SessionPoolError {
+  constructor(message: string, ids: SessionIds = {}) {
+    super('ERR_CIRCUIT_OPEN', message, ids);
+    this.retryable = true;
+  }
+}
+
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
     const e = error as Error & Partial<WireError>;
@@ -125,6 +139,7 @@ export function toWireError(error: unknown): WireError {
     if (typeof e.retryable === 'boolean') wire.retryable = e.retryable;
     if (typeof e.sessionId === 'string') wire.sessionId = e.sessionId;
     if (typeof e.requestId === 'string') wire.requestId = e.requestId;
+    if (Array.isArray(e.route)) wire.route = e.route;
     return wire;
   }
   return { code: 'ERR_HANDLER', name: 'Error', message: String(error) };
@@ -132,6 +147,12 @@ export function toWireError(error: unknown): WireError {
 
 /** Rebuilds the error class of a WireError; unknown codes (handler errors) keep name, message and code. */
 export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoolError {
+  const error = errorOf(wire, ids);
+  if (wire.route !== undefined) error.route = wire.route;
+  return error;
+}
+
+function errorOf(wire: WireError, ids: SessionIds): SessionPoolError {
   const at: SessionIds = { sessionId: ids.sessionId ?? wire.sessionId, requestId: ids.requestId ?? wire.requestId };
   switch (wire.code) {
     case 'ERR_INVALID_REQUEST': return new InvalidRequestError(wire.message, [], at);
@@ -142,6 +163,7 @@ export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoo
     case 'ERR_PROVIDER_RESPONSE': return new ProviderResponseError(wire.message, at, wire.retryable, wire.providerCode);
     case 'ERR_WORKER_CRASHED': return new WorkerCrashedError(wire.message, at);
     case 'ERR_SUPERVISOR_CLOSED': return new SupervisorClosedError(wire.message, at);
+    case 'ERR_CIRCUIT_OPEN': return new CircuitOpenError(wire.message, at);
     default: {
       const error = new SessionPoolError(wire.code, wire.message, at);
       error.name = wire.name;

@@ -5,6 +5,11 @@ import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import { InvalidRequestError } from './errors.ts';
 import type { Dialect, ResolvedProvider, RetrySettings } from './protocol.ts';
+import type { LimitPreset, LimitsConfig } from './routing/limits.ts';
+import { limitsSchema } from './routing/limits.ts';
+import { resolveRouting, routingSchema, type RoutingOptions } from './routing/options.ts';
+import type { RoutingSettings } from './routing/router.ts';
+import { fallbacksSchema, type FallbackTarget } from './routing/targets.ts';
 import { nonNegativeInt, parseOrThrow, positiveInt } from './validation.ts';
 
 export interface ProviderConfig {
@@ -18,6 +23,10 @@ export interface ProviderConfig {
   dialect?: Dialect;
   /** Extra headers sent with every call of this provider. */
   headers?: Record<string, string>;
+  /** Rate limits of this provider's key (a preset such as `'kimi-tier1'`, or your own). @default none: not limited */
+  limits?: LimitsConfig | LimitPreset;
+  /** Where this provider's sessions go when it fails them (a request's own `fallbacks` win). @default [] */
+  fallbacks?: FallbackTarget[];
 }
 
 /** An XState inspection observer or callback, attached to every session actor. */
@@ -45,6 +54,8 @@ export interface SupervisorOptions {
   clock?: Clock;
   /** Memory limits of each worker thread (see worker_threads resourceLimits). */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  /** Circuit breakers, AIMD, the limiter's store (see README, Routing). */
+  routing?: RoutingOptions;
 }
 
 export interface ResolvedOptions {
@@ -56,6 +67,7 @@ export interface ResolvedOptions {
   retry: RetrySettings;
   abortGraceMs: number;
   resourceLimits?: SupervisorOptions['resourceLimits'];
+  routing: RoutingSettings;
 }
 
 /** A provider as configured; `apiKey` may still be missing (checked when a session uses it). */
@@ -102,6 +114,8 @@ const providerSchema = z.strictObject({
   defaultTemperature: z.number().min(0).max(2).optional(),
   dialect: z.enum(['kimi', 'glm', 'openai']).optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  limits: limitsSchema.optional(),
+  fallbacks: fallbacksSchema.optional(),
 });
 
 const optionsSchema = z.strictObject({
@@ -128,6 +142,7 @@ const optionsSchema = z.strictObject({
       stackSizeMb: positiveInt(1024).optional(),
     })
     .optional(),
+  routing: routingSchema.optional(),
 });
 
 function readEnv(names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
@@ -168,8 +183,10 @@ export function resolveProviders(config: Record<string, ProviderConfig> = {}, en
 export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
   const parsed = parseOrThrow(optionsSchema, options, 'supervisor options');
   const retry = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8000, ...parsed.retry };
+  const providers = resolveProviders(parsed.providers);
   return {
-    providers: resolveProviders(parsed.providers),
+    providers,
+    routing: resolveRouting(parsed.routing, parsed.providers ?? {}, providers),
     threads: parsed.threads ?? Math.min(4, availableParallelism()),
     maxConcurrent: parsed.maxConcurrent ?? 64,
     maxQueue: parsed.maxQueue ?? 1024,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
 import type { ProviderProfile, ResolvedOptions } from '../options.ts';
 import type { ChatCall, ChatMessage, ResolvedProvider } from '../protocol.ts';
+import { fallbacksSchema } from '../routing/targets.ts';
 import { assertCloneable, describeValue, parseOrThrow, positiveInt } from '../validation.ts';
 
 const METADATA_MAX_BYTES = 16 * 1024;
@@ -44,6 +45,7 @@ export const chatRequestSchema = z.strictObject({
   idleTimeoutMs: positiveInt(3_600_000).optional(),
   onDelta: z.custom<(text: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   extra: jsonRecord.optional(),
+  fallbacks: fallbacksSchema.optional(),
   ...sessionFields,
 });
 

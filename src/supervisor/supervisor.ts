@@ -12,6 +12,10 @@ import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
 import type { ChatResult } from '../protocol.ts';
 import { createPool, type Dispatcher } from '../pool/pool.ts';
+import { routeTargets } from '../routing/fallbacks.ts';
+import { routedDispatcher } from '../routing/routed-dispatcher.ts';
+import { Router, type RoutingEvents } from '../routing/router.ts';
+import type { RouteTarget } from '../routing/targets.ts';
 import { parseOrThrow } from '../validation.ts';
 import { SessionEngine, type EngineEvents } from './engine.ts';
 import { streamSession, type StreamEvent } from './event-stream.ts';
@@ -36,8 +40,12 @@ export interface CloseReport {
   durationMs: number;
 }
 
-/** `transition`: every state change of a session; `started`: a worker began running one; `retry`: a provider call will be tried again. */
-export type SupervisorEvents = EngineEvents;
+/**
+ * `transition`: every state change of a session; `started`: a worker began running one; `retry`: a
+ * provider call will be tried again; `circuit`: a provider's breaker changed state; `fallback`: a
+ * session moved on to its next target.
+ */
+export type SupervisorEvents = EngineEvents & RoutingEvents;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #options: ResolvedOptions;
@@ -46,6 +54,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #metrics = new SessionMetrics();
   readonly #dispatcher: Dispatcher;
   readonly #engine: SessionEngine;
+  readonly #router: Router;
   #closing: Promise<CloseReport> | undefined;
   readonly #readyWorkers = new Set<number>();
   readonly #ready = Promise.withResolvers<void>();
@@ -55,11 +64,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#options = resolveOptions(options);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger === false ? undefined : (options.logger ?? defaultLogger());
-    this.#dispatcher = createPool({
+    const emit = (type: string, event: unknown) => (this.emit as (type: string, event: unknown) => boolean)(type, event);
+    this.#router = new Router(this.#options.routing, { clock: this.#clock, emit });
+    const pool = createPool({
       threads: this.#options.threads,
       maxTasks: this.#options.maxConcurrent,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
-      onBatch: (batch) => this.#engine.receive(batch),
+      onBatch: (batch) => {
+        this.#router.observe(batch);
+        this.#engine.receive(batch);
+      },
       onWorkerReady: (threadId) => {
         this.#readyWorkers.add(threadId);
         this.#engine.workerReady(threadId);
@@ -70,6 +84,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#logger?.debug({ threadId }, 'worker gone');
       },
     });
+    this.#dispatcher = routedDispatcher(pool, this.#router, () => this.#clock.now());
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
       dispatcher: this.#dispatcher,
@@ -77,7 +92,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: this.#logger,
       inspect: options.inspect,
       abortGraceMs: this.#options.abortGraceMs,
-      emit: (type, event) => (this.emit as (type: string, event: unknown) => boolean)(type, event),
+      gate: this.#router,
+      emit,
       listening: (type) => this.listenerCount(type) > 0,
     });
     // Workers report each session's start only while someone listens: it costs a message per session.
@@ -120,7 +136,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   stats(): SupervisorStats {
     const running = this.#engine.running;
-    return this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, running, utilization: running / this.#options.maxConcurrent });
+    const stats = this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, running, utilization: running / this.#options.maxConcurrent });
+    stats.routing = this.#router.stats();
+    return stats;
   }
 
   /** stats() in the Prometheus text exposition format (serve it with `PROMETHEUS_CONTENT_TYPE`). */
@@ -173,23 +191,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #submitChat(request: ChatRequest, stream: boolean): Promise<unknown> {
     this.#assertOpen();
     const prepared = this.#checked(() => prepareChat(request, this.#options, stream));
+    const targets = this.#checked(() => routeTargets(request, prepared, this.#options, stream));
     const { provider, call } = prepared;
     return this.#submit(prepared, {
       kind: 'chat',
       provider: provider.name,
       model: call.model,
       task: { kind: 'chat', provider, call, retry: this.#options.retry },
-      secrets: [provider.apiKey],
+      secrets: [...new Set(targets.map((t) => t.provider.apiKey))],
       ...(prepared.onDelta ? { onDelta: prepared.onDelta } : {}),
       toValue: (value, session) => {
         const result = value as ChatResult;
         result.metadata = { ...result.metadata, session };
         return result;
       },
-    });
+    }, targets);
   }
 
-  #submit(fields: SessionRequestFields, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }): Promise<unknown> {
+  #submit(fields: SessionRequestFields, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }, targets?: RouteTarget[]): Promise<unknown> {
     const requestId = fields.requestId ?? randomUUID();
     if (fields.requestId !== undefined && this.#engine.hasRequestId(requestId)) {
       this.#metrics.rejected.invalid++;
@@ -198,14 +217,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (fields.signal?.aborted) throw new SessionAbortedError('The caller aborted the session before it started', { requestId });
     const sessionId = randomUUID();
     const task = { ...spec.task, sessionId, requestId } as SessionSpec['task'];
-    return this.#engine.submit({
-      ...spec,
-      task,
-      sessionId,
-      requestId,
-      timeoutMs: fields.timeoutMs ?? this.#options.timeoutMs,
-      ...(fields.signal ? { signal: fields.signal } : {}),
-    });
+    if (targets !== undefined) this.#router.plan(sessionId, requestId, targets);
+    try {
+      return this.#engine.submit({
+        ...spec,
+        task,
+        sessionId,
+        requestId,
+        timeoutMs: fields.timeoutMs ?? this.#options.timeoutMs,
+        ...(fields.signal ? { signal: fields.signal } : {}),
+      });
+    } catch (error) {
+      this.#router.released(sessionId);
+      throw error;
+    }
   }
 }
 
