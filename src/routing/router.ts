@@ -111,6 +111,10 @@ export class Router implements DispatchGate {
   readonly #keyIds = new Map<string, string>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   #waiting = 0;
+  // Until a worker is up, tasks pile up in the pool and would all leave at once when it starts:
+  // budget is handed out only once something can use it.
+  #poolReady = false;
+  #untilReady: Array<() => void> = [];
   #fallbacks = 0;
   #throttled = 0;
   #circuitRejected = 0;
@@ -119,6 +123,15 @@ export class Router implements DispatchGate {
     this.settings = settings;
     this.#deps = deps;
     this.#store = settings.store ?? new MemoryLimiterStore(deps.clock);
+  }
+
+  /** A worker can take sessions: budget handed out from now on is used at once. */
+  poolReady(): void {
+    if (this.#poolReady) return;
+    this.#poolReady = true;
+    const waiting = this.#untilReady;
+    this.#untilReady = [];
+    for (const resume of waiting) resume();
   }
 
   /** Supervisor-wide fallbacks of a provider. */
@@ -170,6 +183,7 @@ export class Router implements DispatchGate {
       route.cost = estimateCost(target.call, this.settings.defaultOutputTokens);
       const queue = this.#queueFor(target);
       if (queue === undefined) return this.#pass(route, undefined, done);
+      if (!this.#poolReady) return this.#afterReady(route, done);
       route.waiting = queue;
       this.#waiting++;
       const hasNext = route.index + 1 < route.targets.length;
@@ -186,6 +200,14 @@ export class Router implements DispatchGate {
       return;
     }
     done(false);
+  }
+
+  #afterReady(route: Route, done: (ok: boolean) => void): void {
+    this.#waiting++;
+    this.#untilReady.push(() => {
+      this.#waiting--;
+      if (this.#routes.get(route.sessionId) === route) this.acquire(route, done);
+    });
   }
 
   #tooLate(route: Route, done: (ok: boolean) => void): void {

@@ -77,7 +77,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       onWorkerReady: (threadId) => {
         this.#readyWorkers.add(threadId);
         this.#engine.workerReady(threadId);
-        if (this.#readyWorkers.size >= this.#options.threads) this.#ready.resolve();
+        if (this.#readyWorkers.size >= this.#options.threads) {
+          this.#ready.resolve();
+          this.#router.poolReady();
+        }
       },
       onWorkerGone: (threadId) => {
         this.#readyWorkers.delete(threadId);
