@@ -50,9 +50,9 @@ function supervisorFor(mock: Mock, options: SupervisorOptions & { kimi?: object 
   });
 }
 
-async function throttled(mode: 'bucket' | 'sliding', limited: boolean) {
+async function throttled(mode: 'bucket' | 'sliding', limited: boolean, maxConcurrent = 64) {
   const mock = await startMock({ limit: RATE, mode });
-  const supervisor = supervisorFor(mock, limited ? { kimi: { limits: { requestsPerSecond: RATE } } } : { retry: { maxRetries: 20, baseDelayMs: 100, maxDelayMs: 2000 } });
+  const supervisor = supervisorFor(mock, limited ? { maxConcurrent, kimi: { limits: { requestsPerSecond: RATE } } } : { maxConcurrent, retry: { maxRetries: 20, baseDelayMs: 100, maxDelayMs: 2000 } });
   await supervisor.ready();
   const started = performance.now();
   const settled = await Promise.allSettled(Array.from({ length: SESSIONS }, (_, i) => supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: `question ${i}` }] })));
@@ -62,7 +62,7 @@ async function throttled(mode: 'bucket' | 'sliding', limited: boolean) {
   const counts = await mock.counts();
   await mock.close();
   const completed = settled.filter((s) => s.status === 'fulfilled').length;
-  return { scenario: `${limited ? 'limit 20/s' : 'no limit'}, provider ${mode}`, sessions: SESSIONS, completed, provider429s: counts.rejected, retried: stats.retried, wallS: Number(wallS.toFixed(1)), rate: Number((completed / wallS).toFixed(1)) };
+  return { scenario: `${limited ? 'limit 20/s' : 'no limit, maxRetries 20'}, provider ${mode}, maxConcurrent ${maxConcurrent}`, sessions: SESSIONS, completed, provider429s: counts.rejected, retried: stats.retried, wallS: Number(wallS.toFixed(1)), rate: Number((completed / wallS).toFixed(1)) };
 }
 
 async function outage() {
@@ -96,5 +96,14 @@ async function outage() {
   };
 }
 
-const rows = [await throttled('sliding', true), await throttled('bucket', true), await throttled('sliding', false), await outage()];
+const which = process.argv.slice(2);
+const all: Record<string, () => Promise<object>> = {
+  limited: () => throttled('sliding', true),
+  'limited-bucket': () => throttled('bucket', true),
+  unlimited: () => throttled('sliding', false),
+  'unlimited-20': () => throttled('sliding', false, 20),
+  outage,
+};
+const rows = [];
+for (const name of which.length > 0 ? which : Object.keys(all)) rows.push(await (all[name] as () => Promise<object>)());
 for (const row of rows) console.log(JSON.stringify(row));
