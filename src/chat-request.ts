@@ -85,6 +85,8 @@ export interface ChatRequest extends ChatParameters {
   webSearch?: boolean | Record<string, unknown>;
   /** A stream that sends nothing for this long fails the attempt. @default 60000 */
   idleTimeoutMs?: number;
+  /** Targets tried in order when this one fails in a way another may not (retries exhausted on a retryable failure, or an open circuit); streams only before their first delta. @default the provider's `fallbacks` */
+  fallbacks?: Array<{ provider: string; model?: string }>;
   /** Decoded bytes of one response body or stream beyond which the call fails with `ERR_RESPONSE_TOO_LARGE`. @default the supervisor's `maxResponseBytes` (32 MiB) */
   maxResponseBytes?: number;
   /** Called with answer text as it streams; setting it turns streaming on. */

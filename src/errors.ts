@@ -1,6 +1,7 @@
 // Errors with a stable `code`. Match on the code, never on `instanceof` across threads:
 // structuredClone (every thread hop) drops the class, `code` and `name`, so errors travel as
 // a plain WireError and are rebuilt here on the main thread.
+import type { RouteEntry } from './routing/targets.ts';
 
 export type ErrorCode =
   | 'ERR_INVALID_REQUEST'
@@ -12,6 +13,7 @@ export type ErrorCode =
   | 'ERR_WORKER_CRASHED'
   | 'ERR_SUPERVISOR_CLOSED'
   | 'ERR_RESPONSE_TOO_LARGE'
+  | 'ERR_CIRCUIT_OPEN'
   | 'ERR_HANDLER'
   | 'ERR_HANDLER_RESULT'
   | 'ERR_LISTENER';
@@ -34,6 +36,8 @@ export interface WireError {
   requestID?: string;
   /** What caused it, as plain data (the SDK's error, for instance). */
   cause?: { name: string; message: string };
+  /** The targets a routed session tried, and why it left each (see src/routing). */
+  route?: RouteEntry[];
 }
 
 export interface SessionIds {
@@ -46,6 +50,8 @@ export class SessionPoolError extends Error {
   sessionId?: string;
   requestId?: string;
   retryable: boolean;
+  /** For a routed chat session: every target tried and why it was left. */
+  route?: RouteEntry[];
 
   constructor(code: string, message: string, ids: SessionIds = {}, options?: ErrorOptions) {
     super(message, options);
@@ -192,6 +198,14 @@ export class ListenerError extends SessionPoolError {
   }
 }
 
+/** Every target of the session has its circuit open (src/routing): nothing was sent. */
+export class CircuitOpenError extends SessionPoolError {
+  constructor(message: string, ids: SessionIds = {}) {
+    super('ERR_CIRCUIT_OPEN', message, ids);
+    this.retryable = true;
+  }
+}
+
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
     const e = error as Error & Partial<WireError>;
@@ -207,6 +221,7 @@ export function toWireError(error: unknown): WireError {
     if (typeof e.requestId === 'string') wire.requestId = e.requestId;
     if (typeof e.requestID === 'string') wire.requestID = e.requestID;
     if (e.headers !== null && typeof e.headers === 'object') wire.headers = e.headers;
+    if (Array.isArray(e.route)) wire.route = e.route;
     return wire;
   }
   return { code: 'ERR_HANDLER', name: 'Error', message: String(error) };
@@ -214,6 +229,12 @@ export function toWireError(error: unknown): WireError {
 
 /** Rebuilds the error class of a WireError; unknown codes (handler errors) keep name, message and code. */
 export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoolError {
+  const error = errorOf(wire, ids);
+  if (wire.route !== undefined) error.route = wire.route;
+  return error;
+}
+
+function errorOf(wire: WireError, ids: SessionIds): SessionPoolError {
   const at: SessionIds = { sessionId: ids.sessionId ?? wire.sessionId, requestId: ids.requestId ?? wire.requestId };
   if (wire.handler === true) return handlerError(wire, at);
   switch (wire.code) {
@@ -230,6 +251,7 @@ export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoo
     case 'ERR_SUPERVISOR_CLOSED': return new SupervisorClosedError(wire.message, at);
     case 'ERR_HANDLER_RESULT': return new HandlerResultError(wire.message, at);
     case 'ERR_RESPONSE_TOO_LARGE': return new ResponseTooLargeError(wire.message, at);
+    case 'ERR_CIRCUIT_OPEN': return new CircuitOpenError(wire.message, at);
     default: return named(new SessionPoolError(wire.code, wire.message, at), wire);
   }
 }

@@ -1,6 +1,7 @@
 // Counters and latency histograms kept incrementally, so that stats() is O(1) and memory is
 // bounded whatever the number of sessions (HDR histograms from node:perf_hooks, in microseconds).
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import type { RoutingStats } from './routing/router.ts';
 import type { SessionOutcome, SessionState } from './session/machine.ts';
 
 export interface LatencySummary {
@@ -27,6 +28,8 @@ export interface SupervisorStats {
   latencyMs: LatencySummary & { byProvider: Record<string, LatencySummary> };
   /** Worker threads; sessions holding a slot (`running`), and that as a share of `maxConcurrent`. */
   pool: { threads: number; running: number; utilization: number };
+  /** Rate limits, circuits and fallbacks (src/routing); set by the supervisor. */
+  routing?: RoutingStats;
 }
 
 function summarise(h: RecordableHistogram): LatencySummary {

@@ -5,6 +5,11 @@ import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import { InvalidRequestError } from './errors.ts';
 import type { Dialect, ResolvedProvider, RetrySettings } from './protocol.ts';
+import type { LimitPreset, LimitsConfig } from './routing/limits.ts';
+import { limitsSchema } from './routing/limits.ts';
+import { resolveRouting, routingSchema, type RoutingOptions } from './routing/options.ts';
+import type { RoutingSettings } from './routing/router.ts';
+import { fallbacksSchema, type FallbackTarget } from './routing/targets.ts';
 import { HEADER_NAME, headerValueIssue, nonNegativeInt, parseOrThrow, positiveInt } from './validation.ts';
 
 export interface ProviderConfig {
@@ -18,6 +23,10 @@ export interface ProviderConfig {
   dialect?: Dialect;
   /** Extra headers sent with every call of this provider. */
   headers?: Record<string, string>;
+  /** Rate limits of this provider's key (a preset such as `'kimi-tier1'`, or your own). @default none: not limited */
+  limits?: LimitsConfig | LimitPreset;
+  /** Where this provider's sessions go when it fails them (a request's own `fallbacks` win). @default [] */
+  fallbacks?: FallbackTarget[];
 }
 
 /** An XState inspection observer or callback, attached to every session actor. */
@@ -50,6 +59,8 @@ export interface SupervisorOptions {
    * ERR_RESPONSE_TOO_LARGE; a request can ask for less or more. @default 33_554_432 (32 MiB)
    */
   maxResponseBytes?: number;
+  /** Circuit breakers, AIMD, the limiter's store (see README, Routing). */
+  routing?: RoutingOptions;
 }
 
 export interface ResolvedOptions {
@@ -62,6 +73,7 @@ export interface ResolvedOptions {
   abortGraceMs: number;
   maxResponseBytes: number;
   resourceLimits?: SupervisorOptions['resourceLimits'];
+  routing: RoutingSettings;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -112,6 +124,8 @@ const providerSchema = z.strictObject({
   defaultTemperature: z.number().min(0).max(2).optional(),
   dialect: z.enum(['kimi', 'glm', 'openai']).optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  limits: limitsSchema.optional(),
+  fallbacks: fallbacksSchema.optional(),
 });
 
 const limit = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -141,6 +155,7 @@ const optionsSchema = z.strictObject({
     })
     .optional(),
   maxResponseBytes: positiveInt(1024 * 1024 * 1024).optional(),
+  routing: routingSchema.optional(),
 });
 
 function optionsIssue(issue: string): never {
@@ -203,8 +218,10 @@ export function resolveProviders(config: Record<string, ProviderConfig> = {}, en
 export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
   const parsed = parseOrThrow(optionsSchema, options, 'supervisor options');
   const retry = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8000, ...parsed.retry };
+  const providers = resolveProviders(parsed.providers);
   return {
-    providers: resolveProviders(parsed.providers),
+    providers,
+    routing: resolveRouting(parsed.routing, parsed.providers ?? {}, providers),
     threads: parsed.threads ?? Math.min(4, availableParallelism()),
     maxConcurrent: parsed.maxConcurrent ?? 64,
     maxQueue: parsed.maxQueue ?? 1024,

@@ -125,7 +125,7 @@ type DistributiveOmitThread<T> = T extends unknown ? Omit<T, 'threadId'> : never
 /** Events a worker reports while running sessions; sent in batches, never one call per event. */
 export type SessionEvent =
   | { type: 'started'; sessionId: string; run: number }
-  | { type: 'retry'; sessionId: string; attempt: number; delayMs: number; error: WireError }
+  | { type: 'retry'; sessionId: string; attempt: number; delayMs: number; error: WireError; retryAfterMs?: number }
   | { type: 'delta'; sessionId: string; text: string }
   | { type: 'continuation'; sessionId: string; round: number; completionTokens: number }
   | StreamPartEvent;

@@ -55,7 +55,8 @@ class ChatRun {
       mayRetry: () => !this.account.deliveredThisAttempt && !this.partsDelivered,
       onRetry: (delayMs, failure) => {
         this.attempts++;
-        scope.emit({ type: 'retry', sessionId: scope.sessionId, attempt: this.attempts, delayMs, error: failure.error });
+        const retryAfter = failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {};
+        scope.emit({ type: 'retry', sessionId: scope.sessionId, attempt: this.attempts, delayMs, error: failure.error, ...retryAfter });
       },
     };
   }

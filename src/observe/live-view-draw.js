@@ -112,6 +112,11 @@ const LiveDraw = (() => {
     set('stat-threads', stats.pool.threads);
     set('stat-pool', `${Math.round(stats.pool.utilization * 100)}%`);
     set('stat-p95', stats.latencyMs.count > 0 ? `${Math.round(stats.latencyMs.p95)} ms` : '–');
+    const routing = stats.routing;
+    set('stat-routing-waiting', routing ? routing.waiting : 0);
+    set('stat-routing-fallbacks', routing ? routing.fallbacks : 0);
+    const circuits = routing ? Object.entries(routing.circuits).filter(([, c]) => c.state !== 'closed') : [];
+    set('stat-routing-circuits', circuits.length === 0 ? (routing && Object.keys(routing.circuits).length > 0 ? 'all closed' : '–') : circuits.map(([p, c]) => `${p} ${c.state}`).join(', '));
     const dropped = $('dropped');
     dropped.hidden = view.dropped === 0;
     dropped.textContent = `${view.dropped} events dropped (page too slow)`;

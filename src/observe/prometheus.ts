@@ -1,6 +1,7 @@
 // stats() in the Prometheus text exposition format (version 0.0.4), for a `/metrics` endpoint.
 // A pure formatter: it reads one SupervisorStats and keeps nothing, so scraping costs one stats().
 import type { LatencySummary, SupervisorStats } from '../metrics.ts';
+import type { RoutingStats } from '../routing/router.ts';
 
 /** The content type a `/metrics` endpoint answers with. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -61,6 +62,25 @@ function families(stats: SupervisorStats): Family[] {
     { name: 'pool_threads', type: 'gauge', help: 'Worker threads in the pool.', samples: [[{}, stats.pool.threads]] },
     { name: 'pool_utilization', type: 'gauge', help: 'Share of maxConcurrent slots in use, from 0 to 1.', samples: [[{}, stats.pool.utilization]] },
     { name: 'sessions_running', type: 'gauge', help: 'Sessions holding a slot (real calls in progress).', samples: [[{}, stats.pool.running]] },
+    ...(stats.routing ? routingFamilies(stats.routing) : []),
+  ];
+}
+
+const CIRCUIT_VALUES = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+function routingFamilies(routing: RoutingStats): Family[] {
+  const keys = Object.entries(routing.keys);
+  const circuits = Object.entries(routing.circuits);
+  return [
+    { name: 'routing_waiting', type: 'gauge', help: 'Sessions waiting for their provider key to have budget.', samples: [[{}, routing.waiting]] },
+    { name: 'routing_fallbacks_total', type: 'counter', help: 'Times a session moved on to its next target.', samples: [[{}, routing.fallbacks]] },
+    { name: 'routing_throttled_total', type: 'counter', help: '429 answers seen on rate-limited keys.', samples: [[{}, routing.throttled]] },
+    { name: 'routing_circuit_rejected_total', type: 'counter', help: 'Targets skipped because their circuit was open.', samples: [[{}, routing.circuitRejected]] },
+    { name: 'routing_key_factor', type: 'gauge', help: 'Share of a key\'s configured budget in force (AIMD), from 0 to 1.', samples: keys.map(([key, k]): Sample => [{ key, provider: k.provider }, k.factor]) },
+    { name: 'routing_key_in_flight', type: 'gauge', help: 'Calls in flight on a key.', samples: keys.map(([key, k]): Sample => [{ key, provider: k.provider }, k.inFlight]) },
+    { name: 'routing_key_waiting', type: 'gauge', help: 'Sessions waiting for a key.', samples: keys.map(([key, k]): Sample => [{ key, provider: k.provider }, k.waiting]) },
+    { name: 'circuit_state', type: 'gauge', help: 'Circuit of a provider: 0 closed, 1 half-open, 2 open.', samples: circuits.map(([provider, c]): Sample => [{ provider }, CIRCUIT_VALUES[c.state]]) },
+    { name: 'circuit_opened_total', type: 'counter', help: 'Times a provider\'s circuit opened.', samples: circuits.map(([provider, c]): Sample => [{ provider }, c.opened]) },
   ];
 }
 

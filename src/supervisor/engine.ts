@@ -22,6 +22,16 @@ import { logRelease, transitionEvent } from './reporting.ts';
 import { applyWorkerEvent, type WorkerEventContext } from './worker-events.ts';
 import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
+/**
+ * Routing's hook (src/routing): a session that holds a slot leaves `created` only when `go` is
+ * called (at once, or when its provider key has budget), or fails there with `fail` (an open circuit).
+ */
+export interface DispatchGate {
+  wait(spec: SessionSpec, deadlineAt: number, go: () => void, fail: (error: WireError) => void): void;
+  /** The session was released: whatever it waits for or holds is let go. */
+  released(sessionId: string): void;
+}
+
 export interface EngineDeps {
   clock: Clock;
   dispatcher: Dispatcher;
@@ -29,6 +39,7 @@ export interface EngineDeps {
   logger: Logger | undefined;
   inspect: InspectOption | undefined;
   abortGraceMs: number;
+  gate?: DispatchGate;
   /** The supervisor's own events; each is built only when someone listens (`listening`). Never throws. */
   emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K][0]): void;
   listening(type: keyof EngineEvents): boolean;
@@ -160,10 +171,26 @@ export class SessionEngine {
 
   #dispatch(record: SessionRecord): void {
     record.holdsSlot = true;
+    const gate = this.#deps.gate;
+    if (gate === undefined) return this.#start(record);
+    gate.wait(record.spec, record.deadlineAt, () => this.#start(record), (error) => this.#refuse(record, error));
+  }
+
+  #start(record: SessionRecord): void {
+    if (stateOf(record) !== 'created') return;
     this.#send(record, { type: 'DISPATCH', at: this.#deps.clock.now() });
     // A `processing` listener may have stopped it already: no call was made, nothing to wait for.
     if (stateOf(record) !== 'processing') return this.#release(record);
     this.#run(record);
+  }
+
+  /** The gate refused the session before it was sent (every target's circuit open). */
+  #refuse(record: SessionRecord, cause: WireError): void {
+    if (stateOf(record) !== 'created') return;
+    const error = this.#wireError(record, cause);
+    this.#send(record, { type: 'FAIL', at: this.#deps.clock.now(), error });
+    record.reject(fromWireError(error, record.spec));
+    this.#release(record);
   }
 
   #run(record: SessionRecord): void {
@@ -273,6 +300,7 @@ export class SessionEngine {
     record.deadline?.cancel();
     if (!record.running) record.kill?.cancel();
     record.detachSignal?.();
+    this.#deps.gate?.released(spec.sessionId);
     const at = this.#deps.clock.now();
     const context = record.actor.getSnapshot().context;
     if (context.outcome !== undefined) this.#deps.metrics.outcome(context.outcome, spec.provider, at - record.admittedAt);

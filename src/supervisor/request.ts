@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
 import type { ProviderProfile, ResolvedOptions } from '../options.ts';
 import type { ChatCall, ChatMessage, ResolvedProvider } from '../protocol.ts';
+import { fallbacksSchema } from '../routing/targets.ts';
 import { assertJsonData, describeValue, headerValueIssue, nonNegativeInt, parseOrThrow, positiveInt } from '../validation.ts';
 import { checkChoices, checkExtra, parameterBody, parameterFields } from './chat-params.ts';
 
@@ -68,6 +69,7 @@ export const chatRequestSchema = z.strictObject({
   headers: headerRecord.optional(),
   extra: jsonRecord.optional(),
   ...parameterFields,
+  fallbacks: fallbacksSchema.optional(),
   ...sessionFields,
 });
 

@@ -14,6 +14,10 @@ import type { ChatResult } from '../protocol.ts';
 import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
 import { createPool, type Dispatcher } from '../pool/pool.ts';
 import { providerSecrets, Redactor } from '../redact.ts';
+import { routeTargets } from '../routing/fallbacks.ts';
+import { routedDispatcher } from '../routing/routed-dispatcher.ts';
+import { Router, type RoutingEvents } from '../routing/router.ts';
+import type { RouteTarget } from '../routing/targets.ts';
 import { assertCloneable, parseOrThrow } from '../validation.ts';
 import { closeTimeoutOf } from './close-options.ts';
 import { SessionEngine, type EngineEvents } from './engine.ts';
@@ -47,10 +51,11 @@ export interface CloseReport {
 
 /**
  * `transition`: every state change of a session; `started`: a worker began running one; `retry`: a
- * provider call will be tried again; `error`: one of your listeners or your `inspect` observer threw
+ * provider call will be tried again; `circuit`: a provider's breaker changed state; `fallback`: a
+ * session moved on to its next target; `error`: one of your listeners or your `inspect` observer threw
  * (a ListenerError, `code` ERR_LISTENER; without an `error` listener it is logged as a warning).
  */
-export type SupervisorEvents = EngineEvents & { error: [ListenerError] };
+export type SupervisorEvents = EngineEvents & RoutingEvents & { error: [ListenerError] };
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #options: ResolvedOptions;
@@ -59,6 +64,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #metrics = new SessionMetrics();
   readonly #dispatcher: Dispatcher;
   readonly #engine: SessionEngine;
+  readonly #router: Router;
   #closing: Promise<CloseReport> | undefined;
   readonly #readyWorkers = new Set<number>();
   readonly #ready = Promise.withResolvers<void>();
@@ -74,16 +80,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Every secret the supervisor knows; everything a worker sends back is scrubbed of all of them.
     const redactor = new Redactor([...this.#options.providers.values()].flatMap(providerSecrets));
     this.#ready.promise.catch(() => {});
-    this.#dispatcher = redactingDispatcher(createPool({
+    this.#router = new Router(this.#options.routing, { clock: this.#clock, emit: (type, event) => guard.emit(type, event as { sessionId?: string }) });
+    const pool = createPool({
       threads: this.#options.threads,
       maxTasks: this.#options.maxConcurrent,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
-      onBatch: (batch) => this.#engine.receive(scrubBatch(batch, redactor)),
+      onBatch: (raw) => {
+        const batch = scrubBatch(raw, redactor);
+        this.#router.observe(batch);
+        this.#engine.receive(batch);
+      },
       onWorkerReady: (threadId, handlers) => {
         this.#engine.workerReady(threadId);
         if (handlers) return;
         this.#readyWorkers.add(threadId);
-        if (this.#readyWorkers.size >= this.#options.threads) [this.#isReady] = [true, this.#ready.resolve()];
+        if (this.#readyWorkers.size >= this.#options.threads) {
+          [this.#isReady] = [true, this.#ready.resolve()];
+          this.#router.poolReady();
+        }
       },
       onWorkerGone: (threadId) => {
         // A thread that goes before every thread was up could not start: ready() says so.
@@ -91,7 +105,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#readyWorkers.delete(threadId);
         this.#logger?.debug({ threadId }, 'worker gone');
       },
-    }), redactor);
+    });
+    this.#dispatcher = redactingDispatcher(routedDispatcher(pool, this.#router, () => this.#clock.now()), redactor);
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
       dispatcher: this.#dispatcher,
@@ -99,6 +114,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: this.#logger,
       inspect: options.inspect,
       abortGraceMs: this.#options.abortGraceMs,
+      gate: this.#router,
       emit: (type, event) => guard.emit(type, event),
       listening: (type) => this.listenerCount(type) > 0,
       report: (error, source, sessionId) => guard.report(error, source, sessionId),
@@ -172,7 +188,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   stats(): SupervisorStats {
     const running = this.#engine.running;
-    return this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, running, utilization: running / this.#options.maxConcurrent });
+    const stats = this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, running, utilization: running / this.#options.maxConcurrent });
+    stats.routing = this.#router.stats();
+    return stats;
   }
 
   /** stats() in the Prometheus text exposition format (serve it with `PROMETHEUS_CONTENT_TYPE`). */
@@ -235,6 +253,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #startChat(request: ChatRequest, streamed?: { onDelta: (text: string) => void; onEvent: NonNullable<SessionSpec['onEvent']>; signal: AbortSignal; sessionId: string }): Promise<unknown> {
     this.#assertOpen();
     const prepared = this.#checked(() => prepareChat(request, this.#options, streamed !== undefined));
+    const targets = this.#checked(() => routeTargets(request, prepared, this.#options, streamed !== undefined));
     const { provider, call, metadata } = prepared;
     const onDelta = streamed?.onDelta ?? prepared.onDelta;
     const fields = streamed === undefined ? prepared : { ...prepared, signal: mergeSignals(prepared.signal, streamed.signal), sessionId: streamed.sessionId };
@@ -245,7 +264,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       model: call.model,
       task: { kind: 'chat', provider, call, retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries }, ...flow },
       retryOnCrash: true,
-      secrets: [provider.apiKey],
+      secrets: [...new Set(targets.map((t) => t.provider.apiKey))],
       ...(onDelta ? { onDelta } : {}),
       ...(streamed ? { onEvent: streamed.onEvent } : {}),
       toValue: (value, session) => {
@@ -253,10 +272,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         result.metadata = withRequest({ ...result.metadata, session }, metadata);
         return result;
       },
-    });
+    }, targets);
   }
 
-  #submit(fields: SessionRequestFields & { sessionId?: string }, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }): Promise<unknown> {
+  #submit(fields: SessionRequestFields & { sessionId?: string }, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }, targets?: RouteTarget[]): Promise<unknown> {
     const requestId = fields.requestId ?? randomUUID();
     if (fields.requestId !== undefined && this.#engine.hasRequestId(requestId)) {
       this.#metrics.rejected.invalid++;
@@ -265,15 +284,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (fields.signal?.aborted) throw new SessionAbortedError('The caller aborted the session before it started', { requestId });
     const sessionId = fields.sessionId ?? randomUUID();
     const task = { ...spec.task, sessionId, requestId } as SessionSpec['task'];
-    return this.#engine.submit({
-      ...spec,
-      task,
-      sessionId,
-      requestId,
-      timeoutMs: fields.timeoutMs ?? this.#options.timeoutMs,
-      ...(fields.signal ? { signal: fields.signal } : {}),
-      ...(fields.metadata ? { metadata: fields.metadata } : {}),
-    });
+    if (targets !== undefined) this.#router.plan(sessionId, requestId, targets);
+    try {
+      return this.#engine.submit({
+        ...spec,
+        task,
+        sessionId,
+        requestId,
+        timeoutMs: fields.timeoutMs ?? this.#options.timeoutMs,
+        ...(fields.signal ? { signal: fields.signal } : {}),
+        ...(fields.metadata ? { metadata: fields.metadata } : {}),
+      });
+    } catch (error) {
+      this.#router.released(sessionId);
+      throw error;
+    }
   }
 }
 

@@ -1,0 +1,157 @@
+// The rate budget of one provider key, as pure functions over a plain, JSON-serialisable state:
+// a token bucket for requests, one for tokens, a concurrency count, and the AIMD factor that a 429
+// lowers and successes raise again. A store applies these functions atomically (see store.ts), so
+// a shared store (Redis, for workers on several hosts) runs the very same limiter.
+
+/** What a session costs a key when it is sent. */
+export interface Cost {
+  requests: number;
+  tokens: number;
+}
+
+/** Limits of one key, resolved (see limits.ts for how the options become these). */
+export interface KeyLimits {
+  /** Requests: bucket size and refill per millisecond at factor 1. */
+  requests?: { burst: number; perMs: number };
+  /** Tokens: bucket size and refill per millisecond at factor 1. */
+  tokens?: { burst: number; perMs: number };
+  concurrency?: number;
+  aimd: AimdSettings;
+}
+
+export interface AimdSettings {
+  /** The factor is multiplied by this on a 429. @default 0.5 */
+  decrease: number;
+  /** The factor grows by this on every success, up to 1. @default 0.05 */
+  increase: number;
+  /** The factor never goes below this. @default 0.05 */
+  floor: number;
+}
+
+export interface Bucket {
+  level: number;
+  at: number;
+}
+
+export interface KeyState {
+  requests?: Bucket;
+  tokens?: Bucket;
+  inFlight: number;
+  /** Share of the configured budget in force (AIMD), in (0, 1]. */
+  factor: number;
+  /** Nobody on this key sends before this time (a 429's Retry-After). */
+  blockedUntil: number;
+}
+
+export type TakeResult =
+  | { ok: true }
+  /** `waitMs` undefined: only a call that finishes (concurrency) frees budget. */
+  | { ok: false; reason: 'retry-after' | 'requests' | 'tokens' | 'concurrency'; waitMs: number | undefined };
+
+export function initialState(limits: KeyLimits, now: number): KeyState {
+  const state: KeyState = { inFlight: 0, factor: 1, blockedUntil: 0 };
+  if (limits.requests) state.requests = { level: limits.requests.burst, at: now };
+  if (limits.tokens) state.tokens = { level: limits.tokens.burst, at: now };
+  return state;
+}
+
+/** The bucket's size and refill at the current factor; a smaller factor also shrinks bursts. */
+function scaled(spec: { burst: number; perMs: number }, factor: number) {
+  return { burst: Math.max(1, spec.burst * factor), perMs: spec.perMs * factor };
+}
+
+function refill(bucket: Bucket, spec: { burst: number; perMs: number }, now: number): Bucket {
+  const elapsed = Math.max(0, now - bucket.at);
+  return { level: Math.min(spec.burst, bucket.level + elapsed * spec.perMs), at: Math.max(now, bucket.at) };
+}
+
+/** Milliseconds until `bucket` holds `amount` (0 when it already does). */
+function waitFor(bucket: Bucket, amount: number, perMs: number): number {
+  return bucket.level >= amount ? 0 : Math.ceil((amount - bucket.level) / perMs);
+}
+
+function effectiveConcurrency(limits: KeyLimits, factor: number): number | undefined {
+  return limits.concurrency === undefined ? undefined : Math.max(1, Math.floor(limits.concurrency * factor));
+}
+
+/** Takes `cost` if every budget has it, else takes nothing and says how long to wait. */
+export function take(state: KeyState, cost: Cost, limits: KeyLimits, now: number): [KeyState, TakeResult] {
+  if (state.blockedUntil > now) return [state, { ok: false, reason: 'retry-after', waitMs: Math.ceil(state.blockedUntil - now) }];
+  const cap = effectiveConcurrency(limits, state.factor);
+  if (cap !== undefined && state.inFlight >= cap) return [state, { ok: false, reason: 'concurrency', waitMs: undefined }];
+  const next: KeyState = { ...state };
+  if (limits.requests && state.requests) {
+    const spec = scaled(limits.requests, state.factor);
+    const bucket = refill(state.requests, spec, now);
+    const wait = waitFor(bucket, cost.requests, spec.perMs);
+    if (wait > 0) return [{ ...state, requests: bucket }, { ok: false, reason: 'requests', waitMs: wait }];
+    next.requests = { ...bucket, level: bucket.level - cost.requests };
+  }
+  if (limits.tokens && state.tokens) {
+    const spec = scaled(limits.tokens, state.factor);
+    const bucket = refill(state.tokens, spec, now);
+    // A request bigger than the bucket waits for a full bucket rather than forever.
+    const wait = waitFor(bucket, Math.min(cost.tokens, spec.burst), spec.perMs);
+    if (wait > 0) return [{ ...state, tokens: bucket }, { ok: false, reason: 'tokens', waitMs: wait }];
+    next.tokens = { ...bucket, level: bucket.level - cost.tokens };
+  }
+  next.inFlight = state.inFlight + 1;
+  return [next, { ok: true }];
+}
+
+/**
+ * Charges a request that was sent without asking (a worker's own retry): the buckets may go
+ * below zero, so that whoever asks next waits for the debt to be paid.
+ */
+export function charge(state: KeyState, cost: Cost, limits: KeyLimits, now: number): KeyState {
+  const next: KeyState = { ...state };
+  if (limits.requests && state.requests) next.requests = debit(state.requests, scaled(limits.requests, state.factor), cost.requests, now);
+  if (limits.tokens && state.tokens) next.tokens = debit(state.tokens, scaled(limits.tokens, state.factor), cost.tokens, now);
+  return next;
+}
+
+function debit(bucket: Bucket, spec: { burst: number; perMs: number }, amount: number, now: number): Bucket {
+  const filled = refill(bucket, spec, now);
+  return { ...filled, level: filled.level - amount };
+}
+
+/** A call that took budget is over: frees its concurrency and corrects its token estimate by what it really used. */
+export function finish(state: KeyState, limits: KeyLimits, estimatedTokens: number, usedTokens: number, now: number): KeyState {
+  const next: KeyState = { ...state, inFlight: Math.max(0, state.inFlight - 1) };
+  if (limits.tokens && state.tokens) {
+    const filled = refill(state.tokens, scaled(limits.tokens, state.factor), now);
+    next.tokens = { ...filled, level: Math.min(scaled(limits.tokens, state.factor).burst, filled.level + estimatedTokens - usedTokens) };
+  }
+  return next;
+}
+
+/** Gives back what `take` took, for a session that was granted budget but did not use it. */
+export function giveBack(state: KeyState, cost: Cost, limits: KeyLimits, now: number): KeyState {
+  const next = finish(state, limits, cost.tokens, 0, now);
+  if (limits.requests && next.requests) {
+    const spec = scaled(limits.requests, next.factor);
+    next.requests = { ...next.requests, level: Math.min(spec.burst, next.requests.level + cost.requests) };
+  }
+  return next;
+}
+
+/** A 429 on this key: everyone waits out its Retry-After, and the budget shrinks (multiplicative decrease). */
+export function throttled(state: KeyState, limits: KeyLimits, retryAfterMs: number | undefined, now: number): KeyState {
+  const factor = Math.max(limits.aimd.floor, state.factor * limits.aimd.decrease);
+  const blockedUntil = retryAfterMs === undefined ? state.blockedUntil : Math.max(state.blockedUntil, now + retryAfterMs);
+  const next: KeyState = { ...state, factor, blockedUntil };
+  // The buckets shrink with the factor: what they hold beyond the new size is gone.
+  if (limits.requests && state.requests) next.requests = clampTo(refill(state.requests, scaled(limits.requests, state.factor), now), scaled(limits.requests, factor).burst);
+  if (limits.tokens && state.tokens) next.tokens = clampTo(refill(state.tokens, scaled(limits.tokens, state.factor), now), scaled(limits.tokens, factor).burst);
+  return next;
+}
+
+function clampTo(bucket: Bucket, burst: number): Bucket {
+  return { ...bucket, level: Math.min(bucket.level, burst) };
+}
+
+/** A call on this key succeeded: the budget grows back (additive increase). */
+export function succeeded(state: KeyState, limits: KeyLimits): KeyState {
+  if (state.factor >= 1) return state;
+  return { ...state, factor: Math.min(1, state.factor + limits.aimd.increase) };
+}

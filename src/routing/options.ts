@@ -1,0 +1,77 @@
+// The `routing` supervisor option and the routing parts of `providers.<name>` (limits,
+// fallbacks), validated with the other options and resolved into what the router needs.
+import { z } from 'zod';
+import { InvalidRequestError } from '../errors.ts';
+import { describeValue } from '../validation.ts';
+import { DEFAULT_BREAKER, type BreakerSettings } from './breaker.ts';
+import type { AimdSettings } from './budget.ts';
+import { DEFAULT_AIMD, limitsAnything, resolveLimits, type LimitPreset, type LimitsConfig } from './limits.ts';
+import type { RoutingSettings } from './router.ts';
+import type { LimiterStore } from './store.ts';
+import type { FallbackTarget } from './targets.ts';
+
+export interface RoutingOptions {
+  /** A circuit breaker per provider: `true` for the defaults, or settings. @default false */
+  breaker?: boolean | Partial<BreakerSettings>;
+  /** How a 429 shrinks a key's budget and successes grow it back. @default { decrease: 0.5, increase: 0.05, floor: 0.05 } */
+  aimd?: Partial<AimdSettings>;
+  /** Output tokens charged to `tokensPerMinute` for a call without `maxOutputTokens`. @default 1024 */
+  defaultOutputTokens?: number;
+  /** Where key budgets live. @default an in-memory store (one process) */
+  store?: LimiterStore;
+}
+
+const fraction = z.number().gt(0).max(1);
+
+export const routingSchema = z.strictObject({
+  breaker: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        failures: z.number().int().min(1).max(10_000).optional(),
+        errorRate: fraction.optional(),
+        windowMs: z.number().int().min(10).max(3_600_000).optional(),
+        minRequests: z.number().int().min(1).max(1_000_000).optional(),
+        cooldownMs: z.number().int().min(0).max(3_600_000).optional(),
+      }),
+    ])
+    .optional(),
+  aimd: z.strictObject({ decrease: fraction.optional(), increase: z.number().min(0).max(1).optional(), floor: fraction.optional() }).optional(),
+  defaultOutputTokens: z.number().int().min(1).max(10_000_000).optional(),
+  store: z.custom<LimiterStore>((v) => typeof v === 'object' && v !== null && typeof (v as LimiterStore).update === 'function', 'expected a LimiterStore (an object with update())').optional(),
+});
+
+interface ProviderRouting {
+  limits?: LimitsConfig | LimitPreset | undefined;
+  fallbacks?: FallbackTarget[] | undefined;
+}
+
+function invalid(issue: string): never {
+  throw new InvalidRequestError(`Invalid supervisor options: ${issue}`, [issue]);
+}
+
+export function resolveRouting(options: z.output<typeof routingSchema> | undefined, providers: Record<string, ProviderRouting>, known: Map<string, unknown>): RoutingSettings {
+  const aimd: AimdSettings = { ...DEFAULT_AIMD, ...options?.aimd };
+  const limits = new Map<string, ReturnType<typeof resolveLimits>>();
+  const fallbacks = new Map<string, FallbackTarget[]>();
+  for (const [name, config] of Object.entries(providers)) {
+    if (config.limits !== undefined) {
+      const resolved = resolveLimits(config.limits, aimd);
+      if (limitsAnything(resolved)) limits.set(name, resolved);
+    }
+    for (const [i, target] of (config.fallbacks ?? []).entries()) {
+      if (!known.has(target.provider)) {
+        invalid(`\`providers.${name}.fallbacks[${i}].provider\`: expected one of ${[...known.keys()].map((p) => `"${p}"`).join('|')}, got ${describeValue(target.provider)}`);
+      }
+    }
+    if (config.fallbacks !== undefined && config.fallbacks.length > 0) fallbacks.set(name, config.fallbacks);
+  }
+  const breaker = options?.breaker === true ? DEFAULT_BREAKER : options?.breaker ? { ...DEFAULT_BREAKER, ...options.breaker } : undefined;
+  return {
+    limits,
+    fallbacks,
+    breaker,
+    defaultOutputTokens: options?.defaultOutputTokens ?? 1024,
+    ...(options?.store !== undefined ? { store: options.store } : {}),
+  };
+}

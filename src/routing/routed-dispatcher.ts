@@ -1,0 +1,86 @@
+// The pool, wrapped: a chat session whose target failed in a way another target may not (the
+// retry policy gave up on a retryable failure, nothing streamed yet, time left) is sent to its
+// next target within the same deadline, as the same session. Aborts of a session that waits
+// between two targets end it here: no worker has it.
+import { abortError } from '../abort/reasons.ts';
+import type { WireError } from '../errors.ts';
+import type { ChatTask, SessionTask, TaskOutcome } from '../protocol.ts';
+import type { Dispatcher } from '../pool/pool.ts';
+import type { Route, Router } from './router.ts';
+import type { RouteTarget } from './targets.ts';
+
+
+type Settle = { resolve: (outcome: TaskOutcome) => void; reject: (error: unknown) => void };
+
+export function routedDispatcher(inner: Dispatcher, router: Router, now: () => number): Dispatcher {
+  const runTarget = (route: Route, task: ChatTask, settle: Settle): void => {
+    const target = route.targets[route.index] as RouteTarget;
+    const sent: ChatTask = { ...task, provider: target.provider, call: target.call, budgetMs: Math.max(1, Math.min(task.budgetMs, route.deadlineAt - now())) };
+    inner.run(sent).then(
+      (outcome) => ran(route, task, outcome, settle),
+      (error: unknown) => {
+        router.settle(route, undefined);
+        settle.reject(error);
+      },
+    );
+  };
+
+  const ran = (route: Route, task: ChatTask, outcome: TaskOutcome, settle: Settle): void => {
+    route.threadId = outcome.threadId;
+    router.settle(route, outcome);
+    const attempts = route.attemptsBefore + outcome.attempts;
+    if (outcome.ok) {
+      const target = route.targets[route.index] as RouteTarget;
+      route.entries.push({ provider: target.provider.name, model: target.call.model, outcome: 'completed', attempts: outcome.attempts });
+      const value = outcome.value as { metadata?: Record<string, unknown> };
+      value.metadata = { ...value.metadata, route: route.entries };
+      return settle.resolve({ ...outcome, attempts });
+    }
+    const error = outcome.error;
+    if (!mayFallBack(route, error, now())) {
+      if (error.code !== 'ERR_SESSION_TIMEOUT' && error.code !== 'ERR_SESSION_ABORTED') router.leave(route, 'failed', outcome.attempts, error, false);
+      return settle.resolve({ ...outcome, attempts, error: { ...error, route: route.entries } });
+    }
+    router.leave(route, 'failed', outcome.attempts, error);
+    route.attemptsBefore = attempts;
+    route.index++;
+    route.pending = settle.resolve;
+    router.acquire(route, (ok) => {
+      if (route.pending === undefined) return;
+      route.pending = undefined;
+      if (ok) runTarget(route, task, settle);
+      else settle.resolve({ ...outcome, attempts, error: { ...error, route: route.entries } });
+    });
+  };
+
+  return {
+    run(task: SessionTask): Promise<TaskOutcome> {
+      const route = router.route(task.sessionId);
+      if (route === undefined || task.kind !== 'chat') return inner.run(task);
+      return new Promise((resolve, reject) => runTarget(route, task, { resolve, reject }));
+    },
+    abort(threadId, sessionId, reason) {
+      const route = router.route(sessionId);
+      const pending = route?.pending;
+      if (route === undefined || pending === undefined) return inner.abort(threadId, sessionId, reason);
+      route.pending = undefined;
+      router.released(sessionId);
+      pending({ ok: false, error: { ...abortError(reason, { sessionId }).toJSON(), route: route.entries }, attempts: route.attemptsBefore, threadId: route.threadId ?? -1 });
+      return Promise.resolve(route.threadId);
+    },
+    kill: (threadId) => inner.kill(threadId),
+    reaches: (threadId) => inner.reaches(threadId),
+    forget: (sessionId, threadId) => inner.forget(sessionId, threadId),
+    reportStarts: (on) => inner.reportStarts(on),
+    get threads() {
+      return inner.threads;
+    },
+    close: () => inner.close(),
+  };
+}
+
+/** Another target may answer: a retryable provider failure, nothing streamed, a target left, time left. */
+function mayFallBack(route: Route, error: WireError, now: number): boolean {
+  if (route.streamed || route.index + 1 >= route.targets.length || now >= route.deadlineAt) return false;
+  return error.retryable === true && (error.code === 'ERR_PROVIDER' || error.code === 'ERR_PROVIDER_RESPONSE');
+}

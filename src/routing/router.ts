@@ -1,0 +1,377 @@
+// Routing on the main thread: which target a chat session goes to, when its key has budget, and
+// where it goes next when a target fails. The engine asks it through one hook (`DispatchGate`:
+// wait before a session leaves `created`, released when it is released); the pool is wrapped
+// (routed-dispatcher.ts) so that a failed target is followed by the next within the same
+// session, which stays in `processing`; worker events pass through `observe` (429s, deltas, retries).
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { WireError } from '../errors.ts';
+import type { EventBatch, TaskOutcome } from '../protocol.ts';
+import type { DispatchGate } from '../supervisor/engine.ts';
+import type { SessionSpec } from '../supervisor/session-record.ts';
+import { CircuitBreaker, type BreakerSettings, type CircuitChange, type CircuitSnapshot } from './breaker.ts';
+import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits, type KeyState } from './budget.ts';
+import { KeyQueue } from './key-queue.ts';
+import { estimateCost } from './limits.ts';
+import { MemoryLimiterStore, type LimiterStore } from './store.ts';
+import type { FallbackTarget, RouteEntry, RouteOutcome, RouteTarget } from './targets.ts';
+
+export interface RoutingSettings {
+  /** Limits by provider name (providers without an entry are not limited). */
+  limits: Map<string, KeyLimits>;
+  /** Supervisor-wide fallbacks by provider name. */
+  fallbacks: Map<string, FallbackTarget[]>;
+  /** One breaker per provider when set. */
+  breaker: BreakerSettings | undefined;
+  /** Output tokens charged for a call without `maxOutputTokens`. */
+  defaultOutputTokens: number;
+  store?: LimiterStore;
+}
+
+export interface CircuitEvent extends CircuitChange {
+  provider: string;
+}
+
+export interface FallbackEvent {
+  sessionId: string;
+  requestId: string;
+  from: { provider: string; model: string };
+  to: { provider: string; model: string };
+  reason: RouteOutcome;
+  error?: { code: string; message: string };
+  at: number;
+}
+
+export interface RoutingEvents {
+  circuit: [CircuitEvent];
+  fallback: [FallbackEvent];
+}
+
+export interface KeyStats {
+  provider: string;
+  waiting: number;
+  inFlight: number;
+  factor: number;
+  /** Milliseconds until a Retry-After on this key ends (0 when none). */
+  blockedMs: number;
+}
+
+export interface RoutingStats {
+  /** Sessions waiting for a key's budget now (before their first call, or between targets). */
+  waiting: number;
+  /** Times a session moved on to its next target. */
+  fallbacks: number;
+  /** 429s seen on limited keys. */
+  throttled: number;
+  /** Targets skipped because their circuit was open. */
+  circuitRejected: number;
+  keys: Record<string, KeyStats>;
+  circuits: Record<string, CircuitSnapshot>;
+}
+
+export interface RouterDeps {
+  clock: Clock;
+  emit<K extends keyof RoutingEvents>(type: K, event: RoutingEvents[K][0]): void;
+}
+
+/** One chat session's way through its targets. */
+export interface Route {
+  readonly sessionId: string;
+  readonly requestId: string;
+  readonly targets: RouteTarget[];
+  index: number;
+  readonly entries: RouteEntry[];
+  deadlineAt: number;
+  /** Provider calls made on the targets already left. */
+  attemptsBefore: number;
+  /** A delta reached the caller: no fallback any more. */
+  streamed: boolean;
+  /** The current target's cost, and whether its key's budget is held by this session. */
+  cost?: Cost;
+  held?: KeyQueue;
+  probe: boolean;
+  waiting?: KeyQueue;
+  /** Settles the wrapped run that waits between two targets (an abort ends it). */
+  pending?: (outcome: TaskOutcome) => void;
+  threadId?: number;
+}
+
+/** A provider failure that says the provider is unwell; rate limits are the limiter's business. */
+export function isHealthFailure(error: WireError): boolean {
+  return error.retryable === true && (error.code === 'ERR_PROVIDER' || error.code === 'ERR_PROVIDER_RESPONSE') && error.status !== 429;
+}
+
+export class Router implements DispatchGate {
+  readonly settings: RoutingSettings;
+  readonly #deps: RouterDeps;
+  readonly #store: LimiterStore;
+  readonly #routes = new Map<string, Route>();
+  readonly #queues = new Map<string, KeyQueue>();
+  readonly #keyStates = new Map<string, KeyState>();
+  readonly #keyIds = new Map<string, string>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  #waiting = 0;
+  // Until a worker is up, tasks pile up in the pool and would all leave at once when it starts:
+  // budget is handed out only once something can use it.
+  #poolReady = false;
+  #untilReady: Array<() => void> = [];
+  #fallbacks = 0;
+  #throttled = 0;
+  #circuitRejected = 0;
+
+  constructor(settings: RoutingSettings, deps: RouterDeps) {
+    this.settings = settings;
+    this.#deps = deps;
+    this.#store = settings.store ?? new MemoryLimiterStore(deps.clock);
+  }
+
+  /** A worker can take sessions: budget handed out from now on is used at once. */
+  poolReady(): void {
+    if (this.#poolReady) return;
+    this.#poolReady = true;
+    const waiting = this.#untilReady;
+    this.#untilReady = [];
+    for (const resume of waiting) resume();
+  }
+
+  /** Supervisor-wide fallbacks of a provider. */
+  fallbacksOf(provider: string): FallbackTarget[] {
+    return this.settings.fallbacks.get(provider) ?? [];
+  }
+
+  /** Registers a chat session's targets (the request's own first); sessions nothing applies to are not tracked. */
+  plan(sessionId: string, requestId: string, targets: RouteTarget[]): void {
+    const routed = targets.length > 1 || this.settings.breaker !== undefined || targets.some((t) => this.settings.limits.has(t.provider.name));
+    if (!routed) return;
+    this.#routes.set(sessionId, { sessionId, requestId, targets, index: 0, entries: [], deadlineAt: Infinity, attemptsBefore: 0, streamed: false, probe: false });
+  }
+
+  route(sessionId: string): Route | undefined {
+    return this.#routes.get(sessionId);
+  }
+
+  /** The engine's hook: a session that holds a slot may leave once its target's key has budget. */
+  wait(spec: SessionSpec, deadlineAt: number, go: () => void, fail: (error: WireError) => void): void {
+    const route = this.#routes.get(spec.sessionId);
+    if (route === undefined) return go();
+    route.deadlineAt = deadlineAt;
+    this.acquire(route, (ok) => (ok ? go() : fail(this.#circuitError(route))));
+  }
+
+  /** The engine's hook: the session was released. Whatever it still holds or waits for is let go. */
+  released(sessionId: string): void {
+    const route = this.#routes.get(sessionId);
+    if (route === undefined) return;
+    this.#routes.delete(sessionId);
+    this.#unwait(route);
+    this.settle(route, undefined);
+  }
+
+  /**
+   * Moves the route to the first target from `route.index` on whose circuit lets it through, and
+   * waits for that target's key; `done(false)` when no target is left.
+   */
+  acquire(route: Route, done: (ok: boolean) => void): void {
+    const now = this.#deps.clock.now();
+    for (; route.index < route.targets.length; route.index++) {
+      const target = route.targets[route.index] as RouteTarget;
+      if (this.#breaker(target.provider.name)?.wouldPass(now) === false) {
+        this.#circuitRejected++;
+        this.leave(route, 'circuit_open', 0);
+        continue;
+      }
+      route.cost = estimateCost(target.call, this.settings.defaultOutputTokens);
+      const queue = this.#queueFor(target);
+      if (queue === undefined) return this.#pass(route, undefined, done);
+      if (!this.#poolReady) return this.#afterReady(route, done);
+      route.waiting = queue;
+      this.#waiting++;
+      const hasNext = route.index + 1 < route.targets.length;
+      queue.enqueue({
+        sessionId: route.sessionId,
+        cost: route.cost,
+        deadlineAt: route.deadlineAt,
+        grant: () => {
+          this.#unwait(route);
+          this.#pass(route, queue, done);
+        },
+        ...(hasNext ? { tooLate: () => this.#tooLate(route, done) } : {}),
+      });
+      return;
+    }
+    done(false);
+  }
+
+  #afterReady(route: Route, done: (ok: boolean) => void): void {
+    this.#waiting++;
+    this.#untilReady.push(() => {
+      this.#waiting--;
+      if (this.#routes.get(route.sessionId) === route) this.acquire(route, done);
+    });
+  }
+
+  #tooLate(route: Route, done: (ok: boolean) => void): void {
+    this.#unwait(route);
+    this.leave(route, 'no_budget', 0);
+    route.index++;
+    this.acquire(route, done);
+  }
+
+  /** Budget is held (or not needed): the circuit has the last word, since it may have opened meanwhile. */
+  #pass(route: Route, queue: KeyQueue | undefined, done: (ok: boolean) => void): void {
+    const target = route.targets[route.index] as RouteTarget;
+    const pass = this.#breaker(target.provider.name)?.pass(this.#deps.clock.now()) ?? { ok: true, probe: false };
+    if (!pass.ok) {
+      if (queue !== undefined) this.#giveBack(queue, route.cost as Cost);
+      this.#circuitRejected++;
+      this.leave(route, 'circuit_open', 0);
+      route.index++;
+      return this.acquire(route, done);
+    }
+    route.probe = pass.probe;
+    if (queue !== undefined) route.held = queue;
+    done(true);
+  }
+
+  /** Notes why the route leaves its current target, and announces the next one (unless it goes nowhere). */
+  leave(route: Route, outcome: RouteOutcome, attempts: number, error?: WireError, announce = true): void {
+    const target = route.targets[route.index] as RouteTarget;
+    const entry: RouteEntry = { provider: target.provider.name, model: target.call.model, outcome, attempts };
+    if (error !== undefined) entry.error = { code: error.code, message: error.message, ...(error.status !== undefined ? { status: error.status } : {}) };
+    route.entries.push(entry);
+    const next = route.targets[route.index + 1];
+    if (next === undefined || !announce) return;
+    this.#fallbacks++;
+    this.#deps.emit('fallback', {
+      sessionId: route.sessionId,
+      requestId: route.requestId,
+      from: { provider: entry.provider, model: entry.model },
+      to: { provider: next.provider.name, model: next.call.model },
+      reason: outcome,
+      ...(entry.error ? { error: { code: entry.error.code, message: entry.error.message } } : {}),
+      at: this.#deps.clock.now(),
+    });
+  }
+
+  /** The current target's call is over (`outcome` undefined: it never came back): budget, AIMD, breaker. */
+  settle(route: Route, outcome: TaskOutcome | undefined): void {
+    const now = this.#deps.clock.now();
+    const queue = route.held;
+    route.held = undefined;
+    if (queue !== undefined) {
+      const estimate = route.cost?.tokens ?? 0;
+      const used = outcome?.ok === true ? usedTokens(outcome.value) ?? estimate : estimate;
+      void queue.change((state) => [outcome?.ok === true ? succeeded(finish(state, queue.limits, estimate, used, now), queue.limits) : finish(state, queue.limits, estimate, used, now), undefined]).then(() => queue.wake());
+    }
+    const target = route.targets[route.index];
+    const breaker = target === undefined ? undefined : this.#breaker(target.provider.name);
+    if (breaker !== undefined) {
+      if (outcome?.ok === true) breaker.success(now, route.probe);
+      else if (outcome !== undefined && isHealthFailure(outcome.error)) breaker.failure(now, route.probe);
+      else breaker.released(route.probe);
+    }
+    route.probe = false;
+  }
+
+  /** Worker events before the engine sees them: attempt numbers across targets, deltas, 429s and failed attempts. */
+  observe(batch: EventBatch): void {
+    if (this.#routes.size === 0) return;
+    for (const event of batch.events) {
+      const route = this.#routes.get(event.sessionId);
+      if (route === undefined) continue;
+      if (event.type === 'delta') route.streamed = true;
+      if (event.type !== 'retry') continue;
+      event.attempt += route.attemptsBefore;
+      this.#attemptFailed(route, event.error, event.retryAfterMs);
+    }
+  }
+
+  #attemptFailed(route: Route, error: WireError, retryAfterMs: number | undefined): void {
+    const target = route.targets[route.index];
+    if (target === undefined) return;
+    const now = this.#deps.clock.now();
+    if (isHealthFailure(error)) this.#breaker(target.provider.name)?.failure(now, route.probe);
+    const queue = this.#queueFor(target);
+    if (queue === undefined) return;
+    if (error.status === 429) this.#throttled++;
+    // The worker retries at once on its own: that request is charged, and a 429 holds everyone back.
+    const cost = route.cost ?? { requests: 1, tokens: 0 };
+    void queue.change((state) => {
+      const charged = charge(state, cost, queue.limits, now);
+      return [error.status === 429 ? throttled(charged, queue.limits, retryAfterMs, now) : charged, undefined];
+    });
+  }
+
+  #unwait(route: Route): void {
+    if (route.waiting === undefined) return;
+    route.waiting.remove(route.sessionId);
+    route.waiting = undefined;
+    this.#waiting--;
+  }
+
+  #giveBack(queue: KeyQueue, cost: Cost): void {
+    void queue.change((state, now) => [giveBack(state, cost, queue.limits, now), undefined]).then(() => queue.wake());
+  }
+
+  #circuitError(route: Route): WireError {
+    const names = [...new Set(route.targets.map((t) => t.provider.name))].join(', ');
+    return { code: 'ERR_CIRCUIT_OPEN', name: 'CircuitOpenError', message: `The circuit is open for ${names}: no target can take the session now`, retryable: true, route: route.entries };
+  }
+
+  #breaker(provider: string): CircuitBreaker | undefined {
+    const settings = this.settings.breaker;
+    if (settings === undefined) return undefined;
+    let breaker = this.#breakers.get(provider);
+    if (breaker === undefined) {
+      breaker = new CircuitBreaker(settings, (change) => this.#deps.emit('circuit', { provider, ...change }));
+      this.#breakers.set(provider, breaker);
+    }
+    return breaker;
+  }
+
+  #queueFor(target: RouteTarget): KeyQueue | undefined {
+    const limits = this.settings.limits.get(target.provider.name);
+    if (limits === undefined) return undefined;
+    const key = this.#keyId(target.provider.name, target.provider.apiKey);
+    let queue = this.#queues.get(key);
+    if (queue === undefined) {
+      queue = new KeyQueue(key, limits, this.#store, this.#deps.clock, (state) => this.#keyStates.set(key, state));
+      this.#queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  /** The key's id: the provider and a hash of its API key, so that no secret reaches a store. */
+  #keyId(provider: string, apiKey: string): string {
+    const cacheKey = `${provider}\u0000${apiKey}`;
+    let id = this.#keyIds.get(cacheKey);
+    if (id === undefined) {
+      id = `${provider}:${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;
+      this.#keyIds.set(cacheKey, id);
+    }
+    return id;
+  }
+
+  stats(): RoutingStats {
+    const now = this.#deps.clock.now();
+    const keys: Record<string, KeyStats> = {};
+    for (const [key, queue] of this.#queues) {
+      const state = this.#keyStates.get(key);
+      keys[key] = {
+        provider: key.slice(0, key.lastIndexOf(':')),
+        waiting: queue.waiting,
+        inFlight: state?.inFlight ?? 0,
+        factor: state?.factor ?? 1,
+        blockedMs: Math.max(0, Math.ceil((state?.blockedUntil ?? 0) - now)),
+      };
+    }
+    const circuits: Record<string, CircuitSnapshot> = {};
+    for (const [provider, breaker] of this.#breakers) circuits[provider] = breaker.snapshot(now);
+    return { waiting: this.#waiting, fallbacks: this.#fallbacks, throttled: this.#throttled, circuitRejected: this.#circuitRejected, keys, circuits };
+  }
+}
+
+function usedTokens(value: unknown): number | undefined {
+  const total = (value as { usage?: { totalTokens?: unknown } } | undefined)?.usage?.totalTokens;
+  return typeof total === 'number' && total > 0 ? total : undefined;
+}
