@@ -30,7 +30,8 @@ export const chatInputSchema = z
 
 export type ChatToolInput = z.output<typeof chatInputSchema>;
 
-const errorShape = z.looseObject({ code: z.string(), message: z.string() });
+/** Open-ended parts are JSON (not "anything"), so that the advertised schema still says what they are. */
+const errorShape = z.object({ code: z.string(), message: z.string() }).catchall(z.json());
 
 /** The engine's ChatResult, as it is. */
 export const chatOutputSchema = z.object({
@@ -45,11 +46,13 @@ export const chatOutputSchema = z.object({
     cachedTokens: z.number().optional(),
   }),
   reasoningContent: z.string().optional(),
-  webSearch: z.array(z.unknown()).optional(),
-  toolCalls: z.array(z.looseObject({ id: z.string(), type: z.string() })).optional(),
-  metadata: z.looseObject({
-    session: z.object({ sessionId: z.string(), requestId: z.string(), durationSeconds: z.number(), attempts: z.number() }),
-    continuation: z.looseObject({ attempts: z.number(), totalTokens: z.number(), complete: z.boolean(), error: errorShape.optional() }).optional(),
-    cache: z.looseObject({ id: z.string().optional(), tokensSaved: z.number().optional() }).optional(),
-  }),
+  webSearch: z.array(z.record(z.string(), z.json())).optional(),
+  toolCalls: z.array(z.object({ id: z.string(), type: z.string(), function: z.object({ name: z.string(), arguments: z.string() }) })).optional(),
+  metadata: z
+    .object({
+      session: z.object({ sessionId: z.string(), requestId: z.string(), durationSeconds: z.number(), attempts: z.number() }),
+      continuation: z.object({ attempts: z.number(), totalTokens: z.number(), complete: z.boolean(), error: errorShape.optional() }).optional(),
+      cache: z.object({ id: z.string().optional(), tokensSaved: z.number().optional(), headers: z.record(z.string(), z.string()) }).optional(),
+    })
+    .catchall(z.json()),
 });

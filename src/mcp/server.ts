@@ -22,6 +22,26 @@ const providersOutput = z.object({
   ),
 });
 
+const latency = z.object({ count: z.number(), p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() });
+
+/** SupervisorStats; fields added to it later pass as JSON. */
+const statsOutput = z
+  .object({
+    states: z.record(z.string(), z.number()),
+    queued: z.number(),
+    admitted: z.number(),
+    completed: z.number(),
+    failed: z.number(),
+    timedOut: z.number(),
+    aborted: z.number(),
+    crashed: z.number(),
+    retried: z.number(),
+    rejected: z.object({ invalid: z.number(), queueFull: z.number(), closed: z.number() }),
+    latencyMs: latency.extend({ byProvider: z.record(z.string(), latency) }),
+    pool: z.object({ threads: z.number(), running: z.number(), utilization: z.number() }),
+  })
+  .catchall(z.json());
+
 export function createMcpServer(context: ToolContext): McpServer {
   const server = new McpServer(
     { name: 'sessionpool', title: 'sessionpool', version: context.version },
@@ -57,7 +77,7 @@ export function createMcpServer(context: ToolContext): McpServer {
       title: 'Session statistics',
       description: "The supervisor's stats: sessions per state, outcomes, retries, rejections, latency percentiles, pool use.",
       inputSchema: z.object({}),
-      outputSchema: z.looseObject({ states: z.record(z.string(), z.number()), admitted: z.number(), completed: z.number(), failed: z.number() }),
+      outputSchema: statsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     () => jsonResult(context.supervisor.stats() as unknown as Record<string, unknown>),
