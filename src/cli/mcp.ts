@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createSupervisor } from '../index.ts';
 import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
+import { requestGuard } from '../mcp/http-guard.ts';
 import { serveHttp } from '../mcp/http.ts';
 import { createMcpServer, type ToolContext } from '../mcp/server.ts';
 import { serveStdio } from '../mcp/stdio.ts';
@@ -40,6 +41,8 @@ export async function runMcp(argv: string[]): Promise<number> {
   }
   if (values.mock && values.config !== undefined) throw usageError('--mock and --config exclude each other');
   const port = integer('http', values.http, 0, 65_535);
+  // Refused before anything starts: a host that is not loopback without the names it answers to.
+  if (port !== undefined) requestGuard(values.host, values['allowed-host'] ?? []);
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
   const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
   const supervisor = createSupervisor({ ...config.supervisor, ...engineOptions(values), providers: config.providers, logger });
