@@ -61,6 +61,17 @@ describe('sessionpool mcp --mock over stdio', () => {
     assert.deepEqual([answer.metadata.continuation.attempts, answer.metadata.continuation.complete], [3, true]);
   });
 
+  test('web search and the Kimi cache: their results pass the output schema', async () => {
+    const glm = await server.call('chat', { provider: 'glm', prompt: 'latest news?', webSearch: true });
+    assert.equal(glm.isError, undefined, text(glm));
+    assert.ok(((glm.structuredContent as { webSearch: unknown[] }).webSearch ?? []).length >= 1);
+    const kimi = await server.call('chat', { provider: 'kimi', prompt: 'news today?', webSearch: true });
+    assert.equal(kimi.isError, undefined, text(kimi));
+    const cached = await server.call('chat', { provider: 'kimi', prompt: 'cached question', cache: { id: 'cache-mcp', resetTtlSeconds: 60 } });
+    assert.equal(cached.isError, undefined, text(cached));
+    assert.equal((cached.structuredContent as { metadata: { cache: { id: string } } }).metadata.cache.id, 'cache-mcp');
+  });
+
   test('invalid arguments: a tool error with the schema message, nothing started', async () => {
     const before = (await server.call('stats', {})).structuredContent as { admitted: number };
     const wrongType = await server.call('chat', { prompt: 42 });
