@@ -1,0 +1,103 @@
+/** `sessionpool mcp`: the engine as an MCP server, over stdio (default) or Streamable HTTP. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createSupervisor } from '../index.ts';
+import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
+import { requestGuard } from '../mcp/http-guard.ts';
+import { serveHttp } from '../mcp/http.ts';
+import { createMcpServer, type ToolContext } from '../mcp/server.ts';
+import { serveStdio } from '../mcp/stdio.ts';
+
+const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...]
+                       [--threads N] [--timeout MS]
+
+Serves MCP (tools chat, providers, stats) over stdio, or with --http PORT over Streamable HTTP at
+http://127.0.0.1:PORT/mcp (port 0: a free one; the URL is printed on stderr). Host and Origin headers
+are checked: loopback names only, plus each --allowed-host; a --host that is not loopback needs them.
+Providers: kimi, glm and openai with keys from MOONSHOT_API_KEY/KIMI_API_KEY, ZHIPUAI_API_KEY/
+GLM_API_KEY/ZAI_API_KEY, OPENAI_API_KEY; or --config FILE ({ "providers": {...}, "defaultProvider",
+"supervisor": {...} }); or --mock: the embedded mock provider, no key needed. Logs go to stderr
+(SESSIONPOOL_LOG_LEVEL, default warn). Ends on stdin's end (stdio), SIGINT or SIGTERM.`;
+
+const OPTIONS = {
+  mock: { type: 'boolean', default: false },
+  config: { type: 'string' },
+  http: { type: 'string' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'allowed-host': { type: 'string', multiple: true },
+  threads: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+export async function runMcp(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.mock && values.config !== undefined) throw usageError('--mock and --config exclude each other');
+  const port = integer('http', values.http, 0, 65_535);
+  // Refused before anything starts: a host that is not loopback without the names it answers to.
+  if (port !== undefined) requestGuard(values.host, values['allowed-host'] ?? []);
+  const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
+  const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
+  const supervisor = createSupervisor({ ...config.supervisor, ...engineOptions(values), providers: config.providers, logger });
+  const context: ToolContext = { supervisor, providers: config.providers, defaultProvider: config.defaultProvider, version: packageVersion() };
+  const signalled = new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
+  });
+  let reason: string;
+  try {
+    reason = port === undefined ? await stdio(context, signalled) : await http(context, signalled, port, values);
+  } finally {
+    await supervisor.close({ timeoutMs: 2000 });
+    await config.mock?.close();
+  }
+  logger.info({ reason }, 'mcp server stopped');
+  // Nothing may keep the process up after this (stdin's handle would): the #2002 workaround's last step.
+  process.exit(0);
+}
+
+async function stdio(context: ToolContext, signalled: Promise<string>): Promise<string> {
+  const served = await serveStdio(createMcpServer(context));
+  const reason = await Promise.race([served.stopped, signalled]);
+  await served.close();
+  return reason;
+}
+
+async function http(context: ToolContext, signalled: Promise<string>, port: number, values: Values): Promise<string> {
+  const served = await serveHttp(() => createMcpServer(context), { port, host: values.host, allowedHosts: values['allowed-host'] ?? [] });
+  console.error(`sessionpool mcp: Streamable HTTP on ${served.url}`);
+  const reason = await signalled;
+  await served.close();
+  return reason;
+}
+
+function engineOptions(values: Values): Partial<McpConfig['supervisor']> {
+  const threads = integer('threads', values.threads, 1, 256);
+  const timeoutMs = integer('timeout', values.timeout, 1, 86_400_000);
+  return { ...(threads !== undefined ? { threads } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+}
+
+function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw usageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function usageError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,58 @@
+/** What the `chat` tool accepts and returns, as zod schemas (the SDK turns them into JSON Schema). */
+import { z } from 'zod';
+
+const message = z.strictObject({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+
+export const chatInputSchema = z
+  .strictObject({
+    provider: z.string().min(1).optional().describe('A configured provider (see the `providers` tool); default: the server\'s default provider'),
+    model: z.string().min(1).optional().describe("The model; default: the provider's default model"),
+    prompt: z.string().min(1).optional().describe('The user message (GLM-style form); appended after `messages` when both are given'),
+    messages: z.array(message).min(1).optional().describe('OpenAI-style conversation'),
+    systemPrompt: z.string().min(1).optional().describe('Sent as a system message first'),
+    temperature: z.number().min(0).max(2).optional(),
+    maxOutputTokens: z.number().int().min(1).max(1_000_000).optional().describe('Sent as max_tokens'),
+    webSearch: z.boolean().optional().describe("GLM's web_search tool or Kimi's $web_search"),
+    cache: z
+      .strictObject({ id: z.string().min(1), resetTtlSeconds: z.number().int().min(0).max(86_400).optional() })
+      .optional()
+      .describe('Kimi context cache'),
+    continuation: z
+      .union([z.literal(false), z.strictObject({ maxAttempts: z.number().int().min(1).max(50).optional(), maxTotalTokens: z.number().int().min(1).optional() })])
+      .optional()
+      .describe('On finish_reason "length", call again (default { maxAttempts: 3, maxTotalTokens: 32000 }); false turns it off'),
+    timeoutMs: z.number().int().min(1).max(86_400_000).optional().describe("The session's deadline in ms, queue wait included"),
+  })
+  .refine((args) => args.prompt !== undefined || args.messages !== undefined, { message: 'expected `prompt` or `messages`, got neither' });
+
+export type ChatToolInput = z.output<typeof chatInputSchema>;
+
+/** Open-ended parts are JSON (not "anything"), so that the advertised schema still says what they are. */
+const errorShape = z.object({ code: z.string(), message: z.string() }).catchall(z.json());
+
+/** The engine's ChatResult, as it is. */
+export const chatOutputSchema = z.object({
+  provider: z.string(),
+  model: z.string(),
+  content: z.string(),
+  finishReason: z.string(),
+  usage: z.object({
+    promptTokens: z.number(),
+    completionTokens: z.number(),
+    totalTokens: z.number(),
+    cachedTokens: z.number().optional(),
+  }),
+  reasoningContent: z.string().optional(),
+  webSearch: z.array(z.record(z.string(), z.json())).optional(),
+  toolCalls: z.array(z.object({ id: z.string(), type: z.string(), function: z.object({ name: z.string(), arguments: z.string() }) })).optional(),
+  metadata: z
+    .object({
+      session: z.object({ sessionId: z.string(), requestId: z.string(), durationSeconds: z.number(), attempts: z.number() }),
+      continuation: z.object({ attempts: z.number(), totalTokens: z.number(), complete: z.boolean(), error: errorShape.optional() }).optional(),
+      cache: z.object({ id: z.string().optional(), tokensSaved: z.number().optional(), headers: z.record(z.string(), z.string()) }).optional(),
+    })
+    .catchall(z.json()),
+});
