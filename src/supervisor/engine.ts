@@ -147,7 +147,7 @@ export class SessionEngine {
           this.#send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
           if (this.#deps.listening('retry')) {
             const { sessionId, requestId, provider } = record.spec;
-            this.#deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at });
+            this.#deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: retryError(event.error), at });
           }
           break;
         case 'delta':
@@ -327,4 +327,12 @@ export class SessionEngine {
     const { sessionId, requestId } = record.spec;
     return { sessionId, requestId, durationSeconds: (at - record.admittedAt) / 1000, attempts };
   }
+}
+
+/** What a retry event says of the failed attempt (the status and provider code tell a 429 from a 503). */
+function retryError(error: WireError): RetryEvent['error'] {
+  const out: RetryEvent['error'] = { code: error.code, message: error.message };
+  if (error.status !== undefined) out.status = error.status;
+  if (error.providerCode !== undefined) out.providerCode = error.providerCode;
+  return out;
 }

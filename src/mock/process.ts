@@ -1,9 +1,11 @@
 // The embedded mock provider in a child process, so that serving the answers (JSON bodies, SSE
-// events, timers) is not counted as work of the host being measured.
+// events, timers) is not counted as work of the host being measured (used by bench and load).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { extname } from 'node:path';
 
-const MOCK_CLI = new URL('../src/cli/mock.ts', import.meta.url).href;
+// Same extension as this file: .ts from the sources, .js from a build that mirrors src/.
+const MOCK_CLI = new URL(`../cli/mock${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 
 export interface MockProcess {
   /** e.g. http://127.0.0.1:43210 (the OpenAI dialect lives under /v1). */
