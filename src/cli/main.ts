@@ -3,6 +3,7 @@
 import { runBench } from './bench.ts';
 import { runChat } from './chat.ts';
 import { runDemo } from './demo.ts';
+import { runLoadCommand } from './load.ts';
 import { runMockCommand } from './mock.ts';
 
 interface Command {
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   chat: { summary: 'one call to a real provider: chat --provider kimi|glm [--stream] "prompt"', run: runChat },
   mock: { summary: 'serve the embedded OpenAI-compatible mock provider', run: runMockCommand },
   bench: { summary: 'benchmark the engine against plain SDK calls', run: runBench },
+  load: { summary: 'load-test a provider (or the mock): TTFT, ITL, latency, throughput, errors per level', run: runLoadCommand },
 };
 
 function usage(): string {
