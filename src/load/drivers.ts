@@ -38,17 +38,22 @@ export async function openLoop(o: OpenLoopOptions, budget: Budget, issue: () => 
   for (;;) {
     due += gap();
     if (!budget(due)) break;
-    const wait = o.startedAt + due - performance.now();
-    if (wait >= 1) {
-      try {
-        await sleep(wait, undefined, { signal: o.stop });
-      } catch {
-        break;
-      }
-    }
+    if (!(await waitUntil(o.startedAt + due, o.stop))) break;
     const running = issue();
     inFlight.add(running);
     void running.finally(() => inFlight.delete(running));
   }
   await Promise.all(inFlight);
+}
+
+/** Sleeps until performance.now() ≥ `at` (timers may fire up to 1 ms early: never issue before time); false when stopped. */
+async function waitUntil(at: number, stop: AbortSignal): Promise<boolean> {
+  for (let wait = at - performance.now(); wait > 0; wait = at - performance.now()) {
+    try {
+      await sleep(Math.ceil(wait), undefined, { signal: stop });
+    } catch {
+      return false;
+    }
+  }
+  return !stop.aborted;
 }
