@@ -18,9 +18,16 @@ export async function runLoadCommand(argv: string[]): Promise<number> {
     return 0;
   }
   checkTarget(command.target);
-  const prompts = await promptsOf(command);
-  // The whole plan is checked before the mock or a supervisor starts.
-  resolveLoadPlan({ ...command.options, provider: 'check', prompts });
+  let prompts: Prompt[];
+  try {
+    prompts = await promptsOf(command);
+    // The whole plan is checked before the mock or a supervisor starts.
+    resolveLoadPlan({ ...command.options, provider: 'check', prompts });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_INVALID_REQUEST') throw error;
+    console.error(`sessionpool load: ${(error as Error).message} (see "sessionpool load --help")`);
+    return 2;
+  }
   const target = await resolveTarget(command.target);
   const stop = new AbortController();
   const onSigint = () => {
