@@ -3,6 +3,9 @@
 // 10 %, and the open loop issues on its schedule whatever the latency. Only lower bounds on time
 // (and one upper bound with seconds of slack); no duration is asserted otherwise.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startMockProvider } from '../src/index.ts';
 import { arrivalSchedule } from '../src/load/arrivals.ts';
@@ -63,8 +66,11 @@ describe('streamed latencies and counts', () => {
     assert.ok(level.host.cpuMsPerRequest > 0 && level.host.eventLoopUtilization > 0);
   });
 
-  test('without a stream there is no TTFT or ITL, and e2e ≥ the mock latency', async () => {
-    const { result } = await run({ concurrency: [2], requests: 6, mock: { latencyMs: D, completionTokens: K } });
+  test('without a stream there is no TTFT or ITL, and e2e ≥ the mock latency; warm-up requests are not measured', async () => {
+    const before = mock.totalRequests;
+    const { result } = await run({ concurrency: [2], requests: 6, warmup: 3, mock: { latencyMs: D, completionTokens: K } });
+    assert.equal(mock.totalRequests - before, 3 + 6);
+    assert.equal(result.levels[0]?.requests.issued, 6);
     const [level] = result.levels;
     assert.equal(level?.ttftMs, null);
     assert.equal(level?.itlMs, null);
@@ -77,6 +83,26 @@ describe('streamed latencies and counts', () => {
     assert.equal(result.levels[0]?.continuationRounds, 4 * 2);
     assert.equal(result.levels[0]?.tokens.output, 4 * 15);
   });
+});
+
+test('a provider that sends no usage: token counts estimated (≈4 characters a token) and marked so', async () => {
+  // A real server of one's own that streams answers without any usage chunk.
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    res.end(chunk({ content: 'abcdefgh' }) + chunk({ content: 'ijklmnop' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const { result, samples } = await run({ concurrency: [1], requests: 2, stream: true, providerConfig: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'none', dialect: 'openai' } });
+    assert.ok(samples.every((s) => s.estimated && s.outputTokens === 4));
+    assert.equal(result.levels[0]?.tokens.estimatedRequests, 2);
+    assert.equal(result.levels[0]?.tokens.output, 8);
+  } finally {
+    server.close();
+  }
 });
 
 describe('errors', () => {
