@@ -100,6 +100,8 @@ test('prompts: synthetic ones have the asked length; a JSONL file is checked lin
   const bad = join(dir, 'bad.jsonl');
   await writeFile(bad, '{"prompt":"ok"}\n{"prompt": 3}\n');
   await assert.rejects(readPromptFile(bad), (e: Error & { code: string }) => e.code === 'ERR_INVALID_REQUEST' && /bad\.jsonl:2/.test(e.message));
+  await writeFile(bad, '{"messages":[{"role":"user","content":5}]}\n');
+  await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: expected/, 'checked with the engine\'s message schema');
   await writeFile(bad, 'not json\n');
   await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: expected a JSON object/);
   await assert.rejects(readPromptFile(join(dir, 'missing.jsonl')), /cannot read/);

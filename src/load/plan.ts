@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { MockBehaviour } from '../mock/types.ts';
 import type { ProviderConfig } from '../options.ts';
-import type { ChatRequest } from '../supervisor/request.ts';
+import { chatRequestSchema, type ChatRequest } from '../supervisor/request.ts';
 import { parseOrThrow, positiveInt } from '../validation.ts';
 
 /** One prompt of a run: the messages sent, and the answer length asked for. */
@@ -51,8 +51,7 @@ export interface LoadOptions {
   mock?: MockBehaviour;
 }
 
-const message = z.looseObject({ role: z.enum(['system', 'user', 'assistant', 'tool', 'cache']), content: z.unknown() });
-const promptSchema = z.strictObject({ messages: z.array(message).min(1), maxOutputTokens: positiveInt(1_000_000).optional() });
+const promptSchema = z.strictObject({ messages: chatRequestSchema.shape.messages.unwrap(), maxOutputTokens: positiveInt(1_000_000).optional() });
 const levels = (max: number) => z.array(z.number().positive().max(max)).min(1).max(64);
 
 const loadSchema = z

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
+import { chatRequestSchema } from '../supervisor/request.ts';
 import { formatIssue, positiveInt } from '../validation.ts';
 import type { Prompt, PromptMessages } from './plan.ts';
 
@@ -25,13 +26,10 @@ export function syntheticPrompts(inputTokens: number, outputTokens: number): Pro
   return prompts;
 }
 
-const line = z.union([
-  z.strictObject({ prompt: z.string().min(1), system: z.string().min(1).optional(), maxOutputTokens: positiveInt(1_000_000).optional() }),
-  z.strictObject({
-    messages: z.array(z.looseObject({ role: z.enum(['system', 'user', 'assistant', 'tool', 'cache']), content: z.unknown() })).min(1),
-    maxOutputTokens: positiveInt(1_000_000).optional(),
-  }),
-]);
+// Messages are checked with the engine's own schema, so that no request of the run is refused later.
+const engineMessages = chatRequestSchema.shape.messages.unwrap();
+const promptLine = z.strictObject({ prompt: z.string().min(1), system: z.string().min(1).optional(), maxOutputTokens: positiveInt(1_000_000).optional() });
+const messagesLine = z.strictObject({ messages: engineMessages, maxOutputTokens: positiveInt(1_000_000).optional() });
 
 /**
  * Reads a JSONL file: one `{"prompt": "...", "system"?: "...", "maxOutputTokens"?: N}` or
@@ -61,11 +59,13 @@ function parseLine(raw: string, where: string, outputTokens: number | undefined)
   } catch {
     throw invalid(`\`prompts\` ${where}: expected a JSON object, got ${JSON.stringify(raw.slice(0, 60))}`);
   }
-  const parsed = line.safeParse(value, { reportInput: true });
+  // The form is told by its key, so that the issues are about the fields of that form.
+  const form = value !== null && typeof value === 'object' && 'messages' in value ? messagesLine : promptLine;
+  const parsed = (form as typeof promptLine | typeof messagesLine).safeParse(value, { reportInput: true });
   if (!parsed.success) throw invalid(`\`prompts\` ${where}: expected {"prompt": "..."} or {"messages": [...]}: ${parsed.error.issues.map(formatIssue).join('; ')}`);
   const data = parsed.data;
   const messages: PromptMessages =
-    'prompt' in data ? [...(data.system ? [{ role: 'system' as const, content: data.system }] : []), { role: 'user', content: data.prompt }] : (data.messages as PromptMessages);
+    'prompt' in data ? [...(data.system ? [{ role: 'system' as const, content: data.system }] : []), { role: 'user', content: data.prompt }] : data.messages;
   const max = data.maxOutputTokens ?? outputTokens;
   return max === undefined ? { messages } : { messages, maxOutputTokens: max };
 }

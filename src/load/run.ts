@@ -58,7 +58,9 @@ function supervisorOptions(plan: LoadPlan) {
   return {
     ...(plan.threads !== undefined ? { threads: plan.threads } : {}),
     maxConcurrent: Math.max(1, Math.ceil(peak)),
-    maxQueue: plan.mode === 'closed' ? 0 : 1_000_000,
+    // Closed loops never exceed their slots, except right after a timeout: the caller is told at once,
+    // the slot is freed when the worker confirms, so the next request may wait for it.
+    maxQueue: 1_000_000,
     timeoutMs: plan.timeoutMs,
     retry: { maxRetries: plan.retries },
     logger: false as const,
