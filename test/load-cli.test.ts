@@ -62,6 +62,7 @@ test('bad input exits 2 with a message and starts nothing', async () => {
     [['--provider', 'kimi'], /no API key for kimi: set MOONSHOT_API_KEY or KIMI_API_KEY/],
     [['--prompts', '/nonexistent/p.jsonl'], /cannot read/],
     [['--timeout', '-3'], /--timeout/],
+    [['--html', '/nonexistent/dir/r.html'], /cannot write "\/nonexistent\/dir\/r.html"/],
   ] as const) {
     const { code, stderr } = await cli(...args);
     assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
@@ -101,4 +102,26 @@ test('SIGINT stops the run cleanly: exit 130, what was measured is printed and w
   const mockURL = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
   assert.ok(mockURL);
   await assert.rejects(fetch(mockURL), 'the mock process was closed');
+});
+
+test('--inspect serves the live view of the run\'s sessions while it goes', async () => {
+  const child = spawn(process.execPath, [MAIN, 'load', '--concurrency', '1', '--requests', '100', '--inspect', '--json', '--mock', 'latencyMs=30'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(child, 'exit');
+  let stderr = '';
+  const url = await new Promise<string>((resolve) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      const found = /^live view: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stderr)?.[1];
+      if (found) resolve(found);
+    });
+  });
+  // 100 requests of 30 ms at least: the run is still going.
+  const metrics = await fetch(new URL('metrics', url));
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /sessionpool_/);
+  const page = await fetch(url);
+  assert.match(await page.text(), /<svg|<html/i);
+  child.kill('SIGINT');
+  assert.equal((await exited)[0], 130);
+  await assert.rejects(fetch(url), 'the live view was closed');
 });

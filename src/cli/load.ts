@@ -1,5 +1,8 @@
 /** `sessionpool load`: the load-test harness (src/load); resolves with the exit code. */
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { InvalidRequestError } from '../errors.ts';
 import { startLiveView, type LiveView } from '../index.ts';
 import { parseLoadArgs, USAGE, type LoadCommand } from '../load/cli-options.ts';
 import { htmlReport } from '../load/html.ts';
@@ -21,6 +24,7 @@ export async function runLoadCommand(argv: string[]): Promise<number> {
   let prompts: Prompt[];
   try {
     prompts = await promptsOf(command);
+    await checkWritable([command.csv, command.html]);
     // The whole plan is checked before the mock or a supervisor starts.
     resolveLoadPlan({ ...command.options, provider: 'check', prompts });
   } catch (error) {
@@ -44,6 +48,19 @@ export async function runLoadCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     await target.close();
+  }
+}
+
+/** An output file whose folder cannot be written is refused before a long run, not after it. */
+async function checkWritable(files: Array<string | undefined>): Promise<void> {
+  for (const file of files) {
+    if (file === undefined) continue;
+    try {
+      await access(dirname(resolve(file)), constants.W_OK);
+    } catch {
+      const issue = `cannot write ${JSON.stringify(file)}: its folder does not exist or is not writable`;
+      throw new InvalidRequestError(`Invalid load options: ${issue}`, [issue]);
+    }
   }
 }
 
