@@ -38,30 +38,7 @@ export function spread(values: readonly number[]): Spread {
   return { median, min: sorted[0]!, max: sorted[n - 1]! };
 }
 
-/**
- * Main-thread time since start(), in ms. `activeMs`: event-loop utilisation "active" time, the
- * figure of the goals (wall time the loop was not idle, so it includes time the thread waited for
- * a core while the workers and the mock had them). `cpuMs`: this thread's own CPU time
- * (process.threadCpuUsage), which shows how much of `activeMs` was such waiting.
- */
-export class LoopMeter {
-  #elu = performance.eventLoopUtilization();
-  #cpu = process.threadCpuUsage();
-
-  start(): void {
-    this.#elu = performance.eventLoopUtilization();
-    this.#cpu = process.threadCpuUsage();
-  }
-
-  activeMs(): number {
-    return performance.eventLoopUtilization(this.#elu).active;
-  }
-
-  cpuMs(): number {
-    const used = process.threadCpuUsage(this.#cpu);
-    return (used.user + used.system) / 1000;
-  }
-}
+export { LoopMeter } from '../src/report/loop-meter.ts';
 
 /**
  * Peak main-thread heap and process RSS while a round runs. Sampled every `everyMs` (~10 µs a

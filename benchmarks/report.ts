@@ -1,6 +1,7 @@
 // Figures per scenario (median over the measured rounds, with min–max), the engine/baseline
 // ratios, and their three outputs: the table, one JSON line per scenario, and the system line.
-import { availableParallelism, cpus, platform, arch, totalmem } from 'node:os';
+import { fmt } from '../src/report/format.ts';
+import type { SystemInfo } from '../src/report/system.ts';
 import { MB, percentiles, spread, type Spread } from './measure.ts';
 import type { RoundResult } from './round.ts';
 import type { Scenario } from './scenarios.ts';
@@ -91,12 +92,7 @@ export function scenarioReport(scenario: Scenario, concurrency: number, sessions
   };
 }
 
-/** 3 significant-ish digits, whatever the magnitude. */
-export function fmt(x: number): string {
-  if (!Number.isFinite(x)) return '-';
-  const a = Math.abs(x);
-  return x.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
-}
+export { fmt } from '../src/report/format.ts';
 
 const cell = (s: Spread) => `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 const COLUMNS = ['scenario', 'conc', 'side', 'cpu ms/session', 'thread-cpu ms', 'p50 ms', 'p95 ms', 'p99 ms', 'sessions/s', 'heap MB', 'rss MB'];
@@ -160,25 +156,7 @@ export function jsonLine(r: ScenarioReport): string {
   });
 }
 
-export interface SystemInfo {
-  node: string;
-  platform: string;
-  cpu: string;
-  cores: number;
-  memoryGB: number;
-  engineThreads: number;
-}
-
-export function systemInfo(engineThreads: number): SystemInfo {
-  return {
-    node: process.version,
-    platform: `${platform()} ${arch()}`,
-    cpu: cpus()[0]?.model.trim() ?? 'unknown',
-    cores: availableParallelism(),
-    memoryGB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    engineThreads,
-  };
-}
+export { systemInfo, type SystemInfo } from '../src/report/system.ts';
 
 export function systemLine(s: SystemInfo): string {
   return `system: Node ${s.node}, ${s.platform}, ${s.cpu}, ${s.cores} cores, ${s.memoryGB} GB; engine threads ${s.engineThreads}; mock provider in a separate process`;

@@ -3,6 +3,7 @@
 import { runBench } from './bench.ts';
 import { runChat } from './chat.ts';
 import { runDemo } from './demo.ts';
+import { runLoadCommand } from './load.ts';
 import { runMockCommand } from './mock.ts';
 
 interface Command {
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   mock: { summary: 'serve the embedded OpenAI-compatible mock provider', run: runMockCommand },
   bench: { summary: 'benchmark the engine against plain SDK calls', run: runBench },
   mcp: { summary: 'serve the engine as an MCP server (stdio, or --http PORT); --mock for no key', run: async (argv) => (await import('./mcp.ts')).runMcp(argv) },
+  load: { summary: 'load-test a provider (or the mock): TTFT, ITL, latency, throughput, errors per level', run: runLoadCommand },
 };
 
 function usage(): string {

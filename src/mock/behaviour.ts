@@ -6,7 +6,7 @@ type FieldKind = 'number' | 'boolean' | 'string';
 /** The fields a `[[mock ...]]` directive can set, with the type each is coerced to. */
 const DIRECTIVE_FIELDS: Record<string, FieldKind> = {
   latencyMs: 'number', completionTokens: 'number', lengthRounds: 'number', chunks: 'number',
-  chunkDelayMs: 'number', status: 'number', failTimes: 'number', retryAfterMs: 'number',
+  chunkDelayMs: 'number', tokensPerSec: 'number', errorRate: 'number', status: 'number', failTimes: 'number', retryAfterMs: 'number',
   hangAfterChunks: 'number', dripMs: 'number', dripBytes: 'number', streamErrorAfter: 'number',
   hang: 'boolean', noFinish: 'boolean', noDone: 'boolean', streamErrorEvent: 'boolean',
   streamError: 'string', statusText: 'string',
@@ -118,13 +118,22 @@ export function wantsError(b: MockBehaviour): boolean {
 }
 
 /**
- * Decides whether this request gets the error. With `failTimes`, counts the request under its
- * `key` in `counts` (mutated) and fails the first `failTimes` of them (status default 500).
+ * Decides whether this request gets the error. With `failTimes` or `errorRate`, counts the request
+ * under its `key` in `counts` (mutated) and fails the first `failTimes` of them, or those that
+ * `errorRate`'s pattern picks (status default 500).
  */
 export function shouldFail(b: MockBehaviour, counts: Map<string, number>): boolean {
-  if (b.failTimes === undefined) return wantsError(b);
+  if (b.failTimes === undefined && b.errorRate === undefined) return wantsError(b);
   const key = b.key ?? '';
   const seen = (counts.get(key) ?? 0) + 1;
   counts.set(key, seen);
-  return seen <= b.failTimes;
+  if (b.errorRate !== undefined) return failsAtRate(seen, b.errorRate);
+  return seen <= (b.failTimes ?? 0);
+}
+
+/** Whether the n-th request fails at `rate` (0 to 1): a fixed pattern with exactly that long-run rate. */
+export function failsAtRate(n: number, rate: number): boolean {
+  const r = Math.min(1, Math.max(0, rate));
+  // The epsilon keeps products such as 10 × 0.3 = 2.9999999999999996 on their integer.
+  return Math.floor(n * r + 1e-9) > Math.floor((n - 1) * r + 1e-9);
 }

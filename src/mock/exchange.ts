@@ -43,7 +43,7 @@ export class Exchange {
     if (socket) socket.write('', () => socket.destroy());
   }
 
-  /** Writes a plan: headers now, then the segments (at once, per chunkDelayMs or dripped), then `after`. */
+  /** Writes a plan: headers now, then the segments (at once, paced by the plan's interval or dripped), then `after`. */
   write(plan: ResponsePlan, b: MockBehaviour): void {
     const { res } = this;
     if (plan.statusText !== undefined) res.writeHead(plan.status, plan.statusText, plan.headers);
@@ -55,7 +55,7 @@ export class Exchange {
     };
     if (plan.raw !== undefined) return void res.end(plan.raw);
     const dripMs = b.dripMs ?? 0;
-    const chunkDelayMs = b.chunkDelayMs ?? 0;
+    const chunkDelayMs = plan.intervalMs ?? 0;
     if (dripMs > 0) {
       const bytes = Buffer.from(plan.segments.join(''));
       const size = Math.max(1, Math.floor(b.dripBytes ?? DEFAULT_DRIP_BYTES));

@@ -29,6 +29,15 @@ export interface ResponsePlan {
   segments: string[];
   /** After the segments: end the response, stall forever, or destroy the socket. */
   after: 'end' | 'hang' | 'reset';
+  /** Streams: delay between SSE events (from chunkDelayMs or tokensPerSec); none when absent. */
+  intervalMs?: number;
+}
+
+/** The delay between SSE events: chunkDelayMs, or the words per content piece at tokensPerSec. */
+export function streamInterval(b: MockBehaviour, words: number, pieces: number): number | undefined {
+  if (b.chunkDelayMs !== undefined) return b.chunkDelayMs;
+  if (b.tokensPerSec === undefined || !(b.tokensPerSec > 0) || pieces === 0) return undefined;
+  return (1000 * (words / pieces)) / b.tokensPerSec;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -155,7 +164,10 @@ function planBody(input: PlanInput): ResponsePlan {
     after = 'reset';
   }
   const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
-  return { status: 200, headers: { ...sseHeaders, ...headers }, stream: true, segments, after };
+  const plan: ResponsePlan = { status: 200, headers: { ...sseHeaders, ...headers }, stream: true, segments, after };
+  const intervalMs = streamInterval(b, answer.completionTokens, pieces.length);
+  if (intervalMs !== undefined) plan.intervalMs = intervalMs;
+  return plan;
 }
 
 /** The stream cut after `streamErrorAfter` events by an error event; nothing follows it but the end. */

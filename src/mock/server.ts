@@ -24,7 +24,7 @@ import type {
 export { parseMockDirective, mergeBehaviours } from './behaviour.ts';
 export type * from './types.ts';
 
-const BASE_PATHS: Record<MockDialect, string> = { kimi: '/kimi/v1', glm: '/glm/api/paas/v4', openai: '/v1' };
+export const BASE_PATHS: Record<MockDialect, string> = { kimi: '/kimi/v1', glm: '/glm/api/paas/v4', openai: '/v1' };
 
 function dialectOf(path: string): MockDialect {
   return path.startsWith('/kimi/') ? 'kimi' : path.startsWith('/glm/') ? 'glm' : 'openai';

@@ -31,6 +31,11 @@ export interface MockBehaviour {
   chunks?: number;
   /** Streaming: delay between SSE events (default 0: everything written at once). */
   chunkDelayMs?: number;
+  /**
+   * Streaming: pace the answer at this many tokens (words) per second, i.e. a delay between SSE
+   * events of the words per content chunk ÷ tokensPerSec (chunkDelayMs, when given, wins).
+   */
+  tokensPerSec?: number;
   /** Respond with this HTTP status (>= 400) and an error body. */
   status?: number;
   /** An error fixture key of the dialect ('429_rate_limit', '429_concurrency', ...), a GLM code or a Kimi type. */
@@ -39,7 +44,13 @@ export interface MockBehaviour {
   errorBody?: unknown;
   /** Only the first `failTimes` requests carrying the same `key` get the error; later ones succeed. */
   failTimes?: number;
-  /** Counter key for `failTimes` (default ''). */
+  /**
+   * Fail this fraction of the requests carrying the same `key`, in a fixed pattern rather than at
+   * random: request n (counted per key) fails when floor(n × errorRate) > floor((n − 1) × errorRate),
+   * so 0.1 fails the 10th, 20th, 30th... (status default 500, or `status` / `error`).
+   */
+  errorRate?: number;
+  /** Counter key for `failTimes` and `errorRate` (default ''). */
   key?: string;
   /** Sent as the `Retry-After` header. */
   retryAfter?: string;

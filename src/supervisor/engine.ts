@@ -357,3 +357,4 @@ function describe(cause: unknown): string {
     return 'the thread ended';
   }
 }
+

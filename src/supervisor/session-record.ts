@@ -101,7 +101,8 @@ export interface RetryEvent {
   /** The number of the attempt about to be made (2 for the first retry). */
   attempt: number;
   delayMs: number;
-  error: { code: string; message: string };
+  /** The failed attempt's error; `status` and `providerCode` when the provider answered. */
+  error: { code: string; message: string; status?: number; providerCode?: string };
   at: number;
   metadata?: Record<string, unknown>;
 }

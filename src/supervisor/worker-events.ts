@@ -5,7 +5,8 @@ import type { SessionEvent } from '../session/machine.ts';
 import { deliver } from './delivery.ts';
 import { deliverPart } from './parts.ts';
 import type { EngineDeps } from './engine.ts';
-import { metadataField, stateOf, type SessionRecord } from './session-record.ts';
+import { metadataField, stateOf, type RetryEvent, type SessionRecord } from './session-record.ts';
+import type { WireError } from '../errors.ts';
 
 export interface WorkerEventContext {
   deps: EngineDeps;
@@ -27,7 +28,7 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
       deps.metrics.retried++;
       context.send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
       if (deps.listening('retry')) {
-        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: { code: event.error.code, message: event.error.message }, at, ...metadataField(record) });
+        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: retryError(event.error), at, ...metadataField(record) });
       }
       break;
     case 'delta':
@@ -41,4 +42,12 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
       if (event.type !== 'usage' && event.type !== 'response') record.streamed = true;
       if (stateOf(record) === 'processing') deliverPart(record, event, deps.logger);
   }
+}
+
+/** What a retry event says of the failed attempt (the status and provider code tell a 429 from a 503). */
+function retryError(error: WireError): RetryEvent['error'] {
+  const out: RetryEvent['error'] = { code: error.code, message: error.message };
+  if (error.status !== undefined) out.status = error.status;
+  if (error.providerCode !== undefined) out.providerCode = error.providerCode;
+  return out;
 }

@@ -1,10 +1,10 @@
 // The embedded mock provider in a child process, so that serving the answers (JSON bodies, SSE
-// events, timers) is not counted as work of the host being measured.
+// events, timers) is not counted as work of the host being measured (used by bench and load).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { packageModuleURL } from '../src/module-url.ts';
+import { packageModuleURL } from '../module-url.ts';
 
-const MOCK_CLI = packageModuleURL('../src/cli/mock.ts', import.meta.url);
+const MOCK_CLI = packageModuleURL('../cli/mock.ts', import.meta.url);
 
 export interface MockProcess {
   /** e.g. http://127.0.0.1:43210 (the OpenAI dialect lives under /v1). */
