@@ -7,6 +7,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import { AuthenticationError, BadRequestError, InternalServerError, NotFoundError, ProviderError, RateLimitError, UnprocessableEntityError, resultOf, sessionOf, type SessionPoolOpenAI } from '../src/index.ts';
 import { harness, KEYS, released, rejection, waitForTransition, type Harness } from './helpers.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: SDK objects compared field by field
 type Json = Record<string, any>;
 
 /** Ids and timestamps differ between two calls; everything else must not. */
@@ -84,7 +85,7 @@ describe('supervisor.openai() against the plain openai SDK', () => {
       for await (const chunk of stream) chunks.push(chunk);
       const actual = await stream.finalChatCompletion();
       assert.deepEqual(helperComparable(actual), helperComparable(expected));
-      const reasoning = (actual.choices[0]?.message as { reasoning_content?: string }).reasoning_content;
+      const reasoning = (actual.choices[0]?.message as { reasoning_content?: string } | undefined)?.reasoning_content;
       if (name.startsWith('reasoning')) assert.equal(reasoning, 'step one step two');
       else assert.equal(reasoning, undefined);
       // The chunks themselves add up to the same message.
@@ -107,7 +108,7 @@ describe('supervisor.openai() against the plain openai SDK', () => {
     assert.equal(deltas.length > 0 && typeof deltas[0]?.id, 'string');
   });
 
-  const statuses: Array<[number, Function, string]> = [
+  const statuses: Array<[number, new (...args: never[]) => Error, string]> = [
     [400, BadRequestError, 'BadRequestError'],
     [401, AuthenticationError, 'AuthenticationError'],
     [404, NotFoundError, 'NotFoundError'],

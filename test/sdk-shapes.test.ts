@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { AuthenticationError, InvalidRequestError, NotFoundError, ProviderError, RateLimitError, type StreamEvent } from '../src/index.ts';
 import { harness, KEYS, rejection, user, type Harness } from './helpers.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: results compared field by field
 type Json = Record<string, any>;
 
 /** A mock behaviour that answers 200 with exactly this body (any completion shape a server might send). */
@@ -207,7 +208,7 @@ describe('stream() carries reasoning, tool-call deltas and usage', () => {
     test(`${provider}: reasoning and usage events add up to the result`, async () => {
       const reasoning = Array.from({ length: 60 }, (_, i) => `r${i}`).join(' ');
       const seen = await events({ provider, messages: user(`think [[mock reasoning="${reasoning}" chunks=20]]`) });
-      const result = seen.at(-1)?.type === 'result' ? (seen.at(-1) as { result: any }).result : undefined;
+      const result = seen.at(-1)?.type === 'result' ? (seen.at(-1) as { result: Json }).result : undefined;
       assert.ok(result);
       const text = (type: 'delta' | 'reasoning') => seen.flatMap((e) => (e.type === type ? [e.text] : [])).join('');
       assert.equal(text('reasoning'), reasoning);
@@ -228,7 +229,7 @@ describe('stream() carries reasoning, tool-call deltas and usage', () => {
     const byIndex = [0, 1].map((i) => parts.filter((p) => p.index === i));
     assert.deepEqual(byIndex.map((list) => list.map((p) => p.name).join('')), ['lookup', 'noop']);
     assert.deepEqual(byIndex.map((list) => list.map((p) => p.arguments ?? '').join('')), ['{"q":"x"}', '{}']);
-    const result = (seen.at(-1) as { result: any }).result;
+    const result = (seen.at(-1) as { result: Json }).result;
     assert.deepEqual(byIndex.map((list) => list.find((p) => p.id)?.id), result.toolCalls.map((c: Json) => c.id));
   });
 });

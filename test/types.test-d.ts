@@ -3,7 +3,7 @@
 import type OpenAI from 'openai';
 import type { z } from 'zod';
 import type { ChatMessage, ChatRequest, SessionPoolOpenAI } from '../src/index.ts';
-import { chatRequestSchema } from '../src/supervisor/request.ts';
+import type { chatRequestSchema } from '../src/supervisor/request.ts';
 
 type Assignable<From, To> = [From] extends [To] ? true : false;
 const yes = <T extends true>(value: T): T => value;
