@@ -33,13 +33,16 @@ export type ChatToolInput = z.output<typeof chatInputSchema>;
 /** Open-ended parts are JSON (not "anything"), so that the advertised schema still says what they are. */
 const errorShape = z.object({ code: z.string(), message: z.string() }).catchall(z.json());
 
-/** The engine's ChatResult, as it is. */
-export const chatOutputSchema = z.object({
+/**
+ * The engine's ChatResult, as it is: the fields named here are checked, and the result's others
+ * (served id, created, choices, usage details, response metadata, …) pass as they are.
+ */
+export const chatOutputSchema = z.looseObject({
   provider: z.string(),
   model: z.string(),
   content: z.string(),
   finishReason: z.string(),
-  usage: z.object({
+  usage: z.looseObject({
     promptTokens: z.number(),
     completionTokens: z.number(),
     totalTokens: z.number(),
@@ -47,10 +50,10 @@ export const chatOutputSchema = z.object({
   }),
   reasoningContent: z.string().optional(),
   webSearch: z.array(z.record(z.string(), z.json())).optional(),
-  toolCalls: z.array(z.object({ id: z.string(), type: z.string(), function: z.object({ name: z.string(), arguments: z.string() }) })).optional(),
+  toolCalls: z.array(z.looseObject({ id: z.string().optional(), type: z.string().optional(), function: z.looseObject({ name: z.string().optional(), arguments: z.string().optional() }).optional() })).optional(),
   metadata: z
     .object({
-      session: z.object({ sessionId: z.string(), requestId: z.string(), durationSeconds: z.number(), attempts: z.number() }),
+      session: z.looseObject({ sessionId: z.string(), requestId: z.string(), durationSeconds: z.number(), attempts: z.number(), crashRetries: z.number().optional() }),
       continuation: z.object({ attempts: z.number(), totalTokens: z.number(), complete: z.boolean(), error: errorShape.optional() }).optional(),
       cache: z.object({ id: z.string().optional(), tokensSaved: z.number().optional(), headers: z.record(z.string(), z.string()) }).optional(),
     })
