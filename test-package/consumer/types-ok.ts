@@ -34,7 +34,8 @@ export async function ask(prompt: string): Promise<string> {
 }
 
 export function describe(event: StreamEvent): string {
-  return event.type === 'delta' ? event.text : event.result.finishReason;
+  if (event.type === 'delta') return event.text;
+  return event.type === 'result' ? event.result.finishReason : event.type;
 }
 
 export const viewFailure = (error: unknown): string | undefined =>
