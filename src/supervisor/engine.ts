@@ -19,7 +19,7 @@ import { deliverRest } from './delivery.ts';
 import { guardInspect } from './listener-errors.ts';
 import { scrubHeaders, withCause } from './parts.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
-import { applyWorkerEvent, type WorkerEventContext } from './worker-events.ts';
+import { applyWorkerEvent, reportStart, type WorkerEventContext } from './worker-events.ts';
 import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
 
 /**
@@ -106,7 +106,7 @@ export class SessionEngine {
     });
     const record: SessionRecord = {
       spec, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
-      holdsSlot: false, running: false, released: false, streamed: false, delivered: 0, crashRetries: 0, run: 0,
+      holdsSlot: false, running: false, released: false, streamed: false, delivered: 0, crashRetries: 0, run: 0, reportedRun: 0,
     };
     const admit = this.#admission.admit(spec.sessionId, record);
     if (admit === 'reject') {
@@ -211,6 +211,7 @@ export class SessionEngine {
     record.threadId = outcome.threadId;
     if (stateOf(record) === 'processing') {
       const at = this.#deps.clock.now();
+      reportStart(this.#deps, record, outcome.threadId, at);
       // Runs lost to a crashed thread count as attempts too.
       const attempts = outcome.attempts + record.crashRetries;
       if (outcome.ok) {

@@ -58,6 +58,8 @@ export interface SessionRecord extends Abortable {
   /** Characters of answer text handed to the caller's onDelta so far. */
   delivered: number;
   crashRetries: number;
+  /** The last run whose start was reported (`started`): a run reports its start once. */
+  reportedRun: number;
   detachSignal?: () => void;
 }
 

@@ -20,9 +20,7 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
   switch (event.type) {
     case 'started':
       context.aborts.started(record, threadId, event.run);
-      if (event.run === record.run && deps.listening('started')) {
-        deps.emit('started', { sessionId, requestId, threadId, at, attempt: record.actor.getSnapshot().context.attempts, ...metadataField(record) });
-      }
+      if (event.run === record.run) reportStart(deps, record, threadId, at);
       break;
     case 'retry':
       deps.metrics.retried++;
@@ -42,6 +40,19 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
       if (event.type !== 'usage' && event.type !== 'response') record.streamed = true;
       if (stateOf(record) === 'processing') deliverPart(record, event, deps.logger);
   }
+}
+
+/**
+ * Emits `started` once per run. The worker's report travels on the events channel and the run's
+ * outcome on the pool's port; the two are not ordered, so the engine also calls this when the
+ * outcome arrives first (a short handler, a fast mock) and the start then carries the outcome's thread.
+ */
+export function reportStart(deps: EngineDeps, record: SessionRecord, threadId: number, at: number): void {
+  if (record.reportedRun === record.run) return;
+  record.reportedRun = record.run;
+  if (!deps.listening('started')) return;
+  const { sessionId, requestId } = record.spec;
+  deps.emit('started', { sessionId, requestId, threadId, at, attempt: record.actor.getSnapshot().context.attempts, ...metadataField(record) });
 }
 
 /** What a retry event says of the failed attempt (the status and provider code tell a 429 from a 503). */
