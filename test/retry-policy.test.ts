@@ -67,7 +67,25 @@ test('jittered exponential backoff, half fixed half random, capped by maxDelayMs
 });
 
 test("the provider's own wait is honoured, but never past the deadline", () => {
-  assert.deepEqual(decideRetry(failure(true, 7000), 1, settings, 60_000), { retry: true, delayMs: 7000 });
-  assert.deepEqual(decideRetry(failure(true, 7000), 1, settings, 6999), { retry: false, reason: 'deadline' });
+  assert.deepEqual(decideRetry(failure(true, 7000), 1, settings, 60_000, () => 0), { retry: true, delayMs: 7000 });
+  assert.deepEqual(decideRetry(failure(true, 7000), 1, settings, 6999, () => 0), { retry: false, reason: 'deadline' });
   assert.deepEqual(decideRetry(failure(true), 1, settings, 10, () => 1), { retry: false, reason: 'deadline' });
+});
+
+test("refusals in a row spread the provider's wait over a window that doubles up to 2 s, never below the wait, cut at the deadline", () => {
+  const at = (attempt: number, random: number, remainingMs = 600_000) =>
+    decideRetry(failure(true, 100), attempt, { ...settings, maxRetries: 20 }, remainingMs, () => random);
+  const delay = (attempt: number, random: number) => {
+    const decision = at(attempt, random);
+    return decision.retry ? decision.delayMs : Number.NaN;
+  };
+  assert.deepEqual([1, 2, 3, 4].map((attempt) => delay(attempt, 0)), [100, 100, 100, 100], 'never sooner than asked');
+  assert.deepEqual([1, 2, 3, 4].map((attempt) => delay(attempt, 1)), [200, 400, 800, 1600], 'the window doubles');
+  assert.equal(delay(2, 0.5), 250);
+  assert.equal(delay(15, 1), 2100, 'spread by 2 s at most');
+  assert.deepEqual(at(10, 1, 1500), { retry: true, delayMs: 1499 }, 'the spread stops at the deadline');
+  assert.deepEqual(at(10, 1, 100), { retry: false, reason: 'deadline' }, 'the wait itself does not');
+  // Many callers told the same wait come back spread out, not together.
+  const draws = Array.from({ length: 100 }, (_, i) => delay(3, i / 100));
+  assert.ok(new Set(draws).size > 90);
 });

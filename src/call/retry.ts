@@ -3,10 +3,17 @@ import type { AttemptFailure } from '../providers/errors.ts';
 
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: 'not-retryable' | 'exhausted' | 'deadline' };
 
+/** The most a provider's wait is spread by, however many refusals in a row. */
+const MAX_SPREAD_MS = 2000;
+
 /**
  * Whether to try again after `attempt` failed attempts, and how long to wait first.
- * Waits what the provider asked for when it said so, else a jittered exponential backoff
- * (half fixed, half random) capped by `maxDelayMs`; never a wait that ends past the deadline.
+ * When the provider named a wait, never sooner than that, drawn from a window that doubles with each
+ * refusal in a row (the wait to 2× it, then 4×…, at most 2 s wider): a provider tells every refused
+ * caller the same wait, so callers that waited exactly that would come back together and be refused
+ * together (measured in `npm run routing-demo`: 6 of 500 sessions ran out of 20 retries that way).
+ * Else a jittered exponential backoff (half fixed, half random) capped by `maxDelayMs`. Never a wait
+ * that ends past the deadline.
  */
 export function decideRetry(
   failure: AttemptFailure,
@@ -17,10 +24,15 @@ export function decideRetry(
 ): RetryDecision {
   if (failure.error.retryable !== true) return { retry: false, reason: 'not-retryable' };
   if (attempt > settings.maxRetries) return { retry: false, reason: 'exhausted' };
-  let delayMs = failure.retryAfterMs;
-  if (delayMs === undefined) {
+  const asked = failure.retryAfterMs;
+  let delayMs: number;
+  if (asked === undefined) {
     const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
     delayMs = ceiling / 2 + random() * (ceiling / 2);
+  } else {
+    const spreadMs = Math.min(MAX_SPREAD_MS, asked * (2 ** attempt - 1));
+    // The spread stops at the deadline; the provider's own wait does not.
+    delayMs = Math.max(asked, Math.min(asked + random() * spreadMs, remainingMs - 1));
   }
   delayMs = Math.round(delayMs);
   if (delayMs >= remainingMs) return { retry: false, reason: 'deadline' };

@@ -103,6 +103,8 @@ export interface RetryEvent {
   /** The number of the attempt about to be made (2 for the first retry). */
   attempt: number;
   delayMs: number;
+  /** The wait the provider asked for (Retry-After); `delayMs` is never shorter, and spread above it. */
+  retryAfterMs?: number;
   /** The failed attempt's error; `status` and `providerCode` when the provider answered. */
   error: { code: string; message: string; status?: number; providerCode?: string };
   at: number;

@@ -26,7 +26,8 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
       deps.metrics.retried++;
       context.send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
       if (deps.listening('retry')) {
-        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, error: retryError(event.error), at, ...metadataField(record) });
+        const asked = event.retryAfterMs === undefined ? {} : { retryAfterMs: event.retryAfterMs };
+        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, ...asked, error: retryError(event.error), at, ...metadataField(record) });
       }
       break;
     case 'delta':
