@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { bullmq, createSupervisor, createWorker, InvalidRequestError, ManualClock, startMockProvider, type Supervisor, type TransitionEvent, type WorkerHost } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
 import { redisLimiterStore } from '../src/transport/bullmq/index.ts';
-import { rejection, user } from './helpers.ts';
+import { rejection } from './helpers.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
 
 const KEY = 'sk-worker-only-key-0123456789';
