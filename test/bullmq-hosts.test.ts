@@ -6,7 +6,7 @@ import { bullmq, createSupervisor, startMockProvider, type ChatResult, type Tran
 import { throttle } from '../src/mock/faults.ts';
 import type { MockProvider } from '../src/mock/server.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.ts';
+import { startWorkerProcess, type WorkerProcess } from './redis-helpers.ts';
 
 const KEY = 'sk-hosts-test-key-0123456789';
 const providers = (mock: MockProvider, extra: Record<string, unknown> = {}) => ({ kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY, ...extra } });
