@@ -110,6 +110,8 @@ export interface SessionMetadata {
   attempts: number;
   /** Times the request was sent again because the thread running it died. */
   crashRetries: number;
+  /** The worker host that ran it (`hostname:pid`), behind a transport across hosts such as bullmq(). */
+  host?: string;
 }
 
 export interface ContinuationMetadata {

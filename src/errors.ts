@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ERR_SUPERVISOR_CLOSED'
   | 'ERR_RESPONSE_TOO_LARGE'
   | 'ERR_CIRCUIT_OPEN'
+  | 'ERR_TRANSPORT'
   | 'ERR_HANDLER'
   | 'ERR_HANDLER_RESULT'
   | 'ERR_LISTENER';
@@ -206,6 +207,14 @@ export class CircuitOpenError extends SessionPoolError {
   }
 }
 
+/** The queue behind a transport across hosts (Redis, for bullmq()) could not take or keep the session. */
+export class TransportError extends SessionPoolError {
+  constructor(message: string, ids: SessionIds = {}) {
+    super('ERR_TRANSPORT', message, ids);
+    this.retryable = true;
+  }
+}
+
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
     const e = error as Error & Partial<WireError>;
@@ -252,6 +261,7 @@ function errorOf(wire: WireError, ids: SessionIds): SessionPoolError {
     case 'ERR_HANDLER_RESULT': return new HandlerResultError(wire.message, at);
     case 'ERR_RESPONSE_TOO_LARGE': return new ResponseTooLargeError(wire.message, at);
     case 'ERR_CIRCUIT_OPEN': return new CircuitOpenError(wire.message, at);
+    case 'ERR_TRANSPORT': return new TransportError(wire.message, at);
     default: return named(new SessionPoolError(wire.code, wire.message, at), wire);
   }
 }

@@ -44,6 +44,7 @@ export {
   InternalServerError,
   ProviderResponseError,
   WorkerCrashedError,
+  TransportError,
   SupervisorClosedError,
   HandlerError,
   HandlerResultError,
@@ -65,3 +66,15 @@ export { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './observe/prometheus.
 export { sessionMachineJSON, machineConfigJSON } from './observe/machine-export.ts';
 export type { MachineConfigJSON, StateConfigJSON, TransitionConfigJSON } from './observe/machine-export.ts';
 export { machineToMermaid, sessionMachineMermaid } from './observe/mermaid.ts';
+export { bullmq, createWorker, redisLimiterStore } from './transport/bullmq/index.ts';
+export type {
+  BullMQTransport,
+  BullMQTransportOptions,
+  BullMQTransportStats,
+  RedisConnection,
+  RedisConnectionOptions,
+  WorkerHost,
+  WorkerHostOptions,
+  WorkerHostStats,
+} from './transport/bullmq/index.ts';
+export type { Transport } from './transport/transport.ts';

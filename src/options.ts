@@ -9,6 +9,7 @@ import type { LimitPreset, LimitsConfig } from './routing/limits.ts';
 import { limitsSchema } from './routing/limits.ts';
 import { resolveRouting, routingSchema, type RoutingOptions } from './routing/options.ts';
 import type { RoutingSettings } from './routing/router.ts';
+import { isTransport, type Transport } from './transport/transport.ts';
 import { fallbacksSchema, type FallbackTarget } from './routing/targets.ts';
 import { HEADER_NAME, headerValueIssue, nonNegativeInt, parseOrThrow, positiveInt } from './validation.ts';
 
@@ -61,6 +62,12 @@ export interface SupervisorOptions {
   maxResponseBytes?: number;
   /** Circuit breakers, AIMD, the limiter's store (see README, Routing). */
   routing?: RoutingOptions;
+  /**
+   * Where sessions run: the in-process pool of worker threads, or a queue across hosts, e.g.
+   * `bullmq({ connection: 'redis://127.0.0.1:6379', queueName: 'sessions' })` (see README, Several hosts).
+   * @default the in-process pool
+   */
+  transport?: Transport;
 }
 
 export interface ResolvedOptions {
@@ -156,6 +163,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   maxResponseBytes: positiveInt(1024 * 1024 * 1024).optional(),
   routing: routingSchema.optional(),
+  transport: z.custom<Transport>(isTransport, 'expected a transport (such as bullmq({ connection, queueName }))').optional(),
 });
 
 function optionsIssue(issue: string): never {

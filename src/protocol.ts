@@ -113,10 +113,10 @@ export interface ExecuteTask extends TaskBase {
 
 export type SessionTask = ChatTask | ExecuteTask;
 
-/** How a session ended on its worker; `threadId` says where it ran. */
+/** How a session ended on its worker; `threadId` says where it ran (`host`: which host, for a transport across hosts). */
 export type TaskOutcome =
-  | { ok: true; value: unknown; attempts: number; threadId: number }
-  | { ok: false; error: WireError; attempts: number; threadId: number };
+  | { ok: true; value: unknown; attempts: number; threadId: number; host?: string }
+  | { ok: false; error: WireError; attempts: number; threadId: number; host?: string };
 
 /** What the call functions return; the task runner adds the thread. */
 export type CallOutcome = DistributiveOmitThread<TaskOutcome>;

@@ -217,7 +217,7 @@ export class SessionEngine {
       if (outcome.ok) {
         deliverRest(record, outcome.value, this.#deps.logger);
         this.#send(record, { type: 'COMPLETE', at, attempts });
-        record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, attempts)));
+        record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, attempts, outcome.host)));
       } else if (isWorkerTimeout(outcome.error)) {
         // The worker kept the deadline on its own, before the supervisor's timer: the same timeout.
         this.#end(record, 'timeout');
@@ -345,9 +345,10 @@ export class SessionEngine {
     return scrubbed;
   }
 
-  #summary(record: SessionRecord, at: number, attempts: number) {
+  #summary(record: SessionRecord, at: number, attempts: number, host?: string) {
     const { sessionId, requestId } = record.spec;
-    return { sessionId, requestId, durationSeconds: (at - record.admittedAt) / 1000, attempts, crashRetries: record.crashRetries };
+    const summary = { sessionId, requestId, durationSeconds: (at - record.admittedAt) / 1000, attempts, crashRetries: record.crashRetries };
+    return host === undefined ? summary : { ...summary, host };
   }
 }
 

@@ -39,6 +39,8 @@ export interface SessionSummary {
   attempts: number;
   /** Times the session was run again because the thread running it died (the request was sent again). */
   crashRetries: number;
+  /** The worker host that ran it, behind a transport across hosts. */
+  host?: string;
 }
 
 /** The supervisor's bookkeeping of one admitted session, from admission to release. */

@@ -12,7 +12,10 @@ import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
 import type { ChatResult } from '../protocol.ts';
 import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
-import { createPool, type Dispatcher } from '../pool/pool.ts';
+import { createPool, type Dispatcher, type DispatcherOptions } from '../pool/pool.ts';
+import { remoteKeyProfiles } from '../transport/remote-keys.ts';
+import { queuedTask } from '../transport/queued-task.ts';
+import { chainGates, type TransportDispatcher } from '../transport/transport.ts';
 import { providerSecrets, Redactor } from '../redact.ts';
 import { routeTargets } from '../routing/fallbacks.ts';
 import { routedDispatcher } from '../routing/routed-dispatcher.ts';
@@ -74,6 +77,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(options: SupervisorOptions = {}) {
     super();
     this.#options = resolveOptions(options);
+    const transport = options.transport;
+    // Behind a queue across hosts the workers hold the keys: sessions here need none.
+    if (transport?.remoteKeys === true) remoteKeyProfiles(this.#options.providers);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger === false ? undefined : (options.logger ?? defaultLogger());
     const guard = new ListenerGuard(this as EventEmitter, this.#logger);
@@ -81,7 +87,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const redactor = new Redactor([...this.#options.providers.values()].flatMap(providerSecrets));
     this.#ready.promise.catch(() => {});
     this.#router = new Router(this.#options.routing, { clock: this.#clock, emit: (type, event) => guard.emit(type, event as { sessionId?: string }) });
-    const pool = createPool({
+    const dispatcherOptions: DispatcherOptions = {
       threads: this.#options.threads,
       maxTasks: this.#options.maxConcurrent,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
@@ -105,7 +111,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#readyWorkers.delete(threadId);
         this.#logger?.debug({ threadId }, 'worker gone');
       },
-    });
+    };
+    const pool: TransportDispatcher = transport === undefined
+      ? createPool(dispatcherOptions)
+      : transport.open({ ...dispatcherOptions, taskFor: queuedTask(this.#router, () => this.#clock.now()), logger: this.#logger });
+    if (pool.ready !== undefined) this.#whenTransportReady(pool.ready);
     this.#dispatcher = redactingDispatcher(routedDispatcher(pool, this.#router, () => this.#clock.now()), redactor);
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
@@ -114,7 +124,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: this.#logger,
       inspect: options.inspect,
       abortGraceMs: this.#options.abortGraceMs,
-      gate: this.#router,
+      gate: pool.gate === undefined ? this.#router : chainGates(this.#router, pool.gate),
       emit: (type, event) => guard.emit(type, event),
       listening: (type) => this.listenerCount(type) > 0,
       report: (error, source, sessionId) => guard.report(error, source, sessionId),
@@ -123,6 +133,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const events = this as EventEmitter;
     events.on('newListener', (name: string) => name === 'started' && this.#dispatcher.reportStarts(true));
     events.on('removeListener', (name: string) => name === 'started' && this.listenerCount('started') === 0 && this.#dispatcher.reportStarts(false));
+  }
+
+  /** A transport that says when it can take sessions (a queue: connected) is ready then, not when threads start. */
+  #whenTransportReady(ready: Promise<void>): void {
+    ready.then(
+      () => {
+        this.#isReady = true;
+        this.#ready.resolve();
+        this.#router.poolReady();
+      },
+      (error: unknown) => this.#ready.reject(error),
+    );
   }
 
   /** Runs one chat call as a session and resolves with its result. */

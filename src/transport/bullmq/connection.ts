@@ -1,0 +1,87 @@
+// Where Redis is, as users give it (a `redis://` or `rediss://` URL, or ioredis-style options) and as
+// ioredis and BullMQ take it. The password is a credential like an API key: it is kept out of every
+// label, log line and error (`redis://:[redacted]@host:6379/0`), and scrubbed from what Redis says.
+import { z } from 'zod';
+import { InvalidRequestError } from '../../errors.ts';
+import { REDACTED, Redactor } from '../../redact.ts';
+import { describeValue, parseOrThrow } from '../../validation.ts';
+
+export interface RedisConnectionOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 6379 */
+  port?: number;
+  username?: string;
+  password?: string;
+  /** @default 0 */
+  db?: number;
+  /** TLS options of node:tls (`true` for the defaults); a `rediss://` URL sets it too. */
+  tls?: boolean | Record<string, unknown>;
+}
+
+/** A Redis URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS) or its parts. */
+export type RedisConnection = string | RedisConnectionOptions;
+
+/** What ioredis and BullMQ are given, with a label that is safe to show. */
+export interface ResolvedConnection {
+  options: { host: string; port: number; username?: string; password?: string; db: number; tls?: Record<string, unknown> };
+  label: string;
+  /** Scrubs the password from any text (errors from the client quote what they were given). */
+  redactor: Redactor;
+}
+
+const optionsSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65_535).optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  db: z.number().int().min(0).max(1_000_000).optional(),
+  tls: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+});
+
+function invalid(issue: string): never {
+  throw new InvalidRequestError(`Invalid BullMQ transport options: ${issue}`, [issue]);
+}
+
+function fromURL(text: string): RedisConnectionOptions {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    invalid(`\`connection\`: expected a redis:// or rediss:// URL, got ${describeValue(text)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') invalid(`\`connection\`: expected a redis:// or rediss:// URL, got ${describeValue(text)}`);
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db)) invalid(`\`connection\`: expected a database number after the host (redis://host:6379/0), got "/${db}"`);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    ...(url.port !== '' ? { port: Number(url.port) } : {}),
+    ...(url.username !== '' ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password !== '' ? { password: decodeURIComponent(url.password) } : {}),
+    ...(db !== '' ? { db: Number(db) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: true } : {}),
+  };
+}
+
+export function resolveConnection(connection: unknown): ResolvedConnection {
+  if (connection === undefined) invalid('`connection`: expected a Redis URL or { host, port, password, tls }, got undefined');
+  const given = typeof connection === 'string' ? fromURL(connection) : parseOrThrow(optionsSchema, connection, 'BullMQ transport options (`connection`)');
+  const options: ResolvedConnection['options'] = { host: given.host ?? '127.0.0.1', port: given.port ?? 6379, db: given.db ?? 0 };
+  if (given.username !== undefined) options.username = given.username;
+  if (given.password !== undefined) options.password = given.password;
+  if (given.tls !== undefined && given.tls !== false) options.tls = given.tls === true ? {} : given.tls;
+  return { options, label: labelOf(options), redactor: new Redactor(options.password !== undefined ? [options.password] : []) };
+}
+
+/** `redis://[user:[redacted]@]host:port/db`, `rediss://` with TLS. */
+export function labelOf(options: ResolvedConnection['options']): string {
+  const auth = options.password !== undefined ? `${options.username ?? ''}:${REDACTED}@` : options.username !== undefined ? `${options.username}@` : '';
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return `${options.tls !== undefined ? 'rediss' : 'redis'}://${auth}${host}:${options.port}/${options.db}`;
+}
+
+/** An error message with the Redis password (and anything that quotes the URL) blanked. */
+export function scrubRedis(connection: ResolvedConnection, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return connection.redactor.text(message).replace(/(rediss?:\/\/[^:/@\s]*:)[^@\s]*@/g, `$1${REDACTED}@`);
+}

@@ -1,0 +1,77 @@
+// The producer's connections to Redis: the BullMQ Queue that jobs are added to, the QueueEvents
+// reader of the queue's event stream (pick-ups and deltas as job progress, results, stalls), and a
+// plain client that publishes aborts to the worker hosts and notices when Redis comes back.
+import type { Logger } from 'pino';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobProgress, JobResult } from './job.ts';
+import { scrubRedis } from './connection.ts';
+import type { ResolvedQueueOptions } from './options.ts';
+import { loadBullMQ, loadIORedis } from './peers.ts';
+
+export interface ProducerHandlers {
+  progress(jobId: string, data: JobProgress): void;
+  completed(jobId: string, result: JobResult): void;
+  failed(jobId: string, reason: string): void;
+  stalled(jobId: string): void;
+  /** Redis answered again after the connection was lost: jobs in flight may be gone. */
+  reconnected(): void;
+}
+
+export interface ProducerLink {
+  readonly queue: Queue;
+  readonly publisher: Redis;
+  close(): Promise<void>;
+}
+
+// Adds fail after a few reconnection attempts (a typed error) instead of waiting for Redis forever.
+const ADD_RETRIES = 3;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export async function connectProducer(options: ResolvedQueueOptions & { eventsMaxLen: number }, on: ProducerHandlers, logger: Logger | undefined): Promise<ProducerLink> {
+  const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([loadBullMQ(), loadIORedis()]);
+  const { connection, queueName, prefix } = options;
+  const warn = (what: string) => (error: unknown) => logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, what);
+  const publisher = new Redis({ ...connection.options, maxRetriesPerRequest: ADD_RETRIES, connectionName: `sessionpool:producer:${queueName}` });
+  // A refused password or an unreachable host fails the start (checked on this client before
+  // BullMQ opens its own); later errors are reconnected through.
+  try {
+    await new Promise<void>((resolve, reject) => {
+      publisher.once('error', reject);
+      setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref();
+      publisher.ping().then(() => resolve(), reject);
+    });
+  } catch (error) {
+    publisher.disconnect();
+    throw new Error(`Could not connect to Redis at ${connection.label}: ${scrubRedis(connection, error)}`);
+  }
+  publisher.on('error', warn('Redis connection error'));
+  let lost = false;
+  publisher.on('close', () => {
+    lost = true;
+  });
+  publisher.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    logger?.warn({ redis: connection.label }, 'Redis is back: checking the jobs in flight');
+    on.reconnected();
+  });
+  const queue = new Queue(queueName, { connection: { ...connection.options, maxRetriesPerRequest: ADD_RETRIES }, prefix, streams: { events: { maxLen: options.eventsMaxLen } } });
+  queue.on('error', warn('BullMQ queue error'));
+  const events = new QueueEvents(queueName, { connection: { ...connection.options }, prefix, blockingTimeout: 5000 });
+  events.on('error', warn('BullMQ queue events error'));
+  events.on('progress', ({ jobId, data }) => on.progress(jobId, data as JobProgress));
+  events.on('completed', ({ jobId, returnvalue }) => on.completed(jobId, returnvalue as unknown as JobResult));
+  events.on('failed', ({ jobId, failedReason }) => on.failed(jobId, failedReason));
+  events.on('stalled', ({ jobId }) => on.stalled(jobId));
+  // Events are read from "now": the reader must be up before the first job is added.
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  return {
+    queue,
+    publisher,
+    async close() {
+      await Promise.allSettled([events.close(), queue.close()]);
+      publisher.disconnect();
+    },
+  };
+}

@@ -1,0 +1,290 @@
+// The producer's end of the BullMQ transport: the engine's Dispatcher, and the gate that keeps a
+// session in `created` while its job waits in Redis. A session's job is added when the gate is
+// reached; the worker host's first progress message ("picked") lets the session go to
+// `processing` and the engine's run attaches to that job; the job's return value settles the run.
+// A job that stalls (its worker host died) fails the run as a crash: the engine runs it again once
+// (when nothing was streamed), and that run attaches to the same job, which BullMQ has put back
+// in the queue. Jobs are keyed `sessionId.n`: a fallback target or a run after a crash is a new job.
+//
+//   gate.wait ──add──► Redis wait list ──► worker host ──progress {picked}──► go() → processing → run() attaches
+//                                              │ progress {events} ──► onBatch (deltas, retries)
+//                                              └ return value ──► completed ──► run resolves (or rejects: crashed)
+import type { Logger } from 'pino';
+import { abortError } from '../../abort/reasons.ts';
+import { TransportError, type WireError } from '../../errors.ts';
+import type { ChatTask, SessionEvent, SessionTask, TaskOutcome } from '../../protocol.ts';
+import type { DispatchGate } from '../../supervisor/engine.ts';
+import type { TransportDispatcher, TransportOptions } from '../transport.ts';
+import { scrubRedis } from './connection.ts';
+import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress, type JobResult } from './job.ts';
+import type { ResolvedQueueOptions } from './options.ts';
+import { connectProducer, type ProducerLink } from './producer-link.ts';
+import { HostNumbers, ProducerCounts, RecentSet } from './producer-parts.ts';
+
+type Delivery = { outcome: TaskOutcome } | { crash: string };
+
+interface Entry {
+  readonly sessionId: string;
+  seq: number;
+  /** The job in Redis now, if any. */
+  jobId?: string;
+  data?: JobData;
+  threadId?: number;
+  /** Waiting in the gate for a worker host to pick the job up. */
+  go?: () => void;
+  fail?: (error: WireError) => void;
+  run?: { resolve(outcome: TaskOutcome): void; reject(error: Error): void; timer: NodeJS.Timeout; no: number };
+  /** What came back while no run was attached (a stall's re-run may answer before the engine runs again). */
+  buffered?: Delivery;
+  released: boolean;
+}
+
+export interface ProducerSettings extends ResolvedQueueOptions {
+  lostAfterMs: number;
+  eventsMaxLen: number;
+}
+
+export class QueueProducer implements TransportDispatcher {
+  readonly ready: Promise<void>;
+  readonly gate: DispatchGate;
+  readonly counts = new ProducerCounts();
+  readonly #settings: ProducerSettings;
+  readonly #options: TransportOptions;
+  readonly #logger: Logger | undefined;
+  readonly #link: Promise<ProducerLink>;
+  readonly #entries = new Map<string, Entry>();
+  readonly #byJob = new Map<string, Entry>();
+  readonly #hosts = new HostNumbers();
+  readonly #finished = new RecentSet(100_000);
+  readonly #channel: string;
+
+  constructor(settings: ProducerSettings, options: TransportOptions) {
+    this.#settings = settings;
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#channel = channelOf(settings.prefix, settings.queueName);
+    this.#link = connectProducer(settings, {
+      progress: (jobId, data) => this.#progress(jobId, data),
+      completed: (jobId, result) => this.#completed(jobId, result),
+      failed: (jobId, reason) => this.#failedJob(jobId, reason),
+      stalled: (jobId) => this.#stalled(jobId),
+      reconnected: () => void this.#reconcile(),
+    }, this.#logger);
+    this.ready = this.#link.then(() => {});
+    this.ready.catch(() => {});
+    this.gate = {
+      wait: (spec, deadlineAt, go, fail) => {
+        if (spec.kind !== 'chat') return fail({ code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: 'Invalid request: `execute` sessions run in the in-process pool only; the BullMQ transport runs chat sessions' });
+        const entry = this.#entry(spec.sessionId);
+        entry.go = go;
+        entry.fail = fail;
+        this.#enqueue(entry, options.taskFor(spec, deadlineAt) as ChatTask);
+      },
+      released: (sessionId) => this.#released(sessionId),
+    };
+  }
+
+  get threads(): number {
+    return this.#hosts.size;
+  }
+
+  run(task: SessionTask): Promise<TaskOutcome> {
+    if (task.kind !== 'chat') return Promise.resolve({ ok: false, error: { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: 'Invalid request: the BullMQ transport runs chat sessions only' }, attempts: 0, threadId: -1 });
+    const entry = this.#entry(task.sessionId);
+    return new Promise<TaskOutcome>((resolve, reject) => {
+      // A job nobody answers (every worker host gone) gives its slot back a while after the deadline.
+      const timer = setTimeout(() => this.#deliver(entry, { crash: 'no worker host answered by the deadline' }), task.budgetMs + this.#settings.lostAfterMs).unref();
+      entry.run = { resolve, reject, timer, no: task.run };
+      const buffered = entry.buffered;
+      entry.buffered = undefined;
+      if (buffered !== undefined) this.#deliver(entry, buffered);
+      // Else it attaches to the job the gate queued (picked up) or that BullMQ put back after a stall.
+      else if (entry.jobId === undefined) this.#enqueue(entry, task);
+    });
+  }
+
+  abort(_threadId: number | undefined, sessionId: string, reason: AbortMessage['reason']): Promise<number | undefined> {
+    const entry = this.#entries.get(sessionId);
+    this.#publish({ sessionId, reason });
+    const jobId = entry?.jobId;
+    // Still in the queue (put back after a stall): taken out, no worker host has it.
+    if (entry !== undefined && jobId !== undefined && entry.threadId === undefined) {
+      void this.#remove(jobId).then((removed) => {
+        if (!removed || entry.jobId !== jobId) return;
+        this.#forgetJob(entry);
+        this.#deliver(entry, { outcome: { ok: false, error: abortError(reason, { sessionId }).toJSON(), attempts: 0, threadId: -1 } });
+      });
+    }
+    return Promise.resolve(entry?.threadId);
+  }
+
+  reaches(threadId: number): boolean {
+    return this.#hosts.has(threadId);
+  }
+
+  // A thread on another host cannot be killed from here: its host kills it (abortGraceMs there).
+  kill(): boolean {
+    return false;
+  }
+
+  forget(): void {}
+
+  reportStarts(): void {}
+
+  async close(): Promise<void> {
+    for (const entry of this.#entries.values()) this.#deliver(entry, { crash: 'the supervisor closed' });
+    const link = await this.#link.catch(() => undefined);
+    await link?.close();
+  }
+
+  #entry(sessionId: string): Entry {
+    let entry = this.#entries.get(sessionId);
+    if (entry === undefined) {
+      entry = { sessionId, seq: 0, released: false };
+      this.#entries.set(sessionId, entry);
+    }
+    return entry;
+  }
+
+  #enqueue(entry: Entry, task: ChatTask): void {
+    this.#add(entry, { task: queuedTask(task), deadline: Date.now() + task.budgetMs });
+  }
+
+  #add(entry: Entry, data: JobData): void {
+    const jobId = `${entry.sessionId}.${++entry.seq}`;
+    entry.jobId = jobId;
+    entry.data = data;
+    entry.threadId = undefined;
+    this.#byJob.set(jobId, entry);
+    this.counts.queued++;
+    this.#link
+      .then((link) => link.queue.add('chat', data, { jobId, removeOnComplete: true, removeOnFail: true }))
+      .catch((error: unknown) => this.#lost(entry, jobId, `could not be queued: ${scrubRedis(this.#settings.connection, error)}`, false));
+  }
+
+  #progress(jobId: string, data: JobProgress): void {
+    const entry = this.#byJob.get(jobId);
+    if (entry === undefined) return;
+    if (data.picked !== undefined) {
+      this.counts.picked++;
+      entry.threadId = this.#hosts.of(data.picked.host);
+      const go = entry.go;
+      entry.go = entry.fail = undefined;
+      go?.();
+    }
+    const events: SessionEvent[] = data.picked !== undefined && entry.run !== undefined ? [{ type: 'started', sessionId: entry.sessionId, run: entry.run.no }] : [];
+    if (data.events !== undefined) events.push(...data.events);
+    if (events.length > 0) this.#options.onBatch({ threadId: entry.threadId ?? -1, events });
+  }
+
+  #completed(jobId: string, result: JobResult): void {
+    const entry = this.#byJob.get(jobId);
+    if (entry === undefined) {
+      if (this.#finished.has(jobId)) this.counts.duplicates++;
+      return;
+    }
+    this.#finished.add(jobId);
+    this.counts.completed++;
+    // An answer means a host took the job, even when its pick-up message went missing.
+    if (entry.go !== undefined) this.#progress(jobId, { picked: { host: result.host } });
+    this.#forgetJob(entry);
+    if ('crashed' in result) return this.#deliver(entry, { crash: `the worker thread on ${result.host} died: ${result.crashed}` });
+    this.#deliver(entry, { outcome: { ...result.outcome, threadId: this.#hosts.of(result.host), host: result.host } });
+  }
+
+  #failedJob(jobId: string, reason: string): void {
+    const entry = this.#byJob.get(jobId);
+    if (entry === undefined) return;
+    this.#finished.add(jobId);
+    this.#lost(entry, jobId, `its job failed in the queue: ${reason}`, false);
+  }
+
+  /** The worker host stopped renewing the job's lock (it died): BullMQ put the job back in the queue. */
+  #stalled(jobId: string): void {
+    const entry = this.#byJob.get(jobId);
+    if (entry === undefined) return;
+    this.counts.stalled++;
+    entry.threadId = undefined;
+    if (entry.run !== undefined) this.#deliver(entry, { crash: 'the worker host running it stopped (its job stalled and went back to the queue)' });
+  }
+
+  /** A job is gone (never added, failed in the queue, lost with Redis): the gate fails or re-queues, a run crashes. */
+  #lost(entry: Entry, jobId: string, why: string, requeue: boolean): void {
+    if (entry.jobId !== jobId) return;
+    this.#forgetJob(entry);
+    this.counts.lost++;
+    if (entry.fail !== undefined) {
+      if (requeue && entry.data !== undefined) return this.#add(entry, entry.data);
+      const fail = entry.fail;
+      entry.go = entry.fail = undefined;
+      return fail(new TransportError(`The session ${why}`).toJSON());
+    }
+    this.#deliver(entry, { crash: `the session ${why}` });
+  }
+
+  #deliver(entry: Entry, delivery: Delivery): void {
+    const run = entry.run;
+    if (run === undefined) {
+      entry.buffered = delivery;
+      return;
+    }
+    entry.run = undefined;
+    clearTimeout(run.timer);
+    if (entry.released) this.#drop(entry);
+    if ('crash' in delivery) run.reject(new TransportError(delivery.crash));
+    else run.resolve(delivery.outcome);
+  }
+
+  #forgetJob(entry: Entry): void {
+    if (entry.jobId !== undefined) this.#byJob.delete(entry.jobId);
+    entry.jobId = undefined;
+  }
+
+  /** The engine let the session go: a job still queued is taken out, one a host runs is aborted there. */
+  #released(sessionId: string): void {
+    const entry = this.#entries.get(sessionId);
+    if (entry === undefined) return;
+    entry.released = true;
+    entry.go = entry.fail = undefined;
+    // A run given up on keeps its slot until it ends: its answer still settles it.
+    if (entry.run === undefined) this.#drop(entry);
+  }
+
+  #drop(entry: Entry): void {
+    this.#entries.delete(entry.sessionId);
+    const jobId = entry.jobId;
+    if (jobId === undefined) return;
+    this.#forgetJob(entry);
+    void this.#remove(jobId).then((removed) => {
+      if (!removed) this.#publish({ sessionId: entry.sessionId, reason: 'aborted' });
+    });
+  }
+
+  /** True when the job was still waiting and is gone now; false when a worker host holds it (or it ended). */
+  async #remove(jobId: string): Promise<boolean> {
+    try {
+      const link = await this.#link;
+      return (await link.queue.remove(jobId)) === 1;
+    } catch (error) {
+      this.#logger?.warn({ jobId, err: scrubRedis(this.#settings.connection, error) }, 'could not remove a job');
+      return false;
+    }
+  }
+
+  #publish(message: AbortMessage): void {
+    void this.#link
+      .then((link) => link.publisher.publish(this.#channel, JSON.stringify(message)))
+      .catch((error: unknown) => this.#logger?.warn({ sessionId: message.sessionId, err: scrubRedis(this.#settings.connection, error) }, 'could not publish an abort'));
+  }
+
+  /** After Redis came back: jobs it no longer knows were lost with it (a restart without persistence). */
+  async #reconcile(): Promise<void> {
+    const link = await this.#link;
+    for (const entry of [...this.#byJob.values()]) {
+      const jobId = entry.jobId;
+      if (jobId === undefined) continue;
+      const state = await link.queue.getJobState(jobId).catch(() => 'error');
+      if (state === 'unknown') this.#lost(entry, jobId, 'was lost: Redis restarted without it', true);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// Aborts reach worker hosts on a Redis channel: every host hears every abort and acts on the
+// sessions it runs. An abort for a session not here yet (its job still on its way) is kept for a
+// while, and the job ends at once when it arrives.
+import type { Redis } from 'ioredis';
+import type { AbortReason } from '../../abort/reasons.ts';
+import type { AbortMessage } from './job.ts';
+
+const KEEP_MS = 120_000;
+
+export class RecentAborts {
+  readonly #kept = new Map<string, { reason: AbortReason; at: number }>();
+
+  keep(sessionId: string, reason: AbortReason): void {
+    this.#kept.set(sessionId, { reason, at: Date.now() });
+    this.#prune();
+  }
+
+  /** The abort kept for the session, if any (and forgets it). */
+  take(sessionId: string): AbortReason | undefined {
+    const kept = this.#kept.get(sessionId);
+    this.#kept.delete(sessionId);
+    return kept?.reason;
+  }
+
+  #prune(): void {
+    const before = Date.now() - KEEP_MS;
+    for (const [sessionId, { at }] of this.#kept) {
+      if (at >= before) break;
+      this.#kept.delete(sessionId);
+    }
+  }
+}
+
+export async function subscribeAborts(subscriber: Redis, channel: string, onAbort: (message: AbortMessage) => void): Promise<void> {
+  subscriber.on('message', (from: string, text: string) => {
+    if (from !== channel) return;
+    try {
+      const message = JSON.parse(text) as AbortMessage;
+      if (typeof message.sessionId === 'string') onAbort(message);
+    } catch {
+      // Not ours: ignored.
+    }
+  });
+  await subscriber.subscribe(channel);
+}

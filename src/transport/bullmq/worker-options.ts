@@ -1,0 +1,87 @@
+// The options of createWorker() and `sessionpool worker`: the queue, this host's own providers
+// (with their keys: they never leave this host), its pool, and BullMQ's lock and stall settings.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { resolveOptions, type ProviderConfig, type ResolvedOptions } from '../../options.ts';
+import type { RoutingOptions } from '../../routing/options.ts';
+import { nonNegativeInt, parseOrThrow, positiveInt } from '../../validation.ts';
+import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
+import { queueNameSchema } from './options.ts';
+
+export interface WorkerHostOptions {
+  /** Where Redis is (as for bullmq()). */
+  connection: RedisConnection;
+  /** @default 'sessionpool' */
+  queueName?: string;
+  /** @default 'bull' */
+  prefix?: string;
+  /** This host's providers, keys included (kimi and glm read theirs from the environment). Jobs name a provider; its key stays here. */
+  providers?: Record<string, ProviderConfig>;
+  /** Worker threads of this host's pool. @default min(4, availableParallelism()) */
+  threads?: number;
+  /** Sessions this host runs at once. @default 64 */
+  concurrency?: number;
+  /** Breakers and AIMD; key limits (`providers.<name>.limits`) are shared with every host through Redis unless `store` is given. */
+  routing?: RoutingOptions;
+  /** How long an aborted call may take to settle before its thread is killed. @default 5000 */
+  abortGraceMs?: number;
+  /** BullMQ's job lock: a host that stops renewing it for this long is taken for dead. @default 30_000 */
+  lockDurationMs?: number;
+  /** How often this host looks for jobs whose host died (BullMQ's stalled-job check). @default 30_000 */
+  stalledIntervalMs?: number;
+  /** This host's name in results (`metadata.session.host`). @default `${hostname()}:${process.pid}` */
+  name?: string;
+  /** @default pino at 'warn' on stderr */
+  logger?: Logger | false;
+}
+
+export interface ResolvedWorkerOptions {
+  connection: ResolvedConnection;
+  queueName: string;
+  prefix: string;
+  engine: ResolvedOptions;
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  name: string;
+}
+
+const schema = z.strictObject({
+  connection: z.unknown(),
+  queueName: queueNameSchema.optional(),
+  prefix: queueNameSchema.optional(),
+  providers: z.unknown().optional(),
+  threads: z.unknown().optional(),
+  concurrency: positiveInt(100_000).optional(),
+  routing: z.unknown().optional(),
+  abortGraceMs: z.unknown().optional(),
+  lockDurationMs: positiveInt(3_600_000).refine((v) => v >= 500, 'expected at least 500').optional(),
+  stalledIntervalMs: nonNegativeInt(3_600_000).refine((v) => v >= 100, 'expected at least 100').optional(),
+  name: z.string().min(1).max(200).optional(),
+  logger: z.unknown().optional(),
+});
+
+export function resolveWorkerOptions(options: WorkerHostOptions): ResolvedWorkerOptions {
+  const parsed = parseOrThrow(schema, options, 'worker options');
+  const concurrency = parsed.concurrency ?? 64;
+  // The engine's own schema checks providers, threads, routing and the grace period.
+  const engine = resolveOptions({
+    ...(options.providers !== undefined ? { providers: options.providers } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.routing !== undefined ? { routing: options.routing } : {}),
+    ...(options.abortGraceMs !== undefined ? { abortGraceMs: options.abortGraceMs } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    maxConcurrent: concurrency,
+  });
+  return {
+    connection: resolveConnection(options.connection),
+    queueName: parsed.queueName ?? 'sessionpool',
+    prefix: parsed.prefix ?? 'bull',
+    engine,
+    concurrency,
+    lockDurationMs: parsed.lockDurationMs ?? 30_000,
+    stalledIntervalMs: parsed.stalledIntervalMs ?? 30_000,
+    name: parsed.name ?? `${hostname()}:${process.pid}`,
+  };
+}
