@@ -31,7 +31,9 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
     const transport = bullmq({ connection: redis.url, queueName: 'kill' });
     const supervisor = createSupervisor({ transport, logger: false, maxConcurrent: 200, maxQueue: 1000, timeoutMs: 60_000 });
     const ends = new Map<string, number>();
+    const processing = new Set<string>();
     supervisor.on('transition', (e: TransitionEvent) => {
+      if (e.to === 'processing') processing.add(e.sessionId);
       if (e.to === 'completed' || e.to === 'failed') ends.set(e.sessionId, (ends.get(e.sessionId) ?? 0) + 1);
     });
     try {
@@ -53,6 +55,8 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       assert.deepEqual(errors, [], 'nothing had streamed: every stalled session ran again and completed');
       assert.equal(ends.size, 1000, 'every session reached an end state');
       assert.ok([...ends.values()].every((n) => n === 1), 'each exactly once');
+      assert.equal(processing.size, 1000, 'every session went through processing');
+      assert.equal(stats.pickupsMissed, 0, 'every pick-up report reached the producer');
       assert.equal(stats.duplicates, 0, 'no job answered twice');
       assert.ok(stats.stalled > 0, `the killed host had sessions in flight (${stats.stalled} stalled)`);
       results.forEach((r, i) => assert.match(r.content, new RegExp(`session ${i}\\b`)));

@@ -66,7 +66,7 @@ describe('BullMQ transport, one process', { skip: redisMissing }, () => {
       assert.ok(commands.length > 5, 'the monitor saw the session');
       assert.ok(!commands.some((c) => c.includes(KEY)), 'the API key is in no Redis command');
       assert.ok(commands.some((c) => c.includes('hello over Redis')), 'the request did go through Redis');
-      assert.deepEqual({ ...p.transport.stats(), redis: undefined, queueName: undefined }, { redis: undefined, queueName: undefined, hosts: 1, queued: 1, picked: 1, completed: 1, stalled: 0, lost: 0, duplicates: 0 });
+      assert.deepEqual({ ...p.transport.stats(), redis: undefined, queueName: undefined }, { redis: undefined, queueName: undefined, hosts: 1, queued: 1, picked: 1, completed: 1, stalled: 0, lost: 0, duplicates: 0, pickupsMissed: 0 });
     } finally {
       monitor.disconnect();
       base.disconnect();

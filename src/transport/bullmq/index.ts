@@ -27,6 +27,8 @@ export interface BullMQTransportStats {
   lost: number;
   /** A second result for a job that had one already: must stay 0. */
   duplicates: number;
+  /** Results whose pick-up report never arrived (the session went to processing with its result): should stay 0. */
+  pickupsMissed: number;
 }
 
 export interface BullMQTransport extends Transport {
@@ -46,7 +48,7 @@ export function bullmq(options: BullMQTransportOptions): BullMQTransport {
       return producer;
     },
     stats() {
-      const counts = producer?.counts.snapshot() ?? { queued: 0, picked: 0, completed: 0, stalled: 0, lost: 0, duplicates: 0 };
+      const counts = producer?.counts.snapshot() ?? { queued: 0, picked: 0, completed: 0, stalled: 0, lost: 0, duplicates: 0, pickupsMissed: 0 };
       return { redis: settings.connection.label, queueName: settings.queueName, hosts: producer?.threads ?? 0, ...counts };
     },
   };

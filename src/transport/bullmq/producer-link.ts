@@ -58,13 +58,15 @@ export async function connectProducer(options: ResolvedQueueOptions & { eventsMa
   });
   const queue = new Queue(queueName, { connection: { ...connection.options, maxRetriesPerRequest: ADD_RETRIES }, prefix, streams: { events: { maxLen: options.eventsMaxLen } } });
   queue.on('error', warn('BullMQ queue error'));
-  const events = new QueueEvents(queueName, { connection: { ...connection.options }, prefix, blockingTimeout: 5000 });
+  // Events are read from the stream's last entry as of now, not from "$": "$" would mean the first
+  // XREAD's own moment, which comes after waitUntilReady, and a pick-up reported in between was lost.
+  const lastEventId = await lastStreamId(publisher, `${prefix}:${queueName}:events`);
+  const events = new QueueEvents(queueName, { connection: { ...connection.options }, prefix, blockingTimeout: 5000, lastEventId });
   events.on('error', warn('BullMQ queue events error'));
   events.on('progress', ({ jobId, data }) => on.progress(jobId, data as JobProgress));
   events.on('completed', ({ jobId, returnvalue }) => on.completed(jobId, returnvalue as unknown as JobResult));
   events.on('failed', ({ jobId, failedReason }) => on.failed(jobId, failedReason));
   events.on('stalled', ({ jobId }) => on.stalled(jobId));
-  // Events are read from "now": the reader must be up before the first job is added.
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   return {
     queue,
@@ -74,4 +76,9 @@ export async function connectProducer(options: ResolvedQueueOptions & { eventsMa
       publisher.disconnect();
     },
   };
+}
+
+async function lastStreamId(redis: { xrevrange(key: string, end: string, start: string, count: 'COUNT', n: number): Promise<Array<[string, string[]]>> }, key: string): Promise<string> {
+  const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
+  return last?.[0] ?? '0-0';
 }

@@ -52,8 +52,10 @@ export class ProducerCounts {
   stalled = 0;
   lost = 0;
   duplicates = 0;
+  pickupsMissed = 0;
 
   snapshot() {
-    return { queued: this.queued, picked: this.picked, completed: this.completed, stalled: this.stalled, lost: this.lost, duplicates: this.duplicates };
+    const { queued, picked, completed, stalled, lost, duplicates, pickupsMissed } = this;
+    return { queued, picked, completed, stalled, lost, duplicates, pickupsMissed };
   }
 }

@@ -186,7 +186,10 @@ export class QueueProducer implements TransportDispatcher {
     this.#finished.add(jobId);
     this.counts.completed++;
     // An answer means a host took the job, even when its pick-up message went missing.
-    if (entry.go !== undefined) this.#progress(jobId, { picked: { host: result.host } });
+    if (entry.go !== undefined) {
+      this.counts.pickupsMissed++;
+      this.#progress(jobId, { picked: { host: result.host } });
+    }
     this.#forgetJob(entry);
     if ('crashed' in result) return this.#deliver(entry, { crash: `the worker thread on ${result.host} died: ${result.crashed}` });
     this.#deliver(entry, { outcome: { ...result.outcome, threadId: this.#hosts.of(result.host), host: result.host } });
