@@ -91,6 +91,12 @@ interface TaskBase {
   budgetMs: number;
   /** 1 for the first run, 2 for a retry after a crash: the worker names it in its `started` report. */
   run: number;
+  /**
+   * Set by the supervisor when the session is stopped while this task still waits in the pool's
+   * queue (a task is copied only when it is posted): the worker opens it aborted, whatever order
+   * the task and the abort message arrive in.
+   */
+  abort?: AbortReason;
 }
 
 export interface ChatTask extends TaskBase {

@@ -25,6 +25,8 @@ export interface Abortable {
   readonly spec: { readonly sessionId: string };
   /** The current run (1, then 2 after a crash retry): reports of older runs are ignored. */
   run: number;
+  /** The task of the current run, as handed to the pool (marked when stopped before it was posted). */
+  task?: { abort?: AbortReason };
   threadId?: number;
   /** An abort asked for and not yet confirmed by the run ending. */
   abortReason?: AbortReason;
@@ -56,6 +58,7 @@ export class AbortRouter {
   /** The session was stopped while its run was in flight. */
   stop(record: Abortable, reason: AbortReason): void {
     record.abortReason = reason;
+    if (record.task !== undefined) record.task.abort = reason;
     this.#tell(record, record.threadId);
     record.kill = this.#deps.clock.setTimer(() => this.#escalate(record), this.#deps.graceMs);
   }
@@ -86,6 +89,7 @@ export class AbortRouter {
     else if (record.toldThread !== undefined) this.#deps.transport.forget(record.spec.sessionId, record.toldThread);
     record.toldEveryWorker = undefined;
     record.toldThread = undefined;
+    record.task = undefined;
   }
 
   #tell(record: Abortable, threadId: number | undefined): void {

@@ -34,6 +34,7 @@ export class WorkerChannel implements WorkerControl {
   open(task: SessionTask, alwaysReport: boolean): SessionScope {
     const { sessionId, requestId } = task;
     const signal = this.#aborts.open(sessionId, requestId, task.budgetMs);
+    if (task.abort !== undefined) this.#aborts.abort(sessionId, task.abort);
     if (alwaysReport || this.#reportStarts) this.emit({ type: 'started', sessionId, run: task.run });
     return { sessionId, requestId, signal, emit: (event) => this.emit(event), flush: this.#flush };
   }

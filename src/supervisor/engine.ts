@@ -198,6 +198,7 @@ export class SessionEngine {
     record.run++;
     record.running = true;
     const task = { ...record.spec.task, budgetMs, run: record.run } as SessionTask;
+    record.task = task;
     this.#deps.dispatcher.run(task).then(
       (outcome) => this.#settle(record, outcome),
       (error: unknown) => this.#crashed(record, error),
