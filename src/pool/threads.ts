@@ -40,10 +40,21 @@ export function startThreads(options: ThreadsOptions): Threads {
     recordTiming: false,
     ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
   });
+  const greeted = new Set<number>();
   pool.on('message', (message: unknown) => {
-    if (isChannelHello(message)) options.onHello(message);
+    if (!isChannelHello(message)) return;
+    // The thread's 'exit' says when it goes: by then Piscina's worker id already reads -1.
+    const { threadId } = message;
+    greeted.add(threadId);
+    pool.threads.find((w) => w.threadId === threadId)?.once('exit', () => {
+      greeted.delete(threadId);
+      options.onGone(threadId);
+    });
+    options.onHello(message);
   });
-  pool.on('workerDestroy', (worker: { id: number }) => options.onGone(worker.id));
+  pool.on('workerDestroy', (worker: { id: number }) => {
+    if (!greeted.has(worker.id)) options.onGone(worker.id);
+  });
   // Errors outside tasks surface as crashed sessions through run(); never as an unhandled 'error'.
   pool.on('error', () => {});
   return {
