@@ -9,9 +9,9 @@ import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
 import { WorkerChannels } from './channels.ts';
 import { SessionLanes } from './lanes.ts';
 import { packageModuleURL } from '../module-url.ts';
-import { startThreads, type Threads, type ThreadsOptions } from './threads.ts';
+import { startThreads, type ThreadHeap, type Threads, type ThreadsOptions } from './threads.ts';
 
-export { TaskRefusedError } from './threads.ts';
+export { TaskRefusedError, type ThreadHeap } from './threads.ts';
 
 export interface DispatcherOptions {
   threads: number;
@@ -32,6 +32,8 @@ export interface Dispatcher extends AbortTransport {
   reportStarts(on: boolean): void;
   /** Threads of the provider-call pool. */
   readonly threads: number;
+  /** The V8 heap in use on each thread (bytes); transports without threads may leave it out. */
+  heaps?(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export function createPool(options: DispatcherOptions): Dispatcher {
     get threads() {
       return chats.count;
     },
+    heaps: async () => (await Promise.all(pools().map((pool) => pool.heaps()))).flat(),
     async close() {
       channels.closeAll();
       await Promise.all(pools().map((pool) => pool.close()));

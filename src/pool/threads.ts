@@ -24,7 +24,14 @@ export interface Threads {
   /** Terminates the thread when it belongs to this pool. */
   kill(threadId: number): boolean;
   readonly count: number;
+  /** Each thread's V8 heap in use (bytes). */
+  heaps(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
+}
+
+export interface ThreadHeap {
+  threadId: number;
+  heapUsed: number;
 }
 
 export function startThreads(options: ThreadsOptions): Threads {
@@ -71,6 +78,7 @@ export function startThreads(options: ThreadsOptions): Threads {
     get count() {
       return pool.threads.length;
     },
+    heaps: () => Promise.all(pool.threads.map(async (w) => ({ threadId: w.threadId, heapUsed: (await w.getHeapStatistics()).used_heap_size }))),
     close: () => pool.destroy(),
   };
 }
