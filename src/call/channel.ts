@@ -21,6 +21,8 @@ export interface SessionScope {
   flush(): void;
 }
 
+const STARTS_PER_TURN = 128;
+
 export class WorkerChannel implements WorkerControl {
   readonly #port: MessagePort | undefined;
   #pending: SessionEvent[] = [];
@@ -34,11 +36,33 @@ export class WorkerChannel implements WorkerControl {
     this.#port = port;
   }
 
-  /** Runs the chat sessions the supervisor sends on the events port (provider-call threads only). */
+  /**
+   * Runs the chat sessions the supervisor sends on the events port (provider-call threads only), at
+   * most STARTS_PER_TURN a turn: thousands opening connections in one turn overflow a provider's
+   * accept queue (connection resets at 10,000 in flight), and the turns between let I/O through.
+   */
   serve(run: (task: SessionTask) => Promise<TaskOutcome>): void {
     this.#port?.on('message', (message: TaskBatch) => {
-      for (const task of message.tasks) void run(task).then((outcome) => this.#settled(task, outcome));
+      for (const task of message.tasks) this.#toStart.push(task);
+      this.#run = run;
+      if (!this.#startScheduled) this.#startSome();
     });
+  }
+
+  #toStart: SessionTask[] = [];
+  #startScheduled = false;
+  #run: ((task: SessionTask) => Promise<TaskOutcome>) | undefined;
+  readonly #startMore = () => this.#startSome();
+
+  #startSome(): void {
+    this.#startScheduled = false;
+    const run = this.#run as (task: SessionTask) => Promise<TaskOutcome>;
+    const now = this.#toStart.length <= STARTS_PER_TURN ? this.#toStart : this.#toStart.splice(0, STARTS_PER_TURN);
+    if (now === this.#toStart) this.#toStart = [];
+    for (const task of now) void run(task).then((outcome) => this.#settled(task, outcome));
+    if (this.#toStart.length === 0) return;
+    this.#startScheduled = true;
+    setImmediate(this.#startMore);
   }
 
   #settled(task: SessionTask, outcome: TaskOutcome): void {

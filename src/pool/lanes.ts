@@ -1,6 +1,5 @@
-// Chat sessions go to their threads over each worker's events port, not as Piscina tasks: the
-// sessions admitted in one event-loop turn leave together, one message per thread, and their
-// outcomes come back batched with the events (src/call/channel.ts), so a result crosses once and
+// Chat sessions go to their threads over each worker's events port, not as Piscina tasks, and
+// their outcomes come back batched with the events (src/call/channel.ts), so a result crosses once and
 // after every delta of its session. Piscina still starts, replaces and terminates the threads; a
 // thread that goes fails the runs it had, as a dead Piscina task would. A Piscina task cost the
 // main thread ~20 µs (its task record, async resource, balancer and one message each way).
@@ -11,8 +10,6 @@ interface Lane {
   readonly port: MessagePort;
   /** Runs sent to this thread and not yet settled. */
   running: number;
-  /** Tasks for this thread, to leave at the end of this turn. */
-  outbox: SessionTask[];
 }
 
 interface Pending {
@@ -29,12 +26,10 @@ export class SessionLanes {
   #waiting: Array<{ task: SessionTask; settle: Omit<Pending, 'threadId' | 'run'> }> = [];
   /** Holds the host open while runs wait for a thread (Piscina's new workers are unref'd). */
   #keepAlive: NodeJS.Timeout | undefined;
-  #flushing = false;
-  readonly #flush = () => this.#send();
 
   /** A thread's events port is up: it takes sessions from now on. */
   attach(threadId: number, port: MessagePort): void {
-    this.#lanes.set(threadId, { port, running: 0, outbox: [] });
+    this.#lanes.set(threadId, { port, running: 0 });
     const waiting = this.#waiting;
     this.#waiting = [];
     clearInterval(this.#keepAlive);
@@ -81,33 +76,24 @@ export class SessionLanes {
     return this.#lanes.get(threadId)?.running ?? 0;
   }
 
-  /** The least busy thread takes the task; it leaves with the others of this turn. */
+  /**
+   * The least busy thread takes the task, sent at once: a host that blocks its thread right after
+   * submitting (a render, a simulation step) must not hold its sessions back. Batching the sessions
+   * of a turn into one message (setImmediate) saved ~5 µs a session, and cost such a host a slice.
+   */
   #assign(task: SessionTask, resolve: Pending['resolve'], reject: Pending['reject']): void {
     let best: [number, Lane] | undefined;
     for (const entry of this.#lanes) if (best === undefined || entry[1].running < best[1].running) best = entry;
     const [threadId, lane] = best as [number, Lane];
     // A port with runs in flight keeps the host alive, as a Piscina task would.
     if (lane.running++ === 0) lane.port.ref();
-    lane.outbox.push(task);
     this.#pending.set(task.sessionId, { run: task.run, threadId, resolve, reject });
-    if (!this.#flushing) {
-      this.#flushing = true;
-      setImmediate(this.#flush);
-    }
-  }
-
-  #send(): void {
-    this.#flushing = false;
-    for (const [threadId, lane] of this.#lanes) {
-      if (lane.outbox.length === 0) continue;
-      const message: TaskBatch = { type: 'tasks', tasks: lane.outbox };
-      lane.outbox = [];
-      try {
-        lane.port.postMessage(message);
-      } catch (error) {
-        // A task that cannot be sent never ran: it fails like a thread that died before starting it.
-        this.#failSent(message.tasks, threadId, error);
-      }
+    const message: TaskBatch = { type: 'tasks', tasks: [task] };
+    try {
+      lane.port.postMessage(message);
+    } catch (error) {
+      // A task that cannot be sent never ran: it fails like a thread that died before starting it.
+      this.#failSent(message.tasks, threadId, error);
     }
   }
 
