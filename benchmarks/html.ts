@@ -127,7 +127,7 @@ function figuresTable(reports: ScenarioReport[]): string {
     }
     return html;
   });
-  return `<table>${head}${rows.join('')}</table><p class="note">median [min–max] over the measured rounds; CPU (ELU) = main-thread event-loop active time ÷ sessions, the goals' figure; thread CPU = the main thread's own CPU time (process.threadCpuUsage) ÷ sessions; blocked-host: the host's own busy slices excluded from both; heap = main thread; RSS = whole process.</p>`;
+  return `<table>${head}${rows.join('')}</table><p class="note">median [min–max] over the measured rounds; CPU (ELU) = main-thread event-loop active time ÷ sessions (on busy cores it counts waiting for one too); thread CPU = the main thread's own CPU time (process.threadCpuUsage) ÷ sessions, the goals' figure; blocked-host: the host's own busy slices excluded from both; heap = main thread; RSS = whole process.</p>`;
 }
 
 function cpuBars(reports: ScenarioReport[]): string {

@@ -25,6 +25,8 @@ export interface SideFigures {
   wrong: number;
   /** Main-thread heap after a full GC with every session in flight (probe round; inflight only). */
   liveHeapMB?: number;
+  /** Each worker thread's heap in use at the same moment (probe round; inflight only). */
+  workerHeapMB?: number[];
 }
 
 export interface Ratios {
@@ -117,8 +119,8 @@ export function table(reports: readonly ScenarioReport[]): string {
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const row of rows.slice(1)) out.push(line(row));
   out.push(
-    "median [min–max] over the measured rounds. cpu = main-thread event-loop active time ÷ sessions (the goals' figure); " +
-      "thread-cpu = the main thread's own CPU time ÷ sessions (process.threadCpuUsage); blocked-host: the host's busy slices excluded from both; " +
+    "median [min–max] over the measured rounds. cpu = main-thread event-loop active time ÷ sessions (on busy cores it counts waiting for one too); " +
+      "thread-cpu = the main thread's own CPU time ÷ sessions (process.threadCpuUsage; the goals' figure); blocked-host: the host's busy slices excluded from both; " +
       'heap = main thread, peak heapUsed; rss = whole process (worker threads included, a high-water mark); thread-cpu is tick-granular (4 ms)',
   );
   return out.join('\n');
@@ -139,6 +141,7 @@ function sideJSON(f: SideFigures) {
     peakHeapMB: spreadJSON(f.peakHeapMB),
     peakRssMB: spreadJSON(f.peakRssMB),
     ...(f.liveHeapMB !== undefined ? { liveHeapMB: round3(f.liveHeapMB) } : {}),
+    ...(f.workerHeapMB !== undefined ? { workerHeapMB: f.workerHeapMB.map(round3) } : {}),
   };
 }
 

@@ -5,9 +5,11 @@
 // at the same concurrency, in interleaved rounds (engine, SDK, engine, SDK...) after warm-up rounds.
 // Every answer is checked; a wrong one fails the run (exit 1). Figures are medians over the rounds.
 import { writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createSupervisor, type Supervisor } from '../src/index.ts';
 import { Baseline } from './baseline.ts';
+import { firstSession, firstSessionLine, type FirstSession } from './first-session.ts';
 import { MB } from './measure.ts';
 import { goalLines, judgeGoals } from './goals.ts';
 import { htmlReport, type ScenarioCharts } from './html.ts';
@@ -121,6 +123,7 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRu
   };
   let trace: Awaited<ReturnType<typeof traced>> | undefined;
   let liveHeap: number | undefined;
+  let workerHeaps: number[] | undefined;
   try {
     // Warm-up: workers started, code compiled, connections open, on both sides; not measured.
     await round('engine', 'ew', size.warmup);
@@ -132,7 +135,11 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRu
       if (b) measured.baseline.push(b);
     }
     // Everything is submitted at once and the provider takes 1 s: at 500 ms every session is in flight.
-    if (scenario.probeLiveHeap) liveHeap = (await round('engine', 'p', size.sessions, 500))?.liveHeap;
+    if (scenario.probeLiveHeap) {
+      const heaps = delay(500).then(() => supervisor.workerHeaps());
+      liveHeap = (await round('engine', 'p', size.sessions, 500))?.liveHeap;
+      workerHeaps = (await heaps).map((h) => h.heapUsed / MB);
+    }
     // The timeline comes from one extra engine round with event listeners on (they cost the host).
     if (options.html !== undefined) trace = await traced(supervisor, () => round('engine', 't', size.sessions));
   } finally {
@@ -140,6 +147,7 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRu
   }
   const report = scenarioReport(scenario, size.concurrency, size.sessions, measured.engine, measured.baseline);
   if (liveHeap !== undefined) report.engine.liveHeapMB = liveHeap / MB;
+  if (workerHeaps !== undefined) report.engine.workerHeapMB = workerHeaps;
   const pool = (rounds: RoundResult[]) => rounds.flatMap((r) => Array.from(r.latencies));
   const charts: ScenarioCharts = { report, latencies: { engine: pool(measured.engine), baseline: pool(measured.baseline) }, ...(trace ? { trace } : {}) };
   return { report, charts, wrong };
@@ -159,8 +167,10 @@ export async function main(argv: string[]): Promise<number> {
   const progress = new Progress(options.scenarios.reduce((n, s) => n + stepsOf(s, options), 0));
   const mock = await startMockProcess();
   const runs: ScenarioRun[] = [];
+  let first: FirstSession | undefined;
   try {
     const baseURL = `${mock.url}/v1`;
+    if (options.side === undefined) first = await firstSession(baseURL, API_KEY, THREADS);
     const ctx: Context = { options, baseline: new Baseline(baseURL, API_KEY), baseURL, progress };
     for (const scenario of options.scenarios) runs.push(await runScenario(scenario, ctx));
   } finally {
@@ -175,11 +185,13 @@ export async function main(argv: string[]): Promise<number> {
   if (options.json) {
     for (const r of reports) console.log(jsonLine(r));
     console.log(JSON.stringify({ goals }));
+    if (first !== undefined) console.log(JSON.stringify({ firstSession: first }));
     console.log(JSON.stringify({ system, quick: options.quick, wallSeconds, wrongAnswers: wrong.length }));
   } else {
     console.log(`sessionpool bench${options.quick ? ' --quick' : ''}: ${reports.length} scenarios, engine (${THREADS} worker threads) vs plain openai SDK on the main thread\n`);
     console.log(table(reports));
     console.log(`\ngoals (DESIGN.md):\n${goalLines(goals)}\n`);
+    if (first !== undefined) console.log(`${firstSessionLine(first)}\n`);
     for (const r of reports) console.log(jsonLine(r));
     console.log(`${systemLine(system)}; wall time ${wallSeconds.toFixed(1)} s`);
   }

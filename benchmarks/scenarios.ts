@@ -64,6 +64,16 @@ export const SCENARIOS: readonly Scenario[] = [
     size: (q) => ({ concurrency: 100, sessions: q ? 100 : 300, warmup: q ? 100 : 200 }),
   },
   {
+    name: 'latency-1',
+    title: 'one call at a time, 20 ms provider latency (added latency = engine - baseline)',
+    kind: 'chat',
+    directive: '[[mock latencyMs=20]]',
+    words: 16,
+    calls: 1,
+    rounds: rounds(5, 2),
+    size: (q) => ({ concurrency: 1, sessions: q ? 40 : 100, warmup: 20 }),
+  },
+  {
     name: 'latency-10',
     title: '10 concurrent calls, 50 ms provider latency (added latency = engine - baseline)',
     kind: 'chat',

@@ -1,5 +1,6 @@
 export { createSupervisor, Supervisor } from './supervisor/supervisor.ts';
 export type { CloseOptions, CloseReport, ExecuteResult } from './supervisor/supervisor.ts';
+export type { ThreadHeap } from './pool/threads.ts';
 export type { ChatRequest, ExecuteRequest } from './supervisor/request.ts';
 export type { StreamEvent } from './supervisor/event-stream.ts';
 export type { TransitionEvent, StartedEvent, RetryEvent, SessionSummary } from './supervisor/session-record.ts';

@@ -157,9 +157,25 @@ export interface EventBatch {
   events: SessionEvent[];
 }
 
-/** What the supervisor exposes to every worker (over the worker's events channel). */
-export interface SupervisorInbox {
-  receive(batch: EventBatch): void;
+/** How a chat session's run ended on its thread, reported with the events of the same turn. */
+export interface RunOutcome {
+  sessionId: string;
+  run: number;
+  outcome: TaskOutcome;
+}
+
+/**
+ * What a worker posts on its events port, once per event-loop turn in which it has something:
+ * the sessions' events, then the outcomes of the runs that ended (so a result comes after its deltas).
+ */
+export interface WorkerReport extends EventBatch {
+  outcomes: RunOutcome[];
+}
+
+/** What the supervisor posts on a worker's events port: the chat sessions admitted in one turn. */
+export interface TaskBatch {
+  type: 'tasks';
+  tasks: SessionTask[];
 }
 
 /** What every worker exposes to the supervisor (over its control channel). */

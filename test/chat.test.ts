@@ -72,10 +72,13 @@ describe('chat through the public API', () => {
   });
 });
 
-test('ready() resolves once every worker thread is up', async () => {
+test('ready() resolves once every worker thread is up; workerHeaps() reads each thread\'s heap', async () => {
   const { createSupervisor } = await import('../src/index.ts');
   const supervisor = createSupervisor({ threads: 2, logger: false });
   await supervisor.ready();
   assert.equal(supervisor.stats().pool.threads, 2);
+  const heaps = await supervisor.workerHeaps();
+  assert.equal(heaps.length, 2, 'one heap per thread');
+  for (const heap of heaps) assert.ok(heap.threadId > 0 && heap.heapUsed > 0, JSON.stringify(heap));
   await supervisor.close();
 });

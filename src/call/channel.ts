@@ -1,11 +1,14 @@
 // The worker's end of its two long-lived channels to the supervisor, set up once when the worker
-// starts: events go out in batches (one Comlink call per event-loop turn, never one per chunk),
-// abort requests come in and go to the sessions' signals (src/abort/worker-aborts.ts).
+// starts. The events port carries plain one-way messages: chat sessions come in as task batches
+// (src/pool/lanes.ts), and events and run outcomes go out together, one message per event-loop
+// turn, never one per chunk (a Comlink call would also cost the host a reply per message). The
+// control port is Comlink: abort requests come in and go to the sessions' signals
+// (src/abort/worker-aborts.ts).
 import * as Comlink from 'comlink';
-import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { SessionAborts } from '../abort/worker-aborts.ts';
 import { portEndpoint } from '../endpoint.ts';
-import type { AbortReason, ChannelHello, SessionEvent, SessionTask, SupervisorInbox, WorkerControl } from '../protocol.ts';
+import type { AbortReason, ChannelHello, RunOutcome, SessionEvent, SessionTask, TaskBatch, TaskOutcome, WorkerControl, WorkerReport } from '../protocol.ts';
 
 /** What a running session sees of its worker. */
 export interface SessionScope {
@@ -18,16 +21,53 @@ export interface SessionScope {
   flush(): void;
 }
 
+const STARTS_PER_TURN = 128;
+
 export class WorkerChannel implements WorkerControl {
-  #inbox: Comlink.Remote<SupervisorInbox> | undefined;
+  readonly #port: MessagePort | undefined;
   #pending: SessionEvent[] = [];
+  #outcomes: RunOutcome[] = [];
   #flushScheduled = false;
   readonly #aborts = new SessionAborts();
   #reportStarts = false;
   readonly #flush = () => this.#send();
 
-  constructor(port?: Comlink.Endpoint) {
-    if (port !== undefined) this.#inbox = Comlink.wrap<SupervisorInbox>(port);
+  constructor(port?: MessagePort) {
+    this.#port = port;
+  }
+
+  /**
+   * Runs the chat sessions the supervisor sends on the events port (provider-call threads only), at
+   * most STARTS_PER_TURN a turn: thousands opening connections in one turn overflow a provider's
+   * accept queue (connection resets at 10,000 in flight), and the turns between let I/O through.
+   */
+  serve(run: (task: SessionTask) => Promise<TaskOutcome>): void {
+    this.#port?.on('message', (message: TaskBatch) => {
+      for (const task of message.tasks) this.#toStart.push(task);
+      this.#run = run;
+      if (!this.#startScheduled) this.#startSome();
+    });
+  }
+
+  #toStart: SessionTask[] = [];
+  #startScheduled = false;
+  #run: ((task: SessionTask) => Promise<TaskOutcome>) | undefined;
+  readonly #startMore = () => this.#startSome();
+
+  #startSome(): void {
+    this.#startScheduled = false;
+    const run = this.#run as (task: SessionTask) => Promise<TaskOutcome>;
+    const now = this.#toStart.length <= STARTS_PER_TURN ? this.#toStart : this.#toStart.splice(0, STARTS_PER_TURN);
+    if (now === this.#toStart) this.#toStart = [];
+    for (const task of now) void run(task).then((outcome) => this.#settled(task, outcome));
+    if (this.#toStart.length === 0) return;
+    this.#startScheduled = true;
+    setImmediate(this.#startMore);
+  }
+
+  #settled(task: SessionTask, outcome: TaskOutcome): void {
+    this.#outcomes.push({ sessionId: task.sessionId, run: task.run, outcome });
+    this.#schedule();
   }
 
   /** Starts a session's scope; `alwaysReport` for sessions that may block the thread before it can say where they run. */
@@ -61,19 +101,45 @@ export class WorkerChannel implements WorkerControl {
     const joins = (event.type === 'delta' || event.type === 'reasoning') && last?.type === event.type && last.sessionId === event.sessionId;
     if (joins) (last as { text: string }).text += (event as { text: string }).text;
     else this.#pending.push(event.type === 'delta' || event.type === 'reasoning' ? { ...event } : event);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flush);
-    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flush);
   }
 
   #send(): void {
     this.#flushScheduled = false;
-    const events = this.#pending;
+    const report: WorkerReport = { threadId, events: this.#pending, outcomes: this.#outcomes };
     this.#pending = [];
-    if (events.length === 0 || this.#inbox === undefined) return;
-    // Not awaited: the reply only acknowledges; a lost batch must never fail a session.
-    this.#inbox.receive({ threadId, events }).catch(() => {});
+    this.#outcomes = [];
+    if ((report.events.length === 0 && report.outcomes.length === 0) || this.#port === undefined) return;
+    try {
+      this.#port.postMessage(report);
+    } catch (error) {
+      this.#sendApart(report, error);
+    }
+  }
+
+  /** Something in the report cannot be cloned: every outcome goes on its own, one that cannot as a failure. */
+  #sendApart(report: WorkerReport, error: unknown): void {
+    const port = this.#port as MessagePort;
+    try {
+      port.postMessage({ threadId, events: report.events, outcomes: [] } satisfies WorkerReport);
+    } catch {
+      // Events are progress only: the outcomes below still settle every session.
+    }
+    const why = error instanceof Error ? error.message : String(error);
+    for (const entry of report.outcomes) {
+      try {
+        port.postMessage({ threadId, events: [], outcomes: [entry] } satisfies WorkerReport);
+      } catch {
+        const failed: TaskOutcome = { ok: false, error: { code: 'ERR_HANDLER', name: 'Error', message: `The worker could not send the session's outcome back: ${why}` }, attempts: entry.outcome.attempts, threadId };
+        port.postMessage({ threadId, events: [], outcomes: [{ ...entry, outcome: failed }] } satisfies WorkerReport);
+      }
+    }
   }
 }
 
@@ -82,7 +148,7 @@ export function openWorkerChannel(): WorkerChannel {
   if (parentPort === null) return new WorkerChannel();
   const events = new MessageChannel();
   const control = new MessageChannel();
-  const channel = new WorkerChannel(portEndpoint(events.port1));
+  const channel = new WorkerChannel(events.port1);
   const exposed: WorkerControl = {
     abort: (sessionId, reason) => channel.abort(sessionId, reason),
     forget: (sessionId) => channel.forget(sessionId),

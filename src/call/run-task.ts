@@ -11,7 +11,7 @@ const channel = openWorkerChannel();
  * `blocking` sessions (handlers) may hold the thread at once: they say where they run first.
  */
 export function taskRunner<T extends SessionTask>(run: (task: T, scope: SessionScope) => Promise<CallOutcome>, blocking: boolean): (task: T) => Promise<TaskOutcome> {
-  return async (task) => {
+  const runner = async (task: T): Promise<TaskOutcome> => {
     const scope = channel.open(task, blocking);
     if (blocking) scope.flush();
     try {
@@ -28,4 +28,7 @@ export function taskRunner<T extends SessionTask>(run: (task: T, scope: SessionS
       channel.close(task.sessionId);
     }
   };
+  // Provider calls also come over the events port, in batches (src/pool/lanes.ts); handlers only as Piscina tasks.
+  if (!blocking) channel.serve(runner as (task: SessionTask) => Promise<TaskOutcome>);
+  return runner;
 }

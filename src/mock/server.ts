@@ -253,7 +253,9 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
 /** Starts a mock provider listening on options.host (127.0.0.1) and options.port (0: a free port). */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
   const host = options.host ?? '127.0.0.1';
-  const server = createServer({ requestTimeout: 0, headersTimeout: 0 });
+  // Idle connections stay open a minute, as behind a provider's load balancer: with Node's 5 s a
+  // loaded client (10,000 sessions starting) reuses sockets the server is closing (resets).
+  const server = createServer({ requestTimeout: 0, headersTimeout: 0, keepAliveTimeout: 65_000 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: options.port ?? 0, host, backlog: 4096 }, () => {

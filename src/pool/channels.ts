@@ -1,37 +1,48 @@
-// The supervisor's end of every worker's two long-lived channels (see src/call/channel.ts):
-// it exposes its event inbox on one and holds the worker's control on the other. Strong refs to
-// ports and proxies are kept here until the worker goes: a proxy collected mid-call hangs it.
+// The supervisor's end of every worker's two long-lived channels (see src/call/channel.ts): the
+// events port brings the worker's reports (events, then run outcomes) and takes its chat sessions
+// (lanes.ts); the control port is the worker's Comlink control. Strong refs to ports and proxies
+// are kept here until the worker goes: a proxy collected mid-call hangs it.
 import * as Comlink from 'comlink';
 import type { MessagePort } from 'node:worker_threads';
 import { portEndpoint } from '../endpoint.ts';
-import type { AbortReason, ChannelHello, EventBatch, SupervisorInbox, WorkerControl } from '../protocol.ts';
+import type { AbortReason, ChannelHello, EventBatch, RunOutcome, WorkerControl, WorkerReport } from '../protocol.ts';
 
 interface WorkerLink {
   control: Comlink.Remote<WorkerControl>;
   ports: MessagePort[];
 }
 
+export interface ChannelHandlers {
+  onBatch(batch: EventBatch): void;
+  onOutcomes(outcomes: RunOutcome[]): void;
+  /** The worker's channels are up; `events` is the port its sessions may be sent on. */
+  onAttach(threadId: number, events: MessagePort): void;
+}
+
 export class WorkerChannels {
   readonly #links = new Map<number, WorkerLink>();
-  readonly #inbox: SupervisorInbox;
+  readonly #handlers: ChannelHandlers;
+  readonly #onReport = (report: WorkerReport) => this.#receive(report);
   #reportStarts = false;
 
-  readonly #onAttach: (threadId: number) => void;
-
-  constructor(onBatch: (batch: EventBatch) => void, onAttach: (threadId: number) => void) {
-    this.#inbox = { receive: onBatch };
-    this.#onAttach = onAttach;
+  constructor(handlers: ChannelHandlers) {
+    this.#handlers = handlers;
   }
 
   attach(hello: ChannelHello): void {
-    Comlink.expose(this.#inbox, portEndpoint(hello.events));
+    hello.events.on('message', this.#onReport);
     const control = Comlink.wrap<WorkerControl>(portEndpoint(hello.control));
     // Channels must not keep the host alive on their own: idle pools let the process exit.
     hello.events.unref();
     hello.control.unref();
     this.#links.set(hello.threadId, { control, ports: [hello.events, hello.control] });
     if (this.#reportStarts) void control.reportStarts(true).catch(() => {});
-    this.#onAttach(hello.threadId);
+    this.#handlers.onAttach(hello.threadId, hello.events);
+  }
+
+  #receive(report: WorkerReport): void {
+    if (report.events.length > 0) this.#handlers.onBatch({ threadId: report.threadId, events: report.events });
+    if (report.outcomes.length > 0) this.#handlers.onOutcomes(report.outcomes);
   }
 
   /**

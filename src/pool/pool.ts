@@ -1,15 +1,17 @@
 // The worker pools behind the small Dispatcher interface that the supervisor uses (a second
 // transport, such as a queue across hosts, would implement it too). Provider calls run on one
-// pool, many per thread; `execute` handlers on a second pool of their own, started on the first
-// handler, one handler per thread: a handler that blocks, crashes or is killed never touches a
-// provider call, nor another handler.
+// pool, many per thread, sent over the threads' own ports in batches (lanes.ts); `execute`
+// handlers on a second pool of their own, as Piscina tasks, started on the first handler, one
+// handler per thread: a handler that blocks, crashes or is killed never touches a provider call,
+// nor another handler.
 import type { AbortTransport } from '../abort/router.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
 import { WorkerChannels } from './channels.ts';
+import { SessionLanes } from './lanes.ts';
 import { packageModuleURL } from '../module-url.ts';
-import { startThreads, type Threads, type ThreadsOptions } from './threads.ts';
+import { startThreads, type ThreadHeap, type Threads, type ThreadsOptions } from './threads.ts';
 
-export { TaskRefusedError } from './threads.ts';
+export { TaskRefusedError, type ThreadHeap } from './threads.ts';
 
 export interface DispatcherOptions {
   threads: number;
@@ -30,6 +32,8 @@ export interface Dispatcher extends AbortTransport {
   reportStarts(on: boolean): void;
   /** Threads of the provider-call pool. */
   readonly threads: number;
+  /** The V8 heap in use on each thread (bytes); transports without threads may leave it out. */
+  heaps?(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
 }
 
@@ -38,13 +42,23 @@ const HANDLER_WORKER = packageModuleURL('../../workers/handler-worker.ts', impor
 
 export function createPool(options: DispatcherOptions): Dispatcher {
   const handlerThreads = new Set<number>();
-  const channels = new WorkerChannels(options.onBatch, (threadId) => options.onWorkerReady?.(threadId, handlerThreads.has(threadId)));
+  const lanes = new SessionLanes();
+  const channels = new WorkerChannels({
+    onBatch: options.onBatch,
+    onOutcomes: (outcomes) => lanes.settle(outcomes),
+    onAttach: (threadId, events) => {
+      const handlers = handlerThreads.has(threadId);
+      if (!handlers) lanes.attach(threadId, events);
+      options.onWorkerReady?.(threadId, handlers);
+    },
+  });
   const common: Omit<ThreadsOptions, 'filename' | 'perThread'> = {
     threads: options.threads,
     maxQueue: options.maxTasks,
     ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
     onHello: (hello) => channels.attach(hello),
     onGone: (threadId) => {
+      lanes.detach(threadId);
       channels.detach(threadId);
       options.onWorkerGone?.(threadId);
     },
@@ -54,7 +68,7 @@ export function createPool(options: DispatcherOptions): Dispatcher {
   const pools = (): Threads[] => (handlers === undefined ? [chats] : [chats, handlers]);
   return {
     run(task) {
-      if (task.kind === 'chat') return chats.run(task);
+      if (task.kind === 'chat') return lanes.run(task);
       handlers ??= startThreads({
         ...common,
         filename: HANDLER_WORKER,
@@ -78,6 +92,7 @@ export function createPool(options: DispatcherOptions): Dispatcher {
     get threads() {
       return chats.count;
     },
+    heaps: async () => (await Promise.all(pools().map((pool) => pool.heaps()))).flat(),
     async close() {
       channels.closeAll();
       await Promise.all(pools().map((pool) => pool.close()));

@@ -24,7 +24,14 @@ export interface Threads {
   /** Terminates the thread when it belongs to this pool. */
   kill(threadId: number): boolean;
   readonly count: number;
+  /** Each thread's V8 heap in use (bytes). */
+  heaps(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
+}
+
+export interface ThreadHeap {
+  threadId: number;
+  heapUsed: number;
 }
 
 export function startThreads(options: ThreadsOptions): Threads {
@@ -40,10 +47,21 @@ export function startThreads(options: ThreadsOptions): Threads {
     recordTiming: false,
     ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
   });
+  const greeted = new Set<number>();
   pool.on('message', (message: unknown) => {
-    if (isChannelHello(message)) options.onHello(message);
+    if (!isChannelHello(message)) return;
+    // The thread's 'exit' says when it goes: by then Piscina's worker id already reads -1.
+    const { threadId } = message;
+    greeted.add(threadId);
+    pool.threads.find((w) => w.threadId === threadId)?.once('exit', () => {
+      greeted.delete(threadId);
+      options.onGone(threadId);
+    });
+    options.onHello(message);
   });
-  pool.on('workerDestroy', (worker: { id: number }) => options.onGone(worker.id));
+  pool.on('workerDestroy', (worker: { id: number }) => {
+    if (!greeted.has(worker.id)) options.onGone(worker.id);
+  });
   // Errors outside tasks surface as crashed sessions through run(); never as an unhandled 'error'.
   pool.on('error', () => {});
   return {
@@ -60,6 +78,7 @@ export function startThreads(options: ThreadsOptions): Threads {
     get count() {
       return pool.threads.length;
     },
+    heaps: () => Promise.all(pool.threads.map(async (w) => ({ threadId: w.threadId, heapUsed: (await w.getHeapStatistics()).used_heap_size }))),
     close: () => pool.destroy(),
   };
 }

@@ -75,6 +75,7 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
     get threads() {
       return inner.threads;
     },
+    ...(inner.heaps ? { heaps: () => inner.heaps!() } : {}),
     close: () => inner.close(),
   };
 }

@@ -46,6 +46,36 @@ function failed(outcome: SessionOutcome, context: SessionContext, event: Session
   return { outcome, endedAt: event.at, attempts, ...(error ? { error } : {}) };
 }
 
+type Update = (context: SessionContext, event: SessionEvent) => Partial<SessionContext>;
+
+/**
+ * What each named action does to the context, as pure functions: the machine's `assign` actions
+ * call them, and so does the compiled table that drives uninspected sessions (lifecycle.ts).
+ */
+export const sessionUpdates = {
+  markDispatched: (_, event) => ({ dispatchedAt: event.at, attempts: 1 }),
+  countRetry: (_, event) => (event.type === 'RETRY' ? { attempts: event.attempt } : {}),
+  markCompleted: (_, event) => (event.type === 'COMPLETE' ? { outcome: 'completed' as const, endedAt: event.at, attempts: event.attempts } : {}),
+  markFailed: (context, event) => failed('failed', context, event),
+  markTimedOut: (context, event) => failed('timeout', context, event),
+  markAborted: (context, event) => failed('aborted', context, event),
+  markReleased: (_, event) => ({ releasedAt: event.at }),
+} satisfies Record<string, Update>;
+
+export const sessionGuards = {
+  // Retry reports may arrive late or twice (batched across threads): only a higher count counts.
+  isNewAttempt: (context: SessionContext, event: SessionEvent) => event.type === 'RETRY' && event.attempt > context.attempts,
+};
+
+export function initialContext(input: SessionInput): SessionContext {
+  const context: SessionContext = { sessionId: input.sessionId, requestId: input.requestId, kind: input.kind, createdAt: input.at, attempts: 0 };
+  if (input.provider !== undefined) context.provider = input.provider;
+  if (input.model !== undefined) context.model = input.model;
+  return context;
+}
+
+const update = (name: keyof typeof sessionUpdates) => assign<SessionContext, SessionEvent, undefined, SessionEvent, never>(({ context, event }) => sessionUpdates[name](context, event));
+
 /**
  * The lifecycle of one session: created → processing → completed | failed → released.
  * Waiting for a slot is `created`. Terminal states leave only to `released`; `released` is final.
@@ -57,32 +87,21 @@ export const sessionMachine = setup({
     input: {} as SessionInput,
   },
   actions: {
-    markDispatched: assign(({ event }) => ({ dispatchedAt: event.at, attempts: 1 })),
-    countRetry: assign(({ event }) => (event.type === 'RETRY' ? { attempts: event.attempt } : {})),
-    markCompleted: assign(({ event }) =>
-      event.type === 'COMPLETE' ? { outcome: 'completed' as const, endedAt: event.at, attempts: event.attempts } : {},
-    ),
-    markFailed: assign(({ context, event }) => failed('failed', context, event)),
-    markTimedOut: assign(({ context, event }) => failed('timeout', context, event)),
-    markAborted: assign(({ context, event }) => failed('aborted', context, event)),
-    markReleased: assign(({ event }) => ({ releasedAt: event.at })),
+    markDispatched: update('markDispatched'),
+    countRetry: update('countRetry'),
+    markCompleted: update('markCompleted'),
+    markFailed: update('markFailed'),
+    markTimedOut: update('markTimedOut'),
+    markAborted: update('markAborted'),
+    markReleased: update('markReleased'),
   },
   guards: {
-    // Retry reports may arrive late or twice (batched across threads): only a higher count counts.
-    isNewAttempt: ({ context, event }) => event.type === 'RETRY' && event.attempt > context.attempts,
+    isNewAttempt: ({ context, event }) => sessionGuards.isNewAttempt(context, event),
   },
 }).createMachine({
   id: 'session',
   initial: 'created',
-  context: ({ input }) => ({
-    sessionId: input.sessionId,
-    requestId: input.requestId,
-    kind: input.kind,
-    ...(input.provider !== undefined ? { provider: input.provider } : {}),
-    ...(input.model !== undefined ? { model: input.model } : {}),
-    createdAt: input.at,
-    attempts: 0,
-  }),
+  context: ({ input }) => initialContext(input),
   states: {
     created: {
       on: {

@@ -1,5 +1,5 @@
 // The session engine: admit, dispatch, settle, release. Every admitted session is driven through
-// its XState actor by explicit events and released exactly once, whatever the worker does. How a
+// the session machine by explicit events (its compiled table, or an actor when inspected) and released exactly once, whatever the worker does. How a
 // stopped session's worker is told lives in src/abort/; what user code does (listeners, observers,
 // onDelta) never reaches this control flow: `emit` and `report` absorb it.
 import type { Logger } from 'pino';
@@ -13,7 +13,8 @@ import type { SessionMetrics } from '../metrics.ts';
 import type { InspectOption } from '../options.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
 import { TaskRefusedError, type Dispatcher } from '../pool/pool.ts';
-import { sessionMachine, type SessionEvent } from '../session/machine.ts';
+import { initialLifecycle, step } from '../session/lifecycle.ts';
+import { sessionMachine, type SessionEvent, type SessionInput } from '../session/machine.ts';
 import { Admission } from './admission.ts';
 import { deliverRest } from './delivery.ts';
 import { guardInspect } from './listener-errors.ts';
@@ -100,12 +101,12 @@ export class SessionEngine {
   submit(spec: SessionSpec): Promise<unknown> {
     const { resolve, reject, promise } = Promise.withResolvers<unknown>();
     const now = this.#deps.clock.now();
-    const actor = createActor(sessionMachine, {
-      input: { sessionId: spec.sessionId, requestId: spec.requestId, kind: spec.kind, provider: spec.provider, model: spec.model, at: now },
-      ...(this.#inspect !== undefined ? { inspect: this.#inspect } : {}),
-    });
+    const input: SessionInput = { sessionId: spec.sessionId, requestId: spec.requestId, kind: spec.kind, provider: spec.provider, model: spec.model, at: now };
+    // An actor only for the inspector's sake: it sees every session's events and snapshots.
+    const actor = this.#inspect === undefined ? undefined : createActor(sessionMachine, { input, inspect: this.#inspect });
+    const { state, context } = initialLifecycle(input);
     const record: SessionRecord = {
-      spec, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
+      spec, state, context, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
       holdsSlot: false, running: false, released: false, streamed: false, delivered: 0, crashRetries: 0, run: 0, reportedRun: 0,
     };
     const admit = this.#admission.admit(spec.sessionId, record);
@@ -117,7 +118,7 @@ export class SessionEngine {
     this.#sessions.set(spec.sessionId, record);
     this.#requestIds.add(spec.requestId);
     this.#deps.metrics.admitted++;
-    actor.start();
+    actor?.start();
     this.#deps.metrics.transition(undefined, 'created');
     // Deadline and signal first: a `created` listener may already abort the session.
     record.deadline = this.#deps.clock.setTimer(() => this.#stop(record, 'timeout'), spec.timeoutMs);
@@ -255,7 +256,7 @@ export class SessionEngine {
   #runAgain(record: SessionRecord, cause: unknown): void {
     this.#deps.metrics.crashed++;
     record.crashRetries++;
-    const attempt = record.actor.getSnapshot().context.attempts + 1;
+    const attempt = record.context.attempts + 1;
     const error: WireError = { code: 'ERR_WORKER_CRASHED', name: 'WorkerCrashedError', message: describe(cause), retryable: true };
     this.#send(record, { type: 'RETRY', at: this.#deps.clock.now(), attempt, error });
     this.#deps.logger?.warn({ sessionId: record.spec.sessionId, err: error.message }, 'worker crashed; session run again on another worker');
@@ -263,7 +264,7 @@ export class SessionEngine {
   }
 
   #fail(record: SessionRecord, error: WireError): void {
-    const attempts = record.actor.getSnapshot().context.attempts;
+    const attempts = record.context.attempts;
     this.#send(record, { type: 'FAIL', at: this.#deps.clock.now(), error, attempts });
     record.reject(fromWireError(error, record.spec));
   }
@@ -304,11 +305,11 @@ export class SessionEngine {
     record.detachSignal?.();
     this.#deps.gate?.released(spec.sessionId);
     const at = this.#deps.clock.now();
-    const context = record.actor.getSnapshot().context;
+    const context = record.context;
     if (context.outcome !== undefined) this.#deps.metrics.outcome(context.outcome, spec.provider, at - record.admittedAt);
     logRelease(this.#deps.logger, record, at);
     this.#send(record, { type: 'RELEASE', at });
-    record.actor.stop();
+    record.actor?.stop();
     this.#sessions.delete(spec.sessionId);
     this.#requestIds.delete(spec.requestId);
     if (record.running) this.#unsettled.set(spec.sessionId, record);
@@ -329,7 +330,14 @@ export class SessionEngine {
 
   #send(record: SessionRecord, event: SessionEvent): void {
     const from = stateOf(record);
-    record.actor.send(event);
+    const { actor } = record;
+    if (actor === undefined) step(record, event);
+    else {
+      actor.send(event);
+      const snapshot = actor.getSnapshot();
+      record.state = snapshot.value;
+      record.context = snapshot.context;
+    }
     const to = stateOf(record);
     if (from === to) return;
     this.#deps.metrics.transition(from, to);

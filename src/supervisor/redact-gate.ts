@@ -41,6 +41,7 @@ export function redactingDispatcher(inner: Dispatcher, redactor: Redactor): Disp
     get threads() {
       return inner.threads;
     },
+    ...(inner.heaps ? { heaps: () => inner.heaps!() } : {}),
     close: () => inner.close(),
   };
 }

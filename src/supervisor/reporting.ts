@@ -5,7 +5,7 @@ import type { SessionRecord, TransitionEvent } from './session-record.ts';
 /** The `transition` event of a session that just went from `from` to `to`. */
 export function transitionEvent(record: SessionRecord, from: TransitionEvent['from'], to: TransitionEvent['to'], at: number): TransitionEvent {
   const { spec } = record;
-  const context = record.actor.getSnapshot().context;
+  const context = record.context;
   const event: TransitionEvent = { sessionId: spec.sessionId, requestId: spec.requestId, from, to, at, kind: spec.kind, attempt: context.attempts };
   if (spec.provider !== undefined) event.provider = spec.provider;
   if (spec.model !== undefined) event.model = spec.model;
@@ -18,7 +18,7 @@ export function transitionEvent(record: SessionRecord, from: TransitionEvent['fr
 
 /** One line per session, through a child logger bound to the session (built only when the line is written). */
 export function logRelease(logger: Logger | undefined, record: SessionRecord, at: number): void {
-  const { outcome, attempts, error } = record.actor.getSnapshot().context;
+  const { outcome, attempts, error } = record.context;
   const level = outcome === 'completed' ? 'debug' : 'info';
   if (logger === undefined || !logger.isLevelEnabled(level)) return;
   const { sessionId, requestId, provider, model } = record.spec;

@@ -117,9 +117,18 @@ function checkMetadata(metadata: Record<string, unknown> | undefined): void {
   if (bytes > METADATA_MAX_BYTES) invalid(`\`metadata\`: expected at most ${METADATA_MAX_BYTES} bytes of JSON, got ${bytes} bytes`);
 }
 
+// A profile's key is fixed once the options are resolved: each profile is resolved (and its key checked) once.
+const resolved = new WeakMap<ProviderProfile, ResolvedProvider>();
+
 function resolveProvider(name: string, providers: Map<string, ProviderProfile>): ResolvedProvider {
   const profile = providers.get(name);
   if (profile === undefined) invalid(`\`provider\`: expected one of ${[...providers.keys()].map((p) => `"${p}"`).join('|')}, got ${describeValue(name)}`);
+  let provider = resolved.get(profile);
+  if (provider === undefined) resolved.set(profile, (provider = resolveProfile(name, profile)));
+  return provider;
+}
+
+function resolveProfile(name: string, profile: ProviderProfile): ResolvedProvider {
   const { keyEnv, apiKey, ...rest } = profile;
   if (apiKey === undefined) {
     const where = keyEnv.length > 0 ? `set ${keyEnv.join(' or ')}, or pass` : 'pass';
@@ -162,9 +171,48 @@ function checkBodyData(request: z.output<typeof chatRequestSchema>): void {
   }
 }
 
+type ParsedChat = z.output<typeof chatRequestSchema>;
+const ROLES = new Set(message.shape.role.options as readonly string[]);
+const FIELDS = chatRequestSchema.shape as Record<string, z.ZodType>;
+
+/** Messages of the common shape (`{ role, content: string }` and nothing else), copied; else undefined. */
+function simpleMessages(value: unknown): ChatMessage[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const out: ChatMessage[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const m = value[i] as { role?: unknown; content?: unknown } | null;
+    if (typeof m !== 'object' || m === null || Object.getPrototypeOf(m) !== Object.prototype || Object.keys(m).length !== 2) return undefined;
+    if (typeof m.role !== 'string' || !ROLES.has(m.role) || typeof m.content !== 'string') return undefined;
+    out[i] = { role: m.role, content: m.content } as ChatMessage;
+  }
+  return out;
+}
+
+/**
+ * The request checked field by field, only the fields the host passed in (zod's strict object
+ * would visit all forty and copy every message); undefined when anything is unusual, and the full
+ * parse then says exactly what is wrong.
+ */
+function quickParse(input: unknown): ParsedChat | undefined {
+  if (typeof input !== 'object' || input === null || Object.getPrototypeOf(input) !== Object.prototype) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'messages') {
+      const messages = simpleMessages(value);
+      if (messages === undefined) return undefined;
+      out[key] = messages;
+      continue;
+    }
+    const field = FIELDS[key];
+    if (field === undefined || !field.safeParse(value).success) return undefined;
+    out[key] = value;
+  }
+  return typeof out['provider'] === 'string' ? (out as ParsedChat) : undefined;
+}
+
 /** Validates a chat request completely and resolves it against the providers; throws ERR_INVALID_REQUEST. */
 export function prepareChat(input: unknown, options: ResolvedOptions, stream: boolean): PreparedChat {
-  const request = parseOrThrow(chatRequestSchema, input, 'request');
+  const request = quickParse(input) ?? parseOrThrow(chatRequestSchema, input, 'request');
   checkMetadata(request.metadata);
   checkBodyData(request);
   checkExtra(request.extra, request);

@@ -2,6 +2,7 @@ import type { Actor } from 'xstate';
 import type { Abortable } from '../abort/router.ts';
 import type { TimerHandle } from '../clock.ts';
 import type { SessionTask, StreamPartEvent } from '../protocol.ts';
+import type { Lifecycle } from '../session/lifecycle.ts';
 import type { SessionKind, SessionMachine, SessionState } from '../session/machine.ts';
 
 /** A task before dispatch: the budget is computed when it leaves for a worker. */
@@ -43,10 +44,14 @@ export interface SessionSummary {
   host?: string;
 }
 
-/** The supervisor's bookkeeping of one admitted session, from admission to release. */
-export interface SessionRecord extends Abortable {
+/**
+ * The supervisor's bookkeeping of one admitted session, from admission to release. Its `state`
+ * and `context` are the session machine's: driven by the compiled table, or mirrored from the
+ * session's actor when one exists (only when `inspect` is set).
+ */
+export interface SessionRecord extends Abortable, Lifecycle {
   readonly spec: SessionSpec;
-  readonly actor: Actor<SessionMachine>;
+  readonly actor: Actor<SessionMachine> | undefined;
   readonly admittedAt: number;
   readonly deadlineAt: number;
   readonly resolve: (value: unknown) => void;
@@ -65,8 +70,9 @@ export interface SessionRecord extends Abortable {
   detachSignal?: () => void;
 }
 
+/** The session's state, read afresh (a function, so that TypeScript does not keep a narrowing across a transition). */
 export function stateOf(record: SessionRecord): SessionState {
-  return record.actor.getSnapshot().value as SessionState;
+  return record.state;
 }
 
 export interface TransitionEvent {

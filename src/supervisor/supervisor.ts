@@ -12,7 +12,7 @@ import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
 import type { ChatResult } from '../protocol.ts';
 import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
-import { createPool, type Dispatcher, type DispatcherOptions } from '../pool/pool.ts';
+import { createPool, type Dispatcher, type DispatcherOptions, type ThreadHeap } from '../pool/pool.ts';
 import { remoteKeyProfiles } from '../transport/remote-keys.ts';
 import { queuedTask } from '../transport/queued-task.ts';
 import { chainGates, type TransportDispatcher } from '../transport/transport.ts';
@@ -213,6 +213,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const stats = this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, running, utilization: running / this.#options.maxConcurrent });
     stats.routing = this.#router.stats();
     return stats;
+  }
+
+  /** The V8 heap in use on each worker thread, in bytes (an empty list for a transport without threads). */
+  async workerHeaps(): Promise<ThreadHeap[]> {
+    return (await this.#dispatcher.heaps?.()) ?? [];
   }
 
   /** stats() in the Prometheus text exposition format (serve it with `PROMETHEUS_CONTENT_TYPE`). */

@@ -53,7 +53,7 @@ export function reportStart(deps: EngineDeps, record: SessionRecord, threadId: n
   record.reportedRun = record.run;
   if (!deps.listening('started')) return;
   const { sessionId, requestId } = record.spec;
-  deps.emit('started', { sessionId, requestId, threadId, at, attempt: record.actor.getSnapshot().context.attempts, ...metadataField(record) });
+  deps.emit('started', { sessionId, requestId, threadId, at, attempt: record.context.attempts, ...metadataField(record) });
 }
 
 /** What a retry event says of the failed attempt (the status and provider code tell a 429 from a 503). */
