@@ -38,7 +38,8 @@ const GOALS: ReadonlyArray<{ scenario: string; goal: string; judge: Judge }> = [
     scenario: 'blocked-host',
     goal: 'engine latency <= 0.4 x the SDK (p50; host busy in 200 ms slices)',
     judge: (r) =>
-      r.ratio && r.baseline && {
+      r.ratio &&
+      r.baseline && {
         measured: `p50 ${fmt(r.engine.p50Ms.median)} vs ${fmt(r.baseline.p50Ms.median)} ms = ${fmt(r.ratio.p50)}x (p99 ${fmt(r.ratio.p99)}x)`,
         met: r.ratio.p50 <= 0.4,
       },
@@ -55,7 +56,8 @@ const GOALS: ReadonlyArray<{ scenario: string; goal: string; judge: Judge }> = [
     scenario: 'throughput',
     goal: 'sessions/s >= 1.0 x the SDK (zero-latency mock, 2 threads)',
     judge: (r) =>
-      r.ratio && r.baseline && {
+      r.ratio &&
+      r.baseline && {
         measured: `${fmt(r.engine.sessionsPerSec.median)} vs ${fmt(r.baseline.sessionsPerSec.median)} sessions/s = ${fmt(r.ratio.sessionsPerSec)}x`,
         met: r.ratio.sessionsPerSec >= 1,
       },

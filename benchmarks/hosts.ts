@@ -31,16 +31,20 @@ async function measure(supervisor: Supervisor, sessions: number, sequential: num
   }
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < sessions) await ask(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < sessions) await ask(next++);
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   return { sessionsPerSecond: sessions / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
 async function side(name: string, mock: MockProvider, sizes: { sessions: number; sequential: number }, transport?: Transport): Promise<Row> {
   const supervisor = createSupervisor({
-    logger: false, maxConcurrent: CONCURRENCY * 2, threads: 2,
+    logger: false,
+    maxConcurrent: CONCURRENCY * 2,
+    threads: 2,
     providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY } },
     ...(transport !== undefined ? { transport } : {}),
   });
@@ -76,11 +80,15 @@ export async function main(argv: string[]): Promise<number> {
     const rows = [await side('in-process pool, 2 threads', mock, sizes)];
     for (const n of [1, 2, 4]) rows.push(await withWorkers(redis, mock, n, sizes));
     const base = rows[0] as Row;
-    console.log(`sessionpool bench hosts${quick ? ' --quick' : ''}: ${sizes.sessions} sessions at ${CONCURRENCY} concurrent, ${sizes.sequential} one at a time, zero-latency mock; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}\n`);
+    console.log(
+      `sessionpool bench hosts${quick ? ' --quick' : ''}: ${sizes.sessions} sessions at ${CONCURRENCY} concurrent, ${sizes.sequential} one at a time, zero-latency mock; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}\n`,
+    );
     console.log('| transport | sessions/s | x in-process | p50 ms one at a time | added p50 ms | p99 ms |');
     console.log('|---|---|---|---|---|---|');
     for (const r of rows) {
-      console.log(`| ${r.side} | ${r.sessionsPerSecond.toFixed(0)} | ${(r.sessionsPerSecond / base.sessionsPerSecond).toFixed(2)} | ${r.p50.toFixed(2)} | ${(r.p50 - base.p50).toFixed(2)} | ${r.p99.toFixed(2)} |`);
+      console.log(
+        `| ${r.side} | ${r.sessionsPerSecond.toFixed(0)} | ${(r.sessionsPerSecond / base.sessionsPerSecond).toFixed(2)} | ${r.p50.toFixed(2)} | ${(r.p50 - base.p50).toFixed(2)} | ${r.p99.toFixed(2)} |`,
+      );
     }
     return 0;
   } finally {

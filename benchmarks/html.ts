@@ -49,7 +49,15 @@ function latencyChart(s: ScenarioCharts): string {
   const min = all.reduce((a, b) => Math.min(a, b), Infinity);
   // From 0 when the sides are far apart (so both show), else zoomed on where they are.
   const xDomain: [number, number] = [min < max / 2 ? 0 : min, max];
-  return lineChart({ title: `${s.report.scenario} latency`, xLabel: 'latency per session, ms (call to result)', yLabel: '% of sessions ≤ x', series, yDomain: [0, 100], xDomain, markers });
+  return lineChart({
+    title: `${s.report.scenario} latency`,
+    xLabel: 'latency per session, ms (call to result)',
+    yLabel: '% of sessions ≤ x',
+    series,
+    yDomain: [0, 100],
+    xDomain,
+    markers,
+  });
 }
 
 /** Sessions running on each thread (and waiting for a slot), sampled over the traced round. */
@@ -74,10 +82,32 @@ function threadChart(trace: NonNullable<ScenarioCharts['trace']>, threads: numbe
     name: `thread ${id}`,
     color: THREAD_COLORS[i % THREAD_COLORS.length]!,
     step: true,
-    points: count((s) => s.startedAt, (s) => s.endedAt, (s) => s.threadId === id),
+    points: count(
+      (s) => s.startedAt,
+      (s) => s.endedAt,
+      (s) => s.threadId === id,
+    ),
   }));
-  series.push({ name: 'waiting for a slot', color: '#94a3b8', step: true, dashed: true, points: count((s) => s.createdAt, (s) => s.processingAt, () => true) });
-  return lineChart({ title: 'sessions per worker thread', xLabel: 'ms since the round started', yLabel: 'sessions running', series, xDomain: [0, trace.durationMs], width: 1140, height: 240 });
+  series.push({
+    name: 'waiting for a slot',
+    color: '#94a3b8',
+    step: true,
+    dashed: true,
+    points: count(
+      (s) => s.createdAt,
+      (s) => s.processingAt,
+      () => true,
+    ),
+  });
+  return lineChart({
+    title: 'sessions per worker thread',
+    xLabel: 'ms since the round started',
+    yLabel: 'sessions running',
+    series,
+    xDomain: [0, trace.durationMs],
+    width: 1140,
+    height: 240,
+  });
 }
 
 function timeline(trace: NonNullable<ScenarioCharts['trace']>): string {
@@ -106,14 +136,17 @@ function timeline(trace: NonNullable<ScenarioCharts['trace']>): string {
   const unseen = trace.sessions.filter((s) => s.endedAt !== undefined && s.startedAt === undefined).length;
   const caption =
     `${trace.sessions.length} sessions in one traced engine round (${shown < ordered.length ? `${shown} rows sampled evenly` : 'every session'}), ${fmt(trace.durationMs)} ms` +
-    (unseen > 0 ? `; ${unseen} sessions settled without a \`started\` event reaching the listener (their result overtook their event batch), drawn without a thread` : '');
+    (unseen > 0
+      ? `; ${unseen} sessions settled without a \`started\` event reaching the listener (their result overtook their event batch), drawn without a thread`
+      : '');
   return `<h3>Timeline across worker threads</h3><p class="note">${esc(caption)}. Times are when the main thread received each event (a busy host learns of them late). Listeners cost the host, so this round is extra, not one of the measured ones.</p>${threadChart(trace, threads)}${gantt(rows, trace.durationMs, 'sessions timeline', legend)}`;
 }
 
 const spreadCell = (s: SideFigures['p50Ms']) => `${fmt(s.median)} <small>[${fmt(s.min)}–${fmt(s.max)}]</small>`;
 
 function figuresTable(reports: ScenarioReport[]): string {
-  const head = '<tr><th>scenario</th><th>conc.</th><th>side</th><th>CPU ms/session (ELU)</th><th>thread CPU ms/session</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>sessions/s</th><th>heap MB</th><th>RSS MB</th></tr>';
+  const head =
+    '<tr><th>scenario</th><th>conc.</th><th>side</th><th>CPU ms/session (ELU)</th><th>thread CPU ms/session</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>sessions/s</th><th>heap MB</th><th>RSS MB</th></tr>';
   const side = (name: string, f: SideFigures, first: string) =>
     `<tr>${first}<td>${name}</td><td>${spreadCell(f.cpuPerSessionMs)}</td><td>${spreadCell(f.threadCpuPerSessionMs)}</td><td>${spreadCell(f.p50Ms)}</td><td>${spreadCell(f.p95Ms)}</td><td>${spreadCell(f.p99Ms)}</td><td>${spreadCell(f.sessionsPerSec)}</td><td>${spreadCell(f.peakHeapMB)}</td><td>${spreadCell(f.peakRssMB)}</td></tr>`;
   const rows = reports.map((r) => {
@@ -151,13 +184,21 @@ svg.chart{display:block;margin:8px 0;font:11px system-ui,sans-serif;fill:#334155
 export function htmlReport(input: HtmlInput): string {
   const reports = input.scenarios.map((s) => s.report);
   const goals = input.goals
-    .map((g) => `<tr><td class="${g.met === null ? 'na' : g.met ? 'met' : 'missed'}">${g.met === null ? 'not judged' : g.met ? 'met' : 'missed'}</td><td>${esc(g.scenario)}</td><td>${esc(g.goal)}</td><td>${esc(g.measured)}</td></tr>`)
+    .map(
+      (g) =>
+        `<tr><td class="${g.met === null ? 'na' : g.met ? 'met' : 'missed'}">${g.met === null ? 'not judged' : g.met ? 'met' : 'missed'}</td><td>${esc(g.scenario)}</td><td>${esc(g.goal)}</td><td>${esc(g.measured)}</td></tr>`,
+    )
     .join('');
   const sections = input.scenarios.map(
-    (s) => `<h2 id="${esc(s.report.scenario)}">${esc(s.report.scenario)}</h2><p>${esc(s.report.title)} — ${s.report.concurrency} concurrent, ${s.report.sessionsPerRound} sessions per round, ${s.report.engine.rounds} measured rounds per side.${s.report.engine.liveHeapMB !== undefined ? ` Main-thread live heap with every session in flight (after a full GC, probe round): ${fmt(s.report.engine.liveHeapMB)} MB.` : ''}</p>
+    (
+      s,
+    ) => `<h2 id="${esc(s.report.scenario)}">${esc(s.report.scenario)}</h2><p>${esc(s.report.title)} — ${s.report.concurrency} concurrent, ${s.report.sessionsPerRound} sessions per round, ${s.report.engine.rounds} measured rounds per side.${s.report.engine.liveHeapMB !== undefined ? ` Main-thread live heap with every session in flight (after a full GC, probe round): ${fmt(s.report.engine.liveHeapMB)} MB.` : ''}</p>
 <h3>Latency distribution</h3>${latencyChart(s)}${s.trace ? timeline(s.trace) : ''}`,
   );
-  const verdict = input.wrong === 0 ? '<span class="met">every answer checked and right</span>' : `<span class="missed">${input.wrong} wrong answers: figures not valid</span>`;
+  const verdict =
+    input.wrong === 0
+      ? '<span class="met">every answer checked and right</span>'
+      : `<span class="missed">${input.wrong} wrong answers: figures not valid</span>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sessionpool bench</title><style>${STYLE}</style></head><body>
 <h1>sessionpool bench${input.quick ? ' (--quick)' : ''}</h1>
 <p>Engine (sessions on worker threads) vs plain <code>openai</code> SDK calls on the main thread, same mock provider in a separate process, same concurrency, interleaved rounds. ${verdict}.</p>

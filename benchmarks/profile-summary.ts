@@ -90,7 +90,10 @@ export function origin(e: Entry): string {
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, all: { type: 'boolean', default: false }, from: { type: 'string', default: '0' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' }, all: { type: 'boolean', default: false }, from: { type: 'string', default: '0' } },
+  });
   const target = positionals[0];
   if (target === undefined) {
     console.error('usage: node benchmarks/profile-summary.ts <file.cpuprofile | folder> [--top 25] [--all] [--from MS]');
@@ -105,7 +108,9 @@ function main(): void {
   const working = entries.filter((e) => !SPECIAL.has(e.name));
   const gc = special.find((e) => e.name === '(garbage collector)')?.selfMs ?? 0;
   const busyMs = working.reduce((n, e) => n + e.selfMs, 0) + gc;
-  console.log(`${basename(file)}: ${totalMs.toFixed(0)} ms profiled; ${special.map((e) => `${e.name} ${e.selfMs.toFixed(0)} ms`).join(', ')}; JS+GC ${busyMs.toFixed(0)} ms`);
+  console.log(
+    `${basename(file)}: ${totalMs.toFixed(0)} ms profiled; ${special.map((e) => `${e.name} ${e.selfMs.toFixed(0)} ms`).join(', ')}; JS+GC ${busyMs.toFixed(0)} ms`,
+  );
   console.log(`${'self ms'.padStart(9)} ${'% busy'.padStart(7)}  function  (url:line)`);
   const top = Number(values.top);
   const pct = (ms: number) => `${((ms / busyMs) * 100).toFixed(1).padStart(6)}%`;

@@ -70,7 +70,13 @@ export function sideFigures(rounds: readonly RoundResult[]): SideFigures {
   };
 }
 
-export function scenarioReport(scenario: Scenario, concurrency: number, sessionsPerRound: number, engine: readonly RoundResult[], baseline: readonly RoundResult[]): ScenarioReport {
+export function scenarioReport(
+  scenario: Scenario,
+  concurrency: number,
+  sessionsPerRound: number,
+  engine: readonly RoundResult[],
+  baseline: readonly RoundResult[],
+): ScenarioReport {
   const e = sideFigures(engine);
   const b = baseline.length > 0 ? sideFigures(baseline) : null;
   const div = (x: Spread, y: Spread) => x.median / y.median;
@@ -100,7 +106,19 @@ const cell = (s: Spread) => `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 const COLUMNS = ['scenario', 'conc', 'side', 'cpu ms/session', 'thread-cpu ms', 'p50 ms', 'p95 ms', 'p99 ms', 'sessions/s', 'heap MB', 'rss MB'];
 
 function sideRow(name: string, side: string, conc: string, f: SideFigures): string[] {
-  return [name, conc, side, cell(f.cpuPerSessionMs), cell(f.threadCpuPerSessionMs), cell(f.p50Ms), cell(f.p95Ms), cell(f.p99Ms), cell(f.sessionsPerSec), cell(f.peakHeapMB), cell(f.peakRssMB)];
+  return [
+    name,
+    conc,
+    side,
+    cell(f.cpuPerSessionMs),
+    cell(f.threadCpuPerSessionMs),
+    cell(f.p50Ms),
+    cell(f.p95Ms),
+    cell(f.p99Ms),
+    cell(f.sessionsPerSec),
+    cell(f.peakHeapMB),
+    cell(f.peakRssMB),
+  ];
 }
 
 /** The table: per scenario an engine row, a baseline row and a ratio row (engine ÷ baseline). */
@@ -111,15 +129,31 @@ export function table(reports: readonly ScenarioReport[]): string {
     if (r.baseline && r.ratio) {
       rows.push(sideRow('', 'sdk', '', r.baseline));
       const x = (v: number) => `${fmt(v)}x`;
-      rows.push(['', '', 'ratio', x(r.ratio.cpuPerSession), x(r.ratio.threadCpuPerSession), x(r.ratio.p50), x(r.ratio.p95), x(r.ratio.p99), x(r.ratio.sessionsPerSec), x(r.ratio.peakHeap), '']);
+      rows.push([
+        '',
+        '',
+        'ratio',
+        x(r.ratio.cpuPerSession),
+        x(r.ratio.threadCpuPerSession),
+        x(r.ratio.p50),
+        x(r.ratio.p95),
+        x(r.ratio.p99),
+        x(r.ratio.sessionsPerSec),
+        x(r.ratio.peakHeap),
+        '',
+      ]);
     }
   }
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  const line = (row: string[]) => row.map((v, c) => (c < 3 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((v, c) => (c < 3 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const row of rows.slice(1)) out.push(line(row));
   out.push(
-    "median [min–max] over the measured rounds. cpu = main-thread event-loop active time ÷ sessions (on busy cores it counts waiting for one too); " +
+    'median [min–max] over the measured rounds. cpu = main-thread event-loop active time ÷ sessions (on busy cores it counts waiting for one too); ' +
       "thread-cpu = the main thread's own CPU time ÷ sessions (process.threadCpuUsage; the goals' figure); blocked-host: the host's busy slices excluded from both; " +
       'heap = main thread, peak heapUsed; rss = whole process (worker threads included, a high-water mark); thread-cpu is tick-granular (4 ms)',
   );

@@ -110,10 +110,13 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
   };
   const lanes = Promise.all(Array.from({ length: Math.min(spec.concurrency, sessions) }, lane));
   let liveHeap: number | undefined;
-  const probe = spec.probeLiveHeapAtMs === undefined ? undefined : setTimeout(() => {
-    collectGarbage();
-    liveHeap = process.memoryUsage().heapUsed;
-  }, spec.probeLiveHeapAtMs);
+  const probe =
+    spec.probeLiveHeapAtMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          collectGarbage();
+          liveHeap = process.memoryUsage().heapUsed;
+        }, spec.probeLiveHeapAtMs);
   const host = scenario.hostSliceMs === undefined ? { wallMs: 0, cpuMs: 0 } : await blockHost(lanes, scenario.hostSliceMs);
   await lanes;
   clearTimeout(probe);
@@ -126,13 +129,28 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
     const problem = check(scenario, spec.side, prompts[i]!, outcomes[i]);
     if (problem !== undefined) wrong.push(`${scenario.name} ${spec.side} ${spec.tag} #${i}: ${problem}`);
   }
-  return { side: spec.side, sessions, wallMs, hostMs: activeMs - host.wallMs, hostCpuMs: cpuMs - host.cpuMs, busyMs: host.wallMs, latencies, peakHeap: memory.peakHeap, peakRss: memory.peakRss, wrong, ...(liveHeap !== undefined ? { liveHeap } : {}) };
+  return {
+    side: spec.side,
+    sessions,
+    wallMs,
+    hostMs: activeMs - host.wallMs,
+    hostCpuMs: cpuMs - host.cpuMs,
+    busyMs: host.wallMs,
+    latencies,
+    peakHeap: memory.peakHeap,
+    peakRss: memory.peakRss,
+    wrong,
+    ...(liveHeap !== undefined ? { liveHeap } : {}),
+  };
 }
 
 /** A CPU-heavy host: synchronous slices of work until `until` settles, one event-loop turn between. */
 async function blockHost(until: Promise<unknown>, sliceMs: number): Promise<{ wallMs: number; cpuMs: number }> {
   let finished = false;
-  void until.then(() => (finished = true), () => (finished = true));
+  void until.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
   const spent = { wallMs: 0, cpuMs: 0 };
   while (!finished) {
     const slice = busy(sliceMs);

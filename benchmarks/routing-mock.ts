@@ -29,7 +29,8 @@ const behave = firstBehaviour((request) => {
 });
 const mock = await startMockProvider({ behave, latencyMs: config.latencyMs ?? 20 });
 process.on('message', (message: { type: string }) => {
-  if (message.type === 'counts') process.send?.({ type: 'counts', rejected: limiter.rejected, accepted: limiter.accepted, kimiRequests, afterDown, total: mock.totalRequests });
+  if (message.type === 'counts')
+    process.send?.({ type: 'counts', rejected: limiter.rejected, accepted: limiter.accepted, kimiRequests, afterDown, total: mock.totalRequests });
   if (message.type === 'close') void mock.close().then(() => process.exit(0));
 });
 process.send?.({ type: 'listening', kimi: mock.baseURL('kimi'), glm: mock.baseURL('glm') });

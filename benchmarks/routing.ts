@@ -52,17 +52,32 @@ function supervisorFor(mock: Mock, options: SupervisorOptions & { kimi?: object 
 
 async function throttled(mode: 'bucket' | 'sliding', limited: boolean, maxConcurrent = 64) {
   const mock = await startMock({ limit: RATE, mode });
-  const supervisor = supervisorFor(mock, limited ? { maxConcurrent, kimi: { limits: { requestsPerSecond: RATE } } } : { maxConcurrent, retry: { maxRetries: 20, baseDelayMs: 100, maxDelayMs: 2000 } });
+  const supervisor = supervisorFor(
+    mock,
+    limited
+      ? { maxConcurrent, kimi: { limits: { requestsPerSecond: RATE } } }
+      : { maxConcurrent, retry: { maxRetries: 20, baseDelayMs: 100, maxDelayMs: 2000 } },
+  );
   await supervisor.ready();
   const started = performance.now();
-  const settled = await Promise.allSettled(Array.from({ length: SESSIONS }, (_, i) => supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: `question ${i}` }] })));
+  const settled = await Promise.allSettled(
+    Array.from({ length: SESSIONS }, (_, i) => supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: `question ${i}` }] })),
+  );
   const wallS = (performance.now() - started) / 1000;
   const stats = supervisor.stats();
   await supervisor.close();
   const counts = await mock.counts();
   await mock.close();
   const completed = settled.filter((s) => s.status === 'fulfilled').length;
-  return { scenario: `${limited ? 'limit 20/s' : 'no limit, maxRetries 20'}, provider ${mode}, maxConcurrent ${maxConcurrent}`, sessions: SESSIONS, completed, provider429s: counts.rejected, retried: stats.retried, wallS: Number(wallS.toFixed(1)), rate: Number((completed / wallS).toFixed(1)) };
+  return {
+    scenario: `${limited ? 'limit 20/s' : 'no limit, maxRetries 20'}, provider ${mode}, maxConcurrent ${maxConcurrent}`,
+    sessions: SESSIONS,
+    completed,
+    provider429s: counts.rejected,
+    retried: stats.retried,
+    wallS: Number(wallS.toFixed(1)),
+    rate: Number((completed / wallS).toFixed(1)),
+  };
 }
 
 async function outage() {
@@ -78,7 +93,9 @@ async function outage() {
   });
   let opened: CircuitEvent | undefined;
   supervisor.on('circuit', (e) => (opened ??= e.to === 'open' ? e : undefined));
-  const results = await Promise.all(Array.from({ length: 300 }, (_, i) => supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: `q${i}` }] })));
+  const results = await Promise.all(
+    Array.from({ length: 300 }, (_, i) => supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: `q${i}` }] })),
+  );
   const first = results.map((r) => (r.metadata['route'] as Array<{ outcome: string }>)[0]?.outcome);
   await supervisor.close();
   const counts = await mock.counts();

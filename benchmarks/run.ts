@@ -116,7 +116,15 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRu
     const call = sides[side];
     if (call === undefined) return undefined;
     progress.show(`${scenario.name} ${side} ${tag}`);
-    const result = await runRound({ scenario, side, call, concurrency: size.concurrency, sessions, tag, ...(probeLiveHeapAtMs !== undefined ? { probeLiveHeapAtMs } : {}) });
+    const result = await runRound({
+      scenario,
+      side,
+      call,
+      concurrency: size.concurrency,
+      sessions,
+      tag,
+      ...(probeLiveHeapAtMs !== undefined ? { probeLiveHeapAtMs } : {}),
+    });
     wrong.push(...result.wrong, ...(side === 'engine' ? lostSessions(supervisor, scenario, tag) : []));
     progress.tick();
     return result;
@@ -188,7 +196,9 @@ export async function main(argv: string[]): Promise<number> {
     if (first !== undefined) console.log(JSON.stringify({ firstSession: first }));
     console.log(JSON.stringify({ system, quick: options.quick, wallSeconds, wrongAnswers: wrong.length }));
   } else {
-    console.log(`sessionpool bench${options.quick ? ' --quick' : ''}: ${reports.length} scenarios, engine (${THREADS} worker threads) vs plain openai SDK on the main thread\n`);
+    console.log(
+      `sessionpool bench${options.quick ? ' --quick' : ''}: ${reports.length} scenarios, engine (${THREADS} worker threads) vs plain openai SDK on the main thread\n`,
+    );
     console.log(table(reports));
     console.log(`\ngoals (DESIGN.md):\n${goalLines(goals)}\n`);
     if (first !== undefined) console.log(`${firstSessionLine(first)}\n`);

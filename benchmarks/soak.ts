@@ -18,7 +18,9 @@ const total = Number(values.sessions);
 const concurrency = Number(values.concurrency);
 const every = Number(values.every);
 
-const mock = spawn(process.execPath, ['--input-type=module', '-e', "import('./src/cli/mock.ts').then((m) => m.runMockCommand(['--port', '0']))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+const mock = spawn(process.execPath, ['--input-type=module', '-e', "import('./src/cli/mock.ts').then((m) => m.runMockCommand(['--port', '0']))"], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const [line] = (await once(mock.stdout, 'data')) as [Buffer];
 const url = /listening on (http:\/\/\S+)/.exec(line.toString())?.[1];
 if (!url) throw new Error(`the mock did not start: ${line.toString()}`);
@@ -43,7 +45,9 @@ function sample(): void {
   const memory = process.memoryUsage();
   const row = { done, heapMB: memory.heapUsed / 2 ** 20, rssMB: memory.rss / 2 ** 20, handles: process.getActiveResourcesInfo().length };
   samples.push(row);
-  console.log(`${String(done).padStart(7)} sessions  heap ${row.heapMB.toFixed(1).padStart(6)} MB  rss ${row.rssMB.toFixed(0).padStart(4)} MB  active handles ${row.handles}  in flight ${supervisor.stats().states.processing}`);
+  console.log(
+    `${String(done).padStart(7)} sessions  heap ${row.heapMB.toFixed(1).padStart(6)} MB  rss ${row.rssMB.toFixed(0).padStart(4)} MB  active handles ${row.handles}  in flight ${supervisor.stats().states.processing}`,
+  );
 }
 
 async function lane(): Promise<void> {
@@ -57,7 +61,10 @@ async function lane(): Promise<void> {
         ...(directive.includes('chunks') ? { onDelta: () => {} } : {}),
         ...(directive.includes('hang') ? { timeoutMs: 50 } : {}),
       })
-      .then(() => 'completed', (e: { code: string }) => e.code);
+      .then(
+        () => 'completed',
+        (e: { code: string }) => e.code,
+      );
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     if (++done % every === 0) sample();
   }
@@ -74,5 +81,7 @@ const warm = samples[Math.min(2, samples.length - 1)]!;
 const last = samples.at(-1)!;
 const growth = last.heapMB - warm.heapMB;
 const flat = growth < 10 && last.handles <= warm.handles + 2 && stats.states.released === total;
-console.log(`heap ${warm.heapMB.toFixed(1)} → ${last.heapMB.toFixed(1)} MB after warm-up (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB), handles ${warm.handles} → ${last.handles}: ${flat ? 'flat' : 'NOT FLAT'}`);
+console.log(
+  `heap ${warm.heapMB.toFixed(1)} → ${last.heapMB.toFixed(1)} MB after warm-up (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB), handles ${warm.handles} → ${last.handles}: ${flat ? 'flat' : 'NOT FLAT'}`,
+);
 process.exitCode = flat ? 0 : 1;

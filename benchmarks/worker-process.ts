@@ -16,10 +16,17 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startWorkerProcess(redisURL: string, queueName: string, config: Omit<WorkerHostOptions, 'connection'>, args: string[] = []): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  redisURL: string,
+  queueName: string,
+  config: Omit<WorkerHostOptions, 'connection'>,
+  args: string[] = [],
+): Promise<WorkerProcess> {
   const file = join(mkdtempSync(join(tmpdir(), 'sessionpool-worker-')), 'config.json');
   writeFileSync(file, JSON.stringify({ logger: false, ...config }));
-  const child = spawn(process.execPath, [MAIN, 'worker', '--redis', redisURL, '--queue', queueName, '--config', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [MAIN, 'worker', '--redis', redisURL, '--queue', queueName, '--config', file, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout?.setEncoding('utf8');
   const host = await new Promise<string>((resolve, reject) => {
     let out = '';

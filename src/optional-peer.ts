@@ -7,12 +7,7 @@ export class MissingPeerDependencyError extends SessionPoolError {
   /** The npm package to install. */
   readonly packageName: string;
   constructor(packageName: string, feature: string, options?: ErrorOptions) {
-    super(
-      'ERR_MISSING_PEER_DEPENDENCY',
-      `${feature} needs the optional peer dependency "${packageName}": npm install ${packageName}`,
-      {},
-      options,
-    );
+    super('ERR_MISSING_PEER_DEPENDENCY', `${feature} needs the optional peer dependency "${packageName}": npm install ${packageName}`, {}, options);
     this.packageName = packageName;
   }
 }
@@ -33,7 +28,5 @@ export async function importPeer<T>(packageName: string, feature: string, load: 
 function isNotFound(error: unknown, packageName: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   // Node names the package it could not find ("Cannot find package 'ws' imported from ...").
-  return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${packageName}`)
-  );
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${packageName}`);
 }

@@ -151,8 +151,12 @@ const optionsSchema = z.strictObject({
     })
     .optional(),
   abortGraceMs: nonNegativeInt(600_000).optional(),
-  logger: z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v, 'expected a pino logger or false')]).optional(),
-  inspect: z.custom<InspectOption>((v) => typeof v === 'function' || (typeof v === 'object' && v !== null), 'expected an inspection observer or callback').optional(),
+  logger: z
+    .union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v, 'expected a pino logger or false')])
+    .optional(),
+  inspect: z
+    .custom<InspectOption>((v) => typeof v === 'function' || (typeof v === 'object' && v !== null), 'expected an inspection observer or callback')
+    .optional(),
   clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v && 'setTimer' in v, 'expected a Clock').optional(),
   resourceLimits: z
     .strictObject({
@@ -175,13 +179,16 @@ function checkCredentials(name: string, own: ProviderConfig): void {
   if (own.baseURL !== undefined) {
     const url = new URL(own.baseURL);
     if (url.username !== '' || url.password !== '') {
-      optionsIssue(`\`providers.${name}.baseURL\`: expected a URL without credentials (user:password@), got one with them; pass the key as providers.${name}.apiKey or in providers.${name}.headers`);
+      optionsIssue(
+        `\`providers.${name}.baseURL\`: expected a URL without credentials (user:password@), got one with them; pass the key as providers.${name}.apiKey or in providers.${name}.headers`,
+      );
     }
   }
   const keyIssue = own.apiKey === undefined ? undefined : headerValueIssue(own.apiKey);
   if (keyIssue !== undefined) optionsIssue(`\`providers.${name}.apiKey\`: ${keyIssue} (it is sent in the Authorization header)`);
   for (const [header, value] of Object.entries(own.headers ?? {})) {
-    if (!HEADER_NAME.test(header)) optionsIssue(`\`providers.${name}.headers\`: expected header names made of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(header)}`);
+    if (!HEADER_NAME.test(header))
+      optionsIssue(`\`providers.${name}.headers\`: expected header names made of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(header)}`);
     const issue = headerValueIssue(value);
     if (issue !== undefined) optionsIssue(`\`providers.${name}.headers.${header}\`: the value ${issue}`);
   }

@@ -82,7 +82,9 @@ export function jsonDataIssue(value: unknown, path: string, ancestors: object[] 
   if (Object.getOwnPropertySymbols(value).length > 0) return `\`${path}\`: expected JSON data, got an object with Symbol keys`;
   ancestors.push(value);
   try {
-    const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+    const entries: Array<[string, unknown]> = Array.isArray(value)
+      ? value.map((item, i) => [`[${i}]`, item])
+      : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
     for (const [key, item] of entries) {
       const issue = jsonDataIssue(item, `${path}${key}`, ancestors);
       if (issue !== undefined) return issue;
@@ -106,7 +108,8 @@ export function assertJsonData(value: unknown, path: string, what = 'request'): 
 export function headerValueIssue(value: string): string | undefined {
   if (/[\r\n]/.test(value)) return 'contains a line break (CR or LF), which a header value cannot hold';
   if (value.includes('\0')) return 'contains a NUL character, which a header value cannot hold';
-  if ([...value].some((char) => (char.codePointAt(0) ?? 0) > 0xff)) return 'contains characters beyond Latin-1 (code points above 255), which a header value cannot hold';
+  if ([...value].some((char) => (char.codePointAt(0) ?? 0) > 0xff))
+    return 'contains characters beyond Latin-1 (code points above 255), which a header value cannot hold';
   return undefined;
 }
 

@@ -12,7 +12,16 @@ import { createSupervisor, startLiveView, startMockProvider, type ChatRequest, t
 import type { MockProvider } from '../src/mock/server.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let mock: MockProvider;
 let supervisor: Supervisor;
@@ -51,7 +60,9 @@ after(async () => {
 
 /** The demo's mix, plus two sessions that are retried once each (503, then an answer). */
 function wave(n: number): ChatRequest[] {
-  const retried = ['kimi', 'glm'].map((provider, i): ChatRequest => ({ provider, prompt: `flaky ${n} [[mock status=500 failTimes=1 key=w${n}r${i} latencyMs=200]]` }));
+  const retried = ['kimi', 'glm'].map(
+    (provider, i): ChatRequest => ({ provider, prompt: `flaky ${n} [[mock status=500 failTimes=1 key=w${n}r${i} latencyMs=200]]` }),
+  );
   return [...DEMO_PLAN.map((p) => p.request), ...retried];
 }
 
@@ -80,7 +91,13 @@ test('the live view shows every session reach released, per thread, with timeout
   assert.equal(await number('#count-processing'), 0);
   assert.equal(await number('#queue-length'), 0);
   // The machine from its definition: five states, arrows between them.
-  assert.deepEqual(await page.locator('#machine .node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state'))), ['created', 'processing', 'completed', 'failed', 'released']);
+  assert.deepEqual(await page.locator('#machine .node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state'))), [
+    'created',
+    'processing',
+    'completed',
+    'failed',
+    'released',
+  ]);
   assert.ok((await page.locator('#machine .edge').count()) >= 5);
   // The timeline: a queue lane and a lane per worker thread, a bar per run, timeouts and retries marked.
   const lanes = await page.locator('#timeline [data-lane]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-lane')));
@@ -98,7 +115,9 @@ test('the live view shows every session reach released, per thread, with timeout
   const more = wave(4).map((request) => supervisor.chat(request).catch(() => undefined));
   await new Promise((resolve) => setTimeout(resolve, 600));
   more.push(...wave(5).map((request) => supervisor.chat(request).catch(() => undefined)));
-  await page.waitForFunction(() => Number(document.getElementById('queue-length')?.textContent) > 0 && Number(document.getElementById('count-processing')?.textContent) > 0);
+  await page.waitForFunction(
+    () => Number(document.getElementById('queue-length')?.textContent) > 0 && Number(document.getElementById('count-processing')?.textContent) > 0,
+  );
   await page.waitForTimeout(500);
   const dir = await mkdtemp(join(tmpdir(), 'sessionpool-live-view-'));
   const shot = await page.screenshot({ path: join(dir, 'live-view.png'), fullPage: true });

@@ -5,7 +5,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [resultsDir = '', baselinePath = ''] = process.argv.slice(2);
-const expected = new Set(readFileSync(baselinePath, 'utf8').match(/^\s*-\s*([\w-]+)/gm)?.map((line) => line.replace(/^\s*-\s*/, '')) ?? []);
+const expected = new Set(
+  readFileSync(baselinePath, 'utf8')
+    .match(/^\s*-\s*([\w-]+)/gm)
+    ?.map((line) => line.replace(/^\s*-\s*/, '')) ?? [],
+);
 let good = 0;
 let baseline = 0;
 let unexpected = 0;

@@ -24,12 +24,25 @@ test('an aborted session’s task, not yet posted, carries the abort', async () 
     close: async () => {},
   };
   const engine = new SessionEngine(1, 1, {
-    clock: new ManualClock(), dispatcher, metrics: new SessionMetrics(), logger: undefined, inspect: undefined, abortGraceMs: 1000,
-    emit: () => {}, listening: () => false, report: () => {},
+    clock: new ManualClock(),
+    dispatcher,
+    metrics: new SessionMetrics(),
+    logger: undefined,
+    inspect: undefined,
+    abortGraceMs: 1000,
+    emit: () => {},
+    listening: () => false,
+    report: () => {},
   });
   const controller = new AbortController();
   const spec = {
-    kind: 'execute', sessionId: 'q', requestId: 'req-q', timeoutMs: 10_000, retryOnCrash: false, secrets: [], signal: controller.signal,
+    kind: 'execute',
+    sessionId: 'q',
+    requestId: 'req-q',
+    timeoutMs: 10_000,
+    retryOnCrash: false,
+    secrets: [],
+    signal: controller.signal,
     task: { kind: 'execute', sessionId: 'q', requestId: 'req-q', handler: 'h.js', name: 'n', input: null },
     toValue: (value: unknown) => value,
   } as unknown as SessionSpec;

@@ -4,7 +4,10 @@ import { Admission } from '../src/supervisor/admission.ts';
 
 test('runs up to maxConcurrent, queues up to maxQueue, refuses the rest', () => {
   const admission = new Admission<string>(2, 2);
-  assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((id) => admission.admit(id, id)), ['run', 'run', 'queue', 'queue', 'reject']);
+  assert.deepEqual(
+    ['a', 'b', 'c', 'd', 'e'].map((id) => admission.admit(id, id)),
+    ['run', 'run', 'queue', 'queue', 'reject'],
+  );
   assert.equal(admission.running, 2);
   assert.equal(admission.queued, 2);
 });

@@ -50,11 +50,16 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       const results = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value as ChatResult] : []));
       const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code: string }).code] : []));
       const stats = transport.stats();
-      console.log(`# kill test: ${results.length} completed, ${errors.length} failed ${JSON.stringify(errors.slice(0, 5))}, transport ${JSON.stringify(stats)}, mock requests ${mock.requests.length}`);
+      console.log(
+        `# kill test: ${results.length} completed, ${errors.length} failed ${JSON.stringify(errors.slice(0, 5))}, transport ${JSON.stringify(stats)}, mock requests ${mock.requests.length}`,
+      );
       assert.equal(outcomes.length, 1000);
       assert.deepEqual(errors, [], 'nothing had streamed: every stalled session ran again and completed');
       assert.equal(ends.size, 1000, 'every session reached an end state');
-      assert.ok([...ends.values()].every((n) => n === 1), 'each exactly once');
+      assert.ok(
+        [...ends.values()].every((n) => n === 1),
+        'each exactly once',
+      );
       assert.equal(processing.size, 1000, 'every session went through processing');
       assert.equal(stats.pickupsMissed, 0, 'every pick-up report reached the producer');
       assert.equal(stats.duplicates, 0, 'no job answered twice');
@@ -62,8 +67,14 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       results.forEach((r, i) => assert.match(r.content, new RegExp(`session ${i}\\b`)));
       const rerun = results.filter((r) => r.metadata.session.crashRetries === 1);
       // A job the dead host took but had not reported picked up was still `created` here: it simply ran on the other host.
-      assert.ok(rerun.length > 0 && rerun.length <= stats.stalled, `stalled sessions that were processing ran again once (${rerun.length} of ${stats.stalled})`);
-      assert.ok(rerun.every((r) => r.metadata.session.host === b.host), 'on the host that lived');
+      assert.ok(
+        rerun.length > 0 && rerun.length <= stats.stalled,
+        `stalled sessions that were processing ran again once (${rerun.length} of ${stats.stalled})`,
+      );
+      assert.ok(
+        rerun.every((r) => r.metadata.session.host === b.host),
+        'on the host that lived',
+      );
       assert.ok(mock.requests.length <= 1000 + stats.stalled, `at most one request more per stalled session (${mock.requests.length})`);
     } finally {
       await supervisor.close({ timeoutMs: 1000 });
@@ -85,7 +96,9 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       const hosts = new Set(results.map((r) => r.metadata.session.host));
       const times = mock.requests.map((r) => r.receivedAt).sort((x, y) => x - y);
       const busiest = Math.max(...times.map((t, i) => times.filter((u, j) => j >= i && u < t + 1000).length));
-      console.log(`# shared limit: ${results.length} sessions on ${hosts.size} hosts, ${limiter.rejected} 429s, busiest second ${busiest} requests, span ${Math.round((times.at(-1) ?? 0) - (times[0] ?? 0))} ms`);
+      console.log(
+        `# shared limit: ${results.length} sessions on ${hosts.size} hosts, ${limiter.rejected} 429s, busiest second ${busiest} requests, span ${Math.round((times.at(-1) ?? 0) - (times[0] ?? 0))} ms`,
+      );
       assert.equal(hosts.size, 2, 'both hosts took sessions');
       assert.equal(limiter.rejected, 0, 'the provider answered no 429');
       assert.equal(limiter.accepted, 80);
@@ -105,7 +118,12 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
     try {
       await supervisor.ready();
       const started = performance.now();
-      const sessions = Array.from({ length: 30 }, (_, i) => supervisor.chat({ provider: 'kimi', prompt: `restart ${i}` }).then(() => performance.now(), (error: { code: string }) => error.code));
+      const sessions = Array.from({ length: 30 }, (_, i) =>
+        supervisor.chat({ provider: 'kimi', prompt: `restart ${i}` }).then(
+          () => performance.now(),
+          (error: { code: string }) => error.code,
+        ),
+      );
       await mock.waitForRequests(10);
       await redis.restart();
       const outcomes = await Promise.all(sessions);
@@ -114,7 +132,10 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       console.log(`# Redis restart: ${outcomes.length - codes.length} completed, failed ${JSON.stringify(codes)}`);
       assert.equal(outcomes.length, 30);
       assert.deepEqual(late, [], 'nothing settled past its deadline');
-      assert.ok(codes.every((c) => ['ERR_WORKER_CRASHED', 'ERR_TRANSPORT', 'ERR_SESSION_TIMEOUT'].includes(c)), `typed failures only: ${codes.join(', ')}`);
+      assert.ok(
+        codes.every((c) => ['ERR_WORKER_CRASHED', 'ERR_TRANSPORT', 'ERR_SESSION_TIMEOUT'].includes(c)),
+        `typed failures only: ${codes.join(', ')}`,
+      );
       assert.ok(outcomes.length - codes.length > 0, 'sessions completed after the restart');
       const again = await supervisor.chat({ provider: 'kimi', prompt: 'after the restart' });
       assert.match(again.content, /after the restart/);

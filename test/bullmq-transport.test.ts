@@ -3,7 +3,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { bullmq, createSupervisor, createWorker, InvalidRequestError, ManualClock, startMockProvider, type Supervisor, type TransitionEvent, type WorkerHost } from '../src/index.ts';
+import {
+  bullmq,
+  createSupervisor,
+  createWorker,
+  InvalidRequestError,
+  ManualClock,
+  startMockProvider,
+  type Supervisor,
+  type TransitionEvent,
+  type WorkerHost,
+} from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
 import { redisLimiterStore } from '../src/transport/bullmq/index.ts';
 import { rejection } from './helpers.ts';
@@ -22,14 +32,24 @@ interface Pair {
 
 async function pair(redis: TestRedis, mock: MockProvider, options: { clock?: ManualClock } = {}): Promise<Pair> {
   const queueName = `t${process.pid}-${++queues}`;
-  const worker = createWorker({ connection: redis.url, queueName, threads: 1, concurrency: 16, logger: false, providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY } } });
+  const worker = createWorker({
+    connection: redis.url,
+    queueName,
+    threads: 1,
+    concurrency: 16,
+    logger: false,
+    providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY } },
+  });
   const transport = bullmq({ connection: redis.url, queueName });
   const supervisor = createSupervisor({ transport, logger: false, retry: { maxRetries: 0 }, ...(options.clock ? { clock: options.clock } : {}) });
   const transitions: TransitionEvent[] = [];
   supervisor.on('transition', (e) => transitions.push(e));
   await Promise.all([worker.ready(), supervisor.ready()]);
   return {
-    supervisor, worker, transport, transitions,
+    supervisor,
+    worker,
+    transport,
+    transitions,
     async close() {
       await supervisor.close({ timeoutMs: 1000 });
       await worker.close({ timeoutMs: 1000 });
@@ -65,8 +85,14 @@ describe('BullMQ transport, one process', { skip: redisMissing }, () => {
       assert.deepEqual(states, ['created', 'processing', 'completed', 'released']);
       assert.ok(commands.length > 5, 'the monitor saw the session');
       assert.ok(!commands.some((c) => c.includes(KEY)), 'the API key is in no Redis command');
-      assert.ok(commands.some((c) => c.includes('hello over Redis')), 'the request did go through Redis');
-      assert.deepEqual({ ...p.transport.stats(), redis: undefined, queueName: undefined }, { redis: undefined, queueName: undefined, hosts: 1, queued: 1, picked: 1, completed: 1, stalled: 0, lost: 0, duplicates: 0, pickupsMissed: 0 });
+      assert.ok(
+        commands.some((c) => c.includes('hello over Redis')),
+        'the request did go through Redis',
+      );
+      assert.deepEqual(
+        { ...p.transport.stats(), redis: undefined, queueName: undefined },
+        { redis: undefined, queueName: undefined, hosts: 1, queued: 1, picked: 1, completed: 1, stalled: 0, lost: 0, duplicates: 0, pickupsMissed: 0 },
+      );
     } finally {
       monitor.disconnect();
       base.disconnect();
@@ -170,7 +196,10 @@ describe('BullMQ transport, one process', { skip: redisMissing }, () => {
       const supervisor = createSupervisor({ transport, logger: false });
       await supervisor.ready();
       await supervisor.close();
-      const wrong = createSupervisor({ transport: bullmq({ connection: `redis://:wrong-${secret}@127.0.0.1:${guarded.port}`, queueName: 'pw' }), logger: false });
+      const wrong = createSupervisor({
+        transport: bullmq({ connection: `redis://:wrong-${secret}@127.0.0.1:${guarded.port}`, queueName: 'pw' }),
+        logger: false,
+      });
       const error = await rejection(wrong.ready());
       assert.ok(!error.message.includes(secret), error.message);
       assert.match(error.message, /\[redacted\]/);

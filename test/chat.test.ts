@@ -37,7 +37,10 @@ describe('chat through the public API', () => {
     assert.equal(kimi?.headers['authorization'], `Bearer ${KEYS.kimi}`);
     assert.deepEqual(kimi?.body, { model: 'kimi-k2-turbo-preview', messages: user('x'), temperature: 0.6, max_tokens: 77 });
     assert.equal(glm?.headers['authorization'], `Bearer ${KEYS.glm}`);
-    assert.deepEqual(glm?.body?.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'y' }]);
+    assert.deepEqual(glm?.body?.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'y' },
+    ]);
     assert.equal(glm?.body?.['temperature'], 0.01, 'GLM temperature is clamped into (0, 1]');
     assert.equal(kimi?.headers['x-stainless-retry-count'] ?? '0', '0');
   });
@@ -72,7 +75,7 @@ describe('chat through the public API', () => {
   });
 });
 
-test('ready() resolves once every worker thread is up; workerHeaps() reads each thread\'s heap', async () => {
+test("ready() resolves once every worker thread is up; workerHeaps() reads each thread's heap", async () => {
   const { createSupervisor } = await import('../src/index.ts');
   const supervisor = createSupervisor({ threads: 2, logger: false });
   await supervisor.ready();

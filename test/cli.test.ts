@@ -54,7 +54,17 @@ describe('chat', () => {
 
   test('against a base URL it prints the answer, streamed or not, and never the key', async () => {
     for (const stream of [[], ['--stream']]) {
-      const { code, stdout } = await cli('chat', '--provider', 'kimi', '--base-url', mock.baseURL('kimi'), '--api-key', 'sk-cli-secret', ...stream, 'Hello there');
+      const { code, stdout } = await cli(
+        'chat',
+        '--provider',
+        'kimi',
+        '--base-url',
+        mock.baseURL('kimi'),
+        '--api-key',
+        'sk-cli-secret',
+        ...stream,
+        'Hello there',
+      );
       assert.equal(code, 0);
       assert.match(stdout, /^Answer to "Hello there"/);
       assert.match(stdout, /\[moonshot-v1-8k · stop · \d+\+16 tokens · 1 attempt\(s\)/);
@@ -71,12 +81,25 @@ describe('chat', () => {
     assert.match(stdout, /^Answer to "Plain please"/);
     const body = mock.requests[0]?.body;
     assert.equal(body?.model, 'gpt-4o-mini');
-    assert.equal('temperature' in (body ?? {}), false, "no Kimi default temperature");
+    assert.equal('temperature' in (body ?? {}), false, 'no Kimi default temperature');
   });
 
   test('--provider NAME with --dialect and --model; without --model it refuses', async () => {
     mock.reset();
-    const named = await cli('chat', '--provider', 'local', '--dialect', 'glm', '--model', 'my-model', '--base-url', mock.baseURL('glm'), '--api-key', 'k', 'Named');
+    const named = await cli(
+      'chat',
+      '--provider',
+      'local',
+      '--dialect',
+      'glm',
+      '--model',
+      'my-model',
+      '--base-url',
+      mock.baseURL('glm'),
+      '--api-key',
+      'k',
+      'Named',
+    );
     assert.equal(named.code, 0, named.stderr);
     assert.equal(named.stderr, '');
     assert.equal(mock.requests[0]?.body?.model, 'my-model');
@@ -111,6 +134,12 @@ test('help exits 0; an unknown command or option exits 2', async () => {
 });
 
 test('the table formatter sizes columns from their content and right-aligns numbers', () => {
-  const table = formatTable(['name', 'ms'], [['s01', 5], ['session-2', 1234]]);
+  const table = formatTable(
+    ['name', 'ms'],
+    [
+      ['s01', 5],
+      ['session-2', 1234],
+    ],
+  );
   assert.deepEqual(table.split('\n'), ['name         ms', '---------  ----', 's01           5', 'session-2  1234']);
 });

@@ -49,5 +49,8 @@ test('a process that creates, uses and closes a supervisor exits by itself', asy
   // The timeout only turns a hang into a failure; nothing is asserted about how long it takes.
   const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 60_000 });
   const summary = JSON.parse(stdout.trim()) as Record<string, unknown>;
-  assert.deepEqual({ ...summary, report: undefined }, { chat: 'stop', streamed: true, executed: { doubled: 4 }, timedOut: 'ERR_SESSION_TIMEOUT', report: undefined });
+  assert.deepEqual(
+    { ...summary, report: undefined },
+    { chat: 'stop', streamed: true, executed: { doubled: 4 }, timedOut: 'ERR_SESSION_TIMEOUT', report: undefined },
+  );
 });

@@ -20,7 +20,10 @@ describe('continuation of answers cut at length', () => {
     assert.equal(h.mock.totalRequests, 3);
     assert.equal(first?.body?.messages?.length, 1);
     // Rounds 2 and 3: the history plus one partial assistant message with all the text so far.
-    for (const [request, words] of [[second, 5], [third, 10]] as const) {
+    for (const [request, words] of [
+      [second, 5],
+      [third, 10],
+    ] as const) {
       const messages = request!.body!.messages!;
       assert.equal(messages.length, 2);
       assert.deepEqual({ ...messages[1], content: undefined }, { role: 'assistant', partial: true, content: undefined });
@@ -35,7 +38,10 @@ describe('continuation of answers cut at length', () => {
     assert.equal(result.finishReason, 'stop');
     assert.deepEqual(result.metadata.continuation, { attempts: 3, totalTokens: 12, complete: true });
     const third = h.mock.requests[2]!.body!.messages!;
-    assert.deepEqual(third.map((m) => m.role), ['user', 'assistant', 'user', 'assistant', 'user']);
+    assert.deepEqual(
+      third.map((m) => m.role),
+      ['user', 'assistant', 'user', 'assistant', 'user'],
+    );
     assert.match(String(third[2]!.content), /^Continue exactly where you stopped/);
     assert.ok(result.content.startsWith(`${third[1]!.content}${third[3]!.content}`));
     assert.equal(result.content.split(/\s+/).length, 12);
@@ -48,14 +54,22 @@ describe('continuation of answers cut at length', () => {
     assert.equal(capped.finishReason, 'length');
     assert.deepEqual(capped.metadata.continuation, { attempts: 3, totalTokens: 9, complete: false });
     h.mock.reset();
-    const more = await h.supervisor.chat({ provider: 'glm', prompt: 'long [[mock lengthRounds=10 completionTokens=3]]', continuation: { maxAttempts: 5, maxTotalTokens: 50_000 } });
+    const more = await h.supervisor.chat({
+      provider: 'glm',
+      prompt: 'long [[mock lengthRounds=10 completionTokens=3]]',
+      continuation: { maxAttempts: 5, maxTotalTokens: 50_000 },
+    });
     assert.equal(h.mock.totalRequests, 5);
     assert.equal(more.metadata.continuation?.attempts, 5);
   });
 
   test('maxTotalTokens bounds the completion tokens paid for', async () => {
     h.mock.reset();
-    const result = await h.supervisor.chat({ provider: 'kimi', messages: user('long [[mock lengthRounds=10 completionTokens=10]]'), continuation: { maxAttempts: 10, maxTotalTokens: 25 } });
+    const result = await h.supervisor.chat({
+      provider: 'kimi',
+      messages: user('long [[mock lengthRounds=10 completionTokens=10]]'),
+      continuation: { maxAttempts: 10, maxTotalTokens: 25 },
+    });
     // 10 + 10 < 25 allows a third call; 30 >= 25 stops.
     assert.equal(h.mock.totalRequests, 3);
     assert.equal(result.usage.completionTokens, 30);
@@ -68,7 +82,6 @@ describe('continuation of answers cut at length', () => {
     assert.equal(result.finishReason, 'length');
     assert.equal(result.metadata.continuation, undefined);
   });
-
 });
 
 test('a continuation call that fails returns what was produced, with the error noted', async () => {

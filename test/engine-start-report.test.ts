@@ -39,7 +39,12 @@ function fakeEngine() {
 
 function spec(sessionId: string): SessionSpec {
   return {
-    kind: 'execute', sessionId, requestId: `req-${sessionId}`, timeoutMs: 1000, retryOnCrash: false, secrets: [],
+    kind: 'execute',
+    sessionId,
+    requestId: `req-${sessionId}`,
+    timeoutMs: 1000,
+    retryOnCrash: false,
+    secrets: [],
     metadata: { job: sessionId },
     task: { kind: 'execute', sessionId, requestId: `req-${sessionId}`, handler: 'h.js', name: 'n', input: null } as unknown as SessionSpec['task'],
     toValue: (value) => value,
@@ -55,7 +60,10 @@ test('the outcome before the start report: started is still emitted, once, with 
   runs[0]?.settle({ ok: true, value: 42, attempts: 1, threadId: 3 });
   assert.equal(await done, 42);
   engine.receive(batch('a', 1));
-  assert.deepEqual(started.map((e) => [e.sessionId, e.threadId, e.metadata]), [['a', 3, { job: 'a' }]]);
+  assert.deepEqual(
+    started.map((e) => [e.sessionId, e.threadId, e.metadata]),
+    [['a', 3, { job: 'a' }]],
+  );
 });
 
 test('the start report before the outcome: started once, from the report', async () => {
@@ -64,7 +72,10 @@ test('the start report before the outcome: started once, from the report', async
   engine.receive(batch('b', 1));
   runs[0]?.settle({ ok: true, value: 1, attempts: 1, threadId: 7 });
   await done;
-  assert.deepEqual(started.map((e) => [e.sessionId, e.threadId]), [['b', 7]]);
+  assert.deepEqual(
+    started.map((e) => [e.sessionId, e.threadId]),
+    [['b', 7]],
+  );
 });
 
 test('a start report of an older run is not this run’s start; no listener, no event', async () => {

@@ -30,7 +30,9 @@ describe('execute: any exported function as a session', () => {
   });
 
   test("a handler's error keeps its name, message and code", async () => {
-    const error = await rejection(h.supervisor.execute({ handler: HANDLERS, name: 'fail', input: { name: 'QuotaError', message: 'over quota', code: 'E_QUOTA' } }));
+    const error = await rejection(
+      h.supervisor.execute({ handler: HANDLERS, name: 'fail', input: { name: 'QuotaError', message: 'over quota', code: 'E_QUOTA' } }),
+    );
     assert.equal(error.name, 'QuotaError');
     assert.equal(error.message, 'over quota');
     assert.equal(error.code, 'E_QUOTA');

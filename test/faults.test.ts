@@ -63,7 +63,12 @@ describe('provider faults', () => {
   test("the caller's abort during a retry wait ends the wait at once", async () => {
     h.mock.reset();
     const controller = new AbortController();
-    const call = h.supervisor.chat({ provider: 'kimi', messages: user('[[mock error=429_overloaded retryAfter=600 failTimes=5 key=wait]]'), signal: controller.signal, timeoutMs: 3_600_000 });
+    const call = h.supervisor.chat({
+      provider: 'kimi',
+      messages: user('[[mock error=429_overloaded retryAfter=600 failTimes=5 key=wait]]'),
+      signal: controller.signal,
+      timeoutMs: 3_600_000,
+    });
     await waitForTransition(h, (e) => e.to === 'processing' && e.attempt === 1);
     await h.mock.waitForRequests(1);
     // The worker is now sleeping 600 s before its retry; the abort must end that sleep.

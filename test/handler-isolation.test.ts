@@ -137,8 +137,13 @@ test("signal.reason seen by a handler is an Error with the session's code", asyn
     await waitForTransition(h, released(String(error['sessionId'])));
     const seen = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(seen, {
-      isError: true, code: 'ERR_SESSION_ABORTED', name: 'SessionAbortedError', message: 'The session was aborted by its caller',
-      thrownIsError: true, thrownCode: 'ERR_SESSION_ABORTED', sessionId: error['sessionId'],
+      isError: true,
+      code: 'ERR_SESSION_ABORTED',
+      name: 'SessionAbortedError',
+      message: 'The session was aborted by its caller',
+      thrownIsError: true,
+      thrownCode: 'ERR_SESSION_ABORTED',
+      sessionId: error['sessionId'],
     });
   } finally {
     await h.close();

@@ -26,13 +26,34 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 test('against the embedded mock: JSON lines, CSV and an HTML report with its charts; a 20 % 503 mock shows 20 %', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'load-cli-'));
   const [csvFile, htmlFile] = [join(dir, 'r.csv'), join(dir, 'r.html')];
-  const { code, stdout, stderr } = await cli('--concurrency', '1,4', '--requests', '10', '--stream', '--retries', '0', '--json', '--csv', csvFile, '--html', htmlFile, '--mock', 'latencyMs=5 tokensPerSec=4000 errorRate=0.2 status=503');
+  const { code, stdout, stderr } = await cli(
+    '--concurrency',
+    '1,4',
+    '--requests',
+    '10',
+    '--stream',
+    '--retries',
+    '0',
+    '--json',
+    '--csv',
+    csvFile,
+    '--html',
+    htmlFile,
+    '--mock',
+    'latencyMs=5 tokensPerSec=4000 errorRate=0.2 status=503',
+  );
   assert.equal(code, 0, stderr);
   assert.match(stderr, /the embedded mock provider \(openai dialect, latencyMs=5/);
   assert.match(stderr, /^c=1: started \(10 requests\)$/m);
   assert.match(stderr, /^c=4 .*done in/m);
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.type), ['level', 'level', 'summary']);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.type),
+    ['level', 'level', 'summary'],
+  );
   for (const level of lines.slice(0, 2)) {
     assert.deepEqual(level.requests, { issued: 10, ok: 8, failed: 2, cancelled: 0 });
     assert.match(Object.keys(level.errors)[0] ?? '', /^ERR_PROVIDER 503/);
@@ -74,7 +95,10 @@ test('bad input exits 2 with a message and starts nothing', async () => {
 test('SIGINT stops the run cleanly: exit 130, what was measured is printed and written, the mock is gone', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'load-sigint-'));
   const csvFile = join(dir, 'r.csv');
-  const child = spawn(process.execPath, [MAIN, 'load', '--concurrency', '1,2', '--requests', '100', '--json', '--csv', csvFile, '--mock', 'latencyMs=20'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'load', '--concurrency', '1,2', '--requests', '100', '--json', '--csv', csvFile, '--mock', 'latencyMs=20'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -90,8 +114,15 @@ test('SIGINT stops the run cleanly: exit 130, what was measured is printed and w
   const [code] = await exited;
   assert.equal(code, 130, stderr);
   assert.match(stderr, /stopping: in-flight requests are aborted/);
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.type), ['level', 'summary'], 'the second level never started');
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.type),
+    ['level', 'summary'],
+    'the second level never started',
+  );
   assert.equal(lines[0].interrupted, true);
   assert.ok(lines[0].requests.ok >= 10 && lines[0].requests.ok < 100);
   assert.equal(lines[0].requests.failed, 0);
@@ -104,8 +135,11 @@ test('SIGINT stops the run cleanly: exit 130, what was measured is printed and w
   await assert.rejects(fetch(mockURL), 'the mock process was closed');
 });
 
-test('--inspect serves the live view of the run\'s sessions while it goes', async () => {
-  const child = spawn(process.execPath, [MAIN, 'load', '--concurrency', '1', '--requests', '100', '--inspect', '--json', '--mock', 'latencyMs=30'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+test("--inspect serves the live view of the run's sessions while it goes", async () => {
+  const child = spawn(process.execPath, [MAIN, 'load', '--concurrency', '1', '--requests', '100', '--inspect', '--json', '--mock', 'latencyMs=30'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = once(child, 'exit');
   let stderr = '';
   const url = await new Promise<string>((resolve) => {

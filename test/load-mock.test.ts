@@ -12,7 +12,11 @@ before(async () => {
 after(() => mock.close());
 
 const post = (body: object) =>
-  fetch(`${mock.baseURL('openai')}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${mock.baseURL('openai')}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 test('errorRate fails a fixed pattern with exactly that rate: 0.1 is every 10th, 0.25 every 4th, 0 never, 1 always', () => {
   const failing = (rate: number, n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((k) => failsAtRate(k, rate));
@@ -26,8 +30,12 @@ test('errorRate fails a fixed pattern with exactly that rate: 0.1 is every 10th,
 
 test('over HTTP, errorRate=0.1 status=429 fails the 10th and 20th request of its key, and keys count apart', async () => {
   const statuses: number[] = [];
-  for (let i = 0; i < 20; i++) statuses.push((await post({ model: 'm', messages: [{ role: 'user', content: 'hi [[mock errorRate=0.1 status=429 key=a]]' }] })).status);
-  assert.deepEqual(statuses.flatMap((s, i) => (s === 429 ? [i + 1] : [])), [10, 20]);
+  for (let i = 0; i < 20; i++)
+    statuses.push((await post({ model: 'm', messages: [{ role: 'user', content: 'hi [[mock errorRate=0.1 status=429 key=a]]' }] })).status);
+  assert.deepEqual(
+    statuses.flatMap((s, i) => (s === 429 ? [i + 1] : [])),
+    [10, 20],
+  );
   const other = await post({ model: 'm', messages: [{ role: 'user', content: 'hi' }], mock: { errorRate: 0.1, status: 429, key: 'b' } });
   assert.equal(other.status, 200, 'key b starts its own count');
   await other.text();
@@ -39,7 +47,11 @@ test('tokensPerSec paces a stream: the interval between SSE events is the words 
   assert.equal(streamInterval({ tokensPerSec: 100, chunkDelayMs: 3 }, 10, 5), 3, 'chunkDelayMs wins');
   assert.equal(streamInterval({}, 10, 5), undefined);
   const plan = planResponse({
-    dialect: 'openai', seq: 1, headers: {}, fail: false, nextCallId: () => 1,
+    dialect: 'openai',
+    seq: 1,
+    headers: {},
+    fail: false,
+    nextCallId: () => 1,
     body: { model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] },
     behaviour: { tokensPerSec: 200, completionTokens: 20, chunks: 10 },
   });
@@ -48,7 +60,12 @@ test('tokensPerSec paces a stream: the interval between SSE events is the words 
 
 test('a stream paced at tokensPerSec takes at least its tokens ÷ the rate', async () => {
   const started = performance.now();
-  const response = await post({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }], mock: { tokensPerSec: 200, completionTokens: 20, chunks: 10 } });
+  const response = await post({
+    model: 'm',
+    stream: true,
+    messages: [{ role: 'user', content: 'x' }],
+    mock: { tokensPerSec: 200, completionTokens: 20, chunks: 10 },
+  });
   const text = await response.text();
   const elapsed = performance.now() - started;
   assert.equal(text.match(/"content":"[^"]+"/g)?.length, 10);

@@ -22,7 +22,13 @@ before(async () => {
 after(() => mock.close());
 
 function options(extra: Partial<LoadOptions>): LoadOptions {
-  return { provider: 'mock', providerConfig: { baseURL: mock.baseURL('openai'), apiKey: 'sk-load-test', dialect: 'openai' }, prompts: syntheticPrompts(12, 8), threads: 2, ...extra };
+  return {
+    provider: 'mock',
+    providerConfig: { baseURL: mock.baseURL('openai'), apiKey: 'sk-load-test', dialect: 'openai' },
+    prompts: syntheticPrompts(12, 8),
+    threads: 2,
+    ...extra,
+  };
 }
 
 /** Runs and keeps every sample. */
@@ -44,7 +50,12 @@ describe('streamed latencies and counts', () => {
   const K = 11;
 
   test(`a mock that waits ${D} ms, then sends ${K} chunks ${I} ms apart: TTFT ≥ D, ITL ≥ I, exactly K tokens`, async () => {
-    const { result, samples } = await run({ concurrency: [3], requests: 12, stream: true, mock: { latencyMs: D, chunkDelayMs: I, chunks: K, completionTokens: K } });
+    const { result, samples } = await run({
+      concurrency: [3],
+      requests: 12,
+      stream: true,
+      mock: { latencyMs: D, chunkDelayMs: I, chunks: K, completionTokens: K },
+    });
     const [level] = result.levels;
     assert.ok(level);
     assert.deepEqual(level.requests, { issued: 12, ok: 12, failed: 0, cancelled: 0 });
@@ -89,14 +100,20 @@ test('a provider that sends no usage: token counts estimated (≈4 characters a 
   // A real server of one's own that streams answers without any usage chunk.
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const chunk = (delta: object, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     res.end(chunk({ content: 'abcdefgh' }) + chunk({ content: 'ijklmnop' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
     const { port } = server.address() as AddressInfo;
-    const { result, samples } = await run({ concurrency: [1], requests: 2, stream: true, providerConfig: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'none', dialect: 'openai' } });
+    const { result, samples } = await run({
+      concurrency: [1],
+      requests: 2,
+      stream: true,
+      providerConfig: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'none', dialect: 'openai' },
+    });
     assert.ok(samples.every((s) => s.estimated && s.outputTokens === 4));
     assert.equal(result.levels[0]?.tokens.estimatedRequests, 2);
     assert.equal(result.levels[0]?.tokens.output, 8);

@@ -53,7 +53,11 @@ test('arguments: lists, rates, durations; mistakes are refused before anything s
   assert.deepEqual(parseLoadArgs(['--rate', '2.5,5/s', '--duration', '2m']).options, { rate: [2.5, 5], durationMs: 120_000, stream: false });
   assert.equal(parseDuration('500ms'), 500);
   assert.equal(parseDuration('90'), 90_000);
-  const refused = (argv: string[], pattern: RegExp) => assert.throws(() => parseLoadArgs(argv), (e: Error & { code?: string }) => pattern.test(e.message) && (e.code === 'ERR_INVALID_ARG_VALUE' || e.code?.startsWith('ERR_PARSE_ARGS') === true));
+  const refused = (argv: string[], pattern: RegExp) =>
+    assert.throws(
+      () => parseLoadArgs(argv),
+      (e: Error & { code?: string }) => pattern.test(e.message) && (e.code === 'ERR_INVALID_ARG_VALUE' || e.code?.startsWith('ERR_PARSE_ARGS') === true),
+    );
   refused(['--concurrency', '0'], /--concurrency: expected whole numbers above 0/);
   refused(['--concurrency', '1.5'], /whole numbers/);
   refused(['--rate', 'fast'], /--rate/);
@@ -78,7 +82,10 @@ test('targets: no key, an unknown provider or an unknown mock field is a usage m
 
 test('plans: the whole option set is checked, every wrong field named', () => {
   const prompts = syntheticPrompts(4, 2);
-  assert.throws(() => resolveLoadPlan({ provider: 'p', prompts, concurrency: [0], requests: -1, timeoutMs: 0 }), (e: Error & { code: string; issues: string[] }) => e.code === 'ERR_INVALID_REQUEST' && e.issues.length === 3);
+  assert.throws(
+    () => resolveLoadPlan({ provider: 'p', prompts, concurrency: [0], requests: -1, timeoutMs: 0 }),
+    (e: Error & { code: string; issues: string[] }) => e.code === 'ERR_INVALID_REQUEST' && e.issues.length === 3,
+  );
   assert.throws(() => resolveLoadPlan({ provider: 'p', prompts: [] }), /prompts/);
   const plan = resolveLoadPlan({ provider: 'p', prompts, rate: [3] });
   assert.equal(plan.mode, 'open');
@@ -94,20 +101,36 @@ test('prompts: synthetic ones have the asked length; a JSONL file is checked lin
   await writeFile(good, '{"prompt":"hello","system":"be brief"}\n\n{"messages":[{"role":"user","content":"hi"}],"maxOutputTokens":5}\n');
   const prompts = await readPromptFile(good, 99);
   assert.deepEqual(prompts, [
-    { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello' }], maxOutputTokens: 99 },
+    {
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hello' },
+      ],
+      maxOutputTokens: 99,
+    },
     { messages: [{ role: 'user', content: 'hi' }], maxOutputTokens: 5 },
   ]);
   const bad = join(dir, 'bad.jsonl');
   await writeFile(bad, '{"prompt":"ok"}\n{"prompt": 3}\n');
   await assert.rejects(readPromptFile(bad), (e: Error & { code: string }) => e.code === 'ERR_INVALID_REQUEST' && /bad\.jsonl:2/.test(e.message));
   await writeFile(bad, '{"messages":[{"role":"user","content":5}]}\n');
-  await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: expected/, 'checked with the engine\'s message schema');
+  await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: expected/, "checked with the engine's message schema");
   await writeFile(bad, 'not json\n');
   await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: expected a JSON object/);
   await assert.rejects(readPromptFile(join(dir, 'missing.jsonl')), /cannot read/);
 });
 
-const sample = (over: Partial<Sample>): Sample => ({ startMs: 0, e2eMs: 100, ok: true, outputTokens: 10, inputTokens: 5, estimated: false, attempts: 1, continuationRounds: 0, ...over });
+const sample = (over: Partial<Sample>): Sample => ({
+  startMs: 0,
+  e2eMs: 100,
+  ok: true,
+  outputTokens: 10,
+  inputTokens: 5,
+  estimated: false,
+  attempts: 1,
+  continuationRounds: 0,
+  ...over,
+});
 
 test('outputs: the table, JSON lines and CSV carry the same level, failures by key, estimates marked', () => {
   const recorder = new LevelRecorder(0, 10, 'c=10', 0);
@@ -116,14 +139,30 @@ test('outputs: the table, JSON lines and CSV carry the same level, failures by k
   recorder.add(sample({ ttftMs: 30, itlMs: 6, estimated: true }));
   recorder.add(sample({ ok: false, error: 'ERR_PROVIDER 429 rate_limit_reached_error' }));
   recorder.add(sample({ ok: false, cancelled: true }));
-  recorder.retry({ sessionId: 's', requestId: 'load-0-1', attempt: 2, delayMs: 1, at: 0, error: { code: 'ERR_PROVIDER', message: 'x', status: 503, providerCode: 'server_error' } });
+  recorder.retry({
+    sessionId: 's',
+    requestId: 'load-0-1',
+    attempt: 2,
+    delayMs: 1,
+    at: 0,
+    error: { code: 'ERR_PROVIDER', message: 'x', status: 503, providerCode: 'server_error' },
+  });
   const report = recorder.finish('closed', 1000, { cpuMsPerRequest: 0.5, eventLoopUtilization: 0.1 }, false);
   assert.deepEqual(report.requests, { issued: 4, ok: 2, failed: 1, cancelled: 1 });
   assert.deepEqual(report.errors, { 'ERR_PROVIDER 429 rate_limit_reached_error': 1 });
   assert.deepEqual(report.retriedErrors, { 'ERR_PROVIDER 503 server_error': 1 });
   assert.equal(report.e2eMs?.count, 2, 'failures are not latencies');
   const plan = resolveLoadPlan({ provider: 'p', prompts: syntheticPrompts(2, 2), concurrency: [10], stream: true });
-  const result: LoadResult = { plan, levels: [report], curves: [recorder.curves()], timeline: [], levelStartsMs: [0], interrupted: false, system: systemInfo(2), startedAt: 'now' };
+  const result: LoadResult = {
+    plan,
+    levels: [report],
+    curves: [recorder.curves()],
+    timeline: [],
+    levelStartsMs: [0],
+    interrupted: false,
+    system: systemInfo(2),
+    startedAt: 'now',
+  };
   const text = textReport(result);
   assert.match(text, /^c=10 +4 +2 +1 +2\.00 +~20\.0/m);
   assert.match(text, /c=10: 1 failed with ERR_PROVIDER 429 rate_limit_reached_error \(25\.0% of requests\)/);

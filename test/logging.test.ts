@@ -13,7 +13,16 @@ function capture(): { logger: pino.Logger; lines: () => Array<Record<string, unk
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  return { logger, text: () => text, lines: () => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    text: () => text,
+    lines: () =>
+      text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 test('one line per session through a child logger bound to sessionId, requestId and provider; no key anywhere', async () => {
@@ -28,16 +37,34 @@ test('one line per session through a child logger bound to sessionId, requestId 
   const released = log.lines().filter((l) => l['msg'] === 'session released');
   const byRequest = new Map(released.map((l) => [l['requestId'], l]));
   assert.deepEqual(
-    { sessionId: byRequest.get('log-1')?.['sessionId'], provider: byRequest.get('log-1')?.['provider'], outcome: byRequest.get('log-1')?.['outcome'], level: byRequest.get('log-1')?.['level'] },
+    {
+      sessionId: byRequest.get('log-1')?.['sessionId'],
+      provider: byRequest.get('log-1')?.['provider'],
+      outcome: byRequest.get('log-1')?.['outcome'],
+      level: byRequest.get('log-1')?.['level'],
+    },
     { sessionId: ok.metadata.session.sessionId, provider: 'kimi', outcome: 'completed', level: 20 },
   );
   assert.deepEqual(
-    { provider: byRequest.get('log-2')?.['provider'], outcome: byRequest.get('log-2')?.['outcome'], code: byRequest.get('log-2')?.['code'], level: byRequest.get('log-2')?.['level'] },
+    {
+      provider: byRequest.get('log-2')?.['provider'],
+      outcome: byRequest.get('log-2')?.['outcome'],
+      code: byRequest.get('log-2')?.['code'],
+      level: byRequest.get('log-2')?.['level'],
+    },
     { provider: 'glm', outcome: 'failed', code: 'ERR_PROVIDER', level: 30 },
   );
   // The keys reached the provider (the mock saw them) but no output of ours carries them.
   assert.ok(h.mock.requests.some((r) => r.headers['authorization'] === `Bearer ${KEYS.kimi}`));
-  const outputs = [log.text(), seen.join('\n'), JSON.stringify(ok), JSON.stringify(failed), failed.message, String(failed.stack), JSON.stringify(h.supervisor.stats())];
+  const outputs = [
+    log.text(),
+    seen.join('\n'),
+    JSON.stringify(ok),
+    JSON.stringify(failed),
+    failed.message,
+    String(failed.stack),
+    JSON.stringify(h.supervisor.stats()),
+  ];
   for (const key of Object.values(KEYS)) for (const output of outputs) assert.ok(!output.includes(key), `a key leaked into ${output.slice(0, 80)}`);
 });
 

@@ -23,17 +23,28 @@ describe('mcp configuration', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   test('a config file: keys inline or from a named variable, a custom provider, the default provider', async () => {
-    const path = await file('ok.json', JSON.stringify({
-      providers: { glm: { apiKeyEnv: 'MY_GLM_KEY' }, gateway: { baseURL: 'https://user:pw@gw.example/v1', apiKey: 'gw-secret-key', defaultModel: 'm1' } },
-      defaultProvider: 'gateway',
-      supervisor: { threads: 1, timeoutMs: 5000 },
-    }));
+    const path = await file(
+      'ok.json',
+      JSON.stringify({
+        providers: { glm: { apiKeyEnv: 'MY_GLM_KEY' }, gateway: { baseURL: 'https://user:pw@gw.example/v1', apiKey: 'gw-secret-key', defaultModel: 'm1' } },
+        defaultProvider: 'gateway',
+        supervisor: { threads: 1, timeoutMs: 5000 },
+      }),
+    );
     const config = await loadConfigFile(path, { MY_GLM_KEY: 'glm-secret-key' });
     assert.equal(config.providers['glm']?.apiKey, 'glm-secret-key');
     assert.equal(config.defaultProvider, 'gateway');
     assert.deepEqual(config.supervisor, { threads: 1, timeoutMs: 5000 });
     const listed = describeProviders(config.providers, config.defaultProvider, {});
-    assert.deepEqual(listed.map((p) => [p.name, p.hasKey, p.isDefault]), [['kimi', false, false], ['glm', true, false], ['openai', false, false], ['gateway', true, true]]);
+    assert.deepEqual(
+      listed.map((p) => [p.name, p.hasKey, p.isDefault]),
+      [
+        ['kimi', false, false],
+        ['glm', true, false],
+        ['openai', false, false],
+        ['gateway', true, true],
+      ],
+    );
     assert.equal(listed.find((p) => p.name === 'gateway')?.baseURL, 'https://gw.example/v1');
     assert.doesNotMatch(JSON.stringify(listed), /secret|pw@/);
   });

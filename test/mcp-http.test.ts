@@ -21,7 +21,10 @@ const chat = (client: Client, args: Record<string, unknown>, options?: Parameter
   client.callTool({ name: 'chat', arguments: args }, options) as Promise<CallToolResult>;
 
 /** A plain HTTP request with any headers (Host included), for what an SDK client would never send. */
-function raw(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function raw(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method ?? 'POST', headers: init.headers, signal: init.signal }, (res) => {
       let body = '';
@@ -35,14 +38,22 @@ function raw(url: string, init: { method?: string; headers?: Record<string, stri
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': PROTOCOL };
-const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const initialize = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 
 /** Opens a session by hand and returns its id. */
 async function rawSession(url: string): Promise<string> {
   const init = await raw(url, { headers: JSON_HEADERS, body: initialize });
   const id = init.headers['mcp-session-id'];
   assert.equal(typeof id, 'string');
-  await raw(url, { headers: { ...JSON_HEADERS, 'mcp-session-id': id as string }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await raw(url, {
+    headers: { ...JSON_HEADERS, 'mcp-session-id': id as string },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
   return id as string;
 }
 
@@ -122,7 +133,10 @@ describe('sessionpool mcp over Streamable HTTP', () => {
 
   test('Host and Origin must be loopback names: anything else gets 403 before any MCP work', async () => {
     const port = new URL(http.url).port;
-    for (const headers of [{ host: `evil.example:${port}` }, { origin: 'http://evil.example' }, { host: `attacker.localhost.example:${port}` }] as Record<string, string>[]) {
+    for (const headers of [{ host: `evil.example:${port}` }, { origin: 'http://evil.example' }, { host: `attacker.localhost.example:${port}` }] as Record<
+      string,
+      string
+    >[]) {
       const refused = await raw(http.url, { headers: { ...JSON_HEADERS, ...headers }, body: initialize });
       assert.equal(refused.status, 403, JSON.stringify(headers));
     }

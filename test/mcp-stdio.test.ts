@@ -24,7 +24,19 @@ describe('sessionpool mcp --mock over stdio', () => {
     assert.deepEqual(tools.map((t) => t.name).sort(), ['chat', 'providers', 'stats']);
     const chat = tools.find((t) => t.name === 'chat');
     const fields = Object.keys(chat?.inputSchema.properties ?? {});
-    for (const field of ['provider', 'model', 'prompt', 'messages', 'systemPrompt', 'temperature', 'maxOutputTokens', 'webSearch', 'cache', 'continuation', 'timeoutMs']) {
+    for (const field of [
+      'provider',
+      'model',
+      'prompt',
+      'messages',
+      'systemPrompt',
+      'temperature',
+      'maxOutputTokens',
+      'webSearch',
+      'cache',
+      'continuation',
+      'timeoutMs',
+    ]) {
       assert.ok(fields.includes(field), `chat accepts ${field}`);
     }
     assert.ok(tools.every((t) => t.outputSchema?.type === 'object'));
@@ -33,7 +45,13 @@ describe('sessionpool mcp --mock over stdio', () => {
   test('chat, not streamed: the answer as text, usage and session metadata as structured content', async () => {
     const result = await server.call('chat', { prompt: 'Hello there', systemPrompt: 'Be brief.' });
     assert.equal(result.isError, undefined);
-    const answer = result.structuredContent as { content: string; provider: string; finishReason: string; usage: { completionTokens: number }; metadata: { session: { sessionId: string; requestId: string; attempts: number } } };
+    const answer = result.structuredContent as {
+      content: string;
+      provider: string;
+      finishReason: string;
+      usage: { completionTokens: number };
+      metadata: { session: { sessionId: string; requestId: string; attempts: number } };
+    };
     assert.match(text(result), /^Answer to "Hello there"/);
     assert.equal(answer.content, text(result));
     assert.equal(answer.provider, 'kimi');
@@ -46,11 +64,18 @@ describe('sessionpool mcp --mock over stdio', () => {
 
   test('chat, streamed: a progress token gets the answer as progress notifications that add up to it', async () => {
     const progress: Progress[] = [];
-    const result = await server.call('chat', { provider: 'glm', prompt: 'stream please [[mock chunks=40 chunkDelayMs=2]]' }, { onprogress: (p) => progress.push(p) });
+    const result = await server.call(
+      'chat',
+      { provider: 'glm', prompt: 'stream please [[mock chunks=40 chunkDelayMs=2]]' },
+      { onprogress: (p) => progress.push(p) },
+    );
     const content = (result.structuredContent as { content: string }).content;
     assert.ok(progress.length >= 1);
     assert.equal(progress.map((p) => p.message).join(''), content);
-    assert.deepEqual(progress.map((p) => p.progress), [...progress.map((p) => p.progress)].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress.map((p) => p.progress),
+      [...progress.map((p) => p.progress)].sort((a, b) => a - b),
+    );
     assert.equal(progress.at(-1)?.progress, content.length);
   });
 
@@ -103,15 +128,27 @@ describe('sessionpool mcp --mock over stdio', () => {
 
   test('providers: names, default models, whether a key is there, never the key', async () => {
     const result = await server.call('providers', {});
-    const { providers, defaultProvider } = result.structuredContent as { defaultProvider: string; providers: { name: string; hasKey: boolean; defaultModel: string }[] };
+    const { providers, defaultProvider } = result.structuredContent as {
+      defaultProvider: string;
+      providers: { name: string; hasKey: boolean; defaultModel: string }[];
+    };
     assert.equal(defaultProvider, 'kimi');
-    assert.deepEqual(providers.map((p) => [p.name, p.hasKey, p.defaultModel]), [['kimi', true, 'moonshot-v1-8k'], ['glm', true, 'glm-4.5-flash'], ['openai', true, 'gpt-4o-mini']]);
+    assert.deepEqual(
+      providers.map((p) => [p.name, p.hasKey, p.defaultModel]),
+      [
+        ['kimi', true, 'moonshot-v1-8k'],
+        ['glm', true, 'glm-4.5-flash'],
+        ['openai', true, 'gpt-4o-mini'],
+      ],
+    );
     assert.doesNotMatch(JSON.stringify(result), /sk-sessionpool-mock/);
   });
 
   test('20 concurrent tool calls each get their own answer, as 20 sessions', async () => {
     const before = (await server.call('stats', {})).structuredContent as { admitted: number; completed: number };
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => server.call('chat', { provider: i % 2 ? 'glm' : 'kimi', prompt: `call number ${i} [[mock latencyMs=20]]` })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => server.call('chat', { provider: i % 2 ? 'glm' : 'kimi', prompt: `call number ${i} [[mock latencyMs=20]]` })),
+    );
     results.forEach((result, i) => assert.match(text(result), new RegExp(`^Answer to "call number ${i} `)));
     const sessions = new Set(results.map((r) => (r.structuredContent as { metadata: { session: { sessionId: string } } }).metadata.session.sessionId));
     assert.equal(sessions.size, 20);
@@ -128,7 +165,6 @@ describe('sessionpool mcp --mock over stdio', () => {
     await assert.rejects(call);
     assert.match(text(await server.call('chat', { prompt: 'still there?' })), /^Answer to "still there\?"/);
   });
-
 });
 
 describe('sessionpool mcp --config, against a mock provider the test watches', () => {
@@ -204,7 +240,14 @@ describe('sessionpool mcp with keys from the environment', () => {
       const result = await server.call('providers', {});
       const { providers, defaultProvider } = result.structuredContent as { defaultProvider: string; providers: { name: string; hasKey: boolean }[] };
       assert.equal(defaultProvider, 'glm');
-      assert.deepEqual(providers.map((p) => [p.name, p.hasKey]), [['kimi', false], ['glm', true], ['openai', false]]);
+      assert.deepEqual(
+        providers.map((p) => [p.name, p.hasKey]),
+        [
+          ['kimi', false],
+          ['glm', true],
+          ['openai', false],
+        ],
+      );
       assert.doesNotMatch(JSON.stringify(result), /glm-env-secret/);
       const noKey = await server.call('chat', { provider: 'kimi', prompt: 'hi' });
       assert.equal(noKey.isError, true);
@@ -216,7 +259,10 @@ describe('sessionpool mcp with keys from the environment', () => {
 });
 
 test('on the wire: stdout carries only JSON-RPC lines, the progress token is echoed, stdin end exits 0', async () => {
-  const child = spawn(process.execPath, [MAIN, 'mcp', '--mock', '--threads', '1'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SESSIONPOOL_LOG_LEVEL: 'debug' } });
+  const child = spawn(process.execPath, [MAIN, 'mcp', '--mock', '--threads', '1'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, SESSIONPOOL_LOG_LEVEL: 'debug' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -225,13 +271,21 @@ test('on the wire: stdout carries only JSON-RPC lines, the progress token is ech
   const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
   send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
   send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'chat', arguments: { prompt: 'wire [[mock chunks=12]]' }, _meta: { progressToken: 'tok-1' } } });
+  send({
+    jsonrpc: '2.0',
+    id: 2,
+    method: 'tools/call',
+    params: { name: 'chat', arguments: { prompt: 'wire [[mock chunks=12]]' }, _meta: { progressToken: 'tok-1' } },
+  });
   send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'chat', arguments: { prompt: 'no token [[mock chunks=12]]' } } });
   // stdin ends once both answers are in: the server must then exit by itself.
   await new Promise<void>((resolve) => child.stdout.on('data', () => /"id":2[,}]/.test(stdout) && /"id":3[,}]/.test(stdout) && resolve()));
   child.stdin.end();
   assert.deepEqual(await exited, [0, null]);
-  const messages = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { jsonrpc: string; id?: number; method?: string; params?: { progressToken?: string; message?: string } });
+  const messages = stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { jsonrpc: string; id?: number; method?: string; params?: { progressToken?: string; message?: string } });
   assert.ok(messages.every((m) => m.jsonrpc === '2.0'));
   // Only the call that sent a token gets progress, under that token.
   const progress = messages.filter((m) => m.method === 'notifications/progress');

@@ -48,16 +48,24 @@ const json = async (res: Response): Promise<Json> => (await res.json()) as Json;
 /** The `data:` payloads of a raw SSE response. */
 async function rawEvents(res: Response): Promise<string[]> {
   const text = await res.text();
-  return text.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+  return text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => e.replace(/^data: /, ''));
 }
 
 describe('parseMockDirective', () => {
   test('numbers, booleans, bare flags and strings', () => {
     assert.deepEqual(parseMockDirective('hi [[mock latencyMs=200 chunks=50 lengthRounds=2 hang]] there'), {
-      latencyMs: 200, chunks: 50, lengthRounds: 2, hang: true,
+      latencyMs: 200,
+      chunks: 50,
+      lengthRounds: 2,
+      hang: true,
     });
     assert.deepEqual(parseMockDirective('[[mock noFinish=false finishReason=sensitive garbage=chunk]]'), {
-      noFinish: false, finishReason: 'sensitive', garbage: 'chunk',
+      noFinish: false,
+      finishReason: 'sensitive',
+      garbage: 'chunk',
     });
   });
 
@@ -218,7 +226,10 @@ describe('mock provider over HTTP', () => {
   test('failTimes + key: the first N requests with the key fail, later ones succeed', async () => {
     const client = sdk(mock, 'kimi');
     const outcome = (key: string) =>
-      complete(client, ask('x', { failTimes: 2, key })).then(() => 'ok', (e: { status?: number }) => e.status);
+      complete(client, ask('x', { failTimes: 2, key })).then(
+        () => 'ok',
+        (e: { status?: number }) => e.status,
+      );
     assert.deepEqual([await outcome('a'), await outcome('b'), await outcome('a'), await outcome('a')], [500, 500, 500, 'ok']);
     assert.equal(await outcome('b'), 500);
     assert.equal(await outcome('b'), 'ok');
@@ -335,7 +346,9 @@ describe('mock provider over HTTP', () => {
     const glm = await complete(sdk(mock, 'glm'), ask('news?', undefined, { tools: [{ type: 'web_search', web_search: webSearch }] }));
     assert.ok(Array.isArray(glm.web_search) && glm.web_search.length > 0);
     assert.deepEqual(Object.keys(glm.web_search[0]).sort(), ['content', 'icon', 'link', 'media', 'publish_date', 'refer', 'title']);
-    const streamed = await rawEvents(await post(mock, 'glm', ask('news?', undefined, { stream: true, tools: [{ type: 'web_search', web_search: webSearch }] })));
+    const streamed = await rawEvents(
+      await post(mock, 'glm', ask('news?', undefined, { stream: true, tools: [{ type: 'web_search', web_search: webSearch }] })),
+    );
     assert.deepEqual(JSON.parse(streamed[0]!).web_search, glm.web_search);
 
     const tools = [{ type: 'builtin_function', function: { name: '$web_search' } }];
@@ -355,10 +368,19 @@ describe('mock provider over HTTP', () => {
   });
 
   test('behaviour.toolCalls answers with those calls, also streamed', async () => {
-    const toolCalls = [{ name: 'lookup', arguments: { q: 'x' } }, { name: 'noop', arguments: '{}' }];
+    const toolCalls = [
+      { name: 'lookup', arguments: { q: 'x' } },
+      { name: 'noop', arguments: '{}' },
+    ];
     const r = await complete(sdk(mock, 'openai'), ask('x', { toolCalls }));
     assert.equal(r.choices[0].finish_reason, 'tool_calls');
-    assert.deepEqual(r.choices[0].message.tool_calls.map((c: Json) => [c.function.name, c.function.arguments]), [['lookup', '{"q":"x"}'], ['noop', '{}']]);
+    assert.deepEqual(
+      r.choices[0].message.tool_calls.map((c: Json) => [c.function.name, c.function.arguments]),
+      [
+        ['lookup', '{"q":"x"}'],
+        ['noop', '{}'],
+      ],
+    );
     assert.ok(r.choices[0].message.tool_calls.every((c: Json) => /^call_\d+$/.test(c.id)));
     const chunks = await streamChunks(sdk(mock, 'glm'), ask('x', { toolCalls }));
     assert.equal(chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).length, 2);
@@ -379,7 +401,10 @@ describe('mock provider over HTTP', () => {
     after(() => small.close());
     for (let i = 0; i < 5; i++) await json(await post(small, 'openai', ask(`n${i}`)));
     assert.equal(small.totalRequests, 5);
-    assert.deepEqual(small.requests.map((r) => r.seq), [3, 4, 5]);
+    assert.deepEqual(
+      small.requests.map((r) => r.seq),
+      [3, 4, 5],
+    );
     small.reset();
     assert.equal(small.requests.length, 0);
     assert.equal(small.totalRequests, 0);
@@ -394,8 +419,7 @@ describe('mock provider options', () => {
       behave: (req) => (req.body?.model === 'programmed' ? { completionTokens: 4, content: undefined } : undefined),
     });
     after(() => mock.close());
-    const words = async (body: Json): Promise<number> =>
-      (await complete(sdk(mock, 'openai'), body)).usage.completion_tokens;
+    const words = async (body: Json): Promise<number> => (await complete(sdk(mock, 'openai'), body)).usage.completion_tokens;
     assert.equal(await words(ask('a')), 3);
     assert.equal(await words({ ...ask('a'), model: 'programmed' }), 4);
     assert.equal(await words({ ...ask('a', { completionTokens: 5 }), model: 'programmed' }), 5);

@@ -40,7 +40,9 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body, headers: res.headers }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -85,7 +87,10 @@ describe('live view', () => {
     assert.equal(hello.type, 'hello');
     if (hello.type !== 'hello') return;
     assert.equal(hello.machine.initial, 'created');
-    assert.deepEqual(hello.machine.states.map((s) => s.name), ['created', 'processing', 'completed', 'failed', 'released']);
+    assert.deepEqual(
+      hello.machine.states.map((s) => s.name),
+      ['created', 'processing', 'completed', 'failed', 'released'],
+    );
     assert.ok(hello.machine.states[1]!.transitions.some((t) => t.label === 'COMPLETE' && t.target === 'completed'));
 
     const results = await Promise.all([

@@ -10,7 +10,9 @@ import { LABEL_SEPARATOR, sessionMachineDoc, transitionLabel } from '../src/obse
 function transitionsOf(node: SerializedStateNode): Array<[string, string, string]> {
   const key = (id: string) => id.slice(id.lastIndexOf('.') + 1);
   return Object.values(node.states).flatMap((state) => [
-    ...state.transitions.flatMap((t) => (t.target?.length ? t.target : [state.id]).map((target): [string, string, string] => [state.key, key(target), transitionLabel(t)])),
+    ...state.transitions.flatMap((t) =>
+      (t.target?.length ? t.target : [state.id]).map((target): [string, string, string] => [state.key, key(target), transitionLabel(t)]),
+    ),
     ...transitionsOf(state),
   ]);
 }
@@ -25,12 +27,19 @@ function arrowsOf(lines: string[]): Array<[string, string, string[]]> {
 
 test('the Mermaid diagram has every state and every transition of the session machine', () => {
   const diagram = sessionMachineMermaid();
-  const lines = diagram.trimEnd().split('\n').map((line) => line.trim());
+  const lines = diagram
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.trim());
   assert.equal(lines[0], 'stateDiagram-v2');
   const root = serializeMachine(sessionMachine);
   const states = Object.keys(root.states);
   assert.deepEqual(states, ['created', 'processing', 'completed', 'failed', 'released']);
-  for (const state of states) assert.ok(lines.some((line) => line.split(/ --> | : /).includes(state)), `state ${state}`);
+  for (const state of states)
+    assert.ok(
+      lines.some((line) => line.split(/ --> | : /).includes(state)),
+      `state ${state}`,
+    );
   assert.ok(lines.includes('[*] --> created'));
   assert.ok(lines.includes('released --> [*]'), 'the final state');
   const expected = transitionsOf(root);
@@ -38,7 +47,10 @@ test('the Mermaid diagram has every state and every transition of the session ma
   const arrows = arrowsOf(lines);
   // Every transition is on the arrow from its source to its target, and nothing else is drawn.
   for (const [source, target, label] of expected) {
-    assert.ok(arrows.some(([s, t, labels]) => s === source && t === target && labels.includes(label)), `transition ${source} --${label}--> ${target}`);
+    assert.ok(
+      arrows.some(([s, t, labels]) => s === source && t === target && labels.includes(label)),
+      `transition ${source} --${label}--> ${target}`,
+    );
   }
   assert.equal(arrows.flatMap(([, , labels]) => labels).length, expected.length);
   assert.ok(lines.includes('processing --> failed : FAIL<br/>TIMEOUT<br/>ABORT'));
@@ -56,7 +68,18 @@ test('nested and parallel states, guards and delays are drawn too', () => {
     },
   });
   const diagram = machineToMermaid(machine);
-  for (const line of ['a --> b : GO [ready]', 'a --> c : after 500ms', 'b --> c : done', 'state b {', 'b_x --> y : NEXT', 'y --> [*]', 'state c {', '    --', '    state "x" as b_x', '      state "x" as c_r1_x']) {
+  for (const line of [
+    'a --> b : GO [ready]',
+    'a --> c : after 500ms',
+    'b --> c : done',
+    'state b {',
+    'b_x --> y : NEXT',
+    'y --> [*]',
+    'state c {',
+    '    --',
+    '    state "x" as b_x',
+    '      state "x" as c_r1_x',
+  ]) {
     assert.ok(diagram.includes(`${line}\n`), `${line}\n${diagram}`);
   }
 });
@@ -68,7 +91,10 @@ test('sessionMachineJSON() is a createMachine() config with the same states and 
   // Plain JSON: it survives a round trip unchanged.
   assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
   const rebuilt = createMachine(JSON.parse(JSON.stringify(json)) as Parameters<typeof createMachine>[0]);
-  const flat = (m: AnyStateMachine) => transitionsOf(serializeMachine(m)).map((t) => t.join(' ')).sort();
+  const flat = (m: AnyStateMachine) =>
+    transitionsOf(serializeMachine(m))
+      .map((t) => t.join(' '))
+      .sort();
   assert.deepEqual(flat(rebuilt), flat(sessionMachine));
   assert.equal(json.states?.['released']?.type, 'final');
 });

@@ -80,7 +80,11 @@ const STATS: SupervisorStats = {
   retried: 7,
   rejected: { invalid: 3, queueFull: 4, closed: 0 },
   latencyMs: {
-    count: 40, p50: 120, p95: 900, p99: 1500, max: 1600,
+    count: 40,
+    p50: 120,
+    p95: 900,
+    p99: 1500,
+    max: 1600,
     byProvider: { kimi: { count: 30, p50: 100, p95: 800, p99: 1400, max: 1500 }, 'my "proxy"\\eu\n': { count: 10, p50: 200, p95: 950, p99: 1600, max: 1600 } },
   },
   pool: { threads: 4, running: 24, utilization: 0.375 },
@@ -124,7 +128,10 @@ test('supervisor.metrics() exposes the live stats()', async () => {
     assert.equal(value(families, 'sessionpool_sessions_total', { outcome: 'completed' }), 2);
     assert.equal(value(families, 'sessionpool_sessions_rejected_total', { reason: 'invalid' }), stats.rejected.invalid);
     assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'glm' }, '_count'), 1);
-    assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi', quantile: '0.5' }), stats.latencyMs.byProvider['kimi']!.p50 / 1000);
+    assert.equal(
+      value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi', quantile: '0.5' }),
+      stats.latencyMs.byProvider['kimi']!.p50 / 1000,
+    );
     assert.equal(value(families, 'sessionpool_pool_threads'), stats.pool.threads);
   } finally {
     await h.close();

@@ -18,7 +18,10 @@ interface Urls {
 
 function defineTests(): void {
   test('the Stately relay and the live view see every session; stop() and close() end open connections', async () => {
-    const proc = spawn(process.execPath, [new URL(import.meta.url).pathname], { env: { ...process.env, SESSIONPOOL_OBSERVE_CHILD: 'stately' }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [new URL(import.meta.url).pathname], {
+      env: { ...process.env, SESSIONPOOL_OBSERVE_CHILD: 'stately' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     // The timeout only turns a hang into a failure; nothing is asserted about how long it takes.
     const killer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
     const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -38,12 +41,23 @@ function defineTests(): void {
     await Promise.all([relay.closed, live.closed]);
 
     // Stately: one @xstate.actor per session with the machine's definition, snapshots up to released.
-    const stately = relay.messages as Array<{ type: string; name?: string; definition?: string; snapshot?: { value?: string; context?: { sessionId?: string } } }>;
+    const stately = relay.messages as Array<{
+      type: string;
+      name?: string;
+      definition?: string;
+      snapshot?: { value?: string; context?: { sessionId?: string } };
+    }>;
     const actors = stately.filter((m) => m.type === '@xstate.actor');
     assert.equal(actors.length, 3);
     for (const actor of actors) {
       assert.equal(actor.name, 'session');
-      assert.deepEqual(Object.keys((JSON.parse(actor.definition!) as { states: object }).states).sort(), ['completed', 'created', 'failed', 'processing', 'released']);
+      assert.deepEqual(Object.keys((JSON.parse(actor.definition!) as { states: object }).states).sort(), [
+        'completed',
+        'created',
+        'failed',
+        'processing',
+        'released',
+      ]);
     }
     const releasedIds = stately.filter((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'released').map((m) => m.snapshot?.context?.sessionId);
     assert.deepEqual(releasedIds.sort(), [...summary.sessionIds].sort());
@@ -60,7 +74,10 @@ function defineTests(): void {
   });
 
   test('a process that closes its supervisor but forgets stately.stop() still exits by itself', async () => {
-    const proc = spawn(process.execPath, [new URL(import.meta.url).pathname], { env: { ...process.env, SESSIONPOOL_OBSERVE_CHILD: 'forgotten' }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [new URL(import.meta.url).pathname], {
+      env: { ...process.env, SESSIONPOOL_OBSERVE_CHILD: 'forgotten' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     // The timeout only turns a hang into a failure; nothing is asserted about how long it takes.
     const killer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
     const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -107,7 +124,12 @@ async function child(forgetStately: boolean): Promise<void> {
   const { createSupervisor, startLiveView, startMockProvider, startStatelyInspector } = await import('../src/index.ts');
   const mock = await startMockProvider();
   const stately = await startStatelyInspector();
-  const supervisor = createSupervisor({ threads: 1, logger: false, inspect: stately.inspect, providers: { glm: { baseURL: mock.baseURL('glm'), apiKey: 'k' } } });
+  const supervisor = createSupervisor({
+    threads: 1,
+    logger: false,
+    inspect: stately.inspect,
+    providers: { glm: { baseURL: mock.baseURL('glm'), apiKey: 'k' } },
+  });
   const view = await startLiveView(supervisor);
   console.log(JSON.stringify({ stately: stately.url, live: view.url }));
   await once(process.stdin, 'data');

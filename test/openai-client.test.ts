@@ -4,7 +4,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import { AuthenticationError, BadRequestError, InternalServerError, NotFoundError, ProviderError, RateLimitError, UnprocessableEntityError, resultOf, sessionOf, type SessionPoolOpenAI } from '../src/index.ts';
+import {
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  NotFoundError,
+  ProviderError,
+  RateLimitError,
+  UnprocessableEntityError,
+  resultOf,
+  sessionOf,
+  type SessionPoolOpenAI,
+} from '../src/index.ts';
 import { harness, KEYS, released, rejection, waitForTransition, type Harness } from './helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: SDK objects compared field by field
@@ -26,11 +37,16 @@ function helperComparable(completion: unknown): unknown {
 
 const body = (content: string, extra: Partial<ChatCompletionCreateParamsNonStreaming> = {}): ChatCompletionCreateParamsNonStreaming => ({
   model: 'gpt-4o-mini',
-  messages: [{ role: 'developer', content: 'Be brief.' }, { role: 'user', content }],
+  messages: [
+    { role: 'developer', content: 'Be brief.' },
+    { role: 'user', content },
+  ],
   ...extra,
 });
 
-const TOOLS: ChatCompletionCreateParamsNonStreaming['tools'] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+const TOOLS: ChatCompletionCreateParamsNonStreaming['tools'] = [
+  { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+];
 
 describe('supervisor.openai() against the plain openai SDK', () => {
   let h: Harness;
@@ -39,7 +55,8 @@ describe('supervisor.openai() against the plain openai SDK', () => {
   before(async () => {
     h = await harness({
       mock: {
-        behave: (record) => (JSON.stringify(record.body?.messages ?? []).includes('WEATHER?') ? { toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] } : undefined),
+        behave: (record) =>
+          JSON.stringify(record.body?.messages ?? []).includes('WEATHER?') ? { toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] } : undefined,
       },
     });
     sdk = new OpenAI({ apiKey: KEYS.openai, baseURL: h.mock.baseURL('openai'), maxRetries: 0 });
@@ -51,7 +68,10 @@ describe('supervisor.openai() against the plain openai SDK', () => {
     ['a plain answer', body('Say hello')],
     ['tool calls (content null)', body('WEATHER? in Paris', { tools: TOOLS, tool_choice: 'auto', parallel_tool_calls: true })],
     ['n = 3 choices', body('Three ways', { n: 3 })],
-    ['logprobs and sampling parameters', body('Log me', { logprobs: true, top_logprobs: 2, top_p: 0.5, seed: 7, stop: ['\n\n'], presence_penalty: 0.1, frequency_penalty: 0.2, user: 'u1' })],
+    [
+      'logprobs and sampling parameters',
+      body('Log me', { logprobs: true, top_logprobs: 2, top_p: 0.5, seed: 7, stop: ['\n\n'], presence_penalty: 0.1, frequency_penalty: 0.2, user: 'u1' }),
+    ],
     ['a refusal', body('Refuse [[mock refusal="I cannot help with that."]]')],
     ['reasoning and its token count', body('Think [[mock reasoning="step one step two"]]', { reasoning_effort: 'low' })],
     ['a cut answer (no continuation, as with the SDK)', body('Long [[mock lengthRounds=2]]', { max_tokens: 16 })],
@@ -103,7 +123,10 @@ describe('supervisor.openai() against the plain openai SDK', () => {
     const stream = await pool.chat.completions.create({ ...body('WEATHER? streamed', { tools: TOOLS }), stream: true });
     const deltas = [];
     for await (const chunk of stream) deltas.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
-    assert.deepEqual(deltas.map((d) => [d.index, d.function?.name, d.function?.arguments]), [[0, 'get_weather', '{"city":"Paris"}']]);
+    assert.deepEqual(
+      deltas.map((d) => [d.index, d.function?.name, d.function?.arguments]),
+      [[0, 'get_weather', '{"city":"Paris"}']],
+    );
     assert.equal(stream.result?.finishReason, 'tool_calls');
     assert.equal(deltas.length > 0 && typeof deltas[0]?.id, 'string');
   });
@@ -144,7 +167,12 @@ describe('supervisor.openai() against the plain openai SDK', () => {
     h.mock.reset();
     const second = await pool.chat.completions.create({
       ...body('WEATHER? round trip', { tools: TOOLS }),
-      messages: [...body('WEATHER? round trip').messages, message, { role: 'tool', tool_call_id: call.id, content: '{"temp":21}' }, { role: 'user', content: 'And now?' }],
+      messages: [
+        ...body('WEATHER? round trip').messages,
+        message,
+        { role: 'tool', tool_call_id: call.id, content: '{"temp":21}' },
+        { role: 'user', content: 'And now?' },
+      ],
     });
     assert.equal(second.choices[0]?.finish_reason, 'tool_calls');
     const sent = h.mock.requests[0]?.body?.messages as Json[];
@@ -164,7 +192,10 @@ describe('supervisor.openai() against the plain openai SDK', () => {
 
   test('options: timeout is the session deadline, headers are sent, continuation when asked', async () => {
     h.mock.reset();
-    const cut = await pool.chat.completions.create(body('Long [[mock lengthRounds=2 completionTokens=4]]'), { headers: { 'x-tenant': 't1', 'x-none': null }, continuation: true });
+    const cut = await pool.chat.completions.create(body('Long [[mock lengthRounds=2 completionTokens=4]]'), {
+      headers: { 'x-tenant': 't1', 'x-none': null },
+      continuation: true,
+    });
     assert.equal(cut.choices[0]?.finish_reason, 'stop');
     assert.equal(resultOf(cut)?.metadata.continuation?.attempts, 3);
     assert.equal(h.mock.requests[0]?.headers['x-tenant'], 't1');
@@ -198,4 +229,5 @@ describe('supervisor.openai() against the plain openai SDK', () => {
 });
 
 // Compile-time only: the typed forms of the overloads.
-export type NonStreamed = Awaited<ReturnType<SessionPoolOpenAI['chat']['completions']['create']>> extends ChatCompletion | AsyncIterable<unknown> ? true : never;
+export type NonStreamed =
+  Awaited<ReturnType<SessionPoolOpenAI['chat']['completions']['create']>> extends ChatCompletion | AsyncIterable<unknown> ? true : never;

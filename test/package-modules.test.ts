@@ -7,10 +7,7 @@ import { importPeer } from '../src/optional-peer.ts';
 
 test('packageModuleURL keeps .ts beside a source module and writes .js beside a built one', () => {
   assert.equal(packageModuleURL('../../workers/session-worker.ts', 'file:///p/src/pool/pool.ts'), 'file:///p/workers/session-worker.ts');
-  assert.equal(
-    packageModuleURL('../../workers/session-worker.ts', 'file:///p/dist/src/pool/pool.js'),
-    'file:///p/dist/workers/session-worker.js',
-  );
+  assert.equal(packageModuleURL('../../workers/session-worker.ts', 'file:///p/dist/src/pool/pool.js'), 'file:///p/dist/workers/session-worker.js');
 });
 
 test('importPeer turns a missing optional peer into a typed error that says what to install', async () => {
@@ -23,10 +20,7 @@ test('importPeer turns a missing optional peer into a typed error that says what
   assert.ok(error instanceof SessionPoolError);
   assert.equal(error.code, 'ERR_MISSING_PEER_DEPENDENCY');
   assert.equal(error.packageName, name);
-  assert.match(
-    error.message,
-    /startSomething needs the optional peer dependency "sessionpool-no-such-peer": npm install sessionpool-no-such-peer/,
-  );
+  assert.match(error.message, /startSomething needs the optional peer dependency "sessionpool-no-such-peer": npm install sessionpool-no-such-peer/);
 });
 
 test('importPeer rethrows any other failure as it is', async () => {

@@ -60,7 +60,9 @@ describe('provider errors surface typed, retried only when they can succeed', ()
 
   test('a Retry-After longer than the time left ends the session instead of sleeping past its deadline', async () => {
     h.mock.reset();
-    const error = await rejection(h.supervisor.chat({ provider: 'kimi', messages: user('[[mock status=429 error=429_overloaded retryAfter=60]]'), timeoutMs: 5000 }));
+    const error = await rejection(
+      h.supervisor.chat({ provider: 'kimi', messages: user('[[mock status=429 error=429_overloaded retryAfter=60]]'), timeoutMs: 5000 }),
+    );
     assert.equal(error.code, 'ERR_PROVIDER');
     assert.equal(h.mock.totalRequests, 1);
   });
@@ -83,6 +85,12 @@ describe('provider errors surface typed, retried only when they can succeed', ()
     const events: Array<{ attempt: number; error: { code: string }; requestId: string }> = [];
     h.supervisor.on('retry', (e) => events.push(e));
     await h.supervisor.chat({ provider: 'glm', prompt: '[[mock status=503 failTimes=2 key=announced]]', requestId: 'announced' });
-    assert.deepEqual(events.map((e) => [e.requestId, e.attempt, e.error.code]), [['announced', 2, 'ERR_PROVIDER'], ['announced', 3, 'ERR_PROVIDER']]);
+    assert.deepEqual(
+      events.map((e) => [e.requestId, e.attempt, e.error.code]),
+      [
+        ['announced', 2, 'ERR_PROVIDER'],
+        ['announced', 3, 'ERR_PROVIDER'],
+      ],
+    );
   });
 });

@@ -41,7 +41,10 @@ describe('Kimi specifics on the wire', () => {
     await h.supervisor.chat({ provider: 'kimi', model: 'kimi-k2.5', messages: user('x'), temperature: 0.2 });
     await h.supervisor.chat({ provider: 'kimi', model: 'kimi-k3', messages: user('x') });
     await h.supervisor.chat({ provider: 'kimi', model: 'kimi-k2-turbo-preview', messages: user('x') });
-    assert.deepEqual(h.mock.requests.map((r) => r.body?.['temperature']), [undefined, undefined, 0.6]);
+    assert.deepEqual(
+      h.mock.requests.map((r) => r.body?.['temperature']),
+      [undefined, undefined, 0.6],
+    );
   });
 
   test('reasoning content and tool calls come back as plain JSON', async () => {
@@ -73,7 +76,10 @@ describe('GLM specifics on the wire', () => {
     h.mock.reset();
     await h.supervisor.chat({ provider: 'glm', prompt: 'hi', systemPrompt: 'You are terse.', extra: { thinking: { type: 'disabled' }, do_sample: false } });
     const body = h.mock.requests[0]!.body!;
-    assert.deepEqual(body.messages, [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'hi' }]);
+    assert.deepEqual(body.messages, [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'hi' },
+    ]);
     assert.deepEqual(body['thinking'], { type: 'disabled' });
     assert.equal(body['do_sample'], false);
     assert.equal(body['temperature'], 0.3);
@@ -150,7 +156,11 @@ describe('streaming', () => {
 
   test('onDelta on chat receives the whole answer; a continued stream too', async () => {
     let text = '';
-    const result = await h.supervisor.chat({ provider: 'kimi', messages: user('go [[mock chunks=10 lengthRounds=1 completionTokens=10]]'), onDelta: (t) => (text += t) });
+    const result = await h.supervisor.chat({
+      provider: 'kimi',
+      messages: user('go [[mock chunks=10 lengthRounds=1 completionTokens=10]]'),
+      onDelta: (t) => (text += t),
+    });
     assert.equal(result.metadata.continuation?.attempts, 2);
     assert.equal(text, result.content);
   });

@@ -17,7 +17,12 @@ describe('maxResponseBytes', () => {
   let h: Harness;
   before(async () => {
     h = await harness({
-      mock: { behave: (r) => (JSON.stringify(r.body?.messages).includes('scenario-bomb') ? { rawBody: gzipBomb(1024), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } } : undefined) },
+      mock: {
+        behave: (r) =>
+          JSON.stringify(r.body?.messages).includes('scenario-bomb')
+            ? { rawBody: gzipBomb(1024), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }
+            : undefined,
+      },
     });
   });
   after(() => h.close());
@@ -32,7 +37,9 @@ describe('maxResponseBytes', () => {
   });
 
   test('a stream past the limit fails the same way; under it, it completes', async () => {
-    const error = await rejection(h.supervisor.chat({ provider: 'glm', prompt: '[[mock completionTokens=20000 chunks=200]]', maxResponseBytes: 64 * 1024, onDelta: () => {} }));
+    const error = await rejection(
+      h.supervisor.chat({ provider: 'glm', prompt: '[[mock completionTokens=20000 chunks=200]]', maxResponseBytes: 64 * 1024, onDelta: () => {} }),
+    );
     assert.equal(error.code, 'ERR_RESPONSE_TOO_LARGE');
     const ok = await h.supervisor.chat({ provider: 'glm', prompt: '[[mock completionTokens=200 chunks=20]]', maxResponseBytes: 64 * 1024, onDelta: () => {} });
     assert.equal(ok.finishReason, 'stop');

@@ -60,16 +60,43 @@ test('never retry what cannot succeed; stop after maxRetries', () => {
 
 test('jittered exponential backoff, half fixed half random, capped by maxDelayMs', () => {
   const at = (attempt: number, random: number) => decideRetry(failure(true), attempt, { ...settings, maxRetries: 10 }, 60_000, () => random);
-  assert.deepEqual([at(1, 0), at(1, 1)], [{ retry: true, delayMs: 50 }, { retry: true, delayMs: 100 }]);
-  assert.deepEqual([at(2, 0), at(2, 1)], [{ retry: true, delayMs: 100 }, { retry: true, delayMs: 200 }]);
+  assert.deepEqual(
+    [at(1, 0), at(1, 1)],
+    [
+      { retry: true, delayMs: 50 },
+      { retry: true, delayMs: 100 },
+    ],
+  );
+  assert.deepEqual(
+    [at(2, 0), at(2, 1)],
+    [
+      { retry: true, delayMs: 100 },
+      { retry: true, delayMs: 200 },
+    ],
+  );
   assert.deepEqual([at(3, 0.5)], [{ retry: true, delayMs: 300 }]);
-  assert.deepEqual([at(8, 0), at(8, 1)], [{ retry: true, delayMs: 500 }, { retry: true, delayMs: 1000 }]);
+  assert.deepEqual(
+    [at(8, 0), at(8, 1)],
+    [
+      { retry: true, delayMs: 500 },
+      { retry: true, delayMs: 1000 },
+    ],
+  );
 });
 
 test("the provider's own wait is honoured, but never past the deadline", () => {
-  assert.deepEqual(decideRetry(failure(true, 7000), 1, settings, 60_000, () => 0), { retry: true, delayMs: 7000 });
-  assert.deepEqual(decideRetry(failure(true, 7000), 1, settings, 6999, () => 0), { retry: false, reason: 'deadline' });
-  assert.deepEqual(decideRetry(failure(true), 1, settings, 10, () => 1), { retry: false, reason: 'deadline' });
+  assert.deepEqual(
+    decideRetry(failure(true, 7000), 1, settings, 60_000, () => 0),
+    { retry: true, delayMs: 7000 },
+  );
+  assert.deepEqual(
+    decideRetry(failure(true, 7000), 1, settings, 6999, () => 0),
+    { retry: false, reason: 'deadline' },
+  );
+  assert.deepEqual(
+    decideRetry(failure(true), 1, settings, 10, () => 1),
+    { retry: false, reason: 'deadline' },
+  );
 });
 
 test("refusals in a row spread the provider's wait over a window that doubles up to 2 s, never below the wait, cut at the deadline", () => {
@@ -79,8 +106,16 @@ test("refusals in a row spread the provider's wait over a window that doubles up
     const decision = at(attempt, random);
     return decision.retry ? decision.delayMs : Number.NaN;
   };
-  assert.deepEqual([1, 2, 3, 4].map((attempt) => delay(attempt, 0)), [100, 100, 100, 100], 'never sooner than asked');
-  assert.deepEqual([1, 2, 3, 4].map((attempt) => delay(attempt, 1)), [200, 400, 800, 1600], 'the window doubles');
+  assert.deepEqual(
+    [1, 2, 3, 4].map((attempt) => delay(attempt, 0)),
+    [100, 100, 100, 100],
+    'never sooner than asked',
+  );
+  assert.deepEqual(
+    [1, 2, 3, 4].map((attempt) => delay(attempt, 1)),
+    [200, 400, 800, 1600],
+    'the window doubles',
+  );
   assert.equal(delay(2, 0.5), 250);
   assert.equal(delay(15, 1), 2100, 'spread by 2 s at most');
   assert.deepEqual(at(10, 1, 1500), { retry: true, delayMs: 1499 }, 'the spread stops at the deadline');

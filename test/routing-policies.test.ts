@@ -26,10 +26,43 @@ function run(steps: Array<[at: number, cost: { requests: number; tokens: number 
 
 describe('key budget', () => {
   const cases: Array<{ name: string; steps: Array<[number, { requests: number; tokens: number }]>; expect: string[] }> = [
-    { name: 'a burst of 2 goes at once, the third waits for the refill', steps: [[0, ONE], [0, ONE], [0, ONE]], expect: ['ok', 'ok', 'requests 100'] },
-    { name: 'the refill brings one request per 100 ms', steps: [[0, ONE], [0, ONE], [100, ONE], [150, ONE], [200, ONE]], expect: ['ok', 'ok', 'ok', 'requests 50', 'ok'] },
-    { name: 'tokens: a big request waits for the tokens bucket', steps: [[0, { requests: 1, tokens: 400 }], [0, { requests: 1, tokens: 300 }]], expect: ['ok', 'tokens 200'] },
-    { name: 'a request bigger than the tokens bucket waits for a full bucket, not forever', steps: [[0, { requests: 1, tokens: 5000 }], [0, { requests: 1, tokens: 5000 }], [500, { requests: 1, tokens: 5000 }]], expect: ['ok', 'tokens 5000', 'tokens 4500'] },
+    {
+      name: 'a burst of 2 goes at once, the third waits for the refill',
+      steps: [
+        [0, ONE],
+        [0, ONE],
+        [0, ONE],
+      ],
+      expect: ['ok', 'ok', 'requests 100'],
+    },
+    {
+      name: 'the refill brings one request per 100 ms',
+      steps: [
+        [0, ONE],
+        [0, ONE],
+        [100, ONE],
+        [150, ONE],
+        [200, ONE],
+      ],
+      expect: ['ok', 'ok', 'ok', 'requests 50', 'ok'],
+    },
+    {
+      name: 'tokens: a big request waits for the tokens bucket',
+      steps: [
+        [0, { requests: 1, tokens: 400 }],
+        [0, { requests: 1, tokens: 300 }],
+      ],
+      expect: ['ok', 'tokens 200'],
+    },
+    {
+      name: 'a request bigger than the tokens bucket waits for a full bucket, not forever',
+      steps: [
+        [0, { requests: 1, tokens: 5000 }],
+        [0, { requests: 1, tokens: 5000 }],
+        [500, { requests: 1, tokens: 5000 }],
+      ],
+      expect: ['ok', 'tokens 5000', 'tokens 4500'],
+    },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(run(c.steps), c.expect));
 
@@ -103,7 +136,14 @@ describe('limits from options', () => {
   });
 
   test('a call is charged its input (3 characters a token) and its possible output', () => {
-    const call = { model: 'm', messages: [{ role: 'user' as const, content: 'x'.repeat(300) }], continuation: false as const, stream: false, idleTimeoutMs: 1, maxResponseBytes: 1024 };
+    const call = {
+      model: 'm',
+      messages: [{ role: 'user' as const, content: 'x'.repeat(300) }],
+      continuation: false as const,
+      stream: false,
+      idleTimeoutMs: 1,
+      maxResponseBytes: 1024,
+    };
     assert.deepEqual(estimateCost(call, 1024), { requests: 1, tokens: 100 + 1024 });
     assert.deepEqual(estimateCost({ ...call, maxOutputTokens: 10 }, 1024), { requests: 1, tokens: 110 });
   });
@@ -129,23 +169,100 @@ describe('circuit breaker', () => {
     return { changes, passes, state: breaker.state };
   }
   const cases: Array<{ name: string; steps: Step[]; changes: string[]; passes: string[] }> = [
-    { name: 'opens after 3 consecutive failures', steps: [[0, 'fail'], [1, 'fail'], [2, 'fail'], [3, 'pass']], changes: ['2 closed→open'], passes: ['refused'] },
-    { name: 'a success in between resets the count', steps: [[0, 'fail'], [1, 'fail'], [2, 'ok'], [3, 'fail'], [4, 'pass']], changes: [], passes: ['ok'] },
-    { name: 'opens on the error rate over the window', steps: [[0, 'ok'], [10, 'fail'], [20, 'ok'], [30, 'fail'], [40, 'ok'], [50, 'fail']], changes: ['50 closed→open'], passes: [] },
-    { name: 'old calls leave the window', steps: [[0, 'fail'], [10, 'fail'], [20, 'ok'], [1500, 'ok'], [1510, 'fail'], [1520, 'ok'], [1530, 'fail'], [1540, 'ok'], [1550, 'ok']], changes: [], passes: [] },
+    {
+      name: 'opens after 3 consecutive failures',
+      steps: [
+        [0, 'fail'],
+        [1, 'fail'],
+        [2, 'fail'],
+        [3, 'pass'],
+      ],
+      changes: ['2 closed→open'],
+      passes: ['refused'],
+    },
+    {
+      name: 'a success in between resets the count',
+      steps: [
+        [0, 'fail'],
+        [1, 'fail'],
+        [2, 'ok'],
+        [3, 'fail'],
+        [4, 'pass'],
+      ],
+      changes: [],
+      passes: ['ok'],
+    },
+    {
+      name: 'opens on the error rate over the window',
+      steps: [
+        [0, 'ok'],
+        [10, 'fail'],
+        [20, 'ok'],
+        [30, 'fail'],
+        [40, 'ok'],
+        [50, 'fail'],
+      ],
+      changes: ['50 closed→open'],
+      passes: [],
+    },
+    {
+      name: 'old calls leave the window',
+      steps: [
+        [0, 'fail'],
+        [10, 'fail'],
+        [20, 'ok'],
+        [1500, 'ok'],
+        [1510, 'fail'],
+        [1520, 'ok'],
+        [1530, 'fail'],
+        [1540, 'ok'],
+        [1550, 'ok'],
+      ],
+      changes: [],
+      passes: [],
+    },
     {
       name: 'after the cool-down one probe goes; its success closes the circuit',
-      steps: [[0, 'fail'], [0, 'fail'], [0, 'fail'], [499, 'pass'], [500, 'pass'], [501, 'pass'], [600, 'probe-ok'], [601, 'pass']],
+      steps: [
+        [0, 'fail'],
+        [0, 'fail'],
+        [0, 'fail'],
+        [499, 'pass'],
+        [500, 'pass'],
+        [501, 'pass'],
+        [600, 'probe-ok'],
+        [601, 'pass'],
+      ],
       changes: ['0 closed→open', '500 open→halfOpen', '600 halfOpen→closed'],
       passes: ['refused', 'probe', 'refused', 'ok'],
     },
     {
       name: 'a failed probe opens it again for another cool-down',
-      steps: [[0, 'fail'], [0, 'fail'], [0, 'fail'], [500, 'pass'], [550, 'probe-fail'], [1000, 'pass'], [1050, 'pass']],
+      steps: [
+        [0, 'fail'],
+        [0, 'fail'],
+        [0, 'fail'],
+        [500, 'pass'],
+        [550, 'probe-fail'],
+        [1000, 'pass'],
+        [1050, 'pass'],
+      ],
       changes: ['0 closed→open', '500 open→halfOpen', '550 halfOpen→open', '1050 open→halfOpen'],
       passes: ['probe', 'refused', 'probe'],
     },
-    { name: 'late failures of calls sent before it opened do not count in half-open', steps: [[0, 'fail'], [0, 'fail'], [0, 'fail'], [500, 'pass'], [510, 'fail'], [520, 'probe-ok']], changes: ['0 closed→open', '500 open→halfOpen', '520 halfOpen→closed'], passes: ['probe'] },
+    {
+      name: 'late failures of calls sent before it opened do not count in half-open',
+      steps: [
+        [0, 'fail'],
+        [0, 'fail'],
+        [0, 'fail'],
+        [500, 'pass'],
+        [510, 'fail'],
+        [520, 'probe-ok'],
+      ],
+      changes: ['0 closed→open', '500 open→halfOpen', '520 halfOpen→closed'],
+      passes: ['probe'],
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -176,7 +293,13 @@ describe('key queue', () => {
     const granted: string[] = [];
     const late: string[] = [];
     const add = (id: string, deadlineAt = Infinity, canLeave = false) =>
-      queue.enqueue({ sessionId: id, cost: ONE, deadlineAt, grant: () => granted.push(`${id}@${clock.now()}`), ...(canLeave ? { tooLate: () => late.push(id) } : {}) });
+      queue.enqueue({
+        sessionId: id,
+        cost: ONE,
+        deadlineAt,
+        grant: () => granted.push(`${id}@${clock.now()}`),
+        ...(canLeave ? { tooLate: () => late.push(id) } : {}),
+      });
     return { clock, store, queue, granted, late, add };
   }
 

@@ -17,7 +17,9 @@ interface Routed {
 
 type ProvidersOption = NonNullable<SupervisorOptions['providers']>;
 
-async function routed(options: { kimi?: ProvidersOption[string]; glm?: ProvidersOption[string]; supervisor?: SupervisorOptions; mock?: MockProviderOptions } = {}): Promise<Routed> {
+async function routed(
+  options: { kimi?: ProvidersOption[string]; glm?: ProvidersOption[string]; supervisor?: SupervisorOptions; mock?: MockProviderOptions } = {},
+): Promise<Routed> {
   const mock = await startMockProvider(options.mock);
   const supervisor = createSupervisor({
     threads: 2,
@@ -150,13 +152,22 @@ describe('fallbacks', () => {
       assert.equal(result.provider, 'glm');
       assert.equal(result.model, 'glm-4.6');
       const route = result.metadata['route'] as Array<Record<string, unknown>>;
-      assert.deepEqual(route.map((e) => [e['provider'], e['model'], e['outcome'], e['attempts']]), [
-        ['kimi', 'moonshot-v1-8k', 'failed', 3],
-        ['glm', 'glm-4.6', 'completed', 1],
-      ]);
-      assert.deepEqual(route[0]?.['error'] && { code: (route[0]['error'] as { code: string }).code, status: (route[0]['error'] as { status: number }).status }, { code: 'ERR_PROVIDER', status: 503 });
+      assert.deepEqual(
+        route.map((e) => [e['provider'], e['model'], e['outcome'], e['attempts']]),
+        [
+          ['kimi', 'moonshot-v1-8k', 'failed', 3],
+          ['glm', 'glm-4.6', 'completed', 1],
+        ],
+      );
+      assert.deepEqual(
+        route[0]?.['error'] && { code: (route[0]['error'] as { code: string }).code, status: (route[0]['error'] as { status: number }).status },
+        { code: 'ERR_PROVIDER', status: 503 },
+      );
       assert.equal(result.metadata.session.attempts, 4);
-      assert.deepEqual(events.map((e) => [e.from.provider, e.to.provider, e.reason]), [['kimi', 'glm', 'failed']]);
+      assert.deepEqual(
+        events.map((e) => [e.from.provider, e.to.provider, e.reason]),
+        [['kimi', 'glm', 'failed']],
+      );
       assert.equal(r.supervisor.stats().routing?.fallbacks, 1);
     } finally {
       await r.close();
@@ -203,7 +214,14 @@ describe('fallbacks', () => {
     const r = await routed();
     try {
       let text = '';
-      const error = await rejection(r.supervisor.chat({ provider: 'kimi', messages: user('[[mock reset=mid chunks=20 chunkDelayMs=1]]'), onDelta: (t) => (text += t), fallbacks: [{ provider: 'glm' }] }));
+      const error = await rejection(
+        r.supervisor.chat({
+          provider: 'kimi',
+          messages: user('[[mock reset=mid chunks=20 chunkDelayMs=1]]'),
+          onDelta: (t) => (text += t),
+          fallbacks: [{ provider: 'glm' }],
+        }),
+      );
       assert.equal(error.code, 'ERR_PROVIDER');
       assert.ok(text.length > 0);
       assert.equal(r.mock.requests.filter((q) => q.dialect === 'glm').length, 0);
@@ -218,13 +236,27 @@ describe('fallbacks', () => {
       const unknown = await rejection(r.supervisor.chat({ provider: 'kimi', messages: user('x'), fallbacks: [{ provider: 'nope' }] }));
       assert.equal(unknown.code, 'ERR_INVALID_REQUEST');
       assert.match(unknown.message, /`fallbacks\[0\]` \(nope\): `provider`: expected one of/);
-      const rules = await rejection(r.supervisor.chat({ provider: 'kimi', messages: user('x'), toolChoice: 'none', tools: [{ type: 'function' }], fallbacks: [{ provider: 'glm' }] }));
+      const rules = await rejection(
+        r.supervisor.chat({ provider: 'kimi', messages: user('x'), toolChoice: 'none', tools: [{ type: 'function' }], fallbacks: [{ provider: 'glm' }] }),
+      );
       assert.match(rules.message, /`fallbacks\[0\]` \(glm\): .*GLM accepts only "auto"/);
       assert.equal(r.mock.totalRequests, 0);
-      assert.throws(() => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', fallbacks: [{ provider: 'nope' }] } } }), /`providers\.kimi\.fallbacks\[0\]\.provider`: expected one of/);
-      assert.throws(() => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', limits: { requestsPerMinute: 0 } } } }), /ERR_INVALID_REQUEST|providers\.kimi\.limits/);
-      assert.throws(() => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', limits: { requestsPerMinute: 1, requestsPerSecond: 1 } } } }), /not both/);
-      assert.throws(() => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', limits: 'kimi-tier9' as 'kimi-tier1' } } }), /providers\.kimi\.limits/);
+      assert.throws(
+        () => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', fallbacks: [{ provider: 'nope' }] } } }),
+        /`providers\.kimi\.fallbacks\[0\]\.provider`: expected one of/,
+      );
+      assert.throws(
+        () => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', limits: { requestsPerMinute: 0 } } } }),
+        /ERR_INVALID_REQUEST|providers\.kimi\.limits/,
+      );
+      assert.throws(
+        () => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', limits: { requestsPerMinute: 1, requestsPerSecond: 1 } } } }),
+        /not both/,
+      );
+      assert.throws(
+        () => createSupervisor({ logger: false, providers: { kimi: { apiKey: 'k', limits: 'kimi-tier9' as 'kimi-tier1' } } }),
+        /providers\.kimi\.limits/,
+      );
       assert.throws(() => createSupervisor({ logger: false, routing: { breaker: { failures: 0 } } }), /routing\.breaker/);
     } finally {
       await r.close();
@@ -236,24 +268,39 @@ describe('circuit breaker', () => {
   test('opens after N failures, fails fast with ERR_CIRCUIT_OPEN or falls back, probes after the cool-down and closes', async () => {
     const clock = new ManualClock();
     const down = outage();
-    const r = await routed({ mock: { behave: (q) => (q.dialect === 'kimi' ? down.behave() : undefined) }, supervisor: { clock, retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 }, routing: { breaker: { failures: 3, cooldownMs: 1000 } } } });
+    const r = await routed({
+      mock: { behave: (q) => (q.dialect === 'kimi' ? down.behave() : undefined) },
+      supervisor: { clock, retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 }, routing: { breaker: { failures: 3, cooldownMs: 1000 } } },
+    });
     try {
       const circuits: CircuitEvent[] = [];
       r.supervisor.on('circuit', (e) => circuits.push(e));
       down.down();
       for (let i = 0; i < 3; i++) assert.equal((await rejection(r.supervisor.chat({ provider: 'kimi', messages: user('x') }))).code, 'ERR_PROVIDER');
-      assert.deepEqual(circuits.map((c) => [c.provider, c.from, c.to]), [['kimi', 'closed', 'open']]);
+      assert.deepEqual(
+        circuits.map((c) => [c.provider, c.from, c.to]),
+        [['kimi', 'closed', 'open']],
+      );
       const fast = await rejection(r.supervisor.chat({ provider: 'kimi', messages: user('x') }));
       assert.equal(fast.code, 'ERR_CIRCUIT_OPEN');
       assert.equal(kimiRequests(r.mock), 3, 'nothing was sent');
       const viaGlm = await r.supervisor.chat({ provider: 'kimi', messages: user('x'), fallbacks: [{ provider: 'glm' }] });
-      assert.deepEqual((viaGlm.metadata['route'] as Array<{ provider: string; outcome: string }>).map((e) => [e.provider, e.outcome]), [['kimi', 'circuit_open'], ['glm', 'completed']]);
+      assert.deepEqual(
+        (viaGlm.metadata['route'] as Array<{ provider: string; outcome: string }>).map((e) => [e.provider, e.outcome]),
+        [
+          ['kimi', 'circuit_open'],
+          ['glm', 'completed'],
+        ],
+      );
       assert.equal(r.supervisor.stats().routing?.circuits['kimi']?.state, 'open');
       assert.match(r.supervisor.metrics(), /sessionpool_circuit_state\{provider="kimi"\} 2/);
       down.up();
       clock.advance(1000);
       await r.supervisor.chat({ provider: 'kimi', messages: user('probe') });
-      assert.deepEqual(circuits.map((c) => c.to), ['open', 'halfOpen', 'closed']);
+      assert.deepEqual(
+        circuits.map((c) => c.to),
+        ['open', 'halfOpen', 'closed'],
+      );
       assert.match(r.supervisor.metrics(), /sessionpool_circuit_opened_total\{provider="kimi"\} 1/);
     } finally {
       await r.close();
@@ -268,7 +315,11 @@ describe('circuit breaker', () => {
       if (++seen === 20) down.down();
       return down.behave();
     });
-    const r = await routed({ mock: { behave }, kimi: { fallbacks: [{ provider: 'glm' }] }, supervisor: { maxConcurrent: 4, routing: { breaker: { failures: 5, cooldownMs: 60_000 } } } });
+    const r = await routed({
+      mock: { behave },
+      kimi: { fallbacks: [{ provider: 'glm' }] },
+      supervisor: { maxConcurrent: 4, routing: { breaker: { failures: 5, cooldownMs: 60_000 } } },
+    });
     try {
       const results = await Promise.all(Array.from({ length: 60 }, (_, i) => r.supervisor.chat({ provider: 'kimi', messages: user(`q${i}`) })));
       const outcomes = results.map((x) => (x.metadata['route'] as Array<{ outcome: string }>)[0]?.outcome);
@@ -292,7 +343,10 @@ describe('shutdown', () => {
     const r = await routed({ kimi: { limits: { requestsPerMinute: 1 } } });
     try {
       await r.supervisor.chat({ provider: 'kimi', messages: user('one') });
-      const waiting = [rejection(r.supervisor.chat({ provider: 'kimi', messages: user('two') })), rejection(r.supervisor.chat({ provider: 'kimi', messages: user('three') }))];
+      const waiting = [
+        rejection(r.supervisor.chat({ provider: 'kimi', messages: user('two') })),
+        rejection(r.supervisor.chat({ provider: 'kimi', messages: user('three') })),
+      ];
       await flush();
       assert.equal(r.supervisor.stats().routing?.waiting, 2);
       const report = await r.supervisor.close({ timeoutMs: 20 });

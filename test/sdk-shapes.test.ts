@@ -21,8 +21,21 @@ describe('requests in the SDK language', () => {
   test('every message form the SDK produces is accepted and passed on (openai dialect: unchanged)', async () => {
     const messages = [
       { role: 'developer' as const, content: 'Be brief.' },
-      { role: 'user' as const, content: [{ type: 'text', text: 'Look:' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] },
-      { role: 'assistant' as const, content: null, refusal: null, annotations: [], audio: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'text', text: 'Look:' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } },
+        ],
+      },
+      {
+        role: 'assistant' as const,
+        content: null,
+        refusal: null,
+        annotations: [],
+        audio: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
       { role: 'tool' as const, tool_call_id: 'c1', content: [{ type: 'text', text: '42' }] },
       { role: 'assistant' as const, tool_calls: [{ id: 'c2', type: 'custom' as const, custom: { name: 'sql', input: 'select 1' } }] },
       { role: 'function' as const, name: 'f', content: null },
@@ -44,7 +57,12 @@ describe('requests in the SDK language', () => {
     await h.supervisor.chat({ provider: 'kimi', messages });
     await h.supervisor.chat({ provider: 'glm', messages });
     for (const record of h.mock.requests) {
-      assert.deepEqual(record.body?.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'again' }]);
+      assert.deepEqual(record.body?.messages, [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+        { role: 'user', content: 'again' },
+      ]);
     }
   });
 
@@ -53,15 +71,40 @@ describe('requests in the SDK language', () => {
     await h.supervisor.chat({
       provider: 'openai',
       messages: user('params'),
-      topP: 0.9, stop: ['END'], seed: 3, responseFormat: { type: 'json_object' }, parallelToolCalls: false, reasoningEffort: 'low',
-      user: 'u-1', presencePenalty: 0.5, frequencyPenalty: -0.5, logitBias: { '50256': -100 }, logprobs: true, topLogprobs: 3,
-      serviceTier: 'flex', maxCompletionTokens: 99, extra: { store: false, verbosity: 'low' },
+      topP: 0.9,
+      stop: ['END'],
+      seed: 3,
+      responseFormat: { type: 'json_object' },
+      parallelToolCalls: false,
+      reasoningEffort: 'low',
+      user: 'u-1',
+      presencePenalty: 0.5,
+      frequencyPenalty: -0.5,
+      logitBias: { '50256': -100 },
+      logprobs: true,
+      topLogprobs: 3,
+      serviceTier: 'flex',
+      maxCompletionTokens: 99,
+      extra: { store: false, verbosity: 'low' },
     });
     const { model: _, messages: __, ...body } = h.mock.requests[0]!.body!;
     assert.deepEqual(body, {
-      top_p: 0.9, stop: ['END'], seed: 3, response_format: { type: 'json_object' }, parallel_tool_calls: false, reasoning_effort: 'low',
-      user: 'u-1', presence_penalty: 0.5, frequency_penalty: -0.5, logit_bias: { '50256': -100 }, logprobs: true, top_logprobs: 3,
-      service_tier: 'flex', max_completion_tokens: 99, store: false, verbosity: 'low',
+      top_p: 0.9,
+      stop: ['END'],
+      seed: 3,
+      response_format: { type: 'json_object' },
+      parallel_tool_calls: false,
+      reasoning_effort: 'low',
+      user: 'u-1',
+      presence_penalty: 0.5,
+      frequency_penalty: -0.5,
+      logit_bias: { '50256': -100 },
+      logprobs: true,
+      top_logprobs: 3,
+      service_tier: 'flex',
+      max_completion_tokens: 99,
+      store: false,
+      verbosity: 'low',
     });
   });
 
@@ -72,7 +115,11 @@ describe('requests in the SDK language', () => {
     ['extra.stream_options', { extra: { stream_options: {} } }, /`extra\.stream_options`/],
     ['extra.n', { extra: { n: 2 } }, /`extra\.n`.*use the `n` option/],
     ['extra.top_p with topP', { topP: 0.5, extra: { top_p: 0.1 } }, /`extra\.top_p`: also set by the `topP` option/],
-    ['extra.max_tokens with maxOutputTokens', { maxOutputTokens: 5, extra: { max_tokens: 9 } }, /`extra\.max_tokens`: also set by the `maxOutputTokens` option/],
+    [
+      'extra.max_tokens with maxOutputTokens',
+      { maxOutputTokens: 5, extra: { max_tokens: 9 } },
+      /`extra\.max_tokens`: also set by the `maxOutputTokens` option/,
+    ],
     ['n with streaming', { n: 2, onDelta: () => {} }, /`n`: streaming returns one choice/],
     ['n with an explicit continuation', { n: 2, continuation: { maxAttempts: 2 } }, /`n`: continuation follows one choice/],
     ['an Authorization header', { headers: { Authorization: 'Bearer x' } }, /Authorization/],
@@ -93,7 +140,10 @@ describe('requests in the SDK language', () => {
   test('n = 3 returns every choice; the first is also the top level', async () => {
     const result = await h.supervisor.chat({ provider: 'openai', messages: user('three'), n: 3 });
     assert.equal(result.choices.length, 3);
-    assert.deepEqual(result.choices.map((c) => c.index), [0, 1, 2]);
+    assert.deepEqual(
+      result.choices.map((c) => c.index),
+      [0, 1, 2],
+    );
     assert.equal(result.content, result.choices[0]?.message.content);
     assert.match(result.choices[2]?.message.content ?? '', /\(choice 2\)$/);
     assert.equal(result.metadata.continuation, undefined);
@@ -118,13 +168,24 @@ describe('results keep what the server sent, and only that', () => {
     assert.equal(result.logprobs, null);
     assert.equal(result.usage.reasoningTokens, 3);
     assert.equal(result.usage.cachedTokens, 0);
-    assert.deepEqual(result.usage.completionTokensDetails, { reasoning_tokens: 3, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 });
+    assert.deepEqual(result.usage.completionTokensDetails, {
+      reasoning_tokens: 3,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    });
     assert.match(result.metadata.response?.requestId ?? '', /^req_mock_\d+$/);
     assert.equal(result.metadata.response?.usageReported, true);
   });
 
   test('the model the server names wins over the one asked for', async () => {
-    const body = { id: 'x1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] };
+    const body = {
+      id: 'x1',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o-mini-2024-07-18',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+    };
     const result = await h.supervisor.chat({ provider: 'openai', model: 'gpt-4o-mini', messages: user('x'), extra: served(body) });
     assert.equal(result.model, 'gpt-4o-mini-2024-07-18');
   });
@@ -137,14 +198,19 @@ describe('results keep what the server sent, and only that', () => {
     assert.deepEqual(result.toolCalls, [{ function: { name: 'f' } }]);
     assert.deepEqual(result.usage, { promptTokens: 0, completionTokens: 0, totalTokens: 0 });
     assert.equal(result.metadata.response?.usageReported, false);
-    for (const field of ['id', 'created', 'systemFingerprint', 'serviceTier', 'refusal', 'annotations', 'logprobs'] as const) assert.equal(field in result, false, field);
+    for (const field of ['id', 'created', 'systemFingerprint', 'serviceTier', 'refusal', 'annotations', 'logprobs'] as const)
+      assert.equal(field in result, false, field);
     assert.equal('logprobs' in result.choices[0]!, false);
-    const openai = await h.supervisor.openai().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], mock: served(body).mock } as never);
+    const openai = await h.supervisor
+      .openai()
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], mock: served(body).mock } as never);
     assert.equal('usage' in openai, false, 'the SDK says no usage: none');
   });
 
   test('a 200 body that holds only an error keeps the server message', async () => {
-    const error = await rejection(h.supervisor.chat({ provider: 'openai', messages: user('x'), extra: served({ error: { message: 'model overloaded, try later', code: 'overloaded' } }) }));
+    const error = await rejection(
+      h.supervisor.chat({ provider: 'openai', messages: user('x'), extra: served({ error: { message: 'model overloaded, try later', code: 'overloaded' } }) }),
+    );
     assert.equal(error.code, 'ERR_PROVIDER_RESPONSE');
     assert.match(error.message, /model overloaded, try later/);
     assert.equal(error['providerCode'], 'overloaded');
@@ -158,7 +224,11 @@ describe('errors by status and causes', () => {
   });
   after(() => h.close());
 
-  for (const [status, Class] of [[401, AuthenticationError], [404, NotFoundError], [429, RateLimitError]] as const) {
+  for (const [status, Class] of [
+    [401, AuthenticationError],
+    [404, NotFoundError],
+    [429, RateLimitError],
+  ] as const) {
     test(`HTTP ${status} from chat() is a ${Class.name}, code ERR_PROVIDER, scrubbed headers, requestID`, async () => {
       const error = await rejection(h.supervisor.chat({ provider: 'kimi', messages: user(`x [[mock status=${status}]]`) }));
       assert.ok(error instanceof Class && error instanceof ProviderError);
@@ -174,7 +244,9 @@ describe('errors by status and causes', () => {
 
   test('response headers are scrubbed of the key and of credential headers', async () => {
     const headers = { 'x-echo': `key=${KEYS.openai}`, 'set-cookie': 'session=secret' };
-    const error = (await rejection(h.supervisor.chat({ provider: 'openai', messages: user('x'), extra: { mock: { status: 400, headers } } }))) as unknown as ProviderError;
+    const error = (await rejection(
+      h.supervisor.chat({ provider: 'openai', messages: user('x'), extra: { mock: { status: 400, headers } } }),
+    )) as unknown as ProviderError;
     assert.equal(error.headers?.['x-echo'], 'key=[redacted]');
     assert.equal(error.headers?.['set-cookie'], undefined);
   });
@@ -223,13 +295,25 @@ describe('stream() carries reasoning, tool-call deltas and usage', () => {
   }
 
   test('tool-call deltas carry the id and name once and the arguments in pieces', async () => {
-    const toolCalls = [{ name: 'lookup', arguments: { q: 'x' } }, { name: 'noop', arguments: '{}' }];
+    const toolCalls = [
+      { name: 'lookup', arguments: { q: 'x' } },
+      { name: 'noop', arguments: '{}' },
+    ];
     const seen = await events({ provider: 'glm', messages: user('tools'), extra: { mock: { toolCalls } } });
     const parts = seen.filter((e) => e.type === 'tool-call');
     const byIndex = [0, 1].map((i) => parts.filter((p) => p.index === i));
-    assert.deepEqual(byIndex.map((list) => list.map((p) => p.name).join('')), ['lookup', 'noop']);
-    assert.deepEqual(byIndex.map((list) => list.map((p) => p.arguments ?? '').join('')), ['{"q":"x"}', '{}']);
+    assert.deepEqual(
+      byIndex.map((list) => list.map((p) => p.name).join('')),
+      ['lookup', 'noop'],
+    );
+    assert.deepEqual(
+      byIndex.map((list) => list.map((p) => p.arguments ?? '').join('')),
+      ['{"q":"x"}', '{}'],
+    );
     const result = (seen.at(-1) as { result: Json }).result;
-    assert.deepEqual(byIndex.map((list) => list.find((p) => p.id)?.id), result.toolCalls.map((c: Json) => c.id));
+    assert.deepEqual(
+      byIndex.map((list) => list.find((p) => p.id)?.id),
+      result.toolCalls.map((c: Json) => c.id),
+    );
   });
 });

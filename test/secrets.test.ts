@@ -21,19 +21,37 @@ function echoing(r: MockRequestRecord): MockBehaviour | undefined {
   const round2 = r.body?.messages?.some((m) => m.role === 'assistant') ?? false;
   const echo = { 'x-echo': key, 'msh-context-cache-id': key };
   if (text.includes('scenario-retry')) {
-    return { failTimes: 1, key: `retry-${r.dialect}`, status: 500, statusText: `Echo ${key}`, errorBody: { error: { message: `server saw ${key}`, type: 'server_error', code: '500' } }, content: `the key is ${key} and more text after it`, chunks: 40, headers: echo };
+    return {
+      failTimes: 1,
+      key: `retry-${r.dialect}`,
+      status: 500,
+      statusText: `Echo ${key}`,
+      errorBody: { error: { message: `server saw ${key}`, type: 'server_error', code: '500' } },
+      content: `the key is ${key} and more text after it`,
+      chunks: 40,
+      headers: echo,
+    };
   }
   if (text.includes('scenario-cont-401')) {
-    return round2 ? { status: 401, errorBody: { error: { message: `Incorrect API key provided: ${key}`, type: 'invalid_authentication_error' } } } : { lengthRounds: 1, completionTokens: 4 };
+    return round2
+      ? { status: 401, errorBody: { error: { message: `Incorrect API key provided: ${key}`, type: 'invalid_authentication_error' } } }
+      : { lengthRounds: 1, completionTokens: 4 };
   }
   if (text.includes('scenario-cont-reset')) {
-    return round2 ? { content: `${key} then many more words to fill the second half of this stream nicely and long`, chunks: 20, reset: 'mid' } : { lengthRounds: 1, completionTokens: 4 };
+    return round2
+      ? { content: `${key} then many more words to fill the second half of this stream nicely and long`, chunks: 20, reset: 'mid' }
+      : { lengthRounds: 1, completionTokens: 4 };
   }
   if (text.includes('scenario-cont-sensitive')) {
     return round2 ? { content: `paid text ${key} end`, chunks: 6, finishReason: 'sensitive' } : { lengthRounds: 1, completionTokens: 4 };
   }
   if (text.includes('scenario-stream-error')) return { streamError: { message: `stream saw ${key}`, code: 'invalid_api_key' }, streamErrorAfter: 2 };
-  if (text.includes('scenario-final-401')) return { status: 401, statusText: `Nope ${key}`, errorBody: { error: { message: `Incorrect API key provided: ${key}`, type: 'invalid_authentication_error', code: '1002' } } };
+  if (text.includes('scenario-final-401'))
+    return {
+      status: 401,
+      statusText: `Nope ${key}`,
+      errorBody: { error: { message: `Incorrect API key provided: ${key}`, type: 'invalid_authentication_error', code: '1002' } },
+    };
   if (text.includes('scenario-answer')) return { content: `here it is: ${key}!`, chunks: 30, headers: echo };
   return undefined;
 }
@@ -78,7 +96,9 @@ test('the key planted in every provider-controlled field comes out of no output'
   const onDelta = (t: string) => deltas.push(t);
   try {
     for (const provider of ['kimi', 'glm', 'openai'] as const) {
-      outputs.push(await h.supervisor.chat({ provider, messages: user(`scenario-retry ${provider}`), onDelta, cache: provider === 'kimi' ? { id: 'c1' } : undefined }));
+      outputs.push(
+        await h.supervisor.chat({ provider, messages: user(`scenario-retry ${provider}`), onDelta, cache: provider === 'kimi' ? { id: 'c1' } : undefined }),
+      );
       outputs.push(await h.supervisor.chat({ provider, messages: user('scenario-retry non-stream') }).catch((e: unknown) => e));
       outputs.push(await h.supervisor.chat({ provider, messages: user('scenario-cont-401') }));
       outputs.push(await h.supervisor.chat({ provider, messages: user('scenario-cont-reset'), onDelta }));
@@ -93,7 +113,10 @@ test('the key planted in every provider-controlled field comes out of no output'
     const cont = outputs.find((o) => (o as { metadata?: { continuation?: { error?: unknown } } }).metadata?.continuation?.error !== undefined);
     assert.match(JSON.stringify(cont), /Incorrect API key provided: \[redacted\]/);
     assert.ok(deltas.join('').includes('[redacted]'), 'the key split across chunks was caught');
-    assert.ok(h.mock.requests.every((r) => Object.values(KEYS).some((k) => r.headers['authorization'] === `Bearer ${k}`)), 'the keys did reach the provider');
+    assert.ok(
+      h.mock.requests.every((r) => Object.values(KEYS).some((k) => r.headers['authorization'] === `Bearer ${k}`)),
+      'the keys did reach the provider',
+    );
   } finally {
     await new Promise((resolve) => setTimeout(resolve, 30)); // one more feed batch (10 ms interval)
     ws.close();
@@ -107,15 +130,23 @@ test('the key planted in every provider-controlled field comes out of no output'
   assertNoKey('the debug log', [logText]);
   assertNoKey('the metrics', [h.supervisor.metrics()]);
   assertNoKey('the live feed', feed);
-  assert.ok(inspected.some((s) => s.includes('[redacted]')), 'the RETRY inspection event carried the scrubbed message');
-  assert.ok(events.some((s) => s.includes('[redacted]')), 'the retry event carried the scrubbed message');
+  assert.ok(
+    inspected.some((s) => s.includes('[redacted]')),
+    'the RETRY inspection event carried the scrubbed message',
+  );
+  assert.ok(
+    events.some((s) => s.includes('[redacted]')),
+    'the retry event carried the scrubbed message',
+  );
 });
 
 test('the CLI prints no key, whatever the provider echoes', async () => {
   const mock = await startMockProvider({ behave: echoing });
   const cli = new URL('../src/cli/main.ts', import.meta.url).pathname;
   const run = (args: string[]) =>
-    promisify(execFile)(process.execPath, [cli, 'chat', '--provider', 'kimi', '--base-url', mock.baseURL('kimi'), '--api-key', KEYS.kimi, ...args], { timeout: 60_000 }).then(
+    promisify(execFile)(process.execPath, [cli, 'chat', '--provider', 'kimi', '--base-url', mock.baseURL('kimi'), '--api-key', KEYS.kimi, ...args], {
+      timeout: 60_000,
+    }).then(
       (r) => r.stdout + r.stderr,
       (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
     );
@@ -160,7 +191,9 @@ test('the Stately relay listens on loopback only and lets in only its own pages'
     assert.equal(await upgrade(`127.0.0.1:${port}`), 'open', 'tools without an Origin');
     assert.equal(await upgrade(`localhost:${port}`, 'https://evil.example'), '403', 'another site open in the browser');
     assert.equal(await upgrade(`evil.example:${port}`, `http://evil.example:${port}`), '403');
-    const external = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
     if (external !== undefined) assert.equal(await status(`${external}:${port}`, {}, external), 'ECONNREFUSED', 'not reachable from the network');
   } finally {
     await stately.stop();

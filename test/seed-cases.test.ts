@@ -49,7 +49,11 @@ describe('the seed cases, unmocked', () => {
       await h.supervisor.chat({ provider, messages: user('long [[mock lengthRounds=8 completionTokens=3]]') });
       assert.equal(h.mock.totalRequests, 3, 'default maxAttempts');
       h.mock.reset();
-      const result = await h.supervisor.chat({ provider, messages: user('long [[mock lengthRounds=8 completionTokens=3]]'), continuation: { maxAttempts: 5, maxTotalTokens: 50_000 } });
+      const result = await h.supervisor.chat({
+        provider,
+        messages: user('long [[mock lengthRounds=8 completionTokens=3]]'),
+        continuation: { maxAttempts: 5, maxTotalTokens: 50_000 },
+      });
       assert.equal(h.mock.totalRequests, 5);
       assert.deepEqual(result.metadata.continuation, { attempts: 5, totalTokens: 15, complete: false });
     });

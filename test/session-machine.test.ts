@@ -35,7 +35,10 @@ test('released is reached only from completed or failed, and only by RELEASE', (
     assert.ok(['completed', 'failed'].includes(states.at(-2)!), `released from ${states.at(-2)}`);
     // The lifecycle order holds on every path: created → processing? → completed|failed → released.
     const order = states.filter((s, i) => s !== states[i - 1]);
-    assert.ok(['created,processing,completed,released', 'created,processing,failed,released', 'created,failed,released'].includes(order.join(',')), order.join(','));
+    assert.ok(
+      ['created,processing,completed,released', 'created,processing,failed,released', 'created,failed,released'].includes(order.join(',')),
+      order.join(','),
+    );
   }
 });
 
@@ -60,7 +63,11 @@ test('no event leaves a terminal state except RELEASE, and released is final', (
 });
 
 test('timeouts and aborts are outcomes of their own, with their error and time', () => {
-  for (const [event, outcome] of [[events[4], 'timeout'], [events[5], 'aborted'], [events[3], 'failed']] as const) {
+  for (const [event, outcome] of [
+    [events[4], 'timeout'],
+    [events[5], 'aborted'],
+    [events[3], 'failed'],
+  ] as const) {
     for (const dispatched of [false, true]) {
       const actor = createActor(sessionMachine, { input }).start();
       if (dispatched) actor.send(events[0]);
@@ -88,7 +95,14 @@ test('a completed session keeps its timestamps and attempts; stale retry reports
   assert.equal(value, 'released');
   assert.equal(status, 'done');
   assert.deepEqual(
-    { createdAt: context.createdAt, dispatchedAt: context.dispatchedAt, endedAt: context.endedAt, releasedAt: context.releasedAt, attempts: context.attempts, outcome: context.outcome },
+    {
+      createdAt: context.createdAt,
+      dispatchedAt: context.dispatchedAt,
+      endedAt: context.endedAt,
+      releasedAt: context.releasedAt,
+      attempts: context.attempts,
+      outcome: context.outcome,
+    },
     { createdAt: 0, dispatchedAt: 1, endedAt: 4, releasedAt: 9, attempts: 2, outcome: 'completed' },
   );
 });

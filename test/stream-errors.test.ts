@@ -39,7 +39,10 @@ describe('errors sent inside a 200 stream', () => {
     reset({ streamError: { message: 'bad input', type: 'invalid_request_error', code: 'invalid_value' }, streamErrorAfter: 0 });
     const error = await rejection(h.supervisor.chat({ provider: 'openai', messages: user('hi'), onDelta: () => {} }));
     assert.ok(error instanceof ProviderError);
-    assert.deepEqual({ code: error.code, providerCode: error.providerCode, retryable: error.retryable }, { code: 'ERR_PROVIDER', providerCode: 'invalid_value', retryable: false });
+    assert.deepEqual(
+      { code: error.code, providerCode: error.providerCode, retryable: error.retryable },
+      { code: 'ERR_PROVIDER', providerCode: 'invalid_value', retryable: false },
+    );
     assert.equal(h.mock.totalRequests, 1);
   });
 
@@ -54,7 +57,10 @@ describe('errors sent inside a 200 stream', () => {
   test('GLM 1302 in a stream is a retryable ERR_PROVIDER; a status in the body is kept', async () => {
     reset({ streamError: '1302', streamErrorAfter: 0 }, { streamError: '1302', streamErrorAfter: 0 }, { streamError: '1302', streamErrorAfter: 0 });
     const error = await rejection(h.supervisor.chat({ provider: 'glm', prompt: 'hi', onDelta: () => {} }));
-    assert.deepEqual({ code: error.code, providerCode: error['providerCode'], retryable: error.retryable }, { code: 'ERR_PROVIDER', providerCode: '1302', retryable: true });
+    assert.deepEqual(
+      { code: error.code, providerCode: error['providerCode'], retryable: error.retryable },
+      { code: 'ERR_PROVIDER', providerCode: '1302', retryable: true },
+    );
     assert.equal(h.mock.totalRequests, 3, 'tried 1 + maxRetries (2) times');
     reset({ streamError: { code: 503, message: 'unavailable' }, streamErrorAfter: 0 });
     const result = await h.supervisor.chat({ provider: 'glm', prompt: 'hi', onDelta: () => {} });
@@ -75,12 +81,19 @@ describe('errors sent inside a 200 stream', () => {
 describe('429s with codes the dialect does not know', () => {
   for (const provider of ['kimi', 'glm'] as const) {
     test(`${provider}: retried after the Retry-After the provider asked for`, async () => {
-      const proxy429: MockBehaviour = { status: 429, errorBody: { error: { message: 'proxy says later', code: 'proxy_throttled', type: 'proxy_throttled' } }, retryAfterMs: 7 };
+      const proxy429: MockBehaviour = {
+        status: 429,
+        errorBody: { error: { message: 'proxy says later', code: 'proxy_throttled', type: 'proxy_throttled' } },
+        retryAfterMs: 7,
+      };
       reset(proxy429);
       const result = await h.supervisor.chat({ provider, messages: user('hi') });
       assert.equal(result.finishReason, 'stop');
       assert.equal(h.mock.totalRequests, 2);
-      assert.deepEqual(retries.map((r) => r.retryAfterMs), [7]);
+      assert.deepEqual(
+        retries.map((r) => r.retryAfterMs),
+        [7],
+      );
       const delay = retries[0]?.delayMs ?? 0;
       assert.ok(delay >= 7 && delay <= 14, `waited ${delay} ms: the asked 7, spread up to twice that`);
     });
@@ -88,7 +101,11 @@ describe('429s with codes the dialect does not know', () => {
 
   test('known final codes (quota, balance, daily limit) are not retried', async () => {
     const daily = { error: { code: '1304', message: 'daily call limit reached' } };
-    for (const [provider, error, errorBody] of [['kimi', '429_quota', undefined], ['glm', '429_arrears', undefined], ['glm', 'daily', daily]] as const) {
+    for (const [provider, error, errorBody] of [
+      ['kimi', '429_quota', undefined],
+      ['glm', '429_arrears', undefined],
+      ['glm', 'daily', daily],
+    ] as const) {
       reset({ status: 429, error, retryAfterMs: 1, ...(errorBody ? { errorBody } : {}) });
       const failed = await rejection(h.supervisor.chat({ provider, messages: user('hi') }));
       assert.equal(failed.code, 'ERR_PROVIDER');

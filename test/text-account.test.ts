@@ -10,10 +10,16 @@ function scenario(r: MockRequestRecord): MockBehaviour | undefined {
   const messages = r.body?.messages ?? [];
   const text = JSON.stringify(messages);
   const round2 = messages.some((m) => m.role === 'assistant');
-  if (text.includes('scenario-search')) return messages.some((m) => m.role === 'tool') ? { content: 'The answer.', chunks: 3 } : { content: 'Let me search that. ', chunks: 4 };
-  if (text.includes('scenario-reset')) return round2 ? { content: 'paid words of round two that the stream cuts halfway through', chunks: 10, reset: 'mid' } : { lengthRounds: 1, completionTokens: 5 };
-  if (text.includes('scenario-nofinish')) return round2 ? { content: 'paid words of round two without an end', chunks: 8, noFinish: true } : { lengthRounds: 1, completionTokens: 5 };
-  if (text.includes('scenario-sensitive')) return round2 ? { content: 'paid words of round two then the filter', chunks: 8, finishReason: 'sensitive' } : { lengthRounds: 1, completionTokens: 5 };
+  if (text.includes('scenario-search'))
+    return messages.some((m) => m.role === 'tool') ? { content: 'The answer.', chunks: 3 } : { content: 'Let me search that. ', chunks: 4 };
+  if (text.includes('scenario-reset'))
+    return round2
+      ? { content: 'paid words of round two that the stream cuts halfway through', chunks: 10, reset: 'mid' }
+      : { lengthRounds: 1, completionTokens: 5 };
+  if (text.includes('scenario-nofinish'))
+    return round2 ? { content: 'paid words of round two without an end', chunks: 8, noFinish: true } : { lengthRounds: 1, completionTokens: 5 };
+  if (text.includes('scenario-sensitive'))
+    return round2 ? { content: 'paid words of round two then the filter', chunks: 8, finishReason: 'sensitive' } : { lengthRounds: 1, completionTokens: 5 };
   return undefined;
 }
 
@@ -50,7 +56,11 @@ describe('one account of text per session', () => {
     }
   });
 
-  for (const [name, prompt] of [['resets', 'scenario-reset'], ['ends without a finish reason', 'scenario-nofinish'], ['ends `sensitive`', 'scenario-sensitive']] as const) {
+  for (const [name, prompt] of [
+    ['resets', 'scenario-reset'],
+    ['ends without a finish reason', 'scenario-nofinish'],
+    ['ends `sensitive`', 'scenario-sensitive'],
+  ] as const) {
     test(`a continuation whose round 2 streams paid text and then ${name}: content has that text, deltas add up, 2 calls counted`, async () => {
       h.mock.reset();
       const { deltas, result } = await streamed(h, 'glm', prompt);

@@ -40,12 +40,20 @@ declare const sdk: OpenAI;
 async function writtenForTheSdk(client: Pick<SessionPoolOpenAI, 'chat'>): Promise<string> {
   const params: OpenAI.ChatCompletionCreateParamsNonStreaming = {
     model: 'gpt-4o-mini',
-    messages: [{ role: 'developer', content: 'Be brief.' }, { role: 'user', content: 'Hi' }],
+    messages: [
+      { role: 'developer', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+    ],
     temperature: 0.2,
     tools: [{ type: 'function', function: { name: 'f', parameters: {} } }],
     response_format: { type: 'json_object' },
   };
-  const completion: OpenAI.ChatCompletion = await client.chat.completions.create(params, { timeout: 10_000, maxRetries: 1, signal: AbortSignal.timeout(5000), headers: { 'x-tenant': 't' } });
+  const completion: OpenAI.ChatCompletion = await client.chat.completions.create(params, {
+    timeout: 10_000,
+    maxRetries: 1,
+    signal: AbortSignal.timeout(5000),
+    headers: { 'x-tenant': 't' },
+  });
   const message: OpenAI.ChatCompletionMessage = completion.choices[0]!.message;
   const next = await client.chat.completions.create({ ...params, messages: [...params.messages, message] });
   const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
@@ -62,7 +70,10 @@ void writtenForTheSdk(openai);
 // The same function body type-checks against the SDK's own client, so nothing here is ours only.
 void writtenForTheSdkClient(sdk);
 async function writtenForTheSdkClient(client: OpenAI): Promise<void> {
-  const completion: OpenAI.ChatCompletion = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { timeout: 10_000, maxRetries: 1 });
+  const completion: OpenAI.ChatCompletion = await client.chat.completions.create(
+    { model: 'm', messages: [{ role: 'user', content: 'x' }] },
+    { timeout: 10_000, maxRetries: 1 },
+  );
   const stream = await client.chat.completions.create({ model: 'm', messages: [completion.choices[0]!.message], stream: true });
   for await (const chunk of stream) if (chunk.choices[0]?.delta.content) stream.controller.abort();
 }

@@ -18,9 +18,12 @@ test('a throwing transition listener (created, processing, completed): sessions 
   h.supervisor.on('transition', boom);
   try {
     const results = await Promise.all([1, 2, 3].map((n) => h.supervisor.chat({ provider: 'kimi', messages: user(`call ${n}`) })));
-    assert.deepEqual(results.map((r) => r.finishReason), ['stop', 'stop', 'stop']);
+    assert.deepEqual(
+      results.map((r) => r.finishReason),
+      ['stop', 'stop', 'stop'],
+    );
     const failed = await rejection(h.supervisor.chat({ provider: 'glm', prompt: '[[mock status=401]]' }));
-    assert.equal(failed.code, 'ERR_PROVIDER', 'the caller gets the session\'s error, not the listener\'s');
+    assert.equal(failed.code, 'ERR_PROVIDER', "the caller gets the session's error, not the listener's");
     assert.equal(h.supervisor.stats().pool.running, 0, 'no slot leaked');
     assert.ok(errors.length >= 16, `every throw reported (${errors.length})`);
     assert.ok(errors.every((e) => e instanceof ListenerError && e.code === 'ERR_LISTENER' && e.source === 'transition'));
@@ -85,7 +88,10 @@ test('an inspect observer that throws on COMPLETE: the session completes at once
   const errors: ListenerError[] = [];
   h.supervisor.on('error', (error) => errors.push(error));
   try {
-    const [a, b] = await Promise.all([h.supervisor.chat({ provider: 'kimi', messages: user('a') }), h.supervisor.chat({ provider: 'kimi', messages: user('b') })]);
+    const [a, b] = await Promise.all([
+      h.supervisor.chat({ provider: 'kimi', messages: user('a') }),
+      h.supervisor.chat({ provider: 'kimi', messages: user('b') }),
+    ]);
     assert.deepEqual([a.finishReason, b.finishReason], ['stop', 'stop']);
     await waitForTransition(h, released(b.metadata.session.sessionId));
     assert.equal(h.supervisor.stats().pool.running, 0);
@@ -103,10 +109,15 @@ test('an abort fired inside a created listener is honoured: the call never reach
     h.supervisor.on('transition', (e) => {
       if (e.to === 'created' && e.requestId === 'abort-in-created') controller.abort();
     });
-    const error = await rejection(h.supervisor.chat({ provider: 'kimi', messages: user('never sent'), requestId: 'abort-in-created', signal: controller.signal }));
+    const error = await rejection(
+      h.supervisor.chat({ provider: 'kimi', messages: user('never sent'), requestId: 'abort-in-created', signal: controller.signal }),
+    );
     assert.equal(error.code, 'ERR_SESSION_ABORTED');
     await waitForTransition(h, released(String(error['sessionId'])));
-    assert.deepEqual(h.transitions.filter((e) => e.requestId === 'abort-in-created').map((e) => e.to), ['created', 'failed', 'released']);
+    assert.deepEqual(
+      h.transitions.filter((e) => e.requestId === 'abort-in-created').map((e) => e.to),
+      ['created', 'failed', 'released'],
+    );
     assert.equal(h.mock.totalRequests, 0);
     assert.equal(h.supervisor.stats().pool.running, 0, 'its slot was freed');
     const next = await h.supervisor.chat({ provider: 'kimi', messages: user('next') });

@@ -31,8 +31,16 @@ describe('bad data that used to get past validation', () => {
     ['a Symbol in extra', { extra: { s: sym } }, /`extra\.s`: expected JSON data, got a Symbol/],
     ['a cycle in tools', { tools: [{ type: 'function', function: cycle }] }, /`tools\[0\]\.function\.self`: expected JSON data, got a cycle/],
     ['a BigInt in tools', { tools: [{ type: 'function', n: 1n }] }, /`tools\[0\]\.n`: expected JSON data, got a BigInt/],
-    ['a function in a content part', { messages: [{ role: 'user', content: [{ type: 'text', text: 'x', f: () => 1 }] }] }, /`messages\[0\]\.content\[0\]\.f`: expected JSON data, got a function/],
-    ['a cycle in a content part', { messages: [{ role: 'user', content: [{ type: 'text', text: 'x', c: cycle }] }] }, /`messages\[0\]\.content\[0\]\.c\.self`: expected JSON data, got a cycle/],
+    [
+      'a function in a content part',
+      { messages: [{ role: 'user', content: [{ type: 'text', text: 'x', f: () => 1 }] }] },
+      /`messages\[0\]\.content\[0\]\.f`: expected JSON data, got a function/,
+    ],
+    [
+      'a cycle in a content part',
+      { messages: [{ role: 'user', content: [{ type: 'text', text: 'x', c: cycle }] }] },
+      /`messages\[0\]\.content\[0\]\.c\.self`: expected JSON data, got a cycle/,
+    ],
     ['a BigInt in toolChoice', { toolChoice: { type: 'function', n: 2n } }, /`toolChoice\.n`: expected JSON data, got a BigInt/],
     ['a Symbol in webSearch', { webSearch: { s: sym } }, /`webSearch\.s`: expected JSON data, got a Symbol/],
     ['a cycle in webSearch', { webSearch: cycle }, /`webSearch(\.self)+`: expected JSON data, got a cycle/],
@@ -75,9 +83,17 @@ describe('bad data that used to get past validation', () => {
 
 describe('header values, keys and URLs are checked without being quoted', () => {
   const secret = 'sk-secret-header-value-42';
-  const options = (provider: Record<string, unknown>) => ({ threads: 1, logger: false as const, providers: { custom: { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-fine-key-000', ...provider } } });
+  const options = (provider: Record<string, unknown>) => ({
+    threads: 1,
+    logger: false as const,
+    providers: { custom: { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-fine-key-000', ...provider } },
+  });
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['CR/LF in a header value', { headers: { 'x-api-key': `${secret}\r\nX-Evil: 1` } }, /`providers\.custom\.headers\.x-api-key`: the value contains a line break/],
+    [
+      'CR/LF in a header value',
+      { headers: { 'x-api-key': `${secret}\r\nX-Evil: 1` } },
+      /`providers\.custom\.headers\.x-api-key`: the value contains a line break/,
+    ],
     ['non-Latin-1 in a header value', { headers: { 'x-api-key': `${secret}€` } }, /beyond Latin-1/],
     ['a bad header name', { headers: { 'bad name': 'v' } }, /expected header names/],
     ['CR/LF in apiKey', { apiKey: `${secret}\n` }, /`providers\.custom\.apiKey`: contains a line break/],
@@ -165,7 +181,14 @@ describe('stream() validates like chat()', () => {
   after(() => h.close());
 
   test('a bad signal, null, or any invalid request: the same ERR_INVALID_REQUEST, thrown by stream() itself', async () => {
-    for (const request of [null, undefined, 42, { provider: 'kimi', messages: user('x'), signal: 'stop' }, { provider: 'nope', prompt: 'x' }, { provider: 'kimi' }]) {
+    for (const request of [
+      null,
+      undefined,
+      42,
+      { provider: 'kimi', messages: user('x'), signal: 'stop' },
+      { provider: 'nope', prompt: 'x' },
+      { provider: 'kimi' },
+    ]) {
       const chatError = await rejection(h.supervisor.chat(request as never));
       const streamError = thrown(() => h.supervisor.stream(request as never));
       assert.equal(chatError.code, 'ERR_INVALID_REQUEST', JSON.stringify(request));
@@ -201,7 +224,10 @@ test('metadata comes back on the result and on every event of the session, and i
     const result = await h.supervisor.chat({ provider: 'kimi', messages: user('hi [[mock failTimes=1 status=500 key=meta]]'), metadata });
     assert.deepEqual(result.metadata['request'], metadata);
     const mine = h.transitions.filter((e) => e.sessionId === result.metadata.session.sessionId);
-    assert.deepEqual(mine.map((e) => e.to), ['created', 'processing', 'completed', 'released']);
+    assert.deepEqual(
+      mine.map((e) => e.to),
+      ['created', 'processing', 'completed', 'released'],
+    );
     assert.equal(retries.length, 1);
     for (const request of h.mock.requests) assert.ok(!JSON.stringify(request.body).includes('job-7'));
     // An execute session always reports its start (a chat's start report may race the listener's turning on).

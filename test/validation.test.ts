@@ -14,15 +14,31 @@ describe('invalid requests are refused before any work', () => {
     ['unknown provider', { provider: 'nope', messages: user('x') }, /`provider`: expected one of "kimi"\|"glm"\|"openai", got "nope" \(string\)/],
     ['no messages and no prompt', { provider: 'kimi' }, /`messages`: expected at least one non-system message/],
     ['empty messages', { provider: 'kimi', messages: [] }, /`messages`: Too small: expected array to have >=1 items, got \[0 items\] \(array\)/],
-    ['bad role', { provider: 'kimi', messages: [{ role: 'robot', content: 'x' }] }, /`messages\[0\]\.role`: Invalid option: expected one of .*got "robot" \(string\)/],
+    [
+      'bad role',
+      { provider: 'kimi', messages: [{ role: 'robot', content: 'x' }] },
+      /`messages\[0\]\.role`: Invalid option: expected one of .*got "robot" \(string\)/,
+    ],
     ['negative temperature', { provider: 'glm', prompt: 'x', temperature: -1 }, /`temperature`: Too small: expected number to be >=0, got -1 \(number\)/],
     ['absurd maxOutputTokens', { provider: 'glm', prompt: 'x', maxOutputTokens: 1e12 }, /`maxOutputTokens`: Too big/],
     ['fractional timeout', { provider: 'glm', prompt: 'x', timeoutMs: 1.5 }, /`timeoutMs`: expected int, got 1.5 \(number\)/],
     ['unknown field', { provider: 'glm', prompt: 'x', temprature: 1 }, /unknown option\(s\) `temprature`/],
     ['a function in extra', { provider: 'kimi', messages: user('x'), extra: { f: () => 1 } }, /`extra.f`: expected JSON data, got a function/],
-    ['a function in tools', { provider: 'kimi', messages: user('x'), tools: [{ type: 'function', fn: () => 1 }] }, /`tools\[0\].fn`: expected JSON data, got a function/],
-    ['oversized metadata', { provider: 'kimi', messages: user('x'), metadata: { blob: 'x'.repeat(20_000) } }, /`metadata`: expected at most 16384 bytes of JSON, got \d+ bytes/],
-    ['Kimi toolChoice required', { provider: 'kimi', messages: user('x'), tools: [{ type: 'function' }], toolChoice: 'required' }, /Kimi does not support "required"/],
+    [
+      'a function in tools',
+      { provider: 'kimi', messages: user('x'), tools: [{ type: 'function', fn: () => 1 }] },
+      /`tools\[0\].fn`: expected JSON data, got a function/,
+    ],
+    [
+      'oversized metadata',
+      { provider: 'kimi', messages: user('x'), metadata: { blob: 'x'.repeat(20_000) } },
+      /`metadata`: expected at most 16384 bytes of JSON, got \d+ bytes/,
+    ],
+    [
+      'Kimi toolChoice required',
+      { provider: 'kimi', messages: user('x'), tools: [{ type: 'function' }], toolChoice: 'required' },
+      /Kimi does not support "required"/,
+    ],
     ['GLM toolChoice other than auto', { provider: 'glm', prompt: 'x', toolChoice: 'none' }, /GLM accepts only "auto"/],
     ['onDelta not a function', { provider: 'glm', prompt: 'x', onDelta: 'print' }, /`onDelta`: expected a function/],
   ];
@@ -86,11 +102,14 @@ describe('supervisor options are validated the same way', () => {
   ];
   for (const [name, options, message] of cases) {
     test(name, () => {
-      assert.throws(() => createSupervisor(options as never), (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'ERR_INVALID_REQUEST');
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => createSupervisor(options as never),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'ERR_INVALID_REQUEST');
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 });

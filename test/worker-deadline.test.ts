@@ -39,7 +39,9 @@ test('aborts that wait for their task are never lost, however many there are', a
     const blocker = h.supervisor.execute({ handler: HANDLERS, name: 'block', input: { gate } });
     await new Promise((resolve) => h.supervisor.once('started', resolve));
     const controllers = Array.from({ length: 4200 }, () => new AbortController());
-    const waiting = controllers.map((c) => h.supervisor.execute({ handler: HANDLERS, name: 'countThenWait', input: { counter: runs }, signal: c.signal }).catch((e: { code: string }) => e.code));
+    const waiting = controllers.map((c) =>
+      h.supervisor.execute({ handler: HANDLERS, name: 'countThenWait', input: { counter: runs }, signal: c.signal }).catch((e: { code: string }) => e.code),
+    );
     for (const c of controllers) c.abort();
     for (let i = 0; i < 20; i++) await turn();
     Atomics.store(gate, 0, 1);
@@ -70,7 +72,10 @@ test('a session given up on keeps its slot until its call ends; the pool never r
     assert.deepEqual([stats.states.released, stats.queued, stats.pool.running], [1, 2, 1], 'released, but its slot is still taken');
     // Once its thread is known it is terminated; then the queue moves on.
     const results = await Promise.all(next);
-    assert.deepEqual(results.map((r) => r.output.doubled), [2, 4]);
+    assert.deepEqual(
+      results.map((r) => r.output.doubled),
+      [2, 4],
+    );
     const after = h.supervisor.stats();
     assert.deepEqual([after.crashed, after.rejected.queueFull, after.pool.running], [0, 0, 0]);
   } finally {
@@ -86,7 +91,15 @@ async function redirecting(location: (path: string) => string): Promise<{ server
     req.resume();
     if (req.url?.startsWith('/final')) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'x', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'arrived' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+      res.end(
+        JSON.stringify({
+          id: 'x',
+          object: 'chat.completion',
+          model: 'm',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'arrived' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      );
       return;
     }
     res.writeHead(307, { location: location(req.url ?? '/') });
@@ -101,11 +114,15 @@ test('a redirect loop: a few requests, then ERR_PROVIDER that says redirect, not
   const other = await redirecting(() => '/final');
   const away = await redirecting(() => `${other.url}/final/chat/completions`);
   const moved = await redirecting((path) => `/final${path}`);
-  const h = await harness({ supervisor: { providers: {
-    loop: { baseURL: `${loop.url}/v1`, apiKey: 'sk-loop-secret' },
-    away: { baseURL: `${away.url}/v1`, apiKey: 'sk-away-secret' },
-    moved: { baseURL: `${moved.url}/v1`, apiKey: 'sk-moved-secret' },
-  } } });
+  const h = await harness({
+    supervisor: {
+      providers: {
+        loop: { baseURL: `${loop.url}/v1`, apiKey: 'sk-loop-secret' },
+        away: { baseURL: `${away.url}/v1`, apiKey: 'sk-away-secret' },
+        moved: { baseURL: `${moved.url}/v1`, apiKey: 'sk-moved-secret' },
+      },
+    },
+  });
   try {
     const error = await rejection(h.supervisor.chat({ provider: 'loop', messages: user('hi') }));
     assert.equal(error.code, 'ERR_PROVIDER');
@@ -118,7 +135,10 @@ test('a redirect loop: a few requests, then ERR_PROVIDER that says redirect, not
     assert.equal(other.requests.length, 0, 'the API key was not sent to another origin');
     const result = await h.supervisor.chat({ provider: 'moved', messages: user('hi') });
     assert.equal(result.content, 'arrived', 'a same-origin 307 is followed');
-    assert.deepEqual(moved.requests.map((r) => r.split(' ').slice(0, 2).join(' ')), ['POST /v1/chat/completions', 'POST /final/v1/chat/completions']);
+    assert.deepEqual(
+      moved.requests.map((r) => r.split(' ').slice(0, 2).join(' ')),
+      ['POST /v1/chat/completions', 'POST /final/v1/chat/completions'],
+    );
   } finally {
     await h.close();
     for (const s of [loop, other, away, moved]) s.server.close();

@@ -110,7 +110,10 @@ export class AbortRouter {
     if (record.threadId !== undefined && this.#killNow(record)) return;
     record.killWhenKnown = true;
     record.kill = this.#deps.clock.setTimer(() => {
-      this.#deps.logger?.error({ sessionId: record.spec.sessionId }, 'aborted session never settled nor reported its thread; released, its slot kept until the call ends');
+      this.#deps.logger?.error(
+        { sessionId: record.spec.sessionId },
+        'aborted session never settled nor reported its thread; released, its slot kept until the call ends',
+      );
       this.#deps.giveUp(record);
     }, this.#deps.graceMs);
   }
@@ -118,7 +121,10 @@ export class AbortRouter {
   #killNow(record: Abortable): boolean {
     if (record.threadId === undefined || !this.#deps.transport.kill(record.threadId)) return false;
     record.killWhenKnown = undefined;
-    this.#deps.logger?.warn({ sessionId: record.spec.sessionId, threadId: record.threadId }, 'aborted session did not settle in time; its thread was terminated');
+    this.#deps.logger?.warn(
+      { sessionId: record.spec.sessionId, threadId: record.threadId },
+      'aborted session did not settle in time; its thread was terminated',
+    );
     return true;
   }
 }

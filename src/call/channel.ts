@@ -136,7 +136,12 @@ export class WorkerChannel implements WorkerControl {
       try {
         port.postMessage({ threadId, events: [], outcomes: [entry] } satisfies WorkerReport);
       } catch {
-        const failed: TaskOutcome = { ok: false, error: { code: 'ERR_HANDLER', name: 'Error', message: `The worker could not send the session's outcome back: ${why}` }, attempts: entry.outcome.attempts, threadId };
+        const failed: TaskOutcome = {
+          ok: false,
+          error: { code: 'ERR_HANDLER', name: 'Error', message: `The worker could not send the session's outcome back: ${why}` },
+          attempts: entry.outcome.attempts,
+          threadId,
+        };
         port.postMessage({ threadId, events: [], outcomes: [{ ...entry, outcome: failed }] } satisfies WorkerReport);
       }
     }

@@ -22,7 +22,14 @@ export function chatValue(provider: string, requestedModel: string, joined: Join
   }
   const response: ResponseMetadata = { usageReported };
   if (providerRequestId !== undefined) response.requestId = providerRequestId;
-  const value: ChatValue = { provider, model: head.model ?? requestedModel, ...answer, ...firstChoiceFields(choices[0]), choices, metadata: { ...metadata, response } };
+  const value: ChatValue = {
+    provider,
+    model: head.model ?? requestedModel,
+    ...answer,
+    ...firstChoiceFields(choices[0]),
+    choices,
+    metadata: { ...metadata, response },
+  };
   if (head.id !== undefined) value.id = head.id;
   if (head.created !== undefined) value.created = head.created;
   if (head.systemFingerprint !== undefined) value.systemFingerprint = head.systemFingerprint;

@@ -10,7 +10,8 @@ export function limitedFetch(maxBytes: number, provider: string, inner: typeof f
     const limiter = new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         seen += chunk.byteLength;
-        if (seen > maxBytes) controller.error(new ResponseTooLargeError(`${provider} sent more than maxResponseBytes (${maxBytes}) bytes; the response was cut`));
+        if (seen > maxBytes)
+          controller.error(new ResponseTooLargeError(`${provider} sent more than maxResponseBytes (${maxBytes}) bytes; the response was cut`));
         else controller.enqueue(chunk);
       },
     });

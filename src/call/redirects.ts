@@ -33,8 +33,10 @@ export function boundedRedirectFetch(inner: Fetch = fetch): Fetch {
 
 function refusal(status: number, next: URL | undefined, origin: string, hops: number, replayable: boolean): string | undefined {
   if (next === undefined) return `a ${status} redirect without a Location`;
-  if (!FOLLOWED.has(status)) return `a ${status} redirect to ${next.origin}${next.pathname} (only 307 and 308 keep a POST's body; set baseURL to the final address)`;
-  if (next.origin !== origin) return `a redirect to another origin (${next.origin}), not followed so that the API key stays with ${origin}; set baseURL to the final address`;
+  if (!FOLLOWED.has(status))
+    return `a ${status} redirect to ${next.origin}${next.pathname} (only 307 and 308 keep a POST's body; set baseURL to the final address)`;
+  if (next.origin !== origin)
+    return `a redirect to another origin (${next.origin}), not followed so that the API key stays with ${origin}; set baseURL to the final address`;
   if (hops >= MAX_REDIRECTS) return `more than ${MAX_REDIRECTS} redirects (a redirect loop?), the last to ${next.pathname}`;
   if (!replayable) return 'a redirect of a request whose body cannot be sent twice';
   return undefined;

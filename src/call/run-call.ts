@@ -153,7 +153,14 @@ async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMess
     run.scope.emit({ type: 'continuation', sessionId: run.scope.sessionId, round: rounds, completionTokens: usage.completionTokens });
   }
   run.account.commit();
-  const value: JoinedReading = { ...first, content: run.account.text, usage, finishReason: last.finishReason, usageReported: first.usageReported || last.usageReported, metadata: {} };
+  const value: JoinedReading = {
+    ...first,
+    content: run.account.text,
+    usage,
+    finishReason: last.finishReason,
+    usageReported: first.usageReported || last.usageReported,
+    metadata: {},
+  };
   if (settings && first.finishReason === 'length') {
     value.metadata.continuation = { attempts: rounds, totalTokens: usage.completionTokens, complete: last.finishReason !== 'length' };
     if (error) value.metadata.continuation.error = error;

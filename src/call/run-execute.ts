@@ -26,7 +26,11 @@ export async function runExecute(task: ExecuteTask, scope: SessionScope): Promis
     return { ok: false, error: handlerFailure(error), attempts: 1 };
   }
   if (typeof handler !== 'function') {
-    const error = { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: `Handler module ${task.handler} has no exported function \`${task.name}\`` };
+    const error = {
+      code: 'ERR_INVALID_REQUEST',
+      name: 'InvalidRequestError',
+      message: `Handler module ${task.handler} has no exported function \`${task.name}\``,
+    };
     return { ok: false, error, attempts: 1 };
   }
   const context: HandlerContext = { sessionId: scope.sessionId, requestId: scope.requestId, signal: scope.signal };

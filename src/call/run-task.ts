@@ -10,7 +10,10 @@ const channel = openWorkerChannel();
  * that rejects is what a dead thread looks like to the supervisor, so failures are outcomes.
  * `blocking` sessions (handlers) may hold the thread at once: they say where they run first.
  */
-export function taskRunner<T extends SessionTask>(run: (task: T, scope: SessionScope) => Promise<CallOutcome>, blocking: boolean): (task: T) => Promise<TaskOutcome> {
+export function taskRunner<T extends SessionTask>(
+  run: (task: T, scope: SessionScope) => Promise<CallOutcome>,
+  blocking: boolean,
+): (task: T) => Promise<TaskOutcome> {
   const runner = async (task: T): Promise<TaskOutcome> => {
     const scope = channel.open(task, blocking);
     if (blocking) scope.flush();

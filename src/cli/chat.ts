@@ -73,11 +73,15 @@ function planCall(values: Values, prompt: string): Plan {
   // A bare base URL is most often some OpenAI-compatible server: never Kimi's shaping by surprise.
   const provider = values.provider ?? (baseURL !== undefined ? 'openai' : 'kimi');
   if (values.provider === undefined && baseURL !== undefined) {
-    console.error(`sessionpool chat: no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${baseURL} (pass --provider kimi|glm or --dialect to change)`);
+    console.error(
+      `sessionpool chat: no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${baseURL} (pass --provider kimi|glm or --dialect to change)`,
+    );
   }
   const builtIn = BUILT_IN_PROVIDERS[provider];
   if (builtIn === undefined && baseURL === undefined) {
-    return { problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url (and --model) for another\n${USAGE}` };
+    return {
+      problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url (and --model) for another\n${USAGE}`,
+    };
   }
   if (builtIn === undefined && values.model === undefined) return { problem: `provider "${provider}" is not built in: pass --model (the model to ask for)` };
   const keyEnv = builtIn?.keyEnv ?? [];

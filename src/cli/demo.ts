@@ -31,13 +31,21 @@ const ask = (text: string) => [{ role: 'user' as const, content: text }];
 export const DEMO_PLAN: readonly Plan[] = [
   { label: 's01', note: '', request: { provider: 'kimi', messages: ask('What is a worker thread? [[mock latencyMs=300]]') } },
   { label: 's02', note: 'system prompt', request: { provider: 'glm', prompt: 'Say hi in Portuguese [[mock latencyMs=450]]', systemPrompt: 'Be brief.' } },
-  { label: 's03', note: 'continued', request: { provider: 'kimi', messages: ask('Tell a long story [[mock latencyMs=200 lengthRounds=2 completionTokens=12]]') } },
+  {
+    label: 's03',
+    note: 'continued',
+    request: { provider: 'kimi', messages: ask('Tell a long story [[mock latencyMs=200 lengthRounds=2 completionTokens=12]]') },
+  },
   { label: 's04', note: 'streamed', request: { provider: 'glm', prompt: 'Stream a poem [[mock latencyMs=150 chunks=40 chunkDelayMs=10]]' } },
   { label: 's05', note: '', request: { provider: 'kimi', model: 'kimi-k2-turbo-preview', messages: ask('Explain backpressure [[mock latencyMs=900]]') } },
   { label: 's06', note: '', request: { provider: 'glm', model: 'glm-4.6', prompt: 'Define a deadline [[mock latencyMs=150]]' } },
   { label: 's07', note: 'streamed', request: { provider: 'kimi', messages: ask('Stream a list [[mock latencyMs=250 chunks=30 chunkDelayMs=15]]') } },
   { label: 's08', note: 'web search', request: { provider: 'glm', prompt: 'What is new in Node 24? [[mock latencyMs=600]]', webSearch: true } },
-  { label: 's09', note: 'context cache', request: { provider: 'kimi', messages: ask('Summarise the cached doc [[mock latencyMs=350]]'), cache: { id: 'cache-demo', resetTtlSeconds: 3600 } } },
+  {
+    label: 's09',
+    note: 'context cache',
+    request: { provider: 'kimi', messages: ask('Summarise the cached doc [[mock latencyMs=350]]'), cache: { id: 'cache-demo', resetTtlSeconds: 3600 } },
+  },
   { label: 's10', note: 'continued', request: { provider: 'glm', prompt: 'Write an essay [[mock latencyMs=300 lengthRounds=1 completionTokens=10]]' } },
   { label: 's11', note: '', request: { provider: 'kimi', messages: ask('Why supervise sessions? [[mock latencyMs=700]]') } },
   { label: 's12', note: 'times out on purpose', timesOut: true, request: { provider: 'glm', prompt: 'Never answered [[mock hang]]', timeoutMs: 1500 } },
@@ -64,7 +72,15 @@ interface Row {
 }
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { verbose: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false }, inspect: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      inspect: { type: 'boolean', default: false },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -120,7 +136,8 @@ function follow(supervisor: Supervisor, rows: Row[]): Promise<void> {
       if (e.to === 'completed' || e.to === 'failed') row.ended = e.to;
       if (e.to !== 'released') return;
       row.durationMs = e.at - (row.createdAt ?? e.at);
-      if (!process.stdout.isTTY) console.log(`released  ${row.plan.label}  ${(e.provider ?? '').padEnd(4)}  ${(e.outcome ?? '').padEnd(9)}  ${Math.round(row.durationMs)} ms`);
+      if (!process.stdout.isTTY)
+        console.log(`released  ${row.plan.label}  ${(e.provider ?? '').padEnd(4)}  ${(e.outcome ?? '').padEnd(9)}  ${Math.round(row.durationMs)} ms`);
       if (rows.every((r) => r.state === 'released')) resolve();
     });
   });
@@ -186,7 +203,9 @@ function printSummary(rows: Row[], supervisor: Supervisor, wallMs: number): void
   const latency = Object.entries(stats.latencyMs.byProvider)
     .map(([name, l]) => `${name} p50 ${Math.round(l.p50)} ms, p95 ${Math.round(l.p95)} ms`)
     .join('; ');
-  console.log(`${rows.length} sessions: ${stats.completed} completed, ${stats.timedOut} timed out, ${stats.failed} failed, ${stats.states.released} released, wall ${Math.round(wallMs)} ms`);
+  console.log(
+    `${rows.length} sessions: ${stats.completed} completed, ${stats.timedOut} timed out, ${stats.failed} failed, ${stats.states.released} released, wall ${Math.round(wallMs)} ms`,
+  );
   console.log(`latency ${latency}`);
 }
 

@@ -42,7 +42,11 @@ export async function runLoadCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     process.stderr.write(`sessionpool load: ${target.description}\n`);
-    const result = await measure(command, { ...command.options, provider: target.provider, providerConfig: target.providerConfig, prompts, ...(target.mock ? { mock: target.mock } : {}) }, stop.signal);
+    const result = await measure(
+      command,
+      { ...command.options, provider: target.provider, providerConfig: target.providerConfig, prompts, ...(target.mock ? { mock: target.mock } : {}) },
+      stop.signal,
+    );
     await writeOutputs(command, result);
     return result.interrupted ? 130 : 0;
   } finally {

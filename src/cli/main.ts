@@ -16,8 +16,14 @@ const COMMANDS: Record<string, Command> = {
   chat: { summary: 'one call to a provider: chat --provider kimi|glm|openai|NAME [--dialect D] [--base-url URL] [--stream] "prompt"', run: runChat },
   mock: { summary: 'serve the embedded OpenAI-compatible mock provider', run: runMockCommand },
   bench: { summary: 'benchmark the engine against plain SDK calls', run: runBench },
-  mcp: { summary: 'serve the engine as an MCP server (stdio, or --http PORT); --mock for no key', run: async (argv) => (await import('./mcp.ts')).runMcp(argv) },
-  worker: { summary: 'a worker host for supervisors on the BullMQ transport: worker --redis URL [--threads N] [--concurrency N]', run: async (argv) => (await import('./worker.ts')).runWorkerCommand(argv) },
+  mcp: {
+    summary: 'serve the engine as an MCP server (stdio, or --http PORT); --mock for no key',
+    run: async (argv) => (await import('./mcp.ts')).runMcp(argv),
+  },
+  worker: {
+    summary: 'a worker host for supervisors on the BullMQ transport: worker --redis URL [--threads N] [--concurrency N]',
+    run: async (argv) => (await import('./worker.ts')).runWorkerCommand(argv),
+  },
   load: { summary: 'load-test a provider (or the mock): TTFT, ITL, latency, throughput, errors per level', run: runLoadCommand },
 };
 

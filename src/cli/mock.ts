@@ -34,9 +34,7 @@ export async function runMockCommand(argv: string[]): Promise<void> {
     latencyMs: nonNegative('latency', values.latency),
     apiKey: values['api-key'],
   });
-  console.log(
-    `mock provider listening on ${mock.url} (kimi: ${mock.baseURL('kimi')}, glm: ${mock.baseURL('glm')}, openai: ${mock.baseURL('openai')})`,
-  );
+  console.log(`mock provider listening on ${mock.url} (kimi: ${mock.baseURL('kimi')}, glm: ${mock.baseURL('glm')}, openai: ${mock.baseURL('openai')})`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -4,6 +4,9 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<Reado
   const numeric = header.map((_, c) => rows.length > 0 && rows.every((row) => typeof row[c] === 'number'));
   const widths = header.map((_, c) => Math.max(...cells.map((row) => (row[c] ?? '').length)));
   const line = (row: readonly string[]) =>
-    row.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+    row
+      .map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }

@@ -37,12 +37,30 @@ OPENAI_API_KEY (openai, and any --base-url), or --api-key.
 Ctrl-C stops the run and still prints and writes what was measured (exit code 130).`;
 
 const OPTIONS = {
-  provider: { type: 'string' }, 'base-url': { type: 'string' }, model: { type: 'string' }, dialect: { type: 'string' }, 'api-key': { type: 'string' },
-  concurrency: { type: 'string' }, rate: { type: 'string' }, requests: { type: 'string' }, duration: { type: 'string' },
-  stream: { type: 'boolean', default: false }, prompts: { type: 'string' }, 'input-tokens': { type: 'string' }, 'output-tokens': { type: 'string' },
-  warmup: { type: 'string' }, timeout: { type: 'string' }, retries: { type: 'string' }, 'max-rounds': { type: 'string' },
-  threads: { type: 'string' }, seed: { type: 'string' }, mock: { type: 'string' },
-  json: { type: 'boolean', default: false }, csv: { type: 'string' }, html: { type: 'string' }, inspect: { type: 'boolean', default: false },
+  provider: { type: 'string' },
+  'base-url': { type: 'string' },
+  model: { type: 'string' },
+  dialect: { type: 'string' },
+  'api-key': { type: 'string' },
+  concurrency: { type: 'string' },
+  rate: { type: 'string' },
+  requests: { type: 'string' },
+  duration: { type: 'string' },
+  stream: { type: 'boolean', default: false },
+  prompts: { type: 'string' },
+  'input-tokens': { type: 'string' },
+  'output-tokens': { type: 'string' },
+  warmup: { type: 'string' },
+  timeout: { type: 'string' },
+  retries: { type: 'string' },
+  'max-rounds': { type: 'string' },
+  threads: { type: 'string' },
+  seed: { type: 'string' },
+  mock: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  csv: { type: 'string' },
+  html: { type: 'string' },
+  inspect: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -70,7 +88,10 @@ function integer(name: string, raw: string | undefined, min: number): number | u
 
 function numberList(name: string, raw: string | undefined, whole: boolean): number[] | undefined {
   if (raw === undefined) return undefined;
-  const values = raw.replace(/\/s$/, '').split(',').map((v) => Number(v.trim()));
+  const values = raw
+    .replace(/\/s$/, '')
+    .split(',')
+    .map((v) => Number(v.trim()));
   const ok = values.length > 0 && values.every((v) => Number.isFinite(v) && v > 0 && (!whole || Number.isInteger(v)));
   return ok ? values : fail(`--${name}: expected ${whole ? 'whole numbers' : 'numbers'} above 0 separated by commas, got "${raw}"`);
 }

@@ -39,7 +39,15 @@ export class Distribution {
   quantiles(): Quantiles | null {
     if (this.count === 0) return null;
     const h = this.#histogram;
-    return { count: h.count, mean: h.mean / this.#scale, p50: this.percentile(50), p90: this.percentile(90), p95: this.percentile(95), p99: this.percentile(99), max: h.max / this.#scale };
+    return {
+      count: h.count,
+      mean: h.mean / this.#scale,
+      p50: this.percentile(50),
+      p90: this.percentile(90),
+      p95: this.percentile(95),
+      p99: this.percentile(99),
+      max: h.max / this.#scale,
+    };
   }
 
   /** The cumulative distribution as [value, % of samples ≤ value], `points` steps from 0 to 100 %. */

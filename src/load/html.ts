@@ -19,7 +19,12 @@ function cdfChart(result: LoadResult, pick: 'e2e' | 'ttft', title: string, xLabe
   return lineChart({ title, xLabel, yLabel: '% of requests ≤ x', series, xDomain: [0, max], yDomain: [0, 100], width: 560, height: 280 });
 }
 
-function versusLevel(result: LoadResult, title: string, yLabel: string, lines: Array<{ name: string; value: (r: LevelReport) => number | undefined; dashed?: boolean }>): string {
+function versusLevel(
+  result: LoadResult,
+  title: string,
+  yLabel: string,
+  lines: Array<{ name: string; value: (r: LevelReport) => number | undefined; dashed?: boolean }>,
+): string {
   const xLabel = result.plan.mode === 'closed' ? 'concurrency (sessions in flight)' : 'requests per second issued';
   const series: Series[] = lines.map((line, i) => ({
     name: line.name,
@@ -40,19 +45,32 @@ function versusLevel(result: LoadResult, title: string, yLabel: string, lines: A
 function errorsOverTime(result: LoadResult): string {
   const buckets = result.timeline;
   if (buckets.length === 0) return '';
-  const step = (pick: (b: (typeof buckets)[number]) => number): Array<[number, number]> => [...buckets.map((b) => [b.second, pick(b)] as [number, number]), [buckets.length, pick(buckets.at(-1)!)]];
+  const step = (pick: (b: (typeof buckets)[number]) => number): Array<[number, number]> => [
+    ...buckets.map((b) => [b.second, pick(b)] as [number, number]),
+    [buckets.length, pick(buckets.at(-1)!)],
+  ];
   const series: Series[] = [
     { name: 'ok per second', color: '#16a34a', step: true, points: step((b) => b.ok) },
     { name: 'failed per second', color: '#dc2626', step: true, points: step((b) => b.failed) },
   ];
   const markers = result.levels.map((r, i) => ({ x: (result.levelStartsMs[i] ?? 0) / 1000, color: '#64748b', text: r.label }));
-  return lineChart({ title: 'requests ended per second', xLabel: 'seconds since the first level started', yLabel: 'requests', series, markers, xDomain: [0, buckets.length], width: 1140, height: 260 });
+  return lineChart({
+    title: 'requests ended per second',
+    xLabel: 'seconds since the first level started',
+    yLabel: 'requests',
+    series,
+    markers,
+    xDomain: [0, buckets.length],
+    width: 1140,
+    height: 260,
+  });
 }
 
 const q = (x: Quantiles | null, k: keyof Quantiles) => (x === null ? '–' : fmt(x[k]));
 
 function levelTable(levels: LevelReport[]): string {
-  const head = '<tr><th>level</th><th>issued</th><th>ok</th><th>failed</th><th>req/s</th><th>out tok/s</th><th>tok/s/req p50</th><th>retries</th><th>rounds</th><th>host CPU ms/req</th><th>host ELU</th></tr>';
+  const head =
+    '<tr><th>level</th><th>issued</th><th>ok</th><th>failed</th><th>req/s</th><th>out tok/s</th><th>tok/s/req p50</th><th>retries</th><th>rounds</th><th>host CPU ms/req</th><th>host ELU</th></tr>';
   const rows = levels.map((r) => {
     const est = r.tokens.estimatedRequests > 0 ? '~' : '';
     return `<tr><td>${esc(r.label)}${r.interrupted ? ' (stopped)' : ''}</td><td>${r.requests.issued}</td><td>${r.requests.ok}</td><td>${r.requests.failed}</td><td>${fmt(r.requestsPerSec)}</td><td>${est}${fmt(r.outputTokensPerSec)}</td><td>${est}${q(r.outputTokensPerSecPerRequest, 'p50')}</td><td>${r.retries}</td><td>${r.continuationRounds}</td><td>${fmt(r.host.cpuMsPerRequest)}</td><td>${fmt(r.host.eventLoopUtilization * 100)}%</td></tr>`;
@@ -65,7 +83,11 @@ function latencyTable(levels: LevelReport[]): string {
   const rows = levels.flatMap((r) =>
     (['ttftMs', 'itlMs', 'e2eMs'] as const).flatMap((name) => {
       const x = r[name];
-      return x === null ? [] : [`<tr><td>${esc(r.label)}</td><td>${name.replace('Ms', '')} ms</td><td>${q(x, 'p50')}</td><td>${q(x, 'p90')}</td><td>${q(x, 'p95')}</td><td>${q(x, 'p99')}</td><td>${q(x, 'max')}</td><td>${x.count}</td></tr>`];
+      return x === null
+        ? []
+        : [
+            `<tr><td>${esc(r.label)}</td><td>${name.replace('Ms', '')} ms</td><td>${q(x, 'p50')}</td><td>${q(x, 'p90')}</td><td>${q(x, 'p95')}</td><td>${q(x, 'p99')}</td><td>${q(x, 'max')}</td><td>${x.count}</td></tr>`,
+          ];
     }),
   );
   return `<table>${head}${rows.join('')}</table>`;
@@ -73,7 +95,9 @@ function latencyTable(levels: LevelReport[]): string {
 
 function failureList(levels: LevelReport[]): string {
   const items = levels.flatMap((r) => [
-    ...Object.entries(r.errors).map(([key, n]) => `<li>${esc(r.label)}: ${n} failed with <code>${esc(key)}</code> (${fmt((n / Math.max(1, r.requests.issued)) * 100)}%)</li>`),
+    ...Object.entries(r.errors).map(
+      ([key, n]) => `<li>${esc(r.label)}: ${n} failed with <code>${esc(key)}</code> (${fmt((n / Math.max(1, r.requests.issued)) * 100)}%)</li>`,
+    ),
     ...Object.entries(r.retriedErrors).map(([key, n]) => `<li>${esc(r.label)}: ${n} calls retried after <code>${esc(key)}</code></li>`),
   ]);
   return items.length === 0 ? '<p>No request failed.</p>' : `<ul>${items.join('')}</ul>`;
@@ -100,7 +124,9 @@ export function htmlReport(result: LoadResult): string {
     { name: 'p90', value: (r) => r.e2eMs?.p90 },
     { name: 'p99', value: (r) => r.e2eMs?.p99, dashed: true },
   ]);
-  const tokens = versusLevel(result, 'output tokens per second vs level', 'output tokens / s (all requests)', [{ name: 'output tokens/s', value: (r) => r.outputTokensPerSec }]);
+  const tokens = versusLevel(result, 'output tokens per second vs level', 'output tokens / s (all requests)', [
+    { name: 'output tokens/s', value: (r) => r.outputTokensPerSec },
+  ]);
   const requests = versusLevel(result, 'requests per second vs level', 'requests ended ok / s', [{ name: 'requests/s', value: (r) => r.requestsPerSec }]);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sessionpool load</title><style>${STYLE}</style></head><body>
 <h1>sessionpool load${result.interrupted ? ' (stopped before the end)' : ''}</h1>

@@ -38,9 +38,24 @@ export async function measureRequest(supervisor: Supervisor, request: ChatReques
   try {
     const result = await supervisor.chat(stream ? { ...request, onDelta } : request);
     const end = performance.now();
-    return success(result, request, { startMs: start - levelStart, e2eMs: end - start, first: first === undefined ? undefined : first - start, last: last === undefined ? undefined : last - start });
+    return success(result, request, {
+      startMs: start - levelStart,
+      e2eMs: end - start,
+      first: first === undefined ? undefined : first - start,
+      last: last === undefined ? undefined : last - start,
+    });
   } catch (error) {
-    return { startMs: start - levelStart, e2eMs: performance.now() - start, ok: false, error: errorKey(error), outputTokens: 0, inputTokens: 0, estimated: false, attempts: 0, continuationRounds: 0 };
+    return {
+      startMs: start - levelStart,
+      e2eMs: performance.now() - start,
+      ok: false,
+      error: errorKey(error),
+      outputTokens: 0,
+      inputTokens: 0,
+      estimated: false,
+      attempts: 0,
+      continuationRounds: 0,
+    };
   }
 }
 

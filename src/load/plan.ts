@@ -59,7 +59,9 @@ const loadSchema = z
     provider: z.string().min(1),
     providerConfig: z.record(z.string(), z.unknown()).optional(),
     model: z.string().min(1).optional(),
-    concurrency: levels(100_000).refine((l) => l.every(Number.isInteger), 'expected whole numbers').optional(),
+    concurrency: levels(100_000)
+      .refine((l) => l.every(Number.isInteger), 'expected whole numbers')
+      .optional(),
     rate: levels(100_000).optional(),
     requests: positiveInt(100_000_000).optional(),
     durationMs: positiveInt(86_400_000).optional(),

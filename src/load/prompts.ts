@@ -6,8 +6,9 @@ import { chatRequestSchema } from '../supervisor/request.ts';
 import { formatIssue, positiveInt } from '../validation.ts';
 import type { Prompt, PromptMessages } from './plan.ts';
 
-const FILLER = ('the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches ' +
-  'under pale moonlight near old stone bridges and rivers').split(' ');
+const FILLER = (
+  'the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches ' + 'under pale moonlight near old stone bridges and rivers'
+).split(' ');
 
 /** How many distinct synthetic prompts a run cycles through (each differs, so no provider cache serves them all). */
 const SYNTHETIC_VARIANTS = 64;
@@ -62,7 +63,8 @@ function parseLine(raw: string, where: string, outputTokens: number | undefined)
   // The form is told by its key, so that the issues are about the fields of that form.
   const form = value !== null && typeof value === 'object' && 'messages' in value ? messagesLine : promptLine;
   const parsed = (form as typeof promptLine | typeof messagesLine).safeParse(value, { reportInput: true });
-  if (!parsed.success) throw invalid(`\`prompts\` ${where}: expected {"prompt": "..."} or {"messages": [...]}: ${parsed.error.issues.map(formatIssue).join('; ')}`);
+  if (!parsed.success)
+    throw invalid(`\`prompts\` ${where}: expected {"prompt": "..."} or {"messages": [...]}: ${parsed.error.issues.map(formatIssue).join('; ')}`);
   const data = parsed.data;
   const messages: PromptMessages =
     'prompt' in data ? [...(data.system ? [{ role: 'system' as const, content: data.system }] : []), { role: 'user', content: data.prompt }] : data.messages;

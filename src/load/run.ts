@@ -132,7 +132,8 @@ class Run {
     const meter = new LoopMeter();
     meter.start();
     const issue = () => this.#issue(recorder);
-    const budget: Budget = 'requests' in plan.budget ? requestBudget(plan.budget.requests, this.#stop) : durationBudget(plan.budget.durationMs, this.#stop, startedAt);
+    const budget: Budget =
+      'requests' in plan.budget ? requestBudget(plan.budget.requests, this.#stop) : durationBudget(plan.budget.durationMs, this.#stop, startedAt);
     if (plan.mode === 'closed') await closedLoop(level, budget, startedAt, issue);
     else await openLoop({ ratePerSec: level, seed: plan.seed + index, startedAt, stop: this.#stop }, budget, issue);
     const wallMs = performance.now() - startedAt;

@@ -79,7 +79,10 @@ const TOKEN = /([A-Za-z_]\w*)(?:=(?:"[^"]*"|\S+))?/g;
 export function mockBehaviour(spec: string): MockBehaviour {
   const behaviour = parseMockDirective(`[[mock ${spec}]]`);
   for (const [, name] of spec.matchAll(TOKEN)) {
-    if (name !== undefined && !(name in behaviour)) throw new TargetError(`--mock: "${name}" is not a mock field or has a value of the wrong type (e.g. latencyMs=50 tokensPerSec=400 chunks=20 errorRate=0.1 status=429)`);
+    if (name !== undefined && !(name in behaviour))
+      throw new TargetError(
+        `--mock: "${name}" is not a mock field or has a value of the wrong type (e.g. latencyMs=50 tokensPerSec=400 chunks=20 errorRate=0.1 status=429)`,
+      );
   }
   const rate = behaviour.errorRate;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new TargetError(`--mock: errorRate must be from 0 to 1, got ${rate}`);

@@ -7,7 +7,11 @@ import type { LoadResult } from './run.ts';
 /** Columns padded to their widest cell; the first left-aligned, the others right-aligned. */
 function align(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -18,10 +22,16 @@ function levelRow(r: LevelReport): string[] {
   const { requests: q } = r;
   return [
     r.label + (r.interrupted ? '*' : ''),
-    String(q.issued), String(q.ok), String(q.failed),
-    fmt(r.requestsPerSec), tok(r, fmt(r.outputTokensPerSec)), tok(r, fmt(r.outputTokensPerSecPerRequest?.p50 ?? Number.NaN)),
-    String(r.retries), String(r.continuationRounds),
-    fmt(r.host.cpuMsPerRequest), pct(r.host.eventLoopUtilization),
+    String(q.issued),
+    String(q.ok),
+    String(q.failed),
+    fmt(r.requestsPerSec),
+    tok(r, fmt(r.outputTokensPerSec)),
+    tok(r, fmt(r.outputTokensPerSecPerRequest?.p50 ?? Number.NaN)),
+    String(r.retries),
+    String(r.continuationRounds),
+    fmt(r.host.cpuMsPerRequest),
+    pct(r.host.eventLoopUtilization),
   ];
 }
 
@@ -51,9 +61,10 @@ export function textReport(result: LoadResult): string {
   if (failures.length > 0) parts.push(failures.join('\n'));
   const notes = [
     'ttft: call to first text; itl: (last text − first text) ÷ (output tokens − 1); e2e: call to result (successes only); ' +
-      'tok/s/req: output tokens ÷ e2e; out tok/s and req/s: all ok requests ÷ the level\'s wall time; host: the main thread of this process',
+      "tok/s/req: output tokens ÷ e2e; out tok/s and req/s: all ok requests ÷ the level's wall time; host: the main thread of this process",
   ];
-  if (levels.some((r) => r.tokens.estimatedRequests > 0)) notes.push('~ token counts estimated (≈4 characters a token) for requests whose provider sent no usage');
+  if (levels.some((r) => r.tokens.estimatedRequests > 0))
+    notes.push('~ token counts estimated (≈4 characters a token) for requests whose provider sent no usage');
   if (result.interrupted) notes.push('* stopped during this level: figures cover the requests that ended before the stop');
   parts.push(notes.join('\n'));
   return parts.join('\n\n');
@@ -88,10 +99,28 @@ export function jsonLines(result: LoadResult): string[] {
 const CSV_QUANTILES = ['p50', 'p90', 'p95', 'p99', 'max'] as const;
 const quantileHeads = (name: string) => CSV_QUANTILES.map((k) => `${name}_${k}`);
 const CSV_HEAD = [
-  'mode', 'level', 'issued', 'ok', 'failed', 'cancelled', 'requests_per_sec', 'output_tokens_per_sec',
-  ...quantileHeads('ttft_ms'), ...quantileHeads('itl_ms'), ...quantileHeads('e2e_ms'), ...quantileHeads('tokens_per_sec_per_request'),
-  'retries', 'continuation_rounds', 'input_tokens', 'output_tokens', 'estimated_requests', 'host_cpu_ms_per_request', 'host_elu',
-  'wall_ms', 'interrupted', 'errors',
+  'mode',
+  'level',
+  'issued',
+  'ok',
+  'failed',
+  'cancelled',
+  'requests_per_sec',
+  'output_tokens_per_sec',
+  ...quantileHeads('ttft_ms'),
+  ...quantileHeads('itl_ms'),
+  ...quantileHeads('e2e_ms'),
+  ...quantileHeads('tokens_per_sec_per_request'),
+  'retries',
+  'continuation_rounds',
+  'input_tokens',
+  'output_tokens',
+  'estimated_requests',
+  'host_cpu_ms_per_request',
+  'host_elu',
+  'wall_ms',
+  'interrupted',
+  'errors',
 ];
 
 /** RFC 4180: quoted when it holds a comma, a quote or a line break. */
@@ -103,10 +132,30 @@ const csvCell = (v: unknown) => {
 export function csv(result: LoadResult): string {
   const q = (x: Quantiles | null) => CSV_QUANTILES.map((k) => (x === null ? null : round3(x[k])));
   const rows = result.levels.map((r) => [
-    r.mode, r.level, r.requests.issued, r.requests.ok, r.requests.failed, r.requests.cancelled, round3(r.requestsPerSec), round3(r.outputTokensPerSec),
-    ...q(r.ttftMs), ...q(r.itlMs), ...q(r.e2eMs), ...q(r.outputTokensPerSecPerRequest),
-    r.retries, r.continuationRounds, r.tokens.input, r.tokens.output, r.tokens.estimatedRequests, round3(r.host.cpuMsPerRequest), round3(r.host.eventLoopUtilization),
-    round3(r.wallMs), r.interrupted, Object.entries(r.errors).map(([k, n]) => `${k}=${n}`).join('; '),
+    r.mode,
+    r.level,
+    r.requests.issued,
+    r.requests.ok,
+    r.requests.failed,
+    r.requests.cancelled,
+    round3(r.requestsPerSec),
+    round3(r.outputTokensPerSec),
+    ...q(r.ttftMs),
+    ...q(r.itlMs),
+    ...q(r.e2eMs),
+    ...q(r.outputTokensPerSecPerRequest),
+    r.retries,
+    r.continuationRounds,
+    r.tokens.input,
+    r.tokens.output,
+    r.tokens.estimatedRequests,
+    round3(r.host.cpuMsPerRequest),
+    round3(r.host.eventLoopUtilization),
+    round3(r.wallMs),
+    r.interrupted,
+    Object.entries(r.errors)
+      .map(([k, n]) => `${k}=${n}`)
+      .join('; '),
   ]);
   return [CSV_HEAD, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }

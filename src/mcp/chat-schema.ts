@@ -8,7 +8,7 @@ const message = z.strictObject({
 
 export const chatInputSchema = z
   .strictObject({
-    provider: z.string().min(1).optional().describe('A configured provider (see the `providers` tool); default: the server\'s default provider'),
+    provider: z.string().min(1).optional().describe("A configured provider (see the `providers` tool); default: the server's default provider"),
     model: z.string().min(1).optional().describe("The model; default: the provider's default model"),
     prompt: z.string().min(1).optional().describe('The user message (GLM-style form); appended after `messages` when both are given'),
     messages: z.array(message).min(1).optional().describe('OpenAI-style conversation'),
@@ -21,7 +21,10 @@ export const chatInputSchema = z
       .optional()
       .describe('Kimi context cache'),
     continuation: z
-      .union([z.literal(false), z.strictObject({ maxAttempts: z.number().int().min(1).max(50).optional(), maxTotalTokens: z.number().int().min(1).optional() })])
+      .union([
+        z.literal(false),
+        z.strictObject({ maxAttempts: z.number().int().min(1).max(50).optional(), maxTotalTokens: z.number().int().min(1).optional() }),
+      ])
       .optional()
       .describe('On finish_reason "length", call again (default { maxAttempts: 3, maxTotalTokens: 32000 }); false turns it off'),
     timeoutMs: z.number().int().min(1).max(86_400_000).optional().describe("The session's deadline in ms, queue wait included"),
@@ -50,10 +53,24 @@ export const chatOutputSchema = z.looseObject({
   }),
   reasoningContent: z.string().optional(),
   webSearch: z.array(z.record(z.string(), z.json())).optional(),
-  toolCalls: z.array(z.looseObject({ id: z.string().optional(), type: z.string().optional(), function: z.looseObject({ name: z.string().optional(), arguments: z.string().optional() }).optional() })).optional(),
+  toolCalls: z
+    .array(
+      z.looseObject({
+        id: z.string().optional(),
+        type: z.string().optional(),
+        function: z.looseObject({ name: z.string().optional(), arguments: z.string().optional() }).optional(),
+      }),
+    )
+    .optional(),
   metadata: z
     .object({
-      session: z.looseObject({ sessionId: z.string(), requestId: z.string(), durationSeconds: z.number(), attempts: z.number(), crashRetries: z.number().optional() }),
+      session: z.looseObject({
+        sessionId: z.string(),
+        requestId: z.string(),
+        durationSeconds: z.number(),
+        attempts: z.number(),
+        crashRetries: z.number().optional(),
+      }),
       continuation: z.object({ attempts: z.number(), totalTokens: z.number(), complete: z.boolean(), error: errorShape.optional() }).optional(),
       cache: z.object({ id: z.string().optional(), tokensSaved: z.number().optional(), headers: z.record(z.string(), z.string()) }).optional(),
     })

@@ -93,12 +93,15 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
     await session.transport.handleRequest(req, res);
   }
 
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const session of sessions.values()) {
-      if (session.openRequests === 0 && now - session.lastSeen > limits.idleMs) void session.server.close();
-    }
-  }, Math.min(60_000, limits.idleMs)).unref();
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const session of sessions.values()) {
+        if (session.openRequests === 0 && now - session.lastSeen > limits.idleMs) void session.server.close();
+      }
+    },
+    Math.min(60_000, limits.idleMs),
+  ).unref();
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -13,11 +13,7 @@ export interface ProviderInfo {
   isDefault: boolean;
 }
 
-export function describeProviders(
-  configured: Record<string, ProviderConfig>,
-  defaultProvider: string,
-  env: NodeJS.ProcessEnv = process.env,
-): ProviderInfo[] {
+export function describeProviders(configured: Record<string, ProviderConfig>, defaultProvider: string, env: NodeJS.ProcessEnv = process.env): ProviderInfo[] {
   const names = [...new Set([...Object.keys(BUILT_IN_PROVIDERS), ...Object.keys(configured)])];
   return names.map((name) => {
     const own = configured[name];

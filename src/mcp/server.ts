@@ -18,7 +18,15 @@ export interface ToolContext {
 const providersOutput = z.object({
   defaultProvider: z.string(),
   providers: z.array(
-    z.object({ name: z.string(), dialect: z.string(), baseURL: z.string(), defaultModel: z.string(), hasKey: z.boolean(), keyEnv: z.array(z.string()), isDefault: z.boolean() }),
+    z.object({
+      name: z.string(),
+      dialect: z.string(),
+      baseURL: z.string(),
+      defaultModel: z.string(),
+      hasKey: z.boolean(),
+      keyEnv: z.array(z.string()),
+      isDefault: z.boolean(),
+    }),
   ),
 });
 
@@ -45,7 +53,10 @@ const statsOutput = z
 export function createMcpServer(context: ToolContext): McpServer {
   const server = new McpServer(
     { name: 'sessionpool', title: 'sessionpool', version: context.version },
-    { instructions: 'Calls LLM providers (Kimi, GLM, OpenAI-compatible) as supervised sessions: `chat` answers, `providers` lists what is configured, `stats` shows the pool.' },
+    {
+      instructions:
+        'Calls LLM providers (Kimi, GLM, OpenAI-compatible) as supervised sessions: `chat` answers, `providers` lists what is configured, `stats` shows the pool.',
+    },
   );
   server.registerTool(
     'chat',

@@ -5,13 +5,35 @@ type FieldKind = 'number' | 'boolean' | 'string';
 
 /** The fields a `[[mock ...]]` directive can set, with the type each is coerced to. */
 const DIRECTIVE_FIELDS: Record<string, FieldKind> = {
-  latencyMs: 'number', completionTokens: 'number', lengthRounds: 'number', chunks: 'number',
-  chunkDelayMs: 'number', tokensPerSec: 'number', errorRate: 'number', status: 'number', failTimes: 'number', retryAfterMs: 'number',
-  hangAfterChunks: 'number', dripMs: 'number', dripBytes: 'number', streamErrorAfter: 'number',
-  hang: 'boolean', noFinish: 'boolean', noDone: 'boolean', streamErrorEvent: 'boolean',
-  streamError: 'string', statusText: 'string',
-  content: 'string', reasoning: 'string', refusal: 'string', finishReason: 'string', error: 'string', key: 'string',
-  retryAfter: 'string', reset: 'string', garbage: 'string',
+  latencyMs: 'number',
+  completionTokens: 'number',
+  lengthRounds: 'number',
+  chunks: 'number',
+  chunkDelayMs: 'number',
+  tokensPerSec: 'number',
+  errorRate: 'number',
+  status: 'number',
+  failTimes: 'number',
+  retryAfterMs: 'number',
+  hangAfterChunks: 'number',
+  dripMs: 'number',
+  dripBytes: 'number',
+  streamErrorAfter: 'number',
+  hang: 'boolean',
+  noFinish: 'boolean',
+  noDone: 'boolean',
+  streamErrorEvent: 'boolean',
+  streamError: 'string',
+  statusText: 'string',
+  content: 'string',
+  reasoning: 'string',
+  refusal: 'string',
+  finishReason: 'string',
+  error: 'string',
+  key: 'string',
+  retryAfter: 'string',
+  reset: 'string',
+  garbage: 'string',
 };
 
 const ENUMS: Record<string, readonly string[]> = { reset: ['before', 'mid'], garbage: ['body', 'chunk'] };
@@ -72,9 +94,7 @@ export function mergeBehaviours(...parts: (MockBehaviour | null | undefined)[]):
 export function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content
-    .map((part: unknown) => (part && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : ''))
-    .join(' ');
+  return content.map((part: unknown) => (part && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '')).join(' ');
 }
 
 export function requestMessages(body: MockRequestBody | null): MockMessage[] {

@@ -148,7 +148,10 @@ function openaiLikeEvents(p: CompletionParts, pieces: string[], includeUsage: bo
   const events = [first, ...answer].map((delta) => {
     const text = typeof delta.content === 'string' ? delta.content : typeof delta.refusal === 'string' ? delta.refusal : '';
     const key = typeof delta.refusal === 'string' ? 'refusal' : 'content';
-    const logprobs = p.logprobs && text !== '' ? { logprobs: { content: key === 'content' ? tokenLogprobs(text) : null, refusal: key === 'refusal' ? tokenLogprobs(text) : null } } : undefined;
+    const logprobs =
+      p.logprobs && text !== ''
+        ? { logprobs: { content: key === 'content' ? tokenLogprobs(text) : null, refusal: key === 'refusal' ? tokenLogprobs(text) : null } }
+        : undefined;
     return event(delta, logprobs);
   });
   if (p.finishReason !== null) {

@@ -58,10 +58,7 @@ export function findError(dialect: MockDialect, key: string): ErrorEntry | undef
 export function errorFor(dialect: MockDialect, b: MockBehaviour): { status: number; body: unknown } {
   if (b.errorBody !== undefined) return { status: b.status ?? 500, body: b.errorBody };
   const status = b.status ?? 500;
-  const entry =
-    b.error !== undefined
-      ? findError(dialect, b.error)
-      : Object.values(ERRORS[dialect]).find((e) => e.status === status);
+  const entry = b.error !== undefined ? findError(dialect, b.error) : Object.values(ERRORS[dialect]).find((e) => e.status === status);
   if (entry) return { status: b.status ?? entry.status, body: entry.body };
   return genericError(dialect, status, `mock error${b.error === undefined ? '' : ` ${b.error}`} (HTTP ${status})`);
 }

@@ -65,8 +65,7 @@ function hasTool(tools: unknown, match: (tool: Record<string, unknown>) => boole
   return Array.isArray(tools) && tools.some((t) => t !== null && typeof t === 'object' && match(t));
 }
 
-const isGlmWebSearch = (t: Record<string, unknown>): boolean =>
-  t.type === 'web_search' && t.web_search !== null && typeof t.web_search === 'object';
+const isGlmWebSearch = (t: Record<string, unknown>): boolean => t.type === 'web_search' && t.web_search !== null && typeof t.web_search === 'object';
 
 const isKimiWebSearch = (t: Record<string, unknown>): boolean =>
   t.type === 'builtin_function' && (t.function as { name?: unknown } | undefined)?.name === '$web_search';

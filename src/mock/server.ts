@@ -12,14 +12,7 @@ import { mergeBehaviours, requestBehaviour, shouldFail } from './behaviour.ts';
 import { Exchange } from './exchange.ts';
 import { findError, genericError } from './fixtures.ts';
 import { jsonPlan, planResponse } from './plan.ts';
-import type {
-  MockBehaviour,
-  MockDialect,
-  MockProviderEvents,
-  MockProviderOptions,
-  MockRequestBody,
-  MockRequestRecord,
-} from './types.ts';
+import type { MockBehaviour, MockDialect, MockProviderEvents, MockProviderOptions, MockRequestBody, MockRequestRecord } from './types.ts';
 
 export { parseMockDirective, mergeBehaviours } from './behaviour.ts';
 export type * from './types.ts';
@@ -118,17 +111,29 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
 
   /** Resolves (with the kept records) once totalRequests >= n. */
   waitForRequests(n: number): Promise<MockRequestRecord[]> {
-    return this.#waitFor('request', () => this.#totalRequests >= n, () => [...this.requests]);
+    return this.#waitFor(
+      'request',
+      () => this.#totalRequests >= n,
+      () => [...this.requests],
+    );
   }
 
   /** Resolves (with the kept records that closed early) once n requests were closed early by clients. */
   waitForClosed(n: number): Promise<MockRequestRecord[]> {
-    return this.#waitFor('closed', () => this.#totalClosed >= n, () => this.requests.filter((r) => r.closedEarly));
+    return this.#waitFor(
+      'closed',
+      () => this.#totalClosed >= n,
+      () => this.requests.filter((r) => r.closedEarly),
+    );
   }
 
   /** Resolves once inFlight >= n. */
   waitForInFlight(n: number): Promise<void> {
-    return this.#waitFor('request', () => this.#inFlight >= n, () => undefined);
+    return this.#waitFor(
+      'request',
+      () => this.#inFlight >= n,
+      () => undefined,
+    );
   }
 
   /** Destroys every connection (hanging ones included), clears every timer and closes the server. */

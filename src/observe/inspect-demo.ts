@@ -29,7 +29,9 @@ export async function runInspectDemo(options: InspectDemoOptions): Promise<numbe
     inspect: stately.inspect,
   });
   const view = await startLiveView(supervisor);
-  console.log(`sessionpool demo --inspect: waves of ${options.plan.length} sessions on ${supervisor.stats().pool.threads} worker threads until Ctrl-C (mock provider at ${mock.url})`);
+  console.log(
+    `sessionpool demo --inspect: waves of ${options.plan.length} sessions on ${supervisor.stats().pool.threads} worker threads until Ctrl-C (mock provider at ${mock.url})`,
+  );
   console.log(`  live view (offline)  ${view.url}`);
   console.log(`  Stately inspector    ${stately.url}   (embeds stately.ai/inspect: needs internet in that browser)`);
   console.log(`  Prometheus metrics   ${view.url}metrics\n`);
@@ -41,7 +43,9 @@ export async function runInspectDemo(options: InspectDemoOptions): Promise<numbe
   await mock.close();
   stop.dispose();
   const s = supervisor.stats();
-  console.log(`closed: ${report.finishedDuringClose} sessions finished during close, ${report.aborted} aborted; ${s.admitted} sessions in all, ${s.completed} completed, ${s.timedOut} timed out, ${s.failed} failed, ${s.aborted} aborted`);
+  console.log(
+    `closed: ${report.finishedDuringClose} sessions finished during close, ${report.aborted} aborted; ${s.admitted} sessions in all, ${s.completed} completed, ${s.timedOut} timed out, ${s.failed} failed, ${s.aborted} aborted`,
+  );
   return 0;
 }
 

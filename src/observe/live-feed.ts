@@ -60,7 +60,14 @@ export class LiveFeed {
   /** Sends the hello message now and every batch after it, until the returned function is called. */
   subscribe(send: Send): () => void {
     const { now, windowMs } = this.#options;
-    const hello: FeedMessage = { type: 'hello', now: now(), machine: feedMachine(), stats: this.#supervisor.stats(), events: [...this.#history, ...this.#pending], windowMs };
+    const hello: FeedMessage = {
+      type: 'hello',
+      now: now(),
+      machine: feedMachine(),
+      stats: this.#supervisor.stats(),
+      events: [...this.#history, ...this.#pending],
+      windowMs,
+    };
     send(JSON.stringify(hello));
     this.#subscribers.add(send);
     this.#timer ??= setInterval(() => this.#flush(), this.#options.intervalMs);

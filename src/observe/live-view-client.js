@@ -8,8 +8,18 @@
   const MAX_SESSIONS = 4000;
   const $ = (id) => document.getElementById(id);
   const view = {
-    machine: null, stats: null, windowMs: 30000, clock: { server: 0, local: 0 }, dropped: 0,
-    sessions: new Map(), lanes: new Map(), queueRows: [], recent: [], recentVersion: 0, drawnRecent: -1, samples: [],
+    machine: null,
+    stats: null,
+    windowMs: 30000,
+    clock: { server: 0, local: 0 },
+    dropped: 0,
+    sessions: new Map(),
+    lanes: new Map(),
+    queueRows: [],
+    recent: [],
+    recentVersion: 0,
+    drawnRecent: -1,
+    samples: [],
   };
 
   const now = () => view.clock.server + (performance.now() - view.clock.local);
@@ -110,7 +120,7 @@
     if (occupant.runs !== undefined) return occupant.dispatchedAt ?? occupant.endedAt ?? Infinity; // a queued session
     const s = occupant.session;
     const next = s.runs[s.runs.indexOf(occupant) + 1];
-    return next !== undefined ? next.at : s.releasedAt ?? Infinity;
+    return next !== undefined ? next.at : (s.releasedAt ?? Infinity);
   }
 
   function prune(t) {

@@ -5,7 +5,15 @@
 'use strict';
 const LiveDraw = (() => {
   const SVG = 'http://www.w3.org/2000/svg';
-  const COLORS = { created: '#94a3b8', processing: '#3b82f6', completed: '#16a34a', failed: '#dc2626', timeout: '#f59e0b', aborted: '#8b5cf6', released: '#475569' };
+  const COLORS = {
+    created: '#94a3b8',
+    processing: '#3b82f6',
+    completed: '#16a34a',
+    failed: '#dc2626',
+    timeout: '#f59e0b',
+    aborted: '#8b5cf6',
+    released: '#475569',
+  };
   const ROW = 12;
   const $ = (id) => document.getElementById(id);
   const short = (id) => (id || '').slice(0, 8);
@@ -31,17 +39,20 @@ const LiveDraw = (() => {
     const depth = Object.fromEntries(machine.states.map((s) => [s.name, 0]));
     for (let pass = 0; pass < machine.states.length; pass++) {
       for (const s of machine.states) {
-        for (const t of s.transitions) if (t.target !== null && t.target !== s.name && depth[t.target] !== undefined) depth[t.target] = Math.max(depth[t.target], depth[s.name] + 1);
+        for (const t of s.transitions)
+          if (t.target !== null && t.target !== s.name && depth[t.target] !== undefined) depth[t.target] = Math.max(depth[t.target], depth[s.name] + 1);
       }
     }
     const columns = [];
     for (const s of machine.states) (columns[depth[s.name]] ||= []).push(s.name);
     const tallest = Math.max(...columns.map((c) => c.length));
     const pos = {};
-    columns.forEach((names, col) => names.forEach((name, row) => {
-      const offset = (tallest - names.length) * (NODE_H + 34) / 2;
-      pos[name] = { x: 8 + col * (NODE_W + GAP), y: 24 + offset + row * (NODE_H + 34) };
-    }));
+    columns.forEach((names, col) =>
+      names.forEach((name, row) => {
+        const offset = ((tallest - names.length) * (NODE_H + 34)) / 2;
+        pos[name] = { x: 8 + col * (NODE_W + GAP), y: 24 + offset + row * (NODE_H + 34) };
+      }),
+    );
     return { pos, width: columns.length * (NODE_W + GAP) - GAP + 16, height: tallest * (NODE_H + 34) + 40 };
   }
 
@@ -51,7 +62,11 @@ const LiveDraw = (() => {
     const { pos, width, height } = layoutMachine(machine);
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     const defs = svgEl('defs', {}, svg);
-    const marker = svgEl('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, defs);
+    const marker = svgEl(
+      'marker',
+      { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' },
+      defs,
+    );
     svgEl('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#9aa5b1' }, marker);
     const edges = new Map();
     for (const s of machine.states) {
@@ -68,7 +83,10 @@ const LiveDraw = (() => {
   /** An arrow from a to b, its events stacked one per line at its middle. */
   function drawEdge(svg, a, b, labels) {
     const g = svgEl('g', { class: 'edge' }, svg);
-    const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x - 2, y2 = b.y + NODE_H / 2;
+    const x1 = a.x + NODE_W,
+      y1 = a.y + NODE_H / 2,
+      x2 = b.x - 2,
+      y2 = b.y + NODE_H / 2;
     const skips = b.x - a.x > NODE_W + GAP + 10;
     // An arrow that skips a column goes round below it.
     const d = skips
@@ -95,7 +113,13 @@ const LiveDraw = (() => {
   function renderMachine(stats) {
     if (view.machine === null) return;
     const failedTotal = stats.failed + stats.timedOut + stats.aborted;
-    const subs = { created: 'waiting now', processing: 'running now', completed: `${stats.completed} in all`, failed: `${failedTotal} in all`, released: 'in all' };
+    const subs = {
+      created: 'waiting now',
+      processing: 'running now',
+      completed: `${stats.completed} in all`,
+      failed: `${failedTotal} in all`,
+      released: 'in all',
+    };
     for (const s of view.machine.states) {
       const count = $(`count-${s.name}`);
       if (count) count.textContent = String(stats.states[s.name] ?? 0);
@@ -116,7 +140,14 @@ const LiveDraw = (() => {
     set('stat-routing-waiting', routing ? routing.waiting : 0);
     set('stat-routing-fallbacks', routing ? routing.fallbacks : 0);
     const circuits = routing ? Object.entries(routing.circuits).filter(([, c]) => c.state !== 'closed') : [];
-    set('stat-routing-circuits', circuits.length === 0 ? (routing && Object.keys(routing.circuits).length > 0 ? 'all closed' : '–') : circuits.map(([p, c]) => `${p} ${c.state}`).join(', '));
+    set(
+      'stat-routing-circuits',
+      circuits.length === 0
+        ? routing && Object.keys(routing.circuits).length > 0
+          ? 'all closed'
+          : '–'
+        : circuits.map(([p, c]) => `${p} ${c.state}`).join(', '),
+    );
     const dropped = $('dropped');
     dropped.hidden = view.dropped === 0;
     dropped.textContent = `${view.dropped} events dropped (page too slow)`;
@@ -127,12 +158,16 @@ const LiveDraw = (() => {
     $('queue-processing').textContent = String(stats.states.processing);
     const svg = $('queue-spark');
     svg.textContent = '';
-    const w = svg.clientWidth || 270, h = svg.clientHeight || 64;
+    const w = svg.clientWidth || 270,
+      h = svg.clientHeight || 64;
     svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
     const peak = Math.max(4, ...view.samples.map((s) => s.queued + s.processing));
     const x = (time) => ((time - (t - view.windowMs)) / view.windowMs) * w;
     const y = (value) => h - 3 - (value / peak) * (h - 8);
-    for (const [key, color, base] of [['processing', COLORS.processing, () => 0], ['queued', COLORS.timeout, (s) => s.processing]]) {
+    for (const [key, color, base] of [
+      ['processing', COLORS.processing, () => 0],
+      ['queued', COLORS.timeout, (s) => s.processing],
+    ]) {
       if (view.samples.length === 0) break;
       const top = view.samples.map((s) => `${x(s.t)},${y(base(s) + s[key])}`);
       const bottom = view.samples.map((s) => `${x(s.t)},${y(base(s))}`).reverse();
@@ -156,11 +191,14 @@ const LiveDraw = (() => {
   function renderTimeline(t) {
     const svg = $('timeline');
     const width = svg.clientWidth || 1000;
-    const gutter = 86, plotW = width - gutter - 12, t0 = t - view.windowMs;
+    const gutter = 86,
+      plotW = width - gutter - 12,
+      t0 = t - view.windowMs;
     const x = (time) => gutter + Math.max(0, Math.min(1, (time - t0) / view.windowMs)) * plotW;
     const sessions = [...view.sessions.values()];
     const lanes = [{ key: 'queue', label: 'queue', items: queueItems(sessions, t0, t) }];
-    for (const lane of [...view.lanes.values()].sort((a, b) => a.id - b.id)) lanes.push({ key: `thread-${lane.id}`, label: `thread ${lane.id}`, items: runItems(sessions, lane.id, t0, t) });
+    for (const lane of [...view.lanes.values()].sort((a, b) => a.id - b.id))
+      lanes.push({ key: `thread-${lane.id}`, label: `thread ${lane.id}`, items: runItems(sessions, lane.id, t0, t) });
     const body = document.createDocumentFragment();
     let y = 22;
     lanes.forEach((lane, i) => {
@@ -199,8 +237,8 @@ const LiveDraw = (() => {
         if (run.threadId !== threadId) return;
         const next = s.runs[i + 1];
         const last = next === undefined;
-        const end = next ? next.at : s.endedAt ?? s.releasedAt ?? t;
-        const tailEnd = last && s.endedAt !== undefined ? s.releasedAt ?? t : undefined;
+        const end = next ? next.at : (s.endedAt ?? s.releasedAt ?? t);
+        const tailEnd = last && s.endedAt !== undefined ? (s.releasedAt ?? t) : undefined;
         if ((tailEnd ?? end) < t0) return;
         const color = last && s.outcome ? COLORS[s.outcome] : next ? COLORS.failed : COLORS.processing;
         items.push({ s, start: run.at, end, tailEnd, row: run.row, color, crashRetry: i > 0, last });
@@ -211,8 +249,13 @@ const LiveDraw = (() => {
 
   function drawItem(g, item, x, y) {
     const { s } = item;
-    const x1 = x(item.start), x2 = Math.max(x1 + 2, x(item.end));
-    const bar = svgEl('rect', { x: x1, y, width: x2 - x1, height: ROW - 3, rx: 2, fill: item.color, class: `bar outcome-${s.outcome || s.state}`, 'data-session': s.id }, g);
+    const x1 = x(item.start),
+      x2 = Math.max(x1 + 2, x(item.end));
+    const bar = svgEl(
+      'rect',
+      { x: x1, y, width: x2 - x1, height: ROW - 3, rx: 2, fill: item.color, class: `bar outcome-${s.outcome || s.state}`, 'data-session': s.id },
+      g,
+    );
     svgEl('title', {}, bar, describe(s));
     if (item.tailEnd !== undefined) {
       const x3 = Math.max(x2 + 1, x(item.tailEnd));
@@ -225,7 +268,8 @@ const LiveDraw = (() => {
       svgEl('rect', { x: at - 1.5, y: y - 2, width: 3, height: ROW + 1, fill: '#92400e', class: 'mark timeout-mark' }, g);
     }
     const retries = s.attempt - 1;
-    if (item.last && retries > 0) svgEl('text', { x: Math.max(x2, x(item.tailEnd ?? item.end)) + 3, y: y + ROW - 4, class: 'mark retry-mark', fill: '#b45309' }, g, `↻${retries}`);
+    if (item.last && retries > 0)
+      svgEl('text', { x: Math.max(x2, x(item.tailEnd ?? item.end)) + 3, y: y + ROW - 4, class: 'mark retry-mark', fill: '#b45309' }, g, `↻${retries}`);
   }
 
   function drawDefs(svg) {
@@ -247,7 +291,13 @@ const LiveDraw = (() => {
   function describe(s) {
     const end = s.releasedAt ?? now();
     const threads = [...new Set(s.runs.map((r) => r.threadId))].join('→');
-    const bits = [short(s.id), [s.provider, s.model].filter(Boolean).join(' ') || s.kind, s.outcome || s.state, `attempt ${s.attempt}`, `${Math.round(end - (s.createdAt ?? end))} ms`];
+    const bits = [
+      short(s.id),
+      [s.provider, s.model].filter(Boolean).join(' ') || s.kind,
+      s.outcome || s.state,
+      `attempt ${s.attempt}`,
+      `${Math.round(end - (s.createdAt ?? end))} ms`,
+    ];
     if (threads) bits.push(`thread ${threads}`);
     if (s.error) bits.push(s.error);
     return bits.join(' · ');
@@ -262,7 +312,16 @@ const LiveDraw = (() => {
     for (const s of view.recent) {
       const tr = tbody.insertRow();
       const outcome = s.outcome || s.state;
-      const cells = [short(s.id), s.provider || s.kind || '', s.model || '', [...new Set(s.runs.map((r) => r.threadId))].join('→'), outcome, s.error || '', s.attempt, Math.round(s.releasedAt - s.createdAt)];
+      const cells = [
+        short(s.id),
+        s.provider || s.kind || '',
+        s.model || '',
+        [...new Set(s.runs.map((r) => r.threadId))].join('→'),
+        outcome,
+        s.error || '',
+        s.attempt,
+        Math.round(s.releasedAt - s.createdAt),
+      ];
       cells.forEach((value, i) => {
         const td = tr.insertCell();
         td.textContent = String(value);

@@ -58,7 +58,11 @@ export async function startStatelyInspector(options: StatelyInspectorOptions = {
   ]);
   const port = options.port ?? (await freePort());
   const host = options.host ?? '127.0.0.1';
-  const { relay, server } = captureServer(() => createInspectorServer({ port, autoOpen: false, ...(options.inspectorUrl ? { url: options.inspectorUrl } : {}) }), host, port);
+  const { relay, server } = captureServer(
+    () => createInspectorServer({ port, autoOpen: false, ...(options.inspectorUrl ? { url: options.inspectorUrl } : {}) }),
+    host,
+    port,
+  );
   const sockets = new Set<Socket>();
   server?.on('connection', (socket: Socket) => {
     sockets.add(socket);

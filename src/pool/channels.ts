@@ -52,9 +52,7 @@ export class WorkerChannels {
    */
   async abort(threadId: number | undefined, sessionId: string, reason: AbortReason): Promise<number | undefined> {
     const targets = threadId === undefined ? [...this.#links] : [[threadId, this.#links.get(threadId)] as const];
-    const answers = await Promise.all(
-      targets.map(async ([id, link]) => ((await link?.control.abort(sessionId, reason).catch(() => false)) ? id : undefined)),
-    );
+    const answers = await Promise.all(targets.map(async ([id, link]) => ((await link?.control.abort(sessionId, reason).catch(() => false)) ? id : undefined)));
     return answers.find((id) => id !== undefined);
   }
 

@@ -53,10 +53,12 @@ export function startThreads(options: ThreadsOptions): Threads {
     // The thread's 'exit' says when it goes: by then Piscina's worker id already reads -1.
     const { threadId } = message;
     greeted.add(threadId);
-    pool.threads.find((w) => w.threadId === threadId)?.once('exit', () => {
-      greeted.delete(threadId);
-      options.onGone(threadId);
-    });
+    pool.threads
+      .find((w) => w.threadId === threadId)
+      ?.once('exit', () => {
+        greeted.delete(threadId);
+        options.onGone(threadId);
+      });
     options.onHello(message);
   });
   pool.on('workerDestroy', (worker: { id: number }) => {
@@ -66,9 +68,10 @@ export function startThreads(options: ThreadsOptions): Threads {
   pool.on('error', () => {});
   return {
     // No `signal` here: Piscina runs an abortable task alone on its thread.
-    run: (task) => (pool.run(task) as Promise<TaskOutcome>).catch((error: unknown) => {
-      throw isQueueLimit(error) ? new TaskRefusedError((error as Error).message) : error;
-    }),
+    run: (task) =>
+      (pool.run(task) as Promise<TaskOutcome>).catch((error: unknown) => {
+        throw isQueueLimit(error) ? new TaskRefusedError((error as Error).message) : error;
+      }),
     kill(threadId) {
       const worker = pool.threads.find((w) => w.threadId === threadId);
       if (worker === undefined) return false;

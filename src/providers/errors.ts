@@ -14,7 +14,17 @@ const GLM_RETRYABLE = new Set(['1302', '1303', '1305', '500']);
 const GLM_FINAL = new Set(['1113', '1301', '1304']);
 const OPENAI_RETRYABLE_STATUS = new Set([408, 409, 429]);
 // Codes that say "later" in any dialect (errors sent inside a stream carry no HTTP status).
-const RETRYABLE_CODES = new Set([...KIMI_RETRYABLE, ...GLM_RETRYABLE, 'rate_limit_exceeded', 'rate_limit_error', 'overloaded', 'overloaded_error', 'internal_error', 'service_unavailable', 'timeout']);
+const RETRYABLE_CODES = new Set([
+  ...KIMI_RETRYABLE,
+  ...GLM_RETRYABLE,
+  'rate_limit_exceeded',
+  'rate_limit_error',
+  'overloaded',
+  'overloaded_error',
+  'internal_error',
+  'service_unavailable',
+  'timeout',
+]);
 // Words of codes that mean the account cannot pay or reached a hard limit: asking again cannot succeed.
 const FINAL_WORDS = /quota|balance|arrears|billing|insufficient|daily/i;
 
@@ -47,7 +57,7 @@ function providerCodeOf(body: ErrorBody | undefined, dialect: Dialect): string |
  */
 export function isRetryableStatus(status: number, providerCode: string | undefined, dialect: Dialect): boolean {
   if (knownFinal(providerCode, dialect)) return false;
-  if (dialect === 'kimi') return providerCode !== undefined && KIMI_RETRYABLE.has(providerCode) || status === 429 || status >= 500;
+  if (dialect === 'kimi') return (providerCode !== undefined && KIMI_RETRYABLE.has(providerCode)) || status === 429 || status >= 500;
   if (dialect === 'glm') return GLM_RETRYABLE.has(providerCode ?? '') || status === 429 || status >= 500;
   return status >= 500 || OPENAI_RETRYABLE_STATUS.has(status);
 }
@@ -79,7 +89,8 @@ const SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_
 function lostConnection(error: unknown): string | undefined {
   if (error instanceof APIConnectionError) return error.message;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (error instanceof TypeError && typeof cause?.code === 'string' && SOCKET_CODES.has(cause.code)) return `${error.message} (${String(cause.message ?? cause.code)})`;
+  if (error instanceof TypeError && typeof cause?.code === 'string' && SOCKET_CODES.has(cause.code))
+    return `${error.message} (${String(cause.message ?? cause.code)})`;
   return undefined;
 }
 
@@ -95,7 +106,15 @@ function responseFields(error: APIError): Pick<WireError, 'headers' | 'requestID
 export function classifyError(error: unknown, dialect: Dialect, provider: string): AttemptFailure {
   const lost = lostConnection(error);
   if (lost !== undefined) {
-    return { error: { code: 'ERR_PROVIDER', name: 'ProviderError', message: `${provider}: connection lost: ${lost}`, providerCode: 'connection_error', retryable: true } };
+    return {
+      error: {
+        code: 'ERR_PROVIDER',
+        name: 'ProviderError',
+        message: `${provider}: connection lost: ${lost}`,
+        providerCode: 'connection_error',
+        retryable: true,
+      },
+    };
   }
   if (error instanceof APIError && error.status !== undefined) {
     const body = error.error as ErrorBody | undefined;

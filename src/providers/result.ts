@@ -6,7 +6,8 @@ import type { AssistantMessage, ChatChoice, ResponseHead, ToolCall } from '../pr
 
 type Raw = Record<string, unknown>;
 
-export const asRecord = (value: unknown): Raw | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Raw) : undefined);
+export const asRecord = (value: unknown): Raw | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Raw) : undefined;
 
 /** The head fields present in a completion or chunk. */
 export function readHead(raw: Raw): ResponseHead {
@@ -27,7 +28,12 @@ export function errorInBody(raw: Raw, provider: string): ProviderResponseError |
   if (error === undefined || Array.isArray(raw['choices'])) return undefined;
   const message = typeof error['message'] === 'string' ? error['message'] : JSON.stringify(error);
   const code = error['code'] ?? error['type'];
-  return new ProviderResponseError(`${provider} answered 200 with an error: ${message}`, {}, false, code === undefined || code === null ? undefined : String(code));
+  return new ProviderResponseError(
+    `${provider} answered 200 with an error: ${message}`,
+    {},
+    false,
+    code === undefined || code === null ? undefined : String(code),
+  );
 }
 
 /** Every choice of a non-streamed completion, messages as sent (plain JSON already). */

@@ -16,7 +16,8 @@ export function ticks(min: number, max: number, count = 5): number[] {
   return out;
 }
 
-export const label = (v: number) => (Math.abs(v) >= 1000 ? `${n(v / 1000)}k` : Math.abs(v) >= 10 || v === 0 ? String(Math.round(v)) : String(Math.round(v * 100) / 100));
+export const label = (v: number) =>
+  Math.abs(v) >= 1000 ? `${n(v / 1000)}k` : Math.abs(v) >= 10 || v === 0 ? String(Math.round(v)) : String(Math.round(v * 100) / 100);
 
 export interface Series {
   name: string;
@@ -43,13 +44,28 @@ export interface LineChart {
 
 const M = { top: 28, right: 16, bottom: 40, left: 56 };
 
-function axes(w: number, h: number, xd: [number, number], yd: [number, number], sx: (x: number) => number, sy: (y: number) => number, xLabel: string, yLabel: string): string {
+function axes(
+  w: number,
+  h: number,
+  xd: [number, number],
+  yd: [number, number],
+  sx: (x: number) => number,
+  sy: (y: number) => number,
+  xLabel: string,
+  yLabel: string,
+): string {
   const parts: string[] = [];
   for (const t of ticks(xd[0], xd[1])) {
-    parts.push(`<line x1="${n(sx(t))}" x2="${n(sx(t))}" y1="${M.top}" y2="${h - M.bottom}" class="grid"/>`, `<text x="${n(sx(t))}" y="${h - M.bottom + 14}" text-anchor="middle">${label(t)}</text>`);
+    parts.push(
+      `<line x1="${n(sx(t))}" x2="${n(sx(t))}" y1="${M.top}" y2="${h - M.bottom}" class="grid"/>`,
+      `<text x="${n(sx(t))}" y="${h - M.bottom + 14}" text-anchor="middle">${label(t)}</text>`,
+    );
   }
   for (const t of ticks(yd[0], yd[1], 4)) {
-    parts.push(`<line x1="${M.left}" x2="${w - M.right}" y1="${n(sy(t))}" y2="${n(sy(t))}" class="grid"/>`, `<text x="${M.left - 6}" y="${n(sy(t) + 4)}" text-anchor="end">${label(t)}</text>`);
+    parts.push(
+      `<line x1="${M.left}" x2="${w - M.right}" y1="${n(sy(t))}" y2="${n(sy(t))}" class="grid"/>`,
+      `<text x="${M.left - 6}" y="${n(sy(t) + 4)}" text-anchor="end">${label(t)}</text>`,
+    );
   }
   parts.push(
     `<line x1="${M.left}" x2="${w - M.right}" y1="${h - M.bottom}" y2="${h - M.bottom}" class="axis"/>`,
@@ -85,8 +101,18 @@ function extent(values: number[], fallback: [number, number]): [number, number] 
 export function lineChart(c: LineChart): string {
   const w = c.width ?? 560;
   const h = c.height ?? 260;
-  const xd = c.xDomain ?? extent(c.series.flatMap((s) => s.points.map((p) => p[0])), [0, 1]);
-  const yd = c.yDomain ?? extent(c.series.flatMap((s) => s.points.map((p) => p[1])), [0, 1]);
+  const xd =
+    c.xDomain ??
+    extent(
+      c.series.flatMap((s) => s.points.map((p) => p[0])),
+      [0, 1],
+    );
+  const yd =
+    c.yDomain ??
+    extent(
+      c.series.flatMap((s) => s.points.map((p) => p[1])),
+      [0, 1],
+    );
   const sx = (x: number) => M.left + ((x - xd[0]) / (xd[1] - xd[0] || 1)) * (w - M.left - M.right);
   const sy = (y: number) => h - M.bottom - ((y - yd[0]) / (yd[1] - yd[0] || 1)) * (h - M.top - M.bottom);
   const paths = c.series.map((s) => {
@@ -123,7 +149,9 @@ export function barGroups(groups: BarGroup[], width = 560): string {
     parts.push(`<text x="0" y="${y + 13}" class="group">${esc(g.name)}</text>`);
     for (const b of g.bars) {
       const bw = Math.max(1, (b.value / max) * (width - labelW - 130));
-      parts.push(`<rect x="${labelW}" y="${y}" width="${n(bw)}" height="${row - 4}" fill="${b.color}"/><text x="${n(labelW + bw + 6)}" y="${y + 12}">${esc(b.name)} ${esc(b.text)}</text>`);
+      parts.push(
+        `<rect x="${labelW}" y="${y}" width="${n(bw)}" height="${row - 4}" fill="${b.color}"/><text x="${n(labelW + bw + 6)}" y="${y + 12}">${esc(b.name)} ${esc(b.text)}</text>`,
+      );
       y += row;
     }
     y += 8;
@@ -147,11 +175,16 @@ export function gantt(rows: GanttRow[], durationMs: number, title: string, legen
   const bars = rows.map((r, i) => {
     const y = M.top + i * rowH;
     const seg = (span: [number, number] | undefined, fill: string) =>
-      span ? `<rect x="${n(sx(span[0]))}" y="${y}" width="${n(Math.max(0.5, sx(span[1]) - sx(span[0])))}" height="${Math.max(1, rowH - (rowH > 3 ? 1 : 0))}" fill="${fill}"/>` : '';
+      span
+        ? `<rect x="${n(sx(span[0]))}" y="${y}" width="${n(Math.max(0.5, sx(span[1]) - sx(span[0])))}" height="${Math.max(1, rowH - (rowH > 3 ? 1 : 0))}" fill="${fill}"/>`
+        : '';
     return seg(r.queued, '#cbd5e1') + seg(r.dispatched, '#fde68a') + seg(r.running, r.color);
   });
   const grid = ticks(0, xd[1])
-    .map((t) => `<line x1="${n(sx(t))}" x2="${n(sx(t))}" y1="${M.top}" y2="${h - M.bottom}" class="grid"/><text x="${n(sx(t))}" y="${h - M.bottom + 14}" text-anchor="middle">${label(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${n(sx(t))}" x2="${n(sx(t))}" y1="${M.top}" y2="${h - M.bottom}" class="grid"/><text x="${n(sx(t))}" y="${h - M.bottom + 14}" text-anchor="middle">${label(t)}</text>`,
+    )
     .join('');
   return `<svg class="chart" viewBox="0 0 ${width} ${h}" width="${width}" height="${h}" role="img" aria-label="${esc(title)}">${grid}${bars.join('')}<text x="${(M.left + width - M.right) / 2}" y="${h - 6}" text-anchor="middle" class="axis-label">ms since the round started</text>${legend(legendItems, M.left)}</svg>`;
 }

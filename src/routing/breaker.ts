@@ -119,7 +119,13 @@ export class CircuitBreaker {
 
   snapshot(now: number): CircuitSnapshot {
     const window = this.#window(now);
-    const snap: CircuitSnapshot = { state: this.#state, consecutiveFailures: this.#consecutive, windowCalls: window.calls, windowFailures: window.failures, opened: this.#opened };
+    const snap: CircuitSnapshot = {
+      state: this.#state,
+      consecutiveFailures: this.#consecutive,
+      windowCalls: window.calls,
+      windowFailures: window.failures,
+      opened: this.#opened,
+    };
     if (this.#state !== 'closed') snap.openedAt = this.#openedAt;
     return snap;
   }

@@ -84,7 +84,11 @@ export function take(state: KeyState, cost: Cost, limits: KeyLimits, now: number
     const spec = scaled(limits.requests, state.factor);
     const bucket = refill(state.requests, spec, now);
     const wait = waitFor(bucket, cost.requests, spec.perMs);
-    if (wait > 0) return [{ ...state, requests: bucket }, { ok: false, reason: 'requests', waitMs: wait }];
+    if (wait > 0)
+      return [
+        { ...state, requests: bucket },
+        { ok: false, reason: 'requests', waitMs: wait },
+      ];
     next.requests = { ...bucket, level: bucket.level - cost.requests };
   }
   if (limits.tokens && state.tokens) {
@@ -92,7 +96,11 @@ export function take(state: KeyState, cost: Cost, limits: KeyLimits, now: number
     const bucket = refill(state.tokens, spec, now);
     // A request bigger than the bucket waits for a full bucket rather than forever.
     const wait = waitFor(bucket, Math.min(cost.tokens, spec.burst), spec.perMs);
-    if (wait > 0) return [{ ...state, tokens: bucket }, { ok: false, reason: 'tokens', waitMs: wait }];
+    if (wait > 0)
+      return [
+        { ...state, tokens: bucket },
+        { ok: false, reason: 'tokens', waitMs: wait },
+      ];
     next.tokens = { ...bucket, level: bucket.level - cost.tokens };
   }
   next.inFlight = state.inFlight + 1;
@@ -141,7 +149,8 @@ export function throttled(state: KeyState, limits: KeyLimits, retryAfterMs: numb
   const blockedUntil = retryAfterMs === undefined ? state.blockedUntil : Math.max(state.blockedUntil, now + retryAfterMs);
   const next: KeyState = { ...state, factor, blockedUntil };
   // The buckets shrink with the factor: what they hold beyond the new size is gone.
-  if (limits.requests && state.requests) next.requests = clampTo(refill(state.requests, scaled(limits.requests, state.factor), now), scaled(limits.requests, factor).burst);
+  if (limits.requests && state.requests)
+    next.requests = clampTo(refill(state.requests, scaled(limits.requests, state.factor), now), scaled(limits.requests, factor).burst);
   if (limits.tokens && state.tokens) next.tokens = clampTo(refill(state.tokens, scaled(limits.tokens, state.factor), now), scaled(limits.tokens, factor).burst);
   return next;
 }

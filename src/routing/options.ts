@@ -38,7 +38,12 @@ export const routingSchema = z.strictObject({
     .optional(),
   aimd: z.strictObject({ decrease: fraction.optional(), increase: z.number().min(0).max(1).optional(), floor: fraction.optional() }).optional(),
   defaultOutputTokens: z.number().int().min(1).max(10_000_000).optional(),
-  store: z.custom<LimiterStore>((v) => typeof v === 'object' && v !== null && typeof (v as LimiterStore).update === 'function', 'expected a LimiterStore (an object with update())').optional(),
+  store: z
+    .custom<LimiterStore>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as LimiterStore).update === 'function',
+      'expected a LimiterStore (an object with update())',
+    )
+    .optional(),
 });
 
 interface ProviderRouting {
@@ -50,7 +55,11 @@ function invalid(issue: string): never {
   throw new InvalidRequestError(`Invalid supervisor options: ${issue}`, [issue]);
 }
 
-export function resolveRouting(options: z.output<typeof routingSchema> | undefined, providers: Record<string, ProviderRouting>, known: Map<string, unknown>): RoutingSettings {
+export function resolveRouting(
+  options: z.output<typeof routingSchema> | undefined,
+  providers: Record<string, ProviderRouting>,
+  known: Map<string, unknown>,
+): RoutingSettings {
   const aimd: AimdSettings = { ...DEFAULT_AIMD, ...options?.aimd };
   const limits = new Map<string, ReturnType<typeof resolveLimits>>();
   const fallbacks = new Map<string, FallbackTarget[]>();
@@ -61,7 +70,9 @@ export function resolveRouting(options: z.output<typeof routingSchema> | undefin
     }
     for (const [i, target] of (config.fallbacks ?? []).entries()) {
       if (!known.has(target.provider)) {
-        invalid(`\`providers.${name}.fallbacks[${i}].provider\`: expected one of ${[...known.keys()].map((p) => `"${p}"`).join('|')}, got ${describeValue(target.provider)}`);
+        invalid(
+          `\`providers.${name}.fallbacks[${i}].provider\`: expected one of ${[...known.keys()].map((p) => `"${p}"`).join('|')}, got ${describeValue(target.provider)}`,
+        );
       }
     }
     if (config.fallbacks !== undefined && config.fallbacks.length > 0) fallbacks.set(name, config.fallbacks);

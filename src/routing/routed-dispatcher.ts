@@ -9,7 +9,6 @@ import type { Dispatcher } from '../pool/pool.ts';
 import type { Route, Router } from './router.ts';
 import type { RouteTarget } from './targets.ts';
 
-
 type Settle = { resolve: (outcome: TaskOutcome) => void; reject: (error: unknown) => void };
 
 export function routedDispatcher(inner: Dispatcher, router: Router, now: () => number): Dispatcher {
@@ -65,7 +64,12 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       if (route === undefined || pending === undefined) return inner.abort(threadId, sessionId, reason);
       route.pending = undefined;
       router.released(sessionId);
-      pending({ ok: false, error: { ...abortError(reason, { sessionId }).toJSON(), route: route.entries }, attempts: route.attemptsBefore, threadId: route.threadId ?? -1 });
+      pending({
+        ok: false,
+        error: { ...abortError(reason, { sessionId }).toJSON(), route: route.entries },
+        attempts: route.attemptsBefore,
+        threadId: route.threadId ?? -1,
+      });
       return Promise.resolve(route.threadId);
     },
     kill: (threadId) => inner.kill(threadId),

@@ -143,7 +143,17 @@ export class Router implements DispatchGate {
   plan(sessionId: string, requestId: string, targets: RouteTarget[]): void {
     const routed = targets.length > 1 || this.settings.breaker !== undefined || targets.some((t) => this.settings.limits.has(t.provider.name));
     if (!routed) return;
-    this.#routes.set(sessionId, { sessionId, requestId, targets, index: 0, entries: [], deadlineAt: Infinity, attemptsBefore: 0, streamed: false, probe: false });
+    this.#routes.set(sessionId, {
+      sessionId,
+      requestId,
+      targets,
+      index: 0,
+      entries: [],
+      deadlineAt: Infinity,
+      attemptsBefore: 0,
+      streamed: false,
+      probe: false,
+    });
   }
 
   route(sessionId: string): Route | undefined {
@@ -260,8 +270,13 @@ export class Router implements DispatchGate {
     route.held = undefined;
     if (queue !== undefined) {
       const estimate = route.cost?.tokens ?? 0;
-      const used = outcome?.ok === true ? usedTokens(outcome.value) ?? estimate : estimate;
-      void queue.change((state) => [outcome?.ok === true ? succeeded(finish(state, queue.limits, estimate, used, now), queue.limits) : finish(state, queue.limits, estimate, used, now), undefined]).then(() => queue.wake());
+      const used = outcome?.ok === true ? (usedTokens(outcome.value) ?? estimate) : estimate;
+      void queue
+        .change((state) => [
+          outcome?.ok === true ? succeeded(finish(state, queue.limits, estimate, used, now), queue.limits) : finish(state, queue.limits, estimate, used, now),
+          undefined,
+        ])
+        .then(() => queue.wake());
     }
     const target = route.targets[route.index];
     const breaker = target === undefined ? undefined : this.#breaker(target.provider.name);
@@ -315,7 +330,13 @@ export class Router implements DispatchGate {
 
   #circuitError(route: Route): WireError {
     const names = [...new Set(route.targets.map((t) => t.provider.name))].join(', ');
-    return { code: 'ERR_CIRCUIT_OPEN', name: 'CircuitOpenError', message: `The circuit is open for ${names}: no target can take the session now`, retryable: true, route: route.entries };
+    return {
+      code: 'ERR_CIRCUIT_OPEN',
+      name: 'CircuitOpenError',
+      message: `The circuit is open for ${names}: no target can take the session now`,
+      retryable: true,
+      route: route.entries,
+    };
   }
 
   #breaker(provider: string): CircuitBreaker | undefined {

@@ -74,7 +74,8 @@ export function initialContext(input: SessionInput): SessionContext {
   return context;
 }
 
-const update = (name: keyof typeof sessionUpdates) => assign<SessionContext, SessionEvent, undefined, SessionEvent, never>(({ context, event }) => sessionUpdates[name](context, event));
+const update = (name: keyof typeof sessionUpdates) =>
+  assign<SessionContext, SessionEvent, undefined, SessionEvent, never>(({ context, event }) => sessionUpdates[name](context, event));
 
 /**
  * The lifecycle of one session: created → processing → completed | failed → released.

@@ -106,8 +106,22 @@ export class SessionEngine {
     const actor = this.#inspect === undefined ? undefined : createActor(sessionMachine, { input, inspect: this.#inspect });
     const { state, context } = initialLifecycle(input);
     const record: SessionRecord = {
-      spec, state, context, actor, resolve, reject, admittedAt: now, deadlineAt: now + spec.timeoutMs,
-      holdsSlot: false, running: false, released: false, streamed: false, delivered: 0, crashRetries: 0, run: 0, reportedRun: 0,
+      spec,
+      state,
+      context,
+      actor,
+      resolve,
+      reject,
+      admittedAt: now,
+      deadlineAt: now + spec.timeoutMs,
+      holdsSlot: false,
+      running: false,
+      released: false,
+      streamed: false,
+      delivered: 0,
+      crashRetries: 0,
+      run: 0,
+      reportedRun: 0,
     };
     const admit = this.#admission.admit(spec.sessionId, record);
     if (admit === 'reject') {
@@ -174,7 +188,12 @@ export class SessionEngine {
     record.holdsSlot = true;
     const gate = this.#deps.gate;
     if (gate === undefined) return this.#start(record);
-    gate.wait(record.spec, record.deadlineAt, () => this.#start(record), (error) => this.#refuse(record, error));
+    gate.wait(
+      record.spec,
+      record.deadlineAt,
+      () => this.#start(record),
+      (error) => this.#refuse(record, error),
+    );
   }
 
   #start(record: SessionRecord): void {
@@ -349,7 +368,12 @@ export class SessionEngine {
   }
 
   #wireError(record: SessionRecord, error: WireError): WireError {
-    const scrubbed: WireError = { ...error, message: scrub(error.message, record.spec.secrets), sessionId: record.spec.sessionId, requestId: record.spec.requestId };
+    const scrubbed: WireError = {
+      ...error,
+      message: scrub(error.message, record.spec.secrets),
+      sessionId: record.spec.sessionId,
+      requestId: record.spec.requestId,
+    };
     if (error.headers !== undefined) scrubbed.headers = scrubHeaders(error.headers, record.spec.secrets);
     return scrubbed;
   }
@@ -368,4 +392,3 @@ function describe(cause: unknown): string {
     return 'the thread ended';
   }
 }
-

@@ -32,7 +32,12 @@ export class ListenerGuard {
   }
 
   report(thrown: unknown, source: string, sessionId: string | undefined): void {
-    const error = new ListenerError(`A ${source === 'inspect' ? 'inspect observer' : `\`${source}\` listener`} threw: ${describe(thrown)}`, source, thrown, sessionId === undefined ? {} : { sessionId });
+    const error = new ListenerError(
+      `A ${source === 'inspect' ? 'inspect observer' : `\`${source}\` listener`} threw: ${describe(thrown)}`,
+      source,
+      thrown,
+      sessionId === undefined ? {} : { sessionId },
+    );
     const listeners = this.#emitter.rawListeners('error') as Listener[];
     if (listeners.length === 0) return this.#warn(error);
     for (const listener of listeners) {

@@ -24,5 +24,8 @@ export function logRelease(logger: Logger | undefined, record: SessionRecord, at
   const { sessionId, requestId, provider, model } = record.spec;
   const child = logger.child({ sessionId, requestId, ...(provider !== undefined ? { provider, model } : {}) });
   const metadata = record.spec.metadata !== undefined ? { metadata: record.spec.metadata } : {};
-  child[level]({ outcome, attempts, durationMs: Math.round(at - record.admittedAt), ...(error ? { code: error.code, err: error.message } : {}), ...metadata }, 'session released');
+  child[level](
+    { outcome, attempts, durationMs: Math.round(at - record.admittedAt), ...(error ? { code: error.code, err: error.message } : {}), ...metadata },
+    'session released',
+  );
 }

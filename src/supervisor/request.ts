@@ -31,12 +31,18 @@ const message = z
     partial: z.boolean().optional(),
     reasoning_content: z.string().nullable().optional(),
   })
-  .refine((m) => m.content !== undefined || m.role === 'assistant', { message: 'expected `content` (only an assistant message may leave it out)', path: ['content'] });
+  .refine((m) => m.content !== undefined || m.role === 'assistant', {
+    message: 'expected `content` (only an assistant message may leave it out)',
+    path: ['content'],
+  });
 
 // Header names HTTP allows; values without line breaks. The provider's key sets Authorization.
 const headerRecord = z
-  .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), z.string().regex(/^[^\r\n\0]*$/, 'expected a header value without line breaks'))
-  .refine((h) => !Object.keys(h).some((name) => name.toLowerCase() === 'authorization'), 'expected no `Authorization` header (the provider\'s apiKey sets it)');
+  .record(
+    z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'),
+    z.string().regex(/^[^\r\n\0]*$/, 'expected a header value without line breaks'),
+  )
+  .refine((h) => !Object.keys(h).some((name) => name.toLowerCase() === 'authorization'), "expected no `Authorization` header (the provider's apiKey sets it)");
 
 const jsonRecord = z.record(z.string(), z.unknown());
 
@@ -55,7 +61,10 @@ export const chatRequestSchema = z.strictObject({
   systemPrompt: z.string().min(1).optional(),
   temperature: z.number().min(0).max(2).optional(),
   maxOutputTokens: positiveInt(1_000_000).optional(),
-  tools: z.array(z.looseObject({ type: z.string().min(1) })).max(128).optional(),
+  tools: z
+    .array(z.looseObject({ type: z.string().min(1) }))
+    .max(128)
+    .optional(),
   toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.string() })]).optional(),
   continuation: z
     .union([z.literal(false), z.strictObject({ maxAttempts: positiveInt(50).optional(), maxTotalTokens: positiveInt(10_000_000).optional() })])

@@ -107,16 +107,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       },
       onWorkerGone: (threadId) => {
         // A thread that goes before every thread was up could not start: ready() says so.
-        if (!this.#isReady && !this.#readyWorkers.has(threadId)) this.#ready.reject(new Error(`A worker thread exited before it was ready (thread ${threadId})`));
+        if (!this.#isReady && !this.#readyWorkers.has(threadId))
+          this.#ready.reject(new Error(`A worker thread exited before it was ready (thread ${threadId})`));
         this.#readyWorkers.delete(threadId);
         this.#logger?.debug({ threadId }, 'worker gone');
       },
     };
-    const pool: TransportDispatcher = transport === undefined
-      ? createPool(dispatcherOptions)
-      : transport.open({ ...dispatcherOptions, taskFor: queuedTask(this.#router, () => this.#clock.now()), logger: this.#logger });
+    const pool: TransportDispatcher =
+      transport === undefined
+        ? createPool(dispatcherOptions)
+        : transport.open({ ...dispatcherOptions, taskFor: queuedTask(this.#router, () => this.#clock.now()), logger: this.#logger });
     if (pool.ready !== undefined) this.#whenTransportReady(pool.ready);
-    this.#dispatcher = redactingDispatcher(routedDispatcher(pool, this.#router, () => this.#clock.now()), redactor);
+    this.#dispatcher = redactingDispatcher(
+      routedDispatcher(pool, this.#router, () => this.#clock.now()),
+      redactor,
+    );
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
       dispatcher: this.#dispatcher,
@@ -160,17 +165,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * called too. The worker reads at most a window ahead of this iterator's consumer.
    */
   stream(request: ChatRequest): AsyncIterableIterator<StreamEvent> {
-    return streamSession((onDelta, onEvent, signal, sessionId) => {
-      const own = (request as { onDelta?: unknown } | null | undefined)?.onDelta;
-      const deliver = typeof own !== 'function' ? onDelta : (text: string) => {
-        try {
-          (own as (text: string) => void)(text);
-        } finally {
-          onDelta(text);
-        }
-      };
-      return this.#startChat(request, { onDelta: deliver, onEvent, signal, sessionId }) as Promise<ChatResult>;
-    }, (sessionId) => this.#flow.credit(sessionId));
+    return streamSession(
+      (onDelta, onEvent, signal, sessionId) => {
+        const own = (request as { onDelta?: unknown } | null | undefined)?.onDelta;
+        const deliver =
+          typeof own !== 'function'
+            ? onDelta
+            : (text: string) => {
+                try {
+                  (own as (text: string) => void)(text);
+                } finally {
+                  onDelta(text);
+                }
+              };
+        return this.#startChat(request, { onDelta: deliver, onEvent, signal, sessionId }) as Promise<ChatResult>;
+      },
+      (sessionId) => this.#flow.credit(sessionId),
+    );
   }
 
   /**
@@ -210,7 +221,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   stats(): SupervisorStats {
     const running = this.#engine.running;
-    const stats = this.#metrics.snapshot(this.#engine.queued, { threads: this.#dispatcher.threads, running, utilization: running / this.#options.maxConcurrent });
+    const stats = this.#metrics.snapshot(this.#engine.queued, {
+      threads: this.#dispatcher.threads,
+      running,
+      utilization: running / this.#options.maxConcurrent,
+    });
     stats.routing = this.#router.stats();
     return stats;
   }
@@ -248,9 +263,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const queuedAtStart = this.#engine.queued;
     let aborted = 0;
     // Infinity: wait for every session (each still ends by its own deadline).
-    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => {
-      aborted = this.#engine.abortAll('closed');
-    }, timeoutMs) : undefined;
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+          aborted = this.#engine.abortAll('closed');
+        }, timeoutMs)
+      : undefined;
     await this.#engine.whenIdle();
     clearTimeout(timer);
     await this.#dispatcher.close();
@@ -277,7 +294,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Validates and admits a chat (synchronously: errors before admission are thrown); `streamed` for stream(). */
-  #startChat(request: ChatRequest, streamed?: { onDelta: (text: string) => void; onEvent: NonNullable<SessionSpec['onEvent']>; signal: AbortSignal; sessionId: string }): Promise<unknown> {
+  #startChat(
+    request: ChatRequest,
+    streamed?: { onDelta: (text: string) => void; onEvent: NonNullable<SessionSpec['onEvent']>; signal: AbortSignal; sessionId: string },
+  ): Promise<unknown> {
     this.#assertOpen();
     const prepared = this.#checked(() => prepareChat(request, this.#options, streamed !== undefined));
     const targets = this.#checked(() => routeTargets(request, prepared, this.#options, streamed !== undefined));
@@ -285,24 +305,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const onDelta = streamed?.onDelta ?? prepared.onDelta;
     const fields = streamed === undefined ? prepared : { ...prepared, signal: mergeSignals(prepared.signal, streamed.signal), sessionId: streamed.sessionId };
     const flow = streamed !== undefined ? { flow: this.#flow.settings } : {};
-    return this.#submit(fields, {
-      kind: 'chat',
-      provider: provider.name,
-      model: call.model,
-      task: { kind: 'chat', provider, call, retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries }, ...flow },
-      retryOnCrash: true,
-      secrets: [...new Set(targets.map((t) => t.provider.apiKey))],
-      ...(onDelta ? { onDelta } : {}),
-      ...(streamed ? { onEvent: streamed.onEvent } : {}),
-      toValue: (value, session) => {
-        const result = value as ChatResult;
-        result.metadata = withRequest({ ...result.metadata, session }, metadata);
-        return result;
+    return this.#submit(
+      fields,
+      {
+        kind: 'chat',
+        provider: provider.name,
+        model: call.model,
+        task: {
+          kind: 'chat',
+          provider,
+          call,
+          retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries },
+          ...flow,
+        },
+        retryOnCrash: true,
+        secrets: [...new Set(targets.map((t) => t.provider.apiKey))],
+        ...(onDelta ? { onDelta } : {}),
+        ...(streamed ? { onEvent: streamed.onEvent } : {}),
+        toValue: (value, session) => {
+          const result = value as ChatResult;
+          result.metadata = withRequest({ ...result.metadata, session }, metadata);
+          return result;
+        },
       },
-    }, targets);
+      targets,
+    );
   }
 
-  #submit(fields: SessionRequestFields & { sessionId?: string }, spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> }, targets?: RouteTarget[]): Promise<unknown> {
+  #submit(
+    fields: SessionRequestFields & { sessionId?: string },
+    spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> },
+    targets?: RouteTarget[],
+  ): Promise<unknown> {
     const requestId = fields.requestId ?? randomUUID();
     if (fields.requestId !== undefined && this.#engine.hasRequestId(requestId)) {
       this.#metrics.rejected.invalid++;
@@ -341,7 +375,12 @@ function withRequest<T extends object>(metadata: T, request: Record<string, unkn
 /** A handler given as a path (relative to the working directory) or a URL; it must be an existing file. */
 function handlerURL(handler: string | URL): string {
   const url = handler instanceof URL ? handler : handler.startsWith('file:') ? new URL(handler) : pathToFileURL(resolvePath(handler));
-  const kind = url.protocol !== 'file:' ? 'not a file: URL' : (statSync(fileURLToPath(url), { throwIfNoEntry: false })?.isFile() ?? false) ? undefined : 'no such file (or a directory)';
+  const kind =
+    url.protocol !== 'file:'
+      ? 'not a file: URL'
+      : (statSync(fileURLToPath(url), { throwIfNoEntry: false })?.isFile() ?? false)
+        ? undefined
+        : 'no such file (or a directory)';
   if (kind !== undefined) {
     const issue = `\`handler\`: expected an existing module file, got ${JSON.stringify(String(handler))} (${kind})`;
     throw new InvalidRequestError(`Invalid execute request: ${issue}`, [issue]);

@@ -27,7 +27,17 @@ export function applyWorkerEvent(context: WorkerEventContext, record: SessionRec
       context.send(record, { type: 'RETRY', at, attempt: event.attempt, error: event.error });
       if (deps.listening('retry')) {
         const asked = event.retryAfterMs === undefined ? {} : { retryAfterMs: event.retryAfterMs };
-        deps.emit('retry', { sessionId, requestId, provider, attempt: event.attempt, delayMs: event.delayMs, ...asked, error: retryError(event.error), at, ...metadataField(record) });
+        deps.emit('retry', {
+          sessionId,
+          requestId,
+          provider,
+          attempt: event.attempt,
+          delayMs: event.delayMs,
+          ...asked,
+          error: retryError(event.error),
+          at,
+          ...metadataField(record),
+        });
       }
       break;
     case 'delta':

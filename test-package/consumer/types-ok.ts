@@ -38,6 +38,5 @@ export function describe(event: StreamEvent): string {
   return event.type === 'result' ? event.result.finishReason : event.type;
 }
 
-export const viewFailure = (error: unknown): string | undefined =>
-  error instanceof MissingPeerDependencyError ? error.packageName : undefined;
+export const viewFailure = (error: unknown): string | undefined => (error instanceof MissingPeerDependencyError ? error.packageName : undefined);
 export type LiveViewStarter = typeof startLiveView;

@@ -20,9 +20,7 @@ export interface JobProgress {
 }
 
 /** A job's return value: how the call ended, or that the worker thread running it died. */
-export type JobResult =
-  | { host: string; threadId: number; outcome: CallOutcome }
-  | { host: string; crashed: string };
+export type JobResult = { host: string; threadId: number; outcome: CallOutcome } | { host: string; crashed: string };
 
 /** Abort messages, published to every worker host. */
 export interface AbortMessage {

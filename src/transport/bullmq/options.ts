@@ -25,7 +25,9 @@ export interface ResolvedQueueOptions {
   prefix: string;
 }
 
-export const queueNameSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected 1 to 100 letters, digits, `_`, `.` or `-` (BullMQ queue names cannot hold `:`)');
+export const queueNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected 1 to 100 letters, digits, `_`, `.` or `-` (BullMQ queue names cannot hold `:`)');
 
 const schema = z.strictObject({
   connection: z.unknown(),

@@ -28,7 +28,11 @@ export interface ProducerLink {
 const ADD_RETRIES = 3;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export async function connectProducer(options: ResolvedQueueOptions & { eventsMaxLen: number }, on: ProducerHandlers, logger: Logger | undefined): Promise<ProducerLink> {
+export async function connectProducer(
+  options: ResolvedQueueOptions & { eventsMaxLen: number },
+  on: ProducerHandlers,
+  logger: Logger | undefined,
+): Promise<ProducerLink> {
   const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([loadBullMQ(), loadIORedis()]);
   const { connection, queueName, prefix } = options;
   const warn = (what: string) => (error: unknown) => logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, what);
@@ -56,7 +60,11 @@ export async function connectProducer(options: ResolvedQueueOptions & { eventsMa
     logger?.warn({ redis: connection.label }, 'Redis is back: checking the jobs in flight');
     on.reconnected();
   });
-  const queue = new Queue(queueName, { connection: { ...connection.options, maxRetriesPerRequest: ADD_RETRIES }, prefix, streams: { events: { maxLen: options.eventsMaxLen } } });
+  const queue = new Queue(queueName, {
+    connection: { ...connection.options, maxRetriesPerRequest: ADD_RETRIES },
+    prefix,
+    streams: { events: { maxLen: options.eventsMaxLen } },
+  });
   queue.on('error', warn('BullMQ queue error'));
   // Events are read from the stream's last entry as of now, not from "$": "$" would mean the first
   // XREAD's own moment, which comes after waitUntilReady, and a pick-up reported in between was lost.
@@ -78,7 +86,10 @@ export async function connectProducer(options: ResolvedQueueOptions & { eventsMa
   };
 }
 
-async function lastStreamId(redis: { xrevrange(key: string, end: string, start: string, count: 'COUNT', n: number): Promise<Array<[string, string[]]>> }, key: string): Promise<string> {
+async function lastStreamId(
+  redis: { xrevrange(key: string, end: string, start: string, count: 'COUNT', n: number): Promise<Array<[string, string[]]>> },
+  key: string,
+): Promise<string> {
   const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
   return last?.[0] ?? '0-0';
 }

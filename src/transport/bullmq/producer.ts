@@ -63,18 +63,27 @@ export class QueueProducer implements TransportDispatcher {
     this.#options = options;
     this.#logger = options.logger;
     this.#channel = channelOf(settings.prefix, settings.queueName);
-    this.#link = connectProducer(settings, {
-      progress: (jobId, data) => this.#progress(jobId, data),
-      completed: (jobId, result) => this.#completed(jobId, result),
-      failed: (jobId, reason) => this.#failedJob(jobId, reason),
-      stalled: (jobId) => this.#stalled(jobId),
-      reconnected: () => void this.#reconcile(),
-    }, this.#logger);
+    this.#link = connectProducer(
+      settings,
+      {
+        progress: (jobId, data) => this.#progress(jobId, data),
+        completed: (jobId, result) => this.#completed(jobId, result),
+        failed: (jobId, reason) => this.#failedJob(jobId, reason),
+        stalled: (jobId) => this.#stalled(jobId),
+        reconnected: () => void this.#reconcile(),
+      },
+      this.#logger,
+    );
     this.ready = this.#link.then(() => {});
     this.ready.catch(() => {});
     this.gate = {
       wait: (spec, deadlineAt, go, fail) => {
-        if (spec.kind !== 'chat') return fail({ code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: 'Invalid request: `execute` sessions run in the in-process pool only; the BullMQ transport runs chat sessions' });
+        if (spec.kind !== 'chat')
+          return fail({
+            code: 'ERR_INVALID_REQUEST',
+            name: 'InvalidRequestError',
+            message: 'Invalid request: `execute` sessions run in the in-process pool only; the BullMQ transport runs chat sessions',
+          });
         const entry = this.#entry(spec.sessionId);
         entry.go = go;
         entry.fail = fail;
@@ -89,11 +98,20 @@ export class QueueProducer implements TransportDispatcher {
   }
 
   run(task: SessionTask): Promise<TaskOutcome> {
-    if (task.kind !== 'chat') return Promise.resolve({ ok: false, error: { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: 'Invalid request: the BullMQ transport runs chat sessions only' }, attempts: 0, threadId: -1 });
+    if (task.kind !== 'chat')
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: 'Invalid request: the BullMQ transport runs chat sessions only' },
+        attempts: 0,
+        threadId: -1,
+      });
     const entry = this.#entry(task.sessionId);
     return new Promise<TaskOutcome>((resolve, reject) => {
       // A job nobody answers (every worker host gone) gives its slot back a while after the deadline.
-      const timer = setTimeout(() => this.#deliver(entry, { crash: 'no worker host answered by the deadline' }), task.budgetMs + this.#settings.lostAfterMs).unref();
+      const timer = setTimeout(
+        () => this.#deliver(entry, { crash: 'no worker host answered by the deadline' }),
+        task.budgetMs + this.#settings.lostAfterMs,
+      ).unref();
       entry.run = { resolve, reject, timer, no: task.run };
       const buffered = entry.buffered;
       entry.buffered = undefined;
@@ -172,7 +190,8 @@ export class QueueProducer implements TransportDispatcher {
       entry.go = entry.fail = undefined;
       go?.();
     }
-    const events: SessionEvent[] = data.picked !== undefined && entry.run !== undefined ? [{ type: 'started', sessionId: entry.sessionId, run: entry.run.no }] : [];
+    const events: SessionEvent[] =
+      data.picked !== undefined && entry.run !== undefined ? [{ type: 'started', sessionId: entry.sessionId, run: entry.run.no }] : [];
     if (data.events !== undefined) events.push(...data.events);
     if (events.length > 0) this.#options.onBatch({ threadId: entry.threadId ?? -1, events });
   }
@@ -277,7 +296,9 @@ export class QueueProducer implements TransportDispatcher {
   #publish(message: AbortMessage): void {
     void this.#link
       .then((link) => link.publisher.publish(this.#channel, JSON.stringify(message)))
-      .catch((error: unknown) => this.#logger?.warn({ sessionId: message.sessionId, err: scrubRedis(this.#settings.connection, error) }, 'could not publish an abort'));
+      .catch((error: unknown) =>
+        this.#logger?.warn({ sessionId: message.sessionId, err: scrubRedis(this.#settings.connection, error) }, 'could not publish an abort'),
+      );
   }
 
   /** After Redis came back: jobs it no longer knows were lost with it (a restart without persistence). */

@@ -20,7 +20,10 @@ export class RedisLimiterStore implements LimiterStore {
   constructor(connection: ResolvedConnection, prefix = 'sessionpool:limits:') {
     this.#prefix = prefix;
     this.#client = loadIORedis().then(({ Redis }) => new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: 'sessionpool:limiter' }));
-    this.#client.then((client) => client.on('error', () => {}), () => {});
+    this.#client.then(
+      (client) => client.on('error', () => {}),
+      () => {},
+    );
   }
 
   update<R>(key: string, change: (state: KeyState | undefined, now: number) => [KeyState, R]): Promise<R> {

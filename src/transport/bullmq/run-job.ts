@@ -38,8 +38,14 @@ const failed = (host: string, error: WireError): JobResult => ({ host, threadId:
 
 function localProvider(providers: Map<string, ProviderProfile>, name: string, host: string): ResolvedProvider | WireError {
   const profile = providers.get(name);
-  const why = profile === undefined ? `has no provider named "${name}" (it has ${[...providers.keys()].map((p) => `"${p}"`).join(', ')})` : profile.apiKey === undefined ? `has no API key for provider "${name}"` : undefined;
-  if (why !== undefined || profile?.apiKey === undefined) return { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: `Invalid request: the worker host ${host} ${why}` };
+  const why =
+    profile === undefined
+      ? `has no provider named "${name}" (it has ${[...providers.keys()].map((p) => `"${p}"`).join(', ')})`
+      : profile.apiKey === undefined
+        ? `has no API key for provider "${name}"`
+        : undefined;
+  if (why !== undefined || profile?.apiKey === undefined)
+    return { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: `Invalid request: the worker host ${host} ${why}` };
   const { keyEnv: _env, ...provider } = profile;
   return { ...provider, apiKey: profile.apiKey };
 }
@@ -51,7 +57,8 @@ export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> 
   if ('code' in provider) return failed(deps.host, provider);
   const early = deps.aborts.take(sessionId);
   if (early !== undefined) return failed(deps.host, abortError(early, { sessionId }).toJSON());
-  if (deadline <= Date.now()) return failed(deps.host, new SessionTimeoutError('The session reached its deadline before a worker host took it', { sessionId }).toJSON());
+  if (deadline <= Date.now())
+    return failed(deps.host, new SessionTimeoutError('The session reached its deadline before a worker host took it', { sessionId }).toJSON());
   const job$: RunningJob = { relay: new ProgressRelay(job, deps.logger) };
   deps.running.set(sessionId, job$);
   try {
@@ -71,7 +78,10 @@ export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> 
 function budget(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask, deadline: number): Promise<WireError | undefined> {
   const { sessionId } = task;
   return new Promise((resolve) => {
-    const timer = setTimeout(() => end(new SessionTimeoutError('The session reached its deadline waiting for its key\'s budget', { sessionId }).toJSON()), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => end(new SessionTimeoutError("The session reached its deadline waiting for its key's budget", { sessionId }).toJSON()),
+      Math.max(0, deadline - Date.now()),
+    );
     const end = (error: WireError | undefined) => {
       clearTimeout(timer);
       job$.wake = undefined;
@@ -79,7 +89,12 @@ function budget(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask, deadline:
     };
     job$.wake = () => end(abortError(job$.stopped ?? 'aborted', { sessionId }).toJSON());
     const at = deps.clock.now() + task.budgetMs;
-    deps.router.wait({ sessionId } as SessionSpec, at, () => end(job$.stopped === undefined ? undefined : abortError(job$.stopped, { sessionId }).toJSON()), end);
+    deps.router.wait(
+      { sessionId } as SessionSpec,
+      at,
+      () => end(job$.stopped === undefined ? undefined : abortError(job$.stopped, { sessionId }).toJSON()),
+      end,
+    );
   });
 }
 

@@ -89,7 +89,10 @@ class Host implements WorkerHost {
         if (up.size >= engine.threads) [this.#threadsUp.resolve(), this.#router.poolReady()];
       },
     });
-    this.#dispatcher = redactingDispatcher(routedDispatcher(this.#pool, this.#router, () => systemClock.now()), redactor);
+    this.#dispatcher = redactingDispatcher(
+      routedDispatcher(this.#pool, this.#router, () => systemClock.now()),
+      redactor,
+    );
     this.#parts = this.#connect();
     this.#parts.catch(() => {});
   }
@@ -135,22 +138,26 @@ class Host implements WorkerHost {
       aborts: this.#aborts,
       logger: this.#logger,
     };
-    const worker = new Worker(queueName, async (job) => {
-      const result = await runJob(job, deps);
-      this.#counts.completed++;
-      return result;
-    }, {
-      connection: { ...connection.options },
-      prefix,
-      name: this.host,
-      concurrency: this.#settings.concurrency,
-      lockDuration: this.#settings.lockDurationMs,
-      stalledInterval: this.#settings.stalledIntervalMs,
-      // At most one run again after a host died (the producer's engine allows one crash retry).
-      maxStalledCount: 1,
-      // After Redis was away, look for jobs again within a second, not BullMQ's default 15 s.
-      runRetryDelay: 1000,
-    });
+    const worker = new Worker(
+      queueName,
+      async (job) => {
+        const result = await runJob(job, deps);
+        this.#counts.completed++;
+        return result;
+      },
+      {
+        connection: { ...connection.options },
+        prefix,
+        name: this.host,
+        concurrency: this.#settings.concurrency,
+        lockDuration: this.#settings.lockDurationMs,
+        stalledInterval: this.#settings.stalledIntervalMs,
+        // At most one run again after a host died (the producer's engine allows one crash retry).
+        maxStalledCount: 1,
+        // After Redis was away, look for jobs again within a second, not BullMQ's default 15 s.
+        runRetryDelay: 1000,
+      },
+    );
     worker.on('error', (error: unknown) => this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'BullMQ worker error'));
     await worker.waitUntilReady();
     return { worker, subscriber };

@@ -56,8 +56,12 @@ const schema = z.strictObject({
   concurrency: positiveInt(100_000).optional(),
   routing: z.unknown().optional(),
   abortGraceMs: z.unknown().optional(),
-  lockDurationMs: positiveInt(3_600_000).refine((v) => v >= 500, 'expected at least 500').optional(),
-  stalledIntervalMs: nonNegativeInt(3_600_000).refine((v) => v >= 100, 'expected at least 100').optional(),
+  lockDurationMs: positiveInt(3_600_000)
+    .refine((v) => v >= 500, 'expected at least 500')
+    .optional(),
+  stalledIntervalMs: nonNegativeInt(3_600_000)
+    .refine((v) => v >= 100, 'expected at least 100')
+    .optional(),
   name: z.string().min(1).max(200).optional(),
   logger: z.unknown().optional(),
 });
