@@ -243,39 +243,35 @@ export function fromWireError(wire: WireError, ids: SessionIds = {}): SessionPoo
   return error;
 }
 
+/** The errors that take only a message and the session's ids, by code. */
+const ERRORS_BY_CODE: Record<string, new (message: string, ids: SessionIds) => SessionPoolError> = {
+  ERR_QUEUE_FULL: QueueFullError,
+  ERR_SESSION_TIMEOUT: SessionTimeoutError,
+  ERR_SESSION_ABORTED: SessionAbortedError,
+  ERR_WORKER_CRASHED: WorkerCrashedError,
+  ERR_SUPERVISOR_CLOSED: SupervisorClosedError,
+  ERR_HANDLER_RESULT: HandlerResultError,
+  ERR_RESPONSE_TOO_LARGE: ResponseTooLargeError,
+  ERR_CIRCUIT_OPEN: CircuitOpenError,
+  ERR_TRANSPORT: TransportError,
+};
+
 function errorOf(wire: WireError, ids: SessionIds): SessionPoolError {
   const at: SessionIds = { sessionId: ids.sessionId ?? wire.sessionId, requestId: ids.requestId ?? wire.requestId };
   if (wire.handler === true) return handlerError(wire, at);
   switch (wire.code) {
     case 'ERR_INVALID_REQUEST':
       return new InvalidRequestError(wire.message, [], at);
-    case 'ERR_QUEUE_FULL':
-      return new QueueFullError(wire.message, at);
-    case 'ERR_SESSION_TIMEOUT':
-      return new SessionTimeoutError(wire.message, at);
-    case 'ERR_SESSION_ABORTED':
-      return new SessionAbortedError(wire.message, at);
     case 'ERR_PROVIDER': {
       const ProviderClass = providerErrorClass(wire.status);
       return new ProviderClass(wire.message, wire, at, wire.cause !== undefined ? { cause: wire.cause } : undefined);
     }
     case 'ERR_PROVIDER_RESPONSE':
       return new ProviderResponseError(wire.message, at, wire.retryable, wire.providerCode);
-    case 'ERR_WORKER_CRASHED':
-      return new WorkerCrashedError(wire.message, at);
-    case 'ERR_SUPERVISOR_CLOSED':
-      return new SupervisorClosedError(wire.message, at);
-    case 'ERR_HANDLER_RESULT':
-      return new HandlerResultError(wire.message, at);
-    case 'ERR_RESPONSE_TOO_LARGE':
-      return new ResponseTooLargeError(wire.message, at);
-    case 'ERR_CIRCUIT_OPEN':
-      return new CircuitOpenError(wire.message, at);
-    case 'ERR_TRANSPORT':
-      return new TransportError(wire.message, at);
-    default:
-      return named(new SessionPoolError(wire.code, wire.message, at), wire);
   }
+  const ErrorClass = Object.hasOwn(ERRORS_BY_CODE, wire.code) ? ERRORS_BY_CODE[wire.code] : undefined;
+  if (ErrorClass !== undefined) return new ErrorClass(wire.message, at);
+  return named(new SessionPoolError(wire.code, wire.message, at), wire);
 }
 
 function handlerError(wire: WireError, at: SessionIds): HandlerError {

@@ -13,6 +13,13 @@ const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const env = { ...process.env };
 for (const name of ['MOONSHOT_API_KEY', 'KIMI_API_KEY', 'ZHIPUAI_API_KEY', 'GLM_API_KEY', 'ZAI_API_KEY', 'OPENAI_API_KEY']) delete env[name];
 
+/** The JSON lines `--json` prints, parsed. */
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, 'load', ...args], { env, timeout: 90_000 });
@@ -46,10 +53,7 @@ test('against the embedded mock: JSON lines, CSV and an HTML report with its cha
   assert.match(stderr, /the embedded mock provider \(openai dialect, latencyMs=5/);
   assert.match(stderr, /^c=1: started \(10 requests\)$/m);
   assert.match(stderr, /^c=4 .*done in/m);
-  const lines = stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
+  const lines = jsonLines(stdout);
   assert.deepEqual(
     lines.map((l) => l.type),
     ['level', 'level', 'summary'],
@@ -114,10 +118,7 @@ test('SIGINT stops the run cleanly: exit 130, what was measured is printed and w
   const [code] = await exited;
   assert.equal(code, 130, stderr);
   assert.match(stderr, /stopping: in-flight requests are aborted/);
-  const lines = stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
+  const lines = jsonLines(stdout);
   assert.deepEqual(
     lines.map((l) => l.type),
     ['level', 'summary'],
