@@ -172,10 +172,10 @@ export interface WorkerReport extends EventBatch {
   outcomes: RunOutcome[];
 }
 
-/** What the supervisor posts on a worker's events port: the chat sessions admitted in one turn. */
-export interface TaskBatch {
-  type: 'tasks';
-  tasks: SessionTask[];
+/** What the supervisor posts on a worker's events port: one chat session to run. */
+export interface TaskMessage {
+  type: 'task';
+  task: SessionTask;
 }
 
 /** What every worker exposes to the supervisor (over its control channel). */

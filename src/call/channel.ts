@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { SessionAborts } from '../abort/worker-aborts.ts';
 import { portEndpoint } from '../endpoint.ts';
-import type { AbortReason, ChannelHello, RunOutcome, SessionEvent, SessionTask, TaskBatch, TaskOutcome, WorkerControl, WorkerReport } from '../protocol.ts';
+import type { AbortReason, ChannelHello, RunOutcome, SessionEvent, SessionTask, TaskMessage, TaskOutcome, WorkerControl, WorkerReport } from '../protocol.ts';
 
 /** What a running session sees of its worker. */
 export interface SessionScope {
@@ -42,9 +42,9 @@ export class WorkerChannel implements WorkerControl {
    * accept queue (connection resets at 10,000 in flight), and the turns between let I/O through.
    */
   serve(run: (task: SessionTask) => Promise<TaskOutcome>): void {
-    this.#port?.on('message', (message: TaskBatch) => {
-      for (const task of message.tasks) this.#toStart.push(task);
-      this.#run = run;
+    this.#run = run;
+    this.#port?.on('message', (message: TaskMessage) => {
+      this.#toStart.push(message.task);
       if (!this.#startScheduled) this.#startSome();
     });
   }

@@ -4,7 +4,7 @@
 // thread that goes fails the runs it had, as a dead Piscina task would. A Piscina task cost the
 // main thread ~20 µs (its task record, async resource, balancer and one message each way).
 import type { MessagePort } from 'node:worker_threads';
-import type { SessionTask, TaskBatch, TaskOutcome } from '../protocol.ts';
+import type { SessionTask, TaskMessage, TaskOutcome } from '../protocol.ts';
 
 interface Lane {
   readonly port: MessagePort;
@@ -88,23 +88,14 @@ export class SessionLanes {
     // A port with runs in flight keeps the host alive, as a Piscina task would.
     if (lane.running++ === 0) lane.port.ref();
     this.#pending.set(task.sessionId, { run: task.run, threadId, resolve, reject });
-    const message: TaskBatch = { type: 'tasks', tasks: [task] };
+    const message: TaskMessage = { type: 'task', task };
     try {
       lane.port.postMessage(message);
     } catch (error) {
       // A task that cannot be sent never ran: it fails like a thread that died before starting it.
-      this.#failSent(message.tasks, threadId, error);
-    }
-  }
-
-  #failSent(tasks: SessionTask[], threadId: number, error: unknown): void {
-    const lane = this.#lanes.get(threadId);
-    for (const task of tasks) {
-      const pending = this.#pending.get(task.sessionId);
-      if (pending === undefined || pending.run !== task.run) continue;
       this.#pending.delete(task.sessionId);
-      if (lane !== undefined && --lane.running === 0) lane.port.unref();
-      pending.reject(error instanceof Error ? error : new Error(String(error)));
+      if (--lane.running === 0) lane.port.unref();
+      reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 }
