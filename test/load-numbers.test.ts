@@ -102,7 +102,7 @@ test('a provider that sends no usage: token counts estimated (≈4 characters a 
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const chunk = (delta: object, finish: string | null = null) =>
       `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    res.end(chunk({ content: 'abcdefgh' }) + chunk({ content: 'ijklmnop' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+    res.end(`${chunk({ content: 'abcdefgh' }) + chunk({ content: 'ijklmnop' }) + chunk({}, 'stop')}data: [DONE]\n\n`);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -13,15 +13,32 @@ function gzipBomb(mib: number): Buffer {
   return Buffer.concat([gzipSync('{"id":"x","choices":['), ...Array.from({ length: mib }, () => member)]);
 }
 
+const EXACT = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-exact',
+    object: 'chat.completion',
+    created: 1,
+    model: 'kimi-k2',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'exactly framed' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+  }),
+);
+
 describe('maxResponseBytes', () => {
   let h: Harness;
   before(async () => {
+    const bomb = gzipBomb(1024);
     h = await harness({
       mock: {
-        behave: (r) =>
-          JSON.stringify(r.body?.messages).includes('scenario-bomb')
-            ? { rawBody: gzipBomb(1024), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }
-            : undefined,
+        behave: (r) => {
+          const text = JSON.stringify(r.body?.messages);
+          if (text.includes('scenario-exact')) return { rawBody: EXACT, headers: { 'content-type': 'application/json', 'content-length': String(EXACT.length) } };
+          if (!text.includes('scenario-bomb')) return undefined;
+          const headers: Record<string, string> = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
+          // Framed: a Content-Length of the few compressed KiB must not let the inflated body through.
+          if (text.includes('framed')) headers['content-length'] = String(bomb.length);
+          return { rawBody: bomb, headers };
+        },
       },
     });
   });
@@ -51,6 +68,18 @@ describe('maxResponseBytes', () => {
     assert.match(error.message, /\(33554432\)/);
     // The session is over and released: nothing kept inflating.
     assert.equal(h.supervisor.stats().pool.running, 0);
+  });
+
+  test('a gzip bomb with a Content-Length (the compressed size) is cut all the same', async () => {
+    const error = await rejection(h.supervisor.chat({ provider: 'kimi', messages: user('scenario-bomb framed') }));
+    assert.equal(error.code, 'ERR_RESPONSE_TOO_LARGE');
+  });
+
+  test('a body of exactly maxResponseBytes completes; one byte fewer allowed fails', async () => {
+    const ok = await h.supervisor.chat({ provider: 'kimi', messages: user('scenario-exact'), maxResponseBytes: EXACT.length });
+    assert.equal(ok.content, 'exactly framed');
+    const error = await rejection(h.supervisor.chat({ provider: 'kimi', messages: user('scenario-exact'), maxResponseBytes: EXACT.length - 1 }));
+    assert.equal(error.code, 'ERR_RESPONSE_TOO_LARGE');
   });
 
   test('the option is validated', () => {

@@ -1,7 +1,8 @@
 // The worker's end of its two long-lived channels to the supervisor, set up once when the worker
 // starts. The events port carries plain one-way messages: chat sessions come in as task batches
 // (src/pool/lanes.ts), and events and run outcomes go out together, one message per event-loop
-// turn, never one per chunk (a Comlink call would also cost the host a reply per message). The
+// turn, never one per chunk (a Comlink call would also cost the host a reply per message); only the
+// result of the last session running goes at once, since there is nothing left to batch it with. The
 // control port is Comlink: abort requests come in and go to the sessions' signals
 // (src/abort/worker-aborts.ts).
 import * as Comlink from 'comlink';
@@ -30,7 +31,12 @@ export class WorkerChannel implements WorkerControl {
   #flushScheduled = false;
   readonly #aborts = new SessionAborts();
   #reportStarts = false;
-  readonly #flush = () => this.#send();
+  readonly #flush = () => {
+    this.#flushScheduled = false;
+    this.#send();
+  };
+  readonly #sendNow = () => this.#send();
+  #running = 0;
 
   constructor(port?: MessagePort) {
     this.#port = port;
@@ -59,6 +65,7 @@ export class WorkerChannel implements WorkerControl {
     const run = this.#run as (task: SessionTask) => Promise<TaskOutcome>;
     const now = this.#toStart.length <= STARTS_PER_TURN ? this.#toStart : this.#toStart.splice(0, STARTS_PER_TURN);
     if (now === this.#toStart) this.#toStart = [];
+    this.#running += now.length;
     for (const task of now) void run(task).then((outcome) => this.#settled(task, outcome));
     if (this.#toStart.length === 0) return;
     this.#startScheduled = true;
@@ -66,8 +73,12 @@ export class WorkerChannel implements WorkerControl {
   }
 
   #settled(task: SessionTask, outcome: TaskOutcome): void {
+    this.#running--;
     this.#outcomes.push({ sessionId: task.sessionId, run: task.run, outcome });
-    this.#schedule();
+    // The last session running has nothing to wait for: its result goes now, a turn earlier
+    // (~0.1 ms one call at a time). While others run, results wait for the turn's end to go together.
+    if (this.#running === 0 && this.#toStart.length === 0) this.#send();
+    else this.#schedule();
   }
 
   /** Starts a session's scope; `alwaysReport` for sessions that may block the thread before it can say where they run. */
@@ -76,7 +87,7 @@ export class WorkerChannel implements WorkerControl {
     const signal = this.#aborts.open(sessionId, requestId, task.budgetMs);
     if (task.abort !== undefined) this.#aborts.abort(sessionId, task.abort);
     if (alwaysReport || this.#reportStarts) this.emit({ type: 'started', sessionId, run: task.run });
-    return { sessionId, requestId, signal, emit: (event) => this.emit(event), flush: this.#flush };
+    return { sessionId, requestId, signal, emit: (event) => this.emit(event), flush: this.#sendNow };
   }
 
   close(sessionId: string): void {
@@ -111,7 +122,6 @@ export class WorkerChannel implements WorkerControl {
   }
 
   #send(): void {
-    this.#flushScheduled = false;
     const report: WorkerReport = { threadId, events: this.#pending, outcomes: this.#outcomes };
     this.#pending = [];
     this.#outcomes = [];

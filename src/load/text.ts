@@ -157,5 +157,5 @@ export function csv(result: LoadResult): string {
       .map(([k, n]) => `${k}=${n}`)
       .join('; '),
   ]);
-  return [CSV_HEAD, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
+  return `${[CSV_HEAD, ...rows].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
 }
