@@ -32,7 +32,8 @@ describe('maxResponseBytes', () => {
       mock: {
         behave: (r) => {
           const text = JSON.stringify(r.body?.messages);
-          if (text.includes('scenario-exact')) return { rawBody: EXACT, headers: { 'content-type': 'application/json', 'content-length': String(EXACT.length) } };
+          if (text.includes('scenario-exact'))
+            return { rawBody: EXACT, headers: { 'content-type': 'application/json', 'content-length': String(EXACT.length) } };
           if (!text.includes('scenario-bomb')) return undefined;
           const headers: Record<string, string> = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
           // Framed: a Content-Length of the few compressed KiB must not let the inflated body through.
