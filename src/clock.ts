@@ -11,12 +11,23 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): TimerHandle;
 }
 
+/** A method on a class, not a closure per timer: every session in flight holds one. */
+class SystemTimer implements TimerHandle {
+  readonly #timeout: NodeJS.Timeout;
+
+  constructor(timeout: NodeJS.Timeout) {
+    this.#timeout = timeout;
+  }
+
+  cancel(): void {
+    clearTimeout(this.#timeout);
+  }
+}
+
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer(fn, ms) {
-    const timer = setTimeout(fn, ms);
-    timer.unref();
-    return { cancel: () => clearTimeout(timer) };
+    return new SystemTimer(setTimeout(fn, ms).unref());
   },
 };
 

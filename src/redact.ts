@@ -37,7 +37,10 @@ export class Redactor {
     return out;
   }
 
-  /** A copy of plain data (objects, arrays) with every string scrubbed; other values are kept as they are. */
+  /**
+   * Plain data (objects, arrays) with every string scrubbed; other values are kept as they are.
+   * Copy on write: what holds no secret comes back as the same object, so the common case allocates nothing.
+   */
   deep<T>(value: T): T {
     if (this.#secrets.length === 0) return value;
     return this.#deep(value, 0) as T;
@@ -46,12 +49,26 @@ export class Redactor {
   #deep(value: unknown, depth: number): unknown {
     if (typeof value === 'string') return this.text(value);
     if (typeof value !== 'object' || value === null || depth > 64) return value;
-    if (Array.isArray(value)) return value.map((item) => this.#deep(item, depth + 1));
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        const scrubbed = this.#deep(item, depth + 1);
+        if (scrubbed !== item) (copy ??= value.slice())[i] = scrubbed;
+      }
+      return copy ?? value;
+    }
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) return value;
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = this.#deep(item, depth + 1);
-    return out;
+    const record = value as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      const item = record[key];
+      const scrubbed = this.#deep(item, depth + 1);
+      if (scrubbed !== item) (copy ??= { ...record })[key] = scrubbed;
+    }
+    return copy ?? value;
   }
 
   /** The length of the longest tail of `text` that begins some secret (held back while streaming). */

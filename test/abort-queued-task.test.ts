@@ -15,7 +15,7 @@ test('an aborted session’s task, not yet posted, carries the abort', async () 
   const told: string[] = [];
   const dispatcher: Dispatcher = {
     threads: 1,
-    run: (task) => new Promise((resolve) => runs.push({ task, settle: resolve })),
+    run: (task, receiver) => void runs.push({ task, settle: (outcome) => receiver.settled(task, outcome) }),
     reportStarts: () => {},
     abort: async (_threadId, sessionId) => (told.push(sessionId), undefined),
     reaches: () => false,

@@ -13,7 +13,7 @@ function fakeEngine() {
   const runs: Array<{ task: SessionTask; settle: (outcome: TaskOutcome) => void }> = [];
   const dispatcher: Dispatcher = {
     threads: 1,
-    run: (task) => new Promise((resolve) => runs.push({ task, settle: resolve })),
+    run: (task, receiver) => void runs.push({ task, settle: (outcome) => receiver.settled(task, outcome) }),
     reportStarts: () => {},
     abort: async () => undefined,
     reaches: () => true,

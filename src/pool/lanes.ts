@@ -5,36 +5,41 @@
 // main thread ~20 µs (its task record, async resource, balancer and one message each way).
 import type { MessagePort } from 'node:worker_threads';
 import type { SessionTask, TaskMessage, TaskOutcome } from '../protocol.ts';
+import type { RunReceiver } from './pool.ts';
 
 interface Lane {
+  readonly threadId: number;
   readonly port: MessagePort;
   /** Runs sent to this thread and not yet settled. */
   running: number;
 }
 
 interface Pending {
-  readonly run: number;
+  readonly task: SessionTask;
   readonly threadId: number;
-  readonly resolve: (outcome: TaskOutcome) => void;
-  readonly reject: (error: Error) => void;
+  readonly receiver: RunReceiver;
 }
 
 export class SessionLanes {
   readonly #lanes = new Map<number, Lane>();
+  /** The same lanes, for the least-busy scan (no iterator per task). */
+  #list: Lane[] = [];
   readonly #pending = new Map<string, Pending>();
   /** Tasks that came before any thread could take them. */
-  #waiting: Array<{ task: SessionTask; settle: Omit<Pending, 'threadId' | 'run'> }> = [];
+  #waiting: Array<{ task: SessionTask; receiver: RunReceiver }> = [];
   /** Holds the host open while runs wait for a thread (Piscina's new workers are unref'd). */
   #keepAlive: NodeJS.Timeout | undefined;
 
   /** A thread's events port is up: it takes sessions from now on. */
   attach(threadId: number, port: MessagePort): void {
-    this.#lanes.set(threadId, { port, running: 0 });
+    const lane: Lane = { threadId, port, running: 0 };
+    this.#lanes.set(threadId, lane);
+    this.#list = [...this.#lanes.values()];
     const waiting = this.#waiting;
     this.#waiting = [];
     clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
-    for (const { task, settle } of waiting) this.#assign(task, settle.resolve, settle.reject);
+    for (const { task, receiver } of waiting) this.#assign(task, receiver);
   }
 
   /** The thread is gone: the runs it had fail as crashed. */
@@ -42,32 +47,34 @@ export class SessionLanes {
     const lane = this.#lanes.get(threadId);
     if (lane === undefined) return;
     this.#lanes.delete(threadId);
+    this.#list = [...this.#lanes.values()];
+    // Taken out first: a crashed run may be run again at once, on another thread.
+    const lost: Pending[] = [];
     for (const [sessionId, pending] of this.#pending) {
       if (pending.threadId !== threadId) continue;
       this.#pending.delete(sessionId);
-      pending.reject(new Error(`its worker thread (${threadId}) exited`));
+      lost.push(pending);
     }
+    for (const { task, receiver } of lost) receiver.crashed(task, new Error(`its worker thread (${threadId}) exited`));
   }
 
-  run(task: SessionTask): Promise<TaskOutcome> {
-    const { promise, resolve, reject } = Promise.withResolvers<TaskOutcome>();
-    if (this.#lanes.size > 0) this.#assign(task, resolve, reject);
+  run(task: SessionTask, receiver: RunReceiver): void {
+    if (this.#lanes.size > 0) this.#assign(task, receiver);
     else {
-      this.#waiting.push({ task, settle: { resolve, reject } });
+      this.#waiting.push({ task, receiver });
       this.#keepAlive ??= setInterval(() => {}, 60_000);
     }
-    return promise;
   }
 
   /** Outcomes a thread reported; one of an older run (or of a thread already given up) is ignored. */
   settle(outcomes: ReadonlyArray<{ sessionId: string; run: number; outcome: TaskOutcome }>): void {
     for (const { sessionId, run, outcome } of outcomes) {
       const pending = this.#pending.get(sessionId);
-      if (pending === undefined || pending.run !== run) continue;
+      if (pending === undefined || pending.task.run !== run) continue;
       this.#pending.delete(sessionId);
       const lane = this.#lanes.get(pending.threadId);
       if (lane !== undefined && --lane.running === 0) lane.port.unref();
-      pending.resolve(outcome);
+      pending.receiver.settled(pending.task, outcome);
     }
   }
 
@@ -81,13 +88,13 @@ export class SessionLanes {
    * submitting (a render, a simulation step) must not hold its sessions back. Batching the sessions
    * of a turn into one message (setImmediate) saved ~5 µs a session, and cost such a host a slice.
    */
-  #assign(task: SessionTask, resolve: Pending['resolve'], reject: Pending['reject']): void {
-    let best: [number, Lane] | undefined;
-    for (const entry of this.#lanes) if (best === undefined || entry[1].running < best[1].running) best = entry;
-    const [threadId, lane] = best as [number, Lane];
+  #assign(task: SessionTask, receiver: RunReceiver): void {
+    let lane = this.#list[0] as Lane;
+    for (const candidate of this.#list) if (candidate.running < lane.running) lane = candidate;
+    const { threadId } = lane;
     // A port with runs in flight keeps the host alive, as a Piscina task would.
     if (lane.running++ === 0) lane.port.ref();
-    this.#pending.set(task.sessionId, { run: task.run, threadId, resolve, reject });
+    this.#pending.set(task.sessionId, { task, threadId, receiver });
     const message: TaskMessage = { type: 'task', task };
     try {
       lane.port.postMessage(message);
@@ -95,7 +102,8 @@ export class SessionLanes {
       // A task that cannot be sent never ran: it fails like a thread that died before starting it.
       this.#pending.delete(task.sessionId);
       if (--lane.running === 0) lane.port.unref();
-      reject(error instanceof Error ? error : new Error(String(error)));
+      // Told on the next microtask, as a thread's exit would be: never inside the caller's dispatch.
+      queueMicrotask(() => receiver.crashed(task, error instanceof Error ? error : new Error(String(error))));
     }
   }
 }

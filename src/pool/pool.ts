@@ -25,9 +25,20 @@ export interface DispatcherOptions {
   onWorkerGone?(threadId: number): void;
 }
 
+/**
+ * Where a run ends, exactly once, told with the task it was given: `settled` with the worker's
+ * outcome, or `crashed` when the thread running it died or was killed (TaskRefusedError: it never
+ * started). One receiver serves every run, so that a session costs no closures or promises on the
+ * way; the task's sessionId and run say which run ended.
+ */
+export interface RunReceiver {
+  settled(task: SessionTask, outcome: TaskOutcome): void;
+  crashed(task: SessionTask, error: unknown): void;
+}
+
 export interface Dispatcher extends AbortTransport {
-  /** Runs a session; rejects only when the thread running it died or was killed (TaskRefusedError: never started). */
-  run(task: SessionTask): Promise<TaskOutcome>;
+  /** Runs a session; `receiver` is told how the run ended. */
+  run(task: SessionTask, receiver: RunReceiver): void;
   /** Whether workers report each session's start (costs a message per session: only when watched). */
   reportStarts(on: boolean): void;
   /** Threads of the provider-call pool. */
@@ -35,6 +46,19 @@ export interface Dispatcher extends AbortTransport {
   /** The V8 heap in use on each thread (bytes); transports without threads may leave it out. */
   heaps?(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
+}
+
+/** A run that ends in a promise (a Piscina task, a queued job), told to its receiver. */
+export function settleFrom(ended: Promise<TaskOutcome>, task: SessionTask, receiver: RunReceiver): void {
+  ended.then(
+    (outcome) => receiver.settled(task, outcome),
+    (error: unknown) => receiver.crashed(task, error),
+  );
+}
+
+/** One run as a promise (for callers outside the engine): rejects when its thread died or was killed. */
+export function runOnce(dispatcher: Dispatcher, task: SessionTask): Promise<TaskOutcome> {
+  return new Promise((resolve, reject) => dispatcher.run(task, { settled: (_task, outcome) => resolve(outcome), crashed: (_task, error) => reject(error) }));
 }
 
 const CHAT_WORKER = packageModuleURL('../../workers/session-worker.ts', import.meta.url);
@@ -67,8 +91,8 @@ export function createPool(options: DispatcherOptions): Dispatcher {
   let handlers: Threads | undefined;
   const pools = (): Threads[] => (handlers === undefined ? [chats] : [chats, handlers]);
   return {
-    run(task) {
-      if (task.kind === 'chat') return lanes.run(task);
+    run(task, receiver) {
+      if (task.kind === 'chat') return lanes.run(task, receiver);
       handlers ??= startThreads({
         ...common,
         filename: HANDLER_WORKER,
@@ -82,7 +106,7 @@ export function createPool(options: DispatcherOptions): Dispatcher {
           common.onGone(threadId);
         },
       });
-      return handlers.run(task);
+      settleFrom(handlers.run(task), task, receiver);
     },
     kill: (threadId) => pools().some((pool) => pool.kill(threadId)),
     abort: (threadId, sessionId, reason) => channels.abort(threadId, sessionId, reason),

@@ -5,26 +5,25 @@
 import { abortError } from '../abort/reasons.ts';
 import type { WireError } from '../errors.ts';
 import type { ChatTask, SessionTask, TaskOutcome } from '../protocol.ts';
-import type { Dispatcher } from '../pool/pool.ts';
+import type { Dispatcher, RunReceiver } from '../pool/pool.ts';
 import type { Route, Router } from './router.ts';
 import type { RouteTarget } from './targets.ts';
 
-type Settle = { resolve: (outcome: TaskOutcome) => void; reject: (error: unknown) => void };
-
 export function routedDispatcher(inner: Dispatcher, router: Router, now: () => number): Dispatcher {
-  const runTarget = (route: Route, task: ChatTask, settle: Settle): void => {
+  // The engine is told with the task it gave (its run), whichever target's task ran.
+  const runTarget = (route: Route, task: ChatTask, outer: RunReceiver): void => {
     const target = route.targets[route.index] as RouteTarget;
     const sent: ChatTask = { ...task, provider: target.provider, call: target.call, budgetMs: Math.max(1, Math.min(task.budgetMs, route.deadlineAt - now())) };
-    inner.run(sent).then(
-      (outcome) => ran(route, task, outcome, settle),
-      (error: unknown) => {
+    inner.run(sent, {
+      settled: (_sent, outcome) => ran(route, task, outcome, outer),
+      crashed: (_sent, error) => {
         router.settle(route, undefined);
-        settle.reject(error);
+        outer.crashed(task, error);
       },
-    );
+    });
   };
 
-  const ran = (route: Route, task: ChatTask, outcome: TaskOutcome, settle: Settle): void => {
+  const ran = (route: Route, task: ChatTask, outcome: TaskOutcome, outer: RunReceiver): void => {
     route.threadId = outcome.threadId;
     router.settle(route, outcome);
     const attempts = route.attemptsBefore + outcome.attempts;
@@ -33,30 +32,30 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       route.entries.push({ provider: target.provider.name, model: target.call.model, outcome: 'completed', attempts: outcome.attempts });
       const value = outcome.value as { metadata?: Record<string, unknown> };
       value.metadata = { ...value.metadata, route: route.entries };
-      return settle.resolve({ ...outcome, attempts });
+      return outer.settled(task, { ...outcome, attempts });
     }
     const error = outcome.error;
     if (!mayFallBack(route, error, now())) {
       if (error.code !== 'ERR_SESSION_TIMEOUT' && error.code !== 'ERR_SESSION_ABORTED') router.leave(route, 'failed', outcome.attempts, error, false);
-      return settle.resolve({ ...outcome, attempts, error: { ...error, route: route.entries } });
+      return outer.settled(task, { ...outcome, attempts, error: { ...error, route: route.entries } });
     }
     router.leave(route, 'failed', outcome.attempts, error);
     route.attemptsBefore = attempts;
     route.index++;
-    route.pending = settle.resolve;
+    route.pending = (ended) => outer.settled(task, ended);
     router.acquire(route, (ok) => {
       if (route.pending === undefined) return;
       route.pending = undefined;
-      if (ok) runTarget(route, task, settle);
-      else settle.resolve({ ...outcome, attempts, error: { ...error, route: route.entries } });
+      if (ok) runTarget(route, task, outer);
+      else outer.settled(task, { ...outcome, attempts, error: { ...error, route: route.entries } });
     });
   };
 
   return {
-    run(task: SessionTask): Promise<TaskOutcome> {
+    run(task: SessionTask, receiver: RunReceiver): void {
       const route = router.route(task.sessionId);
-      if (route === undefined || task.kind !== 'chat') return inner.run(task);
-      return new Promise((resolve, reject) => runTarget(route, task, { resolve, reject }));
+      if (route === undefined || task.kind !== 'chat') return inner.run(task, receiver);
+      runTarget(route, task, receiver);
     },
     abort(threadId, sessionId, reason) {
       const route = router.route(sessionId);

@@ -12,7 +12,7 @@ import { scrub } from '../log.ts';
 import type { SessionMetrics } from '../metrics.ts';
 import type { InspectOption } from '../options.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
-import { TaskRefusedError, type Dispatcher } from '../pool/pool.ts';
+import { TaskRefusedError, type Dispatcher, type RunReceiver } from '../pool/pool.ts';
 import { initialLifecycle, step } from '../session/lifecycle.ts';
 import { sessionMachine, type SessionEvent, type SessionInput } from '../session/machine.ts';
 import { Admission } from './admission.ts';
@@ -66,6 +66,17 @@ export class SessionEngine {
   readonly #requestIds = new Set<string>();
   #idle: Array<() => void> = [];
   readonly #events: WorkerEventContext;
+  /** Every run's end comes here; the task's sessionId and run find the session it belongs to. */
+  readonly #runs: RunReceiver = {
+    settled: (task, outcome) => {
+      const record = this.#runOf(task);
+      if (record !== undefined) this.#settle(record, outcome);
+    },
+    crashed: (task, error) => {
+      const record = this.#runOf(task);
+      if (record !== undefined) this.#crashed(record, error);
+    },
+  };
 
   constructor(maxConcurrent: number, maxQueue: number, deps: EngineDeps) {
     this.#deps = deps;
@@ -122,6 +133,16 @@ export class SessionEngine {
       crashRetries: 0,
       run: 0,
       reportedRun: 0,
+      // Set as the session goes; present from the start so that the record keeps one shape.
+      task: undefined,
+      deadline: undefined,
+      detachSignal: undefined,
+      threadId: undefined,
+      abortReason: undefined,
+      toldEveryWorker: undefined,
+      toldThread: undefined,
+      killWhenKnown: undefined,
+      kill: undefined,
     };
     const admit = this.#admission.admit(spec.sessionId, record);
     if (admit === 'reject') {
@@ -219,10 +240,13 @@ export class SessionEngine {
     record.running = true;
     const task = { ...record.spec.task, budgetMs, run: record.run } as SessionTask;
     record.task = task;
-    this.#deps.dispatcher.run(task).then(
-      (outcome) => this.#settle(record, outcome),
-      (error: unknown) => this.#crashed(record, error),
-    );
+    this.#deps.dispatcher.run(task, this.#runs);
+  }
+
+  /** The session whose current run this is: a session given up on is still found until its run ends. */
+  #runOf(task: SessionTask): SessionRecord | undefined {
+    const record = this.#sessions.get(task.sessionId) ?? this.#unsettled.get(task.sessionId);
+    return record?.running && record.run === task.run ? record : undefined;
   }
 
   /** The worker confirmed the call is over: settle the caller (unless already told) and release. */
@@ -238,7 +262,7 @@ export class SessionEngine {
       if (outcome.ok) {
         deliverRest(record, outcome.value, this.#deps.logger);
         this.#send(record, { type: 'COMPLETE', at, attempts });
-        record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, attempts, outcome.host)));
+        record.resolve(record.spec.toValue(outcome.value, this.#summary(record, at, attempts, outcome.host), record.spec.metadata));
       } else if (isWorkerTimeout(outcome.error)) {
         // The worker kept the deadline on its own, before the supervisor's timer: the same timeout.
         this.#end(record, 'timeout');

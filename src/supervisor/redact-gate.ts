@@ -3,7 +3,7 @@
 // engine, its events, the inspection events, logs, metrics, the live feed and the CLI only ever
 // handle scrubbed strings. Handler outputs of `execute` are the caller's own data and pass as they are.
 import type { EventBatch, SessionEvent, SessionTask, TaskOutcome } from '../protocol.ts';
-import type { Dispatcher } from '../pool/pool.ts';
+import { TaskRefusedError, type Dispatcher, type RunReceiver } from '../pool/pool.ts';
 import type { Redactor } from '../redact.ts';
 
 function scrubEvent(event: SessionEvent, redactor: Redactor): SessionEvent {
@@ -18,21 +18,39 @@ export function scrubBatch(batch: EventBatch, redactor: Redactor): EventBatch {
 }
 
 function scrubOutcome(outcome: TaskOutcome, kind: SessionTask['kind'], redactor: Redactor): TaskOutcome {
-  if (!outcome.ok) return { ...outcome, error: redactor.deep(outcome.error) };
-  return kind === 'chat' ? { ...outcome, value: redactor.deep(outcome.value) } : outcome;
+  if (!outcome.ok) {
+    const error = redactor.deep(outcome.error);
+    return error === outcome.error ? outcome : { ...outcome, error };
+  }
+  if (kind !== 'chat') return outcome;
+  const value = redactor.deep(outcome.value);
+  return value === outcome.value ? outcome : { ...outcome, value };
+}
+
+/** A crash's message, scrubbed; a refusal stays a refusal (the engine tells it apart: nothing ran). */
+function scrubCrash(error: unknown, redactor: Redactor): Error {
+  const message = redactor.text(error instanceof Error ? error.message : String(error));
+  return error instanceof TaskRefusedError ? new TaskRefusedError(message) : new Error(message);
 }
 
 /** The dispatcher whose outcomes and crash errors are scrubbed. */
 export function redactingDispatcher(inner: Dispatcher, redactor: Redactor): Dispatcher {
   if (redactor.empty) return inner;
+  // One scrubbing receiver per receiver (the engine has one): no allocation per run.
+  const scrubbing = new WeakMap<RunReceiver, RunReceiver>();
+  const scrubbingFor = (receiver: RunReceiver): RunReceiver => {
+    let wrapped = scrubbing.get(receiver);
+    if (wrapped === undefined) {
+      wrapped = {
+        settled: (task, outcome) => receiver.settled(task, scrubOutcome(outcome, task.kind, redactor)),
+        crashed: (task, error) => receiver.crashed(task, scrubCrash(error, redactor)),
+      };
+      scrubbing.set(receiver, wrapped);
+    }
+    return wrapped;
+  };
   return {
-    run: (task) =>
-      inner.run(task).then(
-        (outcome) => scrubOutcome(outcome, task.kind, redactor),
-        (error: unknown) => {
-          throw new Error(redactor.text(error instanceof Error ? error.message : String(error)));
-        },
-      ),
+    run: (task, receiver) => inner.run(task, scrubbingFor(receiver)),
     kill: (threadId) => inner.kill(threadId),
     abort: (threadId, sessionId, reason) => inner.abort(threadId, sessionId, reason),
     reaches: (threadId) => inner.reaches(threadId),

@@ -5,11 +5,6 @@ import type { SessionTask, StreamPartEvent } from '../protocol.ts';
 import type { Lifecycle } from '../session/lifecycle.ts';
 import type { SessionKind, SessionMachine, SessionState } from '../session/machine.ts';
 
-/** A task before dispatch: the budget is computed when it leaves for a worker. */
-export type PendingTask = DistributiveOmit<SessionTask, 'budgetMs' | 'run'>;
-
-export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 /** What the supervisor is asked to run: one session, validated and resolved. */
 export interface SessionSpec {
   kind: SessionKind;
@@ -17,7 +12,8 @@ export interface SessionSpec {
   requestId: string;
   provider?: string;
   model?: string;
-  task: PendingTask;
+  /** The task to send; its `budgetMs` and `run` are set on the copy that leaves for a worker. */
+  task: SessionTask;
   timeoutMs: number;
   signal?: AbortSignal;
   onDelta?: (text: string) => void;
@@ -29,8 +25,8 @@ export interface SessionSpec {
   secrets: readonly string[];
   /** The caller's own data: on the result and on every event of the session, never sent to a provider. */
   metadata?: Record<string, unknown>;
-  /** Builds what the caller receives from the worker's value and the session's metadata. */
-  toValue(value: unknown, session: SessionSummary): unknown;
+  /** Builds what the caller receives from the worker's value, the session's summary and the request's `metadata`. */
+  toValue(value: unknown, session: SessionSummary, metadata: Record<string, unknown> | undefined): unknown;
 }
 
 export interface SessionSummary {

@@ -10,7 +10,7 @@ import { defaultLogger } from '../log.ts';
 import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
 import { formatPrometheus } from '../observe/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
-import type { ChatResult } from '../protocol.ts';
+import type { ChatResult, ChatTask, ExecuteTask } from '../protocol.ts';
 import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
 import { createPool, type Dispatcher, type DispatcherOptions, type ThreadHeap } from '../pool/pool.ts';
 import { remoteKeyProfiles } from '../transport/remote-keys.ts';
@@ -27,8 +27,8 @@ import { SessionEngine, type EngineEvents } from './engine.ts';
 import { streamSession, type StreamEvent } from './event-stream.ts';
 import { ListenerGuard } from './listener-errors.ts';
 import { redactingDispatcher, scrubBatch } from './redact-gate.ts';
-import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest, type SessionRequestFields } from './request.ts';
-import type { DistributiveOmit, SessionSpec, SessionSummary } from './session-record.ts';
+import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest } from './request.ts';
+import type { SessionSpec, SessionSummary } from './session-record.ts';
 import { FlowChannel } from './stream-credit.ts';
 
 export interface ExecuteResult<T = unknown> {
@@ -153,8 +153,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Runs one chat call as a session and resolves with its result. */
-  async chat(request: ChatRequest): Promise<ChatResult> {
-    return (await this.#startChat(request)) as ChatResult;
+  chat(request: ChatRequest): Promise<ChatResult> {
+    // Not an async function: its frame and second promise would stay alive for the whole call.
+    try {
+      return this.#startChat(request) as Promise<ChatResult>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -201,13 +206,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (valid.metadata !== undefined) assertCloneable(valid.metadata, 'metadata');
       return { ...valid, handler: handlerURL(valid.handler) };
     });
-    const name = parsed.name ?? 'default';
-    return (await this.#submit(parsed, {
+    const { sessionId, requestId } = this.#identify(parsed.requestId, parsed.signal, undefined);
+    const task: ExecuteTask = {
       kind: 'execute',
-      task: { kind: 'execute', handler: parsed.handler, name, input: parsed.input },
+      sessionId,
+      requestId,
+      budgetMs: 0,
+      run: 0,
+      handler: parsed.handler,
+      name: parsed.name ?? 'default',
+      input: parsed.input,
+    };
+    return (await this.#admit({
+      kind: 'execute',
+      sessionId,
+      requestId,
+      task,
+      timeoutMs: parsed.timeoutMs ?? this.#options.timeoutMs,
+      signal: parsed.signal,
       retryOnCrash: parsed.retryOnCrash ?? false,
       secrets: [],
-      toValue: (output, session) => ({ output, metadata: withRequest({ session }, parsed.metadata) }),
+      metadata: parsed.metadata,
+      toValue: executeValue,
     })) as ExecuteResult<T>;
   }
 
@@ -301,63 +321,61 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#assertOpen();
     const prepared = this.#checked(() => prepareChat(request, this.#options, streamed !== undefined));
     const targets = this.#checked(() => routeTargets(request, prepared, this.#options, streamed !== undefined));
-    const { provider, call, metadata } = prepared;
-    const onDelta = streamed?.onDelta ?? prepared.onDelta;
-    const fields = streamed === undefined ? prepared : { ...prepared, signal: mergeSignals(prepared.signal, streamed.signal), sessionId: streamed.sessionId };
-    const flow = streamed !== undefined ? { flow: this.#flow.settings } : {};
-    return this.#submit(
-      fields,
+    const { provider, call } = prepared;
+    const signal = streamed === undefined ? prepared.signal : mergeSignals(prepared.signal, streamed.signal);
+    const { sessionId, requestId } = this.#identify(prepared.requestId, signal, streamed?.sessionId);
+    // Whole literals, every field present: a session's spec and task each keep one shape, with
+    // no properties added later (10,000 sessions in flight hold them all).
+    const task: ChatTask = {
+      kind: 'chat',
+      sessionId,
+      requestId,
+      budgetMs: 0,
+      run: 0,
+      abort: undefined,
+      provider,
+      call,
+      retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries },
+      flow: streamed === undefined ? undefined : this.#flow.settings,
+    };
+    return this.#admit(
       {
         kind: 'chat',
+        sessionId,
+        requestId,
         provider: provider.name,
         model: call.model,
-        task: {
-          kind: 'chat',
-          provider,
-          call,
-          retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries },
-          ...flow,
-        },
+        task,
+        timeoutMs: prepared.timeoutMs ?? this.#options.timeoutMs,
+        signal,
+        onDelta: streamed?.onDelta ?? prepared.onDelta,
+        onEvent: streamed?.onEvent,
         retryOnCrash: true,
-        secrets: [...new Set(targets.map((t) => t.provider.apiKey))],
-        ...(onDelta ? { onDelta } : {}),
-        ...(streamed ? { onEvent: streamed.onEvent } : {}),
-        toValue: (value, session) => {
-          const result = value as ChatResult;
-          result.metadata = withRequest({ ...result.metadata, session }, metadata);
-          return result;
-        },
+        secrets: targets.length === 1 ? [provider.apiKey] : [...new Set(targets.map((t) => t.provider.apiKey))],
+        metadata: prepared.metadata,
+        toValue: chatValue,
       },
       targets,
     );
   }
 
-  #submit(
-    fields: SessionRequestFields & { sessionId?: string },
-    spec: Omit<SessionSpec, 'sessionId' | 'requestId' | 'timeoutMs' | 'task'> & { task: DistributiveOmit<SessionSpec['task'], 'sessionId' | 'requestId'> },
-    targets?: RouteTarget[],
-  ): Promise<unknown> {
-    const requestId = fields.requestId ?? randomUUID();
-    if (fields.requestId !== undefined && this.#engine.hasRequestId(requestId)) {
+  /** The session's ids, once its request may be admitted: a requestId in use or a signal already aborted is refused. */
+  #identify(requestId: string | undefined, signal: AbortSignal | undefined, sessionId: string | undefined): { sessionId: string; requestId: string } {
+    if (requestId !== undefined && this.#engine.hasRequestId(requestId)) {
       this.#metrics.rejected.invalid++;
       throw new InvalidRequestError(`Invalid request: \`requestId\`: "${requestId}" is already used by an active session`, [], { requestId });
     }
-    if (fields.signal?.aborted) throw new SessionAbortedError('The caller aborted the session before it started', { requestId });
-    const sessionId = fields.sessionId ?? randomUUID();
-    const task = { ...spec.task, sessionId, requestId } as SessionSpec['task'];
-    if (targets !== undefined) this.#router.plan(sessionId, requestId, targets);
+    const id = requestId ?? randomUUID();
+    if (signal?.aborted) throw new SessionAbortedError('The caller aborted the session before it started', { requestId: id });
+    return { sessionId: sessionId ?? randomUUID(), requestId: id };
+  }
+
+  #admit(spec: SessionSpec, targets?: RouteTarget[]): Promise<unknown> {
+    if (targets !== undefined) this.#router.plan(spec.sessionId, spec.requestId, targets);
     try {
-      return this.#engine.submit({
-        ...spec,
-        task,
-        sessionId,
-        requestId,
-        timeoutMs: fields.timeoutMs ?? this.#options.timeoutMs,
-        ...(fields.signal ? { signal: fields.signal } : {}),
-        ...(fields.metadata ? { metadata: fields.metadata } : {}),
-      });
+      return this.#engine.submit(spec);
     } catch (error) {
-      this.#router.released(sessionId);
+      this.#router.released(spec.sessionId);
       throw error;
     }
   }
@@ -365,6 +383,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
 function mergeSignals(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
   return a === undefined ? b : AbortSignal.any([a, b]);
+}
+
+function chatValue(value: unknown, session: SessionSummary, request: Record<string, unknown> | undefined): ChatResult {
+  const result = value as ChatResult;
+  result.metadata = withRequest({ ...result.metadata, session }, request);
+  return result;
+}
+
+function executeValue(output: unknown, session: SessionSummary, request: Record<string, unknown> | undefined): ExecuteResult {
+  return { output, metadata: withRequest({ session }, request) };
 }
 
 /** The result's metadata with the caller's own `metadata` under `request` (it is never sent to a provider). */

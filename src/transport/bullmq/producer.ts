@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { abortError } from '../../abort/reasons.ts';
 import { TransportError, type WireError } from '../../errors.ts';
 import type { ChatTask, SessionEvent, SessionTask, TaskOutcome } from '../../protocol.ts';
+import { settleFrom, type RunReceiver } from '../../pool/pool.ts';
 import type { DispatchGate } from '../../supervisor/engine.ts';
 import type { TransportDispatcher, TransportOptions } from '../transport.ts';
 import { scrubRedis } from './connection.ts';
@@ -97,7 +98,11 @@ export class QueueProducer implements TransportDispatcher {
     return this.#hosts.size;
   }
 
-  run(task: SessionTask): Promise<TaskOutcome> {
+  run(task: SessionTask, receiver: RunReceiver): void {
+    settleFrom(this.#run(task), task, receiver);
+  }
+
+  #run(task: SessionTask): Promise<TaskOutcome> {
     if (task.kind !== 'chat')
       return Promise.resolve({
         ok: false,

@@ -8,7 +8,7 @@ import { abortError, type AbortReason } from '../../abort/reasons.ts';
 import type { Clock } from '../../clock.ts';
 import { SessionTimeoutError, type WireError } from '../../errors.ts';
 import type { ProviderProfile } from '../../options.ts';
-import type { Dispatcher } from '../../pool/pool.ts';
+import { runOnce, type Dispatcher } from '../../pool/pool.ts';
 import type { ChatTask, ResolvedProvider } from '../../protocol.ts';
 import type { Router } from '../../routing/router.ts';
 import type { SessionSpec } from '../../supervisor/session-record.ts';
@@ -100,7 +100,7 @@ function budget(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask, deadline:
 
 async function call(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask): Promise<JobResult> {
   try {
-    const { threadId, ...outcome } = await deps.dispatcher.run(task);
+    const { threadId, ...outcome } = await runOnce(deps.dispatcher, task);
     await job$.relay.drain();
     return { host: deps.host, threadId, outcome };
   } catch (error) {
