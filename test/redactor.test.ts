@@ -1,9 +1,13 @@
 // Redactor.deep scrubs plain data copy-on-write: a value with no secret in it comes back as the
 // same object (a result per session crosses it on the main thread), one with a secret comes back
-// as a scrubbed copy, and the original is never changed.
+// as a scrubbed copy, and the original is never changed. The redaction gate applies it to every
+// run's end.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TaskRefusedError, type Dispatcher, type RunReceiver } from '../src/pool/pool.ts';
+import type { SessionTask } from '../src/protocol.ts';
 import { REDACTED, Redactor } from '../src/redact.ts';
+import { redactingDispatcher } from '../src/supervisor/redact-gate.ts';
 
 const KEY = 'sk-secret-key-123456';
 const redactor = new Redactor([KEY]);
@@ -38,4 +42,29 @@ test('class instances pass as they are, a cycle ends, an empty redactor copies n
   assert.equal(redactor.deep(cyclic), cyclic);
   const value = { content: KEY };
   assert.equal(new Redactor([]).deep(value), value);
+});
+
+test('the redaction gate scrubs what a run ends with, and a refusal stays a refusal', () => {
+  const ended: Array<{ how: string; value: unknown }> = [];
+  const receiver: RunReceiver = {
+    settled: (_task, outcome) => ended.push({ how: 'settled', value: outcome }),
+    crashed: (_task, error) => ended.push({ how: 'crashed', value: error }),
+  };
+  const outcomes: Array<(task: SessionTask, to: RunReceiver) => void> = [
+    (task, to) => to.settled(task, { ok: true, value: { content: `echo ${KEY}` }, attempts: 1, threadId: 1 }),
+    (task, to) => to.settled(task, { ok: true, value: { content: 'clean' }, attempts: 1, threadId: 1 }),
+    (task, to) => to.crashed(task, new TaskRefusedError(`queue full near ${KEY}`)),
+    (task, to) => to.crashed(task, new Error(`thread died holding ${KEY}`)),
+  ];
+  const inner = { run: (task: SessionTask, to: RunReceiver) => outcomes.shift()?.(task, to) } as unknown as Dispatcher;
+  const gate = redactingDispatcher(inner, redactor);
+  const task = { kind: 'chat', sessionId: 's', requestId: 'r', budgetMs: 1000, run: 1 } as SessionTask;
+  for (let i = 0; i < 4; i++) gate.run(task, receiver);
+  const [leaked, clean, refused, crashed] = ended;
+  assert.deepEqual((leaked?.value as { value: unknown }).value, { content: `echo ${REDACTED}` });
+  assert.deepEqual((clean?.value as { value: unknown }).value, { content: 'clean' });
+  assert.ok(refused?.value instanceof TaskRefusedError, 'the engine tells a refusal (nothing ran) from a crash by its class');
+  assert.equal((refused?.value as Error).message, `queue full near ${REDACTED}`);
+  assert.ok(!(crashed?.value instanceof TaskRefusedError));
+  assert.equal((crashed?.value as Error).message, `thread died holding ${REDACTED}`);
 });
