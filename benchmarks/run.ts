@@ -4,12 +4,14 @@
 // plain `openai` SDK on the main thread, against the same mock provider running in a child process,
 // at the same concurrency, in interleaved rounds (engine, SDK, engine, SDK...) after warm-up rounds.
 // Every answer is checked; a wrong one fails the run (exit 1). Figures are medians over the rounds.
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import { createSupervisor, type Supervisor } from '../src/index.ts';
-import { Baseline } from './baseline.ts';
-import { firstSession, firstSessionLine, type FirstSession } from './first-session.ts';
+import type { Baseline } from './baseline.ts';
+import type { FirstSession } from './first-session.ts';
 import { MB } from './measure.ts';
 import { goalLines, judgeGoals } from './goals.ts';
 import { htmlReport, type ScenarioCharts } from './html.ts';
@@ -37,6 +39,8 @@ interface Options {
   html: string | undefined;
   rounds: number | undefined;
   side: 'engine' | 'baseline' | undefined;
+  /** This process runs one `ownProcess` scenario for its parent and prints its run as one JSON line. */
+  child: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,6 +54,7 @@ function parseOptions(argv: string[]): Options {
       html: { type: 'string' },
       rounds: { type: 'string' },
       side: { type: 'string' },
+      child: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -60,7 +65,7 @@ function parseOptions(argv: string[]): Options {
   }
   const side = values.side;
   if (side !== undefined && side !== 'engine' && side !== 'baseline') throw new UsageError(`--side: expected engine or baseline, got ${JSON.stringify(side)}`);
-  return { scenarios: findScenarios(positionals), quick: values.quick, json: values.json, html: values.html, rounds, side };
+  return { scenarios: findScenarios(positionals), quick: values.quick, json: values.json, html: values.html, rounds, side, child: values.child };
 }
 
 class UsageError extends Error {}
@@ -73,7 +78,8 @@ interface ScenarioRun {
 
 interface Context {
   options: Options;
-  baseline: Baseline;
+  /** Absent in a child process: its scenario is the engine's alone, and the SDK's modules must not weigh on its heap. */
+  baseline: Baseline | undefined;
   baseURL: string;
   progress: Progress;
 }
@@ -108,7 +114,7 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRu
   const supervisor = supervisorFor(scenario, ctx);
   const sides = {
     engine: options.side === 'baseline' ? undefined : engineCall(supervisor, scenario.kind),
-    baseline: scenario.engineOnly || options.side === 'engine' ? undefined : baselineCall(ctx.baseline, scenario.kind),
+    baseline: scenario.engineOnly || options.side === 'engine' ? undefined : baselineCall(required(ctx.baseline), scenario.kind),
   };
   const measured: Record<'engine' | 'baseline', RoundResult[]> = { engine: [], baseline: [] };
   const wrong: string[] = [];
@@ -161,6 +167,46 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRu
   return { report, charts, wrong };
 }
 
+function required(baseline: Baseline | undefined): Baseline {
+  if (baseline === undefined) throw new Error('a scenario with a baseline side cannot run in a process of its own');
+  return baseline;
+}
+
+/**
+ * An `ownProcess` scenario runs in a child process (this module again, with --child): the peak
+ * heap it reports is then the engine's and the harness's, not the plain SDK's modules nor what the
+ * scenarios before it left behind.
+ */
+async function runInOwnProcess(scenario: Scenario, ctx: Context): Promise<ScenarioRun> {
+  const { options, progress } = ctx;
+  progress.show(`${scenario.name} (in a process of its own)`);
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    scenario.name,
+    '--child',
+    ...(options.quick ? ['--quick'] : []),
+    ...(options.rounds !== undefined ? ['--rounds', String(options.rounds)] : []),
+    ...(options.html !== undefined ? ['--html', options.html] : []),
+  ];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 512 * MB });
+  for (let i = 0; i < stepsOf(scenario, options); i++) progress.tick();
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ScenarioRun;
+}
+
+async function runChild(options: Options): Promise<number> {
+  const [scenario, ...others] = options.scenarios;
+  if (scenario === undefined || others.length > 0) throw new UsageError('--child: exactly one scenario');
+  const mock = await startMockProcess();
+  try {
+    const ctx: Context = { options, baseline: undefined, baseURL: `${mock.url}/v1`, progress: new Progress(0, { isTTY: false } as NodeJS.WriteStream) };
+    console.log(JSON.stringify(await runScenario(scenario, ctx)));
+  } finally {
+    await mock.close();
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let options: Options;
   try {
@@ -171,16 +217,20 @@ export async function main(argv: string[]): Promise<number> {
     else console.error(`${message}\n${USAGE}`);
     return error instanceof UsageError && message === '' ? 0 : 2;
   }
+  if (options.child) return runChild(options);
   const started = Date.now();
   const progress = new Progress(options.scenarios.reduce((n, s) => n + stepsOf(s, options), 0));
   const mock = await startMockProcess();
   const runs: ScenarioRun[] = [];
   let first: FirstSession | undefined;
+  // Loaded here, not imported at the top: a child process never loads the SDK.
+  const { Baseline } = await import('./baseline.ts');
+  const { firstSession, firstSessionLine } = await import('./first-session.ts');
   try {
     const baseURL = `${mock.url}/v1`;
     if (options.side === undefined) first = await firstSession(baseURL, API_KEY, THREADS);
     const ctx: Context = { options, baseline: new Baseline(baseURL, API_KEY), baseURL, progress };
-    for (const scenario of options.scenarios) runs.push(await runScenario(scenario, ctx));
+    for (const scenario of options.scenarios) runs.push(await (scenario.ownProcess ? runInOwnProcess(scenario, ctx) : runScenario(scenario, ctx)));
   } finally {
     progress.end();
     await mock.close();

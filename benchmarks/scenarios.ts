@@ -1,8 +1,9 @@
 // The named scenarios: one definition each. A scenario says what the provider does (a mock
 // directive), how each side calls it (chat, stream, continuation), how many sessions at once, and
 // what the right answer is. The runner (round.ts) does the rest the same way for every scenario.
-// inflight-10k runs last by default: the RSS it leaves behind (a process high-water mark) would
-// otherwise show in every scenario after it.
+// inflight-10k runs last by default, in a process of its own: the RSS it leaves behind (a process
+// high-water mark) would otherwise show in every scenario after it, and its peak heap would count
+// the plain SDK's modules and what the scenarios before it left.
 
 /** How a session calls the provider; the engine and the baseline each have one way per kind. */
 export type SessionKind = 'chat' | 'stream' | 'continue';
@@ -32,6 +33,8 @@ export interface Scenario {
   engineOnly?: boolean;
   /** One extra engine round measures the main thread's live heap (after a GC) with everything in flight. */
   probeLiveHeap?: boolean;
+  /** Runs in a child process of its own (engine-only scenarios): its heap figures count nothing another scenario loaded or left. */
+  ownProcess?: boolean;
   /** The host's main thread is busy in slices of this many ms while the sessions run. */
   hostSliceMs?: number;
   /** Measured rounds when --rounds is not given. */
@@ -113,6 +116,7 @@ export const SCENARIOS: readonly Scenario[] = [
     calls: 1,
     engineOnly: true,
     probeLiveHeap: true,
+    ownProcess: true,
     rounds: rounds(3, 1),
     size: (q) => (q ? { concurrency: 1000, sessions: 1000, warmup: 200 } : { concurrency: 10_000, sessions: 10_000, warmup: 1000 }),
   },
