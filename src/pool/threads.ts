@@ -81,7 +81,18 @@ export function startThreads(options: ThreadsOptions): Threads {
     get count() {
       return pool.threads.length;
     },
-    heaps: () => Promise.all(pool.threads.map(async (w) => ({ threadId: w.threadId, heapUsed: (await w.getHeapStatistics()).used_heap_size }))),
+    // A thread that is exiting (a crash, an out-of-memory kill) has no heap to read: it is left out.
+    heaps: async () => {
+      const read = await Promise.all(
+        pool.threads.map((w) =>
+          w.getHeapStatistics().then(
+            (h) => ({ threadId: w.threadId, heapUsed: h.used_heap_size }),
+            () => undefined,
+          ),
+        ),
+      );
+      return read.filter((heap) => heap !== undefined);
+    },
     close: () => pool.destroy(),
   };
 }
