@@ -60,11 +60,15 @@ test('the redaction gate scrubs what a run ends with, and a refusal stays a refu
   const gate = redactingDispatcher(inner, redactor);
   const task = { kind: 'chat', sessionId: 's', requestId: 'r', budgetMs: 1000, run: 1 } as SessionTask;
   for (let i = 0; i < 4; i++) gate.run(task, receiver);
-  const [leaked, clean, refused, crashed] = ended;
-  assert.deepEqual((leaked?.value as { value: unknown }).value, { content: `echo ${REDACTED}` });
-  assert.deepEqual((clean?.value as { value: unknown }).value, { content: 'clean' });
-  assert.ok(refused?.value instanceof TaskRefusedError, 'the engine tells a refusal (nothing ran) from a crash by its class');
-  assert.equal((refused?.value as Error).message, `queue full near ${REDACTED}`);
-  assert.ok(!(crashed?.value instanceof TaskRefusedError));
-  assert.equal((crashed?.value as Error).message, `thread died holding ${REDACTED}`);
+  assert.deepEqual(
+    ended.map((e) => e.how),
+    ['settled', 'settled', 'crashed', 'crashed'],
+  );
+  const [leaked, clean, refused, crashed] = ended.map((e) => e.value) as [{ value: unknown }, { value: unknown }, Error, Error];
+  assert.deepEqual(leaked.value, { content: `echo ${REDACTED}` });
+  assert.deepEqual(clean.value, { content: 'clean' });
+  assert.ok(refused instanceof TaskRefusedError, 'the engine tells a refusal (nothing ran) from a crash by its class');
+  assert.equal(refused.message, `queue full near ${REDACTED}`);
+  assert.ok(!(crashed instanceof TaskRefusedError));
+  assert.equal(crashed.message, `thread died holding ${REDACTED}`);
 });
