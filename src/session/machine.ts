@@ -68,16 +68,10 @@ export const sessionGuards = {
 };
 
 export function initialContext(input: SessionInput): SessionContext {
-  // One literal (provider and model present even when undefined): no properties added to it later.
-  return {
-    sessionId: input.sessionId,
-    requestId: input.requestId,
-    kind: input.kind,
-    provider: input.provider,
-    model: input.model,
-    createdAt: input.at,
-    attempts: 0,
-  };
+  const context: SessionContext = { sessionId: input.sessionId, requestId: input.requestId, kind: input.kind, createdAt: input.at, attempts: 0 };
+  if (input.provider !== undefined) context.provider = input.provider;
+  if (input.model !== undefined) context.model = input.model;
+  return context;
 }
 
 const update = (name: keyof typeof sessionUpdates) =>

@@ -133,16 +133,6 @@ export class SessionEngine {
       crashRetries: 0,
       run: 0,
       reportedRun: 0,
-      // Set as the session goes; present from the start so that the record keeps one shape.
-      task: undefined,
-      deadline: undefined,
-      detachSignal: undefined,
-      threadId: undefined,
-      abortReason: undefined,
-      toldEveryWorker: undefined,
-      toldThread: undefined,
-      killWhenKnown: undefined,
-      kill: undefined,
     };
     const admit = this.#admission.admit(spec.sessionId, record);
     if (admit === 'reject') {

@@ -351,7 +351,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         onDelta: streamed?.onDelta ?? prepared.onDelta,
         onEvent: streamed?.onEvent,
         retryOnCrash: true,
-        secrets: targets.length === 1 ? [provider.apiKey] : [...new Set(targets.map((t) => t.provider.apiKey))],
+        secrets: [...new Set(targets.map((t) => t.provider.apiKey))],
         metadata: prepared.metadata,
         toValue: chatValue,
       },
