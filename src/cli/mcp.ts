@@ -1,11 +1,11 @@
 /** `sessionpool mcp`: the engine as an MCP server, over stdio (default) or Streamable HTTP. */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createSupervisor } from '../index.ts';
 import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
 import { requestGuard } from '../mcp/http-guard.ts';
 import { serveHttp } from '../mcp/http.ts';
+import { packageVersion } from '../mcp/package-version.ts';
 import { createMcpServer, type ToolContext } from '../mcp/server.ts';
 import { serveStdio } from '../mcp/stdio.ts';
 
@@ -92,12 +92,4 @@ function integer(name: string, value: string | undefined, min: number, max: numb
 
 function usageError(message: string): Error {
   return Object.assign(new Error(message), { code: 'ERR_INVALID_ARG_VALUE' });
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
