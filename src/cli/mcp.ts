@@ -46,7 +46,13 @@ export async function runMcp(argv: string[]): Promise<number> {
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
   const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
   const supervisor = createSupervisor({ ...config.supervisor, ...engineOptions(values), providers: config.providers, logger });
-  const context: ToolContext = { supervisor, providers: config.providers, defaultProvider: config.defaultProvider, version: packageVersion() };
+  const context: ToolContext = {
+    supervisor,
+    providers: config.providers,
+    defaultProvider: config.defaultProvider,
+    keyEnv: config.keyEnv,
+    version: packageVersion(),
+  };
   const signalled = new Promise<string>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
   });
