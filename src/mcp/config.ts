@@ -63,8 +63,11 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     const { apiKeyEnv, ...config } = entry as FileProviderConfig;
     const fromEnv = apiKeyEnv === undefined ? undefined : env[apiKeyEnv];
     providers[name] = { ...config, ...(config.apiKey === undefined && fromEnv ? { apiKey: fromEnv } : {}) };
+    // Recorded whenever the file decides where the key comes from; a built-in provider it leaves
+    // at that keeps the built-in variables (the engine reads them).
     if (config.apiKey !== undefined) keyEnv[name] = [];
     else if (apiKeyEnv !== undefined) keyEnv[name] = [apiKeyEnv];
+    else if (!Object.hasOwn(BUILT_IN_PROVIDERS, name)) keyEnv[name] = [];
   }
   const defaultProvider = parsed.data.defaultProvider ?? firstWithKey(providers, keyEnv, env) ?? 'kimi';
   return { providers, defaultProvider, keyEnv, supervisor: (parsed.data.supervisor ?? {}) as McpConfig['supervisor'] };
@@ -99,9 +102,10 @@ export function hasKey(name: string, config: ProviderConfig | undefined, keyEnv:
 }
 
 /**
- * A known provider without a key, refused before any session with the variables this server
- * actually reads (the engine's own message would name the built-in ones and `createSupervisor`,
- * and the engine would fall back to a built-in variable the config did not name).
+ * A provider whose key source the config file decided (`keyEnv` has it) and that has no key:
+ * refused before any session, naming the variables this server reads. The engine's own message
+ * would name the built-in variables and `createSupervisor`, and the engine would fall back to a
+ * built-in variable the file did not name. Other providers are the engine's to check.
  */
 export function missingKeyError(
   name: string,
@@ -109,7 +113,7 @@ export function missingKeyError(
   keyEnv: KeyVariables = {},
   env: NodeJS.ProcessEnv = process.env,
 ): InvalidRequestError | undefined {
-  if (!Object.hasOwn(providers, name) && !Object.hasOwn(BUILT_IN_PROVIDERS, name)) return undefined; // the engine says which ones exist
+  if (!Object.hasOwn(keyEnv, name)) return undefined;
   if (hasKey(name, providers[name], keyEnv, env)) return undefined;
   const variables = keyVariables(name, keyEnv);
   const where = variables.length > 0 ? `set ${variables.join(' or ')}` : 'give it `apiKey` or `apiKeyEnv` in the config file';
