@@ -80,6 +80,9 @@ describe('sessionpool mcp refuses bad options before serving', () => {
     const port = await run('--http', 'eighty');
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--http must be a whole number from 0 to 65535, got "eighty"/);
+    const sessions = await run('--mock', '--http', '0', '--max-sessions-per-client', '0');
+    assert.equal(sessions.code, 2);
+    assert.match(sessions.stderr, /--max-sessions-per-client must be a whole number from 1 to 1000000, got "0"/);
     const both = await run('--mock', '--config', 'x.json');
     assert.equal(both.code, 2);
     const help = await run('--help');
