@@ -64,22 +64,29 @@ function costsLess(a: SessionActivity, b: SessionActivity): boolean {
 
 export function admit<S extends Tracked>(sessions: readonly S[], client: string, limits: SessionLimits): Admission<S> {
   const evict: S[] = [];
+  // Concurrent initializes can leave a table over its limit: close enough to get back under it.
   const own = sessions.filter((s) => s.activity.client === client);
-  if (own.length >= limits.maxSessionsPerClient) {
-    const victim = leastValuable(own);
-    if (victim === undefined) {
-      return {
-        admit: false,
-        status: 429,
-        message: `Too many sessions: at most ${limits.maxSessionsPerClient} sessions per client, and each of yours has a tool call running`,
-      };
-    }
-    evict.push(victim);
+  if (!makeRoom(own, limits.maxSessionsPerClient, evict)) {
+    return {
+      admit: false,
+      status: 429,
+      message: `Too many sessions: at most ${limits.maxSessionsPerClient} sessions per client, and each of yours has a tool call running`,
+    };
   }
-  if (sessions.length - evict.length >= limits.maxSessions) {
-    const victim = leastValuable(sessions.filter((s) => !evict.includes(s)));
-    if (victim === undefined) return { admit: false, status: 503, message: `Too many sessions: all ${limits.maxSessions} have a tool call running` };
-    evict.push(victim);
+  if (!makeRoom(sessions, limits.maxSessions, evict)) {
+    return { admit: false, status: 503, message: `Too many sessions: all ${limits.maxSessions} have a tool call running` };
   }
   return { admit: true, evict };
+}
+
+/** Adds to `evict` until `sessions` less those has room for one more; false when it cannot. */
+function makeRoom<S extends Tracked>(sessions: readonly S[], limit: number, evict: S[]): boolean {
+  let left = sessions.filter((s) => !evict.includes(s));
+  while (left.length >= limit) {
+    const victim = leastValuable(left);
+    if (victim === undefined) return false;
+    evict.push(victim);
+    left = left.filter((s) => s !== victim);
+  }
+  return true;
 }
