@@ -39,7 +39,9 @@ export class LineTransport implements Transport {
     this.#input.on('data', this.#onData);
     this.#input.on('end', this.#onEnd);
     this.#input.on('close', this.#onEnd);
-    this.#output.on('error', this.#onOutputError);
+    // An unheard 'error' would throw: a broken stdin ends the transport, as its end does.
+    this.#input.on('error', this.#onStreamError);
+    this.#output.on('error', this.#onStreamError);
   }
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -54,6 +56,7 @@ export class LineTransport implements Transport {
     this.#input.off('data', this.#onData);
     this.#input.off('end', this.#onEnd);
     this.#input.off('close', this.#onEnd);
+    this.#input.off('error', this.#onStreamError);
     this.#input.pause();
     this.onclose?.();
   }
@@ -64,7 +67,7 @@ export class LineTransport implements Transport {
 
   readonly #onEnd = (): void => void this.close();
 
-  readonly #onOutputError = (error: Error): void => {
+  readonly #onStreamError = (error: Error): void => {
     if (this.#closed) return;
     this.onerror?.(error);
     void this.close();
