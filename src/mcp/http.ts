@@ -113,7 +113,7 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
   /** Out of the table at once (so it is not counted nor picked again), then closed, which aborts its calls. */
   function end(session: Session): void {
     if (session.transport.sessionId !== undefined) sessions.delete(session.transport.sessionId);
-    void session.server.close();
+    session.server.close().catch(() => {}); // already closing: the outcome is the same
   }
 
   function expire(): void {

@@ -96,7 +96,12 @@ export class LineTransport implements Transport {
           : 'an object that is none of them';
       return this.#refuse(idOf(value), INVALID_REQUEST, `Invalid Request: expected a JSON-RPC 2.0 request, notification or response, got ${got}`);
     }
-    this.onmessage?.(message);
+    try {
+      this.onmessage?.(message);
+    } catch (error) {
+      // A handler that throws must not take the input stream (and every other call) down with it.
+      this.onerror?.(error as Error);
+    }
   }
 
   /** A reply that cannot be written (the client left) is the output's 'error', handled there. */
