@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { configFromEnv, loadConfigFile } from '../src/mcp/config.ts';
 import { describeProviders } from '../src/mcp/provider-list.ts';
-import { MAIN } from './mcp-helpers.ts';
+import { MAIN, spawnMcp, text } from './mcp-helpers.ts';
 
 describe('mcp configuration', () => {
   let dir: string;
@@ -35,7 +35,7 @@ describe('mcp configuration', () => {
     assert.equal(config.providers['glm']?.apiKey, 'glm-secret-key');
     assert.equal(config.defaultProvider, 'gateway');
     assert.deepEqual(config.supervisor, { threads: 1, timeoutMs: 5000 });
-    const listed = describeProviders(config.providers, config.defaultProvider, {});
+    const listed = describeProviders(config.providers, config.defaultProvider, {}, config.keyEnv);
     assert.deepEqual(
       listed.map((p) => [p.name, p.hasKey, p.isDefault]),
       [
@@ -80,10 +80,54 @@ describe('sessionpool mcp refuses bad options before serving', () => {
     const port = await run('--http', 'eighty');
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--http must be a whole number from 0 to 65535, got "eighty"/);
+    const sessions = await run('--mock', '--http', '0', '--max-sessions-per-client', '0');
+    assert.equal(sessions.code, 2);
+    assert.match(sessions.stderr, /--max-sessions-per-client must be a whole number from 1 to 1000000, got "0"/);
     const both = await run('--mock', '--config', 'x.json');
     assert.equal(both.code, 2);
     const help = await run('--help');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: sessionpool mcp/);
+  });
+});
+
+describe('a config file that names its own key variables', () => {
+  let dir: string;
+  let configPath: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sessionpool-mcp-keyenv-'));
+    configPath = join(dir, 'config.json');
+    const providers = { kimi: { apiKeyEnv: 'TEAM_KIMI_KEY' }, gateway: { baseURL: 'http://127.0.0.1:9/v1', apiKeyEnv: 'GATEWAY_TOKEN' } };
+    await writeFile(configPath, JSON.stringify({ providers, defaultProvider: 'kimi' }));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('the providers tool and the missing-key error name those variables, not the built-in ones', async () => {
+    // A built-in variable is set, the named one is not: the config said where kimi's key comes from.
+    const server = await spawnMcp(['--config', configPath], { MOONSHOT_API_KEY: 'sk-builtin-variable-1618' });
+    try {
+      const listed = await server.call('providers', {});
+      const { providers } = listed.structuredContent as { providers: { name: string; hasKey: boolean; keyEnv: string[] }[] };
+      const byName = Object.fromEntries(providers.map((p) => [p.name, p]));
+      assert.deepEqual([byName['kimi']?.keyEnv, byName['kimi']?.hasKey], [['TEAM_KIMI_KEY'], false]);
+      assert.deepEqual([byName['gateway']?.keyEnv, byName['gateway']?.hasKey], [['GATEWAY_TOKEN'], false]);
+      assert.deepEqual(
+        byName['glm']?.keyEnv,
+        ['ZHIPUAI_API_KEY', 'GLM_API_KEY', 'ZAI_API_KEY'],
+        'a provider the file does not name keeps its built-in variables',
+      );
+      for (const provider of ['kimi', 'gateway']) {
+        const refused = await server.call('chat', { provider, prompt: 'hi' });
+        assert.equal(refused.isError, true);
+        const variable = provider === 'kimi' ? 'TEAM_KIMI_KEY' : 'GATEWAY_TOKEN';
+        assert.match(text(refused), new RegExp(`^ERR_INVALID_REQUEST: .*"${provider}" has no API key: set ${variable}`));
+        assert.doesNotMatch(text(refused), /MOONSHOT_API_KEY|KIMI_API_KEY|createSupervisor/);
+      }
+      const stats = (await server.call('stats', {})).structuredContent as { admitted: number };
+      assert.equal(stats.admitted, 0, 'a provider without its key starts no session');
+      assert.doesNotMatch(server.stderr(), /sk-builtin-variable/);
+    } finally {
+      await server.client.close();
+    }
   });
 });

@@ -131,6 +131,25 @@ describe('sessionpool mcp over Streamable HTTP', () => {
     assert.equal(http.sessionCount(), 0);
   });
 
+  test('an oversized call (over 4 MiB) gets 413; the session and its other calls go on', async () => {
+    h.mock.reset();
+    const session = await rawSession(http.url);
+    const headers = { ...JSON_HEADERS, 'mcp-session-id': session };
+    const running = raw(http.url, {
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'chat', arguments: { prompt: 'beside it' } } }),
+    });
+    const huge = JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'chat', arguments: { prompt: 'x'.repeat(11 * 1024 * 1024) } } });
+    // Refused on its Content-Length, before the body is read.
+    const refused = await raw(http.url, { headers, body: huge });
+    assert.equal(refused.status, 413);
+    assert.match(refused.body, /must not exceed 4194304 bytes/);
+    assert.match((await running).body, /Answer to \\"beside it\\"/);
+    const ping = await raw(http.url, { headers, body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping' }) });
+    assert.equal(ping.status, 200);
+    await raw(http.url, { method: 'DELETE', headers });
+  });
+
   test('Host and Origin must be loopback names: anything else gets 403 before any MCP work', async () => {
     const port = new URL(http.url).port;
     for (const headers of [{ host: `evil.example:${port}` }, { origin: 'http://evil.example' }, { host: `attacker.localhost.example:${port}` }] as Record<

@@ -217,6 +217,13 @@ describe('sessionpool mcp --config, against a mock provider the test watches', (
     assert.ok(closed.every((r) => r.closedEarly));
     assert.equal(mock.inFlight, 0);
     assert.ok(processGone(server.pid));
+    // Each session ended once, typed: released as aborted, not left to its deadline nor lost.
+    const released = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"session released"'));
+    assert.equal(released.length, 3, server.stderr());
+    for (const line of released) assert.match(line, /"outcome":"aborted".*"code":"ERR_SESSION_ABORTED"/);
   });
 
   test('SIGTERM mid-call: the supervisor is closed, the call aborted, the process gone', async () => {

@@ -1,20 +1,23 @@
 /** `sessionpool mcp`: the engine as an MCP server, over stdio (default) or Streamable HTTP. */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createSupervisor } from '../index.ts';
 import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
 import { requestGuard } from '../mcp/http-guard.ts';
-import { serveHttp } from '../mcp/http.ts';
+import { type McpHttpOptions, serveHttp } from '../mcp/http.ts';
+import { packageVersion } from '../mcp/package-version.ts';
 import { createMcpServer, type ToolContext } from '../mcp/server.ts';
 import { serveStdio } from '../mcp/stdio.ts';
 
-const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...]
-                       [--threads N] [--timeout MS]
+const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...
+                       [--max-sessions N] [--max-sessions-per-client N]] [--threads N] [--timeout MS]
 
 Serves MCP (tools chat, providers, stats) over stdio, or with --http PORT over Streamable HTTP at
 http://127.0.0.1:PORT/mcp (port 0: a free one; the URL is printed on stderr). Host and Origin headers
 are checked: loopback names only, plus each --allowed-host; a --host that is not loopback needs them.
+HTTP sessions: at most --max-sessions (default 1000), and --max-sessions-per-client per remote address
+(default 100; behind a proxy every client has the proxy's address); an idle session makes room for a
+new one, a session that never called a tool expires after 60 s idle, one that did after 30 min.
 Providers: kimi, glm and openai with keys from MOONSHOT_API_KEY/KIMI_API_KEY, ZHIPUAI_API_KEY/
 GLM_API_KEY/ZAI_API_KEY, OPENAI_API_KEY; or --config FILE ({ "providers": {...}, "defaultProvider",
 "supervisor": {...} }); or --mock: the embedded mock provider, no key needed. Logs go to stderr
@@ -26,6 +29,8 @@ const OPTIONS = {
   http: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   'allowed-host': { type: 'string', multiple: true },
+  'max-sessions': { type: 'string' },
+  'max-sessions-per-client': { type: 'string' },
   threads: { type: 'string' },
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -43,16 +48,23 @@ export async function runMcp(argv: string[]): Promise<number> {
   const port = integer('http', values.http, 0, 65_535);
   // Refused before anything starts: a host that is not loopback without the names it answers to.
   if (port !== undefined) requestGuard(values.host, values['allowed-host'] ?? []);
+  const httpOptions = port === undefined ? undefined : httpServeOptions(port, values);
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
   const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
   const supervisor = createSupervisor({ ...config.supervisor, ...engineOptions(values), providers: config.providers, logger });
-  const context: ToolContext = { supervisor, providers: config.providers, defaultProvider: config.defaultProvider, version: packageVersion() };
+  const context: ToolContext = {
+    supervisor,
+    providers: config.providers,
+    defaultProvider: config.defaultProvider,
+    keyEnv: config.keyEnv,
+    version: packageVersion(),
+  };
   const signalled = new Promise<string>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
   });
   let reason: string;
   try {
-    reason = port === undefined ? await stdio(context, signalled) : await http(context, signalled, port, values);
+    reason = httpOptions === undefined ? await stdio(context, signalled) : await http(context, signalled, httpOptions);
   } finally {
     await supervisor.close({ timeoutMs: 2000 });
     await config.mock?.close();
@@ -69,12 +81,23 @@ async function stdio(context: ToolContext, signalled: Promise<string>): Promise<
   return reason;
 }
 
-async function http(context: ToolContext, signalled: Promise<string>, port: number, values: Values): Promise<string> {
-  const served = await serveHttp(() => createMcpServer(context), { port, host: values.host, allowedHosts: values['allowed-host'] ?? [] });
+async function http(context: ToolContext, signalled: Promise<string>, options: McpHttpOptions): Promise<string> {
+  const served = await serveHttp(() => createMcpServer(context), options);
   console.error(`sessionpool mcp: Streamable HTTP on ${served.url}`);
   const reason = await signalled;
   await served.close();
   return reason;
+}
+
+/** Checked before anything starts, like every other option. */
+function httpServeOptions(port: number, values: Values): McpHttpOptions {
+  return {
+    port,
+    host: values.host,
+    allowedHosts: values['allowed-host'] ?? [],
+    maxSessions: integer('max-sessions', values['max-sessions'], 1, 1_000_000),
+    maxSessionsPerClient: integer('max-sessions-per-client', values['max-sessions-per-client'], 1, 1_000_000),
+  };
 }
 
 function engineOptions(values: Values): Partial<McpConfig['supervisor']> {
@@ -92,12 +115,4 @@ function integer(name: string, value: string | undefined, min: number, max: numb
 
 function usageError(message: string): Error {
   return Object.assign(new Error(message), { code: 'ERR_INVALID_ARG_VALUE' });
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }

@@ -5,10 +5,15 @@ import type { ChatToolInput } from './chat-schema.ts';
 import { ProgressReporter } from './progress.ts';
 import { answerResult, errorResult } from './tool-result.ts';
 
-export function chatTool(supervisor: Supervisor, defaultProvider: string) {
+/** Returns the error for a provider this server holds no key for (checked before any session starts). */
+export type KeyCheck = (provider: string) => Error | undefined;
+
+export function chatTool(supervisor: Supervisor, defaultProvider: string, checkKey: KeyCheck = () => undefined) {
   return async (args: ChatToolInput, ctx: ServerContext): Promise<CallToolResult> => {
-    const progress = ProgressReporter.of(ctx);
     const request = toChatRequest(args, defaultProvider, ctx);
+    const noKey = checkKey(request.provider);
+    if (noKey !== undefined) return errorResult(noKey);
+    const progress = ProgressReporter.of(ctx);
     if (progress !== undefined) request.onDelta = progress.push;
     try {
       const result = await supervisor.chat(request);

@@ -1,8 +1,9 @@
 /**
  * Streamable HTTP on a plain node:http server: one McpServer and transport per MCP session (a
  * stateless server per request would lose `notifications/cancelled`, which arrives on another
- * request than the call it cancels). Sessions end on DELETE, on close(), or after `idleMs` with no
- * request open.
+ * request than the call it cancels). Sessions end on DELETE, on close(), when they expire, or when
+ * an idle one makes room for a newcomer (session-policy.ts): clients that never DELETE (the SDK's
+ * own client does not) cannot fill the table and lock the others out.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { requestGuard } from './http-guard.ts';
+import { observeTransport, SessionActivity } from './session-activity.ts';
+import { admit, isExpired, resolveLimits } from './session-policy.ts';
 
 export interface McpHttpOptions {
   port: number;
@@ -19,10 +22,16 @@ export interface McpHttpOptions {
   allowedHosts?: string[];
   /** @default '/mcp' */
   path?: string;
-  /** Sessions with no open request for this long are closed. @default 1_800_000 */
+  /** A session that called a tool is closed after this long with no call running, no GET stream open and no request. @default 1_800_000 */
   idleMs?: number;
-  /** Beyond this many sessions, new ones get 503. @default 1000 */
+  /** The same for a session that never called a tool (a client that connected and left). @default 60_000 */
+  freshIdleMs?: number;
+  /** Sessions at once; beyond it an idle one is closed, and only when all are busy a newcomer gets 503. @default 1000 */
   maxSessions?: number;
+  /** Sessions at once per client (remote address; behind a proxy, all its clients are one). @default 100 */
+  maxSessionsPerClient?: number;
+  /** The clock expiry reads (tests inject one). @default Date.now */
+  now?: () => number;
 }
 
 export interface McpHttpServer {
@@ -35,16 +44,16 @@ export interface McpHttpServer {
 interface Session {
   server: McpServer;
   transport: NodeStreamableHTTPServerTransport;
-  openRequests: number;
-  lastSeen: number;
+  activity: SessionActivity;
 }
 
 export async function serveHttp(newServer: () => McpServer, options: McpHttpOptions): Promise<McpHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
+  const now = options.now ?? Date.now;
   const guard = requestGuard(host, options.allowedHosts);
   const sessions = new Map<string, Session>();
-  const limits = { idleMs: options.idleMs ?? 1_800_000, maxSessions: options.maxSessions ?? 1000 };
+  const limits = resolveLimits(options);
 
   const http = createServer((req, res) => {
     if (!guard(req, res)) return;
@@ -62,46 +71,57 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
       return track(session, req, res);
     }
     if (req.method !== 'POST') return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
-    if (sessions.size >= limits.maxSessions) return reply(res, 503, 'Too many sessions');
-    await openSession(req, res);
+    const client = clientOf(req);
+    expire();
+    const admission = admit([...sessions.values()], client, limits);
+    if (!admission.admit) return reply(res, admission.status, admission.message);
+    for (const session of admission.evict) end(session);
+    await openSession(req, res, client);
   }
 
-  async function openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function openSession(req: IncomingMessage, res: ServerResponse, client: string): Promise<void> {
     const server = newServer();
+    const activity = new SessionActivity(client, now());
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
-        sessions.set(sessionId, { server, transport, openRequests: 0, lastSeen: Date.now() });
+        sessions.set(sessionId, { server, transport, activity });
       },
     });
     transport.onclose = () => {
       if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
+    observeTransport(transport, activity);
     await transport.handleRequest(req, res);
     // Anything but a successful initialize leaves no session behind.
     if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await server.close();
   }
 
   async function track(session: Session, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    session.openRequests++;
-    session.lastSeen = Date.now();
+    const { activity } = session;
+    const stream = req.method === 'GET';
+    activity.lastActive = now();
+    if (stream) activity.streams++;
     res.once('close', () => {
-      session.openRequests--;
-      session.lastSeen = Date.now();
+      activity.lastActive = now();
+      if (stream) activity.streams--;
     });
     await session.transport.handleRequest(req, res);
   }
 
-  const sweep = setInterval(
-    () => {
-      const now = Date.now();
-      for (const session of sessions.values()) {
-        if (session.openRequests === 0 && now - session.lastSeen > limits.idleMs) void session.server.close();
-      }
-    },
-    Math.min(60_000, limits.idleMs),
-  ).unref();
+  /** Out of the table at once (so it is not counted nor picked again), then closed, which aborts its calls. */
+  function end(session: Session): void {
+    if (session.transport.sessionId !== undefined) sessions.delete(session.transport.sessionId);
+    session.server.close().catch(() => {}); // already closing: the outcome is the same
+  }
+
+  function expire(): void {
+    const at = now();
+    for (const session of sessions.values()) if (isExpired(session.activity, at, limits)) end(session);
+  }
+
+  const sweep = setInterval(expire, Math.min(60_000, limits.freshIdleMs, limits.idleMs)).unref();
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -119,6 +139,12 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** The client a session counts against: its remote address (an IPv4 address seen over IPv6 as itself). */
+function clientOf(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
 function reply(res: ServerResponse, status: number, message: string, code = -32000): void {

@@ -2,7 +2,7 @@
 export { createMcpServer } from './server.ts';
 export type { ToolContext } from './server.ts';
 export { serveStdio } from './stdio.ts';
-export type { McpStdioServer } from './stdio.ts';
+export type { McpStdioOptions, McpStdioServer } from './stdio.ts';
 export { serveHttp } from './http.ts';
 export type { McpHttpOptions, McpHttpServer } from './http.ts';
 export { chatInputSchema, chatOutputSchema } from './chat-schema.ts';

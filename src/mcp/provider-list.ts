@@ -1,6 +1,6 @@
 /** The `providers` tool's answer: what is configured, never a key. */
 import { BUILT_IN_PROVIDERS, type ProviderConfig } from '../index.ts';
-import { hasKey } from './config.ts';
+import { hasKey, type KeyVariables, keyVariables } from './config.ts';
 
 export interface ProviderInfo {
   name: string;
@@ -8,12 +8,17 @@ export interface ProviderInfo {
   baseURL: string;
   defaultModel: string;
   hasKey: boolean;
-  /** Variables a key is read from (built-in providers). */
+  /** Variables a key is read from: the config's `apiKeyEnv`, else the built-in ones; none when the key is configured inline. */
   keyEnv: string[];
   isDefault: boolean;
 }
 
-export function describeProviders(configured: Record<string, ProviderConfig>, defaultProvider: string, env: NodeJS.ProcessEnv = process.env): ProviderInfo[] {
+export function describeProviders(
+  configured: Record<string, ProviderConfig>,
+  defaultProvider: string,
+  env: NodeJS.ProcessEnv = process.env,
+  keyEnv: KeyVariables = {},
+): ProviderInfo[] {
   const names = [...new Set([...Object.keys(BUILT_IN_PROVIDERS), ...Object.keys(configured)])];
   return names.map((name) => {
     const own = configured[name];
@@ -23,8 +28,8 @@ export function describeProviders(configured: Record<string, ProviderConfig>, de
       dialect: own?.dialect ?? builtIn?.dialect ?? 'openai',
       baseURL: withoutCredentials(own?.baseURL ?? builtIn?.baseURL ?? ''),
       defaultModel: own?.defaultModel ?? builtIn?.defaultModel ?? 'default',
-      hasKey: hasKey(name, own, env),
-      keyEnv: [...(builtIn?.keyEnv ?? [])],
+      hasKey: hasKey(name, own, keyEnv, env),
+      keyEnv: [...keyVariables(name, keyEnv)],
       isDefault: name === defaultProvider,
     };
   });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ProviderConfig, Supervisor } from '../index.ts';
 import { chatInputSchema, chatOutputSchema } from './chat-schema.ts';
 import { chatTool } from './chat-tool.ts';
+import { type KeyVariables, missingKeyError } from './config.ts';
 import { describeProviders } from './provider-list.ts';
 import { jsonResult } from './tool-result.ts';
 
@@ -12,6 +13,8 @@ export interface ToolContext {
   /** Providers as configured (keys included: only `hasKey` ever leaves). */
   providers: Record<string, ProviderConfig>;
   defaultProvider: string;
+  /** Where each provider's key comes from when the config says so (McpConfig.keyEnv); default: the built-in variables. */
+  keyEnv?: KeyVariables;
   version: string;
 }
 
@@ -69,7 +72,7 @@ export function createMcpServer(context: ToolContext): McpServer {
       outputSchema: chatOutputSchema,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    chatTool(context.supervisor, context.defaultProvider),
+    chatTool(context.supervisor, context.defaultProvider, (provider) => missingKeyError(provider, context.providers, context.keyEnv)),
   );
   server.registerTool(
     'providers',
@@ -80,7 +83,11 @@ export function createMcpServer(context: ToolContext): McpServer {
       outputSchema: providersOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    () => jsonResult({ defaultProvider: context.defaultProvider, providers: describeProviders(context.providers, context.defaultProvider) }),
+    () =>
+      jsonResult({
+        defaultProvider: context.defaultProvider,
+        providers: describeProviders(context.providers, context.defaultProvider, process.env, context.keyEnv),
+      }),
   );
   server.registerTool(
     'stats',
