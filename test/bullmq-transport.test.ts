@@ -19,6 +19,8 @@ import { redisLimiterStore } from '../src/transport/bullmq/index.ts';
 import { rejection } from './helpers.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
 
+// Producers and worker hosts (child processes inherit it) sign and check jobs with this secret.
+process.env['SESSIONPOOL_JOB_SECRET'] ??= 'test-job-secret-shared-by-producer-and-hosts';
 const KEY = 'sk-worker-only-key-0123456789';
 let queues = 0;
 

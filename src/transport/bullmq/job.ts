@@ -13,6 +13,12 @@ export interface JobData {
   deadline: number;
 }
 
+/** As added to the queue: signed by the producer (job-signature.ts). */
+export interface SignedJobData extends JobData {
+  /** `v1.` and the base64url HMAC-SHA256 of the job id, queue and data under the shared job secret. */
+  sig: string;
+}
+
 /** The first progress message says which host took the job; later ones carry worker events. */
 export interface JobProgress {
   picked?: { host: string };

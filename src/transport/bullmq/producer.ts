@@ -19,6 +19,7 @@ import type { TransportDispatcher, TransportOptions } from '../transport.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress, type JobResult } from './job.ts';
 import type { ResolvedQueueOptions } from './options.ts';
+import type { JobSigner } from './job-signature.ts';
 import { connectProducer, type ProducerLink } from './producer-link.ts';
 import { HostNumbers, ProducerCounts, RecentSet } from './producer-parts.ts';
 
@@ -43,6 +44,7 @@ interface Entry {
 export interface ProducerSettings extends ResolvedQueueOptions {
   lostAfterMs: number;
   eventsMaxLen: number;
+  signer: JobSigner;
 }
 
 export class QueueProducer implements TransportDispatcher {
@@ -181,7 +183,8 @@ export class QueueProducer implements TransportDispatcher {
     this.#byJob.set(jobId, entry);
     this.counts.queued++;
     this.#link
-      .then((link) => link.queue.add('chat', data, { jobId, removeOnComplete: true, removeOnFail: true }))
+      // Signed for this job id: worker hosts refuse anything else (the signature throws on data that is not JSON).
+      .then((link) => link.queue.add('chat', { ...data, sig: this.#settings.signer.sign(jobId, data) }, { jobId, removeOnComplete: true, removeOnFail: true }))
       .catch((error: unknown) => this.#lost(entry, jobId, `could not be queued: ${scrubRedis(this.#settings.connection, error)}`, false));
   }
 

@@ -13,6 +13,7 @@ import type { ChatTask, ResolvedProvider } from '../../protocol.ts';
 import type { Router } from '../../routing/router.ts';
 import type { SessionSpec } from '../../supervisor/session-record.ts';
 import type { JobData, JobResult } from './job.ts';
+import type { JobIngress } from './job-ingress.ts';
 import { ProgressRelay } from './progress-relay.ts';
 import type { RecentAborts } from './worker-aborts.ts';
 
@@ -32,6 +33,8 @@ export interface JobRunnerDeps {
   running: Map<string, RunningJob>;
   aborts: RecentAborts;
   logger: Logger | undefined;
+  /** Schema, signature, deadline and replay checks: what Redis hands over is not trusted. */
+  ingress: JobIngress;
 }
 
 const failed = (host: string, error: WireError): JobResult => ({ host, threadId: -1, outcome: { ok: false, error, attempts: 0 } });
@@ -51,7 +54,19 @@ function localProvider(providers: Map<string, ProviderProfile>, name: string, ho
 }
 
 export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> {
-  const { task: queued, deadline } = job.data as JobData;
+  const admitted = await deps.ingress.admit(job);
+  if (!admitted.ok) return failed(deps.host, admitted.error);
+  let result: JobResult | undefined;
+  try {
+    result = await runAdmitted(job, admitted.data, deps);
+    return result;
+  } finally {
+    await deps.ingress.settled(job, result);
+  }
+}
+
+async function runAdmitted(job: Job, data: JobData, deps: JobRunnerDeps): Promise<JobResult> {
+  const { task: queued, deadline } = data;
   const { sessionId } = queued;
   const provider = localProvider(deps.providers, queued.provider, deps.host);
   if ('code' in provider) return failed(deps.host, provider);
