@@ -14,6 +14,9 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullmq, createSupervisor, createWorker, startMockProvider, type WorkerHost } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
+import { canonicalJSON } from '../src/transport/bullmq/canonical-json.ts';
+import { resolveConnection } from '../src/transport/bullmq/connection.ts';
+import { JobClaims } from '../src/transport/bullmq/job-claims.ts';
 import { rejection } from './helpers.ts';
 import { redisMissing, startRedis, startWorkerProcess, type TestRedis } from './redis-helpers.ts';
 
@@ -200,6 +203,14 @@ describe('BullMQ ingress: what a worker host takes from Redis', { skip: redisMis
       const replay = await forger.run(copy, jobId);
       assert.equal(replay.outcome?.error?.code, 'ERR_TRANSPORT', JSON.stringify(replay));
       assert.match(replay.outcome?.error?.message ?? '', /ran already/);
+      // One who can delete keys removes the claim too: the host that ran the job remembers it.
+      const admin = new Redis(redis.url);
+      const claims = await admin.keys(`bull:${queueName}:sessionpool:claims:*`);
+      assert.ok(claims.length > 0, 'the claims are in Redis');
+      await admin.del(...claims);
+      admin.disconnect();
+      const again = await forger.run(copy, jobId);
+      assert.match(again.outcome?.error?.message ?? '', /ran already/, JSON.stringify(again));
       const stale = await forger.run(sign({ task: chatTask('s-old'), deadline: Date.now() - 1 }, 's-old.1', queueName), 's-old.1');
       assert.equal(stale.outcome?.error?.code, 'ERR_SESSION_TIMEOUT', JSON.stringify(stale));
       assert.equal(mock.totalRequests, before + 1, 'one provider call in all');
@@ -316,6 +327,50 @@ describe('BullMQ ingress: what a worker host takes from Redis', { skip: redisMis
       await host.close({ timeoutMs: 1000 });
     }
   });
+});
+
+describe('BullMQ ingress: the parts', { skip: redisMissing }, () => {
+  test('claims: a job may start twice (BullMQ re-runs it once after its host died), never a third time, never after it finished', async () => {
+    const redis = await startRedis();
+    const [a, b] = await Promise.all(['host-a', 'host-b'].map((host) => JobClaims.open(resolveConnection(redis.url), 'bull', 'claims', host)));
+    try {
+      assert.ok(a !== undefined && b !== undefined);
+      const deadline = Date.now() + 60_000.5;
+      assert.deepEqual(await a.claim('j.1', deadline), { ok: true }, 'the first start');
+      assert.deepEqual(await b.claim('j.1', deadline), { ok: true }, 'the re-run after a stall, on another host');
+      assert.deepEqual(await a.claim('j.1', deadline), { ok: false, why: 'started', starts: 2 }, 'no third start');
+      assert.deepEqual(await a.claim('j.2', deadline), { ok: true });
+      await b.finished('j.2', deadline);
+      assert.deepEqual(await a.claim('j.2', deadline), { ok: false, why: 'ran' }, 'finished on another host: Redis says so');
+      const admin = new Redis(redis.url);
+      const ttl = await admin.pttl('bull:claims:sessionpool:claims:j.2');
+      assert.ok(ttl > 60_000 && ttl <= 60_000 + 10 * 60_000 + 1000, `the claim lapses after the deadline (${ttl} ms)`);
+      await admin.flushall();
+      admin.disconnect();
+      assert.deepEqual(await b.claim('j.2', deadline), { ok: false, why: 'ran' }, 'Redis forgot; the host that finished it did not');
+    } finally {
+      a?.close();
+      b?.close();
+      await redis.stop();
+    }
+  });
+});
+
+test('canonical JSON: a value and its JSON round trip have one form, whatever the key order', () => {
+  const value = {
+    b: [1, undefined, () => 1, -0, Number.NaN, 'a\u2028\ud800'],
+    a: { z: new Date(0), y: undefined, x: { '': null, __proto__x: true } },
+    é: 1e21,
+  };
+  const reordered = { é: 1e21, a: { x: { __proto__x: true, '': null }, z: new Date(0) }, b: value.b };
+  const form = canonicalJSON(value);
+  assert.equal(form, canonicalJSON(JSON.parse(JSON.stringify(value))));
+  assert.equal(form, canonicalJSON(reordered));
+  assert.equal(form, '{"a":{"x":{"":null,"__proto__x":true},"z":"1970-01-01T00:00:00.000Z"},"b":[1,null,null,0,null,"a\u2028\\ud800"],"é":1e+21}');
+  assert.equal(form, canonical(JSON.parse(JSON.stringify(value))), "the test's own reading of the format agrees");
+  let deep: unknown = 1;
+  for (let i = 0; i < 300; i++) deep = [deep];
+  assert.throws(() => canonicalJSON(deep), /nested at most 256/);
 });
 
 interface Exit {
