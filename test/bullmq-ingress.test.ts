@@ -275,6 +275,54 @@ describe('BullMQ ingress: what a worker host takes from Redis', { skip: redisMis
     }
   });
 
+  test('execute across hosts: a host runs an execute session only when its handler is a module the host allowed', async () => {
+    const handlers = new URL('./fixtures/handlers.ts', import.meta.url);
+    const queueName = `ingress-${++queues}`;
+    const supervisor = createSupervisor({ transport: bullmq({ connection: redis.url, queueName }), logger: false });
+    const forger = new Forger(redis, queueName);
+    const allowing = createWorker({ connection: redis.url, queueName, threads: 1, logger: false, handlers: [handlers] });
+    try {
+      await Promise.all([supervisor.ready(), forger.ready(), allowing.ready()]);
+      const result = await supervisor.execute<{ doubled: number }>({ handler: handlers, name: 'double', input: { n: 21 } });
+      assert.deepEqual(result.output, { doubled: 42 });
+      assert.equal(result.metadata.session.host, allowing.host);
+      const other = new URL('./fixtures/use-and-close.ts', import.meta.url);
+      const refused = await rejection(supervisor.execute({ handler: other, input: null }));
+      assert.equal(refused.code, 'ERR_INVALID_REQUEST');
+      assert.match(refused.message, /does not allow/);
+      const notJSON = await rejection(supervisor.execute({ handler: handlers, name: 'double', input: new Map([[1, 2]]) }));
+      assert.equal(notJSON.code, 'ERR_INVALID_REQUEST', 'input crosses Redis as JSON');
+      const marker = join(mkdtempSync(join(tmpdir(), 'sessionpool-ingress-')), 'ran');
+      const source = `import { writeFileSync } from 'node:fs'; export default () => writeFileSync(${JSON.stringify(marker)}, 'ran');`;
+      const task = {
+        kind: 'execute',
+        sessionId: 'x-1',
+        requestId: 'x-1',
+        run: 1,
+        handler: `data:text/javascript,${encodeURIComponent(source)}`,
+        name: 'default',
+        input: null,
+      };
+      const forged = await forger.run(sign({ task, deadline: Date.now() + 10_000 }, 'x-1.1', queueName), 'x-1.1');
+      assert.equal(forged.outcome?.error?.code, 'ERR_INVALID_REQUEST', JSON.stringify(forged));
+      assert.equal(existsSync(marker), false, 'a signed job naming a module the host did not allow never runs');
+      await allowing.close({ timeoutMs: 1000 });
+      const chatOnly = await worker(redis, mock, queueName);
+      try {
+        const error = await rejection(supervisor.execute({ handler: handlers, name: 'double', input: { n: 1 } }));
+        assert.equal(error.code, 'ERR_INVALID_REQUEST');
+        assert.match(error.message, /chat tasks only/);
+      } finally {
+        await chatOnly.close({ timeoutMs: 1000 });
+      }
+      assert.throws(() => createWorker({ connection: redis.url, logger: false, handlers: ['data:text/javascript,export default 1'] }), /handlers\[0\].*file/);
+    } finally {
+      await supervisor.close({ timeoutMs: 1000 });
+      await forger.close();
+      await allowing.close({ timeoutMs: 1000 });
+    }
+  });
+
   test('bullmq() and createWorker() need a job secret of 32 characters or more, never echo it, and it never reaches Redis', async () => {
     const saved = process.env['SESSIONPOOL_JOB_SECRET'];
     delete process.env['SESSIONPOOL_JOB_SECRET'];

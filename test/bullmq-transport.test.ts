@@ -112,9 +112,11 @@ describe('BullMQ transport, one process', { skip: redisMissing }, () => {
       assert.ok(!String(error.message).includes(KEY));
       await assert.rejects(p.supervisor.chat({ provider: 'nope', prompt: 'x' }), InvalidRequestError);
       await assert.rejects(p.supervisor.chat({ provider: 'kimi', messages: [] }), /`messages`/);
+      // This worker host allows no handler modules: it refuses the execute session's job.
       const refused = await rejection(p.supervisor.execute({ handler: new URL('./fixtures/handlers.ts', import.meta.url), input: 1 }));
       assert.equal(refused.code, 'ERR_INVALID_REQUEST');
-      assert.equal(p.transport.stats().queued, 1, 'only the 401 session was queued');
+      assert.match(refused.message, /chat tasks only/);
+      assert.equal(p.transport.stats().queued, 2, 'the 401 session and the execute session were queued; the bad requests were not');
     } finally {
       await p.close();
     }

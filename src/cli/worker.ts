@@ -5,11 +5,13 @@ import { hasPassword, readJSONFile, readSecretFile, redisURL } from './worker-cr
 
 const USAGE = `usage: sessionpool worker [--redis URL] [--redis-password-file FILE] [--job-secret-file FILE]
                          [--threads N] [--concurrency N] [--queue NAME] [--config FILE.json]
+                         [--handler MODULE]...
 
 Takes sessions that supervisors created with transport: bullmq({ connection, queueName }) queue in
 Redis, and runs them on this host's pool with this host's provider keys (kimi and glm from their
 environment variables, others from --config). Runs only jobs signed with the job secret the
-producers hold, and only chat sessions.
+producers hold: chat sessions, and execute sessions whose handler is a module given with --handler
+(a path or file: URL, repeatable; "handlers" in --config), the same file: URL as on the producers.
 
 Secrets never go on the command line (ps shows it to every user of the machine):
   Redis URL       --redis URL, else REDIS_URL (keep the password out of it:)
@@ -40,6 +42,7 @@ function parse(argv: string[]) {
       concurrency: { type: 'string' },
       queue: { type: 'string' },
       config: { type: 'string' },
+      handler: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -71,6 +74,7 @@ function workerOptions(values: ReturnType<typeof parse>): WorkerHostOptions {
     ...(values.queue !== undefined ? { queueName: values.queue } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(values.handler !== undefined ? { handlers: [...(config.handlers ?? []), ...values.handler] } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 // The door of a worker host: every job BullMQ hands over passes here before any work. In order:
-//   1. the wire schema (job-schema.ts): malformed or non-chat jobs   → ERR_INVALID_REQUEST
+//   1. the wire schema (job-schema.ts): malformed jobs, kinds or handlers this host does not run → ERR_INVALID_REQUEST
 //   2. the signature (job-signature.ts): unsigned, tampered, foreign → ERR_TRANSPORT
 //   3. the deadline: a job whose session has ended                   → ERR_SESSION_TIMEOUT
 //   4. the claim (job-claims.ts): a job that ran already             → ERR_TRANSPORT
@@ -27,18 +27,20 @@ export class JobIngress {
   readonly #signer: JobSigner;
   readonly #claims: JobClaims;
   readonly #host: string;
+  readonly #handlers: ReadonlySet<string>;
   /** Admitted jobs by id, with their deadline, until they settle. */
   readonly #admitted = new Map<string, number>();
 
-  constructor(signer: JobSigner, claims: JobClaims, host: string) {
+  constructor(signer: JobSigner, claims: JobClaims, host: string, handlers: ReadonlySet<string>) {
     this.#signer = signer;
     this.#claims = claims;
     this.#host = host;
+    this.#handlers = handlers;
   }
 
   async admit(job: IncomingJob): Promise<Admission> {
     const jobId = job.id ?? '';
-    const parsed = parseJobData(job.data, Date.now());
+    const parsed = parseJobData(job.data, Date.now(), this.#handlers);
     if (!parsed.ok)
       return this.#refuse(new InvalidRequestError(`Invalid job "${jobId}" on worker host ${this.#host}: ${parsed.issues.join('; ')}`, parsed.issues));
     const { sig, ...data } = parsed.data;

@@ -1,10 +1,11 @@
 // The wire schema of a job's data, checked by a worker host before anything else: whoever can write
 // to Redis can write any JSON there, and a job that is not what a producer builds (a `sessionId`
-// that is an object, a missing `call`, a kind this host does not run, a deadline a decade away,
+// that is an object, a missing `call`, a kind this host does not run, an execute task naming a
+// module this host did not allow, a deadline a decade away,
 // strings or arrays no request could hold) is refused typed instead of reaching the pool. Bounds
 // follow the request schema (supervisor/request.ts) and the engine's options.
 import { z } from 'zod';
-import { formatIssue, HEADER_NAME, nonNegativeInt, positiveInt } from '../../validation.ts';
+import { describeValue, formatIssue, HEADER_NAME, nonNegativeInt, positiveInt } from '../../validation.ts';
 import type { JobData } from './job.ts';
 
 /** The longest session a producer can ask for (`timeoutMs` is at most a day), plus clock skew between hosts. */
@@ -60,9 +61,20 @@ const chatTask = z.strictObject({
   retry: z.strictObject({ maxRetries: nonNegativeInt(20), baseDelayMs: nonNegativeInt(600_000), maxDelayMs: nonNegativeInt(3_600_000) }),
 });
 
-const jobData = (now: number) =>
+const executeTask = z.strictObject({
+  kind: z.literal('execute'),
+  sessionId: id,
+  requestId: id,
+  run: positiveInt(100),
+  abort: z.enum(['timeout', 'aborted', 'closed']).optional(),
+  handler: z.string().min(1).max(4096),
+  name: z.string().min(1).max(256),
+  input: z.unknown(),
+});
+
+const jobData = (now: number, task: typeof chatTask | typeof executeTask) =>
   z.strictObject({
-    task: chatTask,
+    task,
     deadline: z
       .number()
       .min(0)
@@ -72,13 +84,23 @@ const jobData = (now: number) =>
 
 export type ParsedJob = { ok: true; data: JobData & { sig?: string } } | { ok: false; issues: string[] };
 
-/** The job's data checked against the wire schema; the issues say what was expected and what came. */
-export function parseJobData(data: unknown, now: number): ParsedJob {
+/**
+ * The job's data checked against the wire schema; the issues say what was expected and what came.
+ * `handlers`: the modules this host allows for execute tasks (none: chat tasks only).
+ */
+export function parseJobData(data: unknown, now: number, handlers: ReadonlySet<string>): ParsedJob {
   const kind = (data as { task?: { kind?: unknown } } | null)?.task?.kind;
-  // Only chat tasks cross hosts: an `execute` task names a module to import, which this host never takes from Redis.
-  if (kind !== undefined && kind !== 'chat')
+  // An execute task names a module to import: a host runs one only for a module it allowed itself.
+  const execute = kind === 'execute' && handlers.size > 0;
+  if (kind !== undefined && kind !== 'chat' && !execute)
     return { ok: false, issues: [`\`task.kind\`: this worker host runs chat tasks only ("chat"), got ${JSON.stringify(String(kind)).slice(0, 80)}`] };
-  const parsed = jobData(now).safeParse(data, { reportInput: true });
-  if (parsed.success) return { ok: true, data: parsed.data as JobData & { sig?: string } };
-  return { ok: false, issues: parsed.error.issues.slice(0, 5).map((issue) => formatIssue(issue)) };
+  const parsed = jobData(now, execute ? executeTask : chatTask).safeParse(data, { reportInput: true });
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.slice(0, 5).map((issue) => formatIssue(issue)) };
+  const job = parsed.data as JobData & { sig?: string };
+  if (job.task.kind === 'execute' && !handlers.has(job.task.handler))
+    return {
+      ok: false,
+      issues: [`\`task.handler\`: this worker host does not allow the module ${describeValue(job.task.handler)} (only those in its \`handlers\` / --handler)`],
+    };
+  return { ok: true, data: job };
 }

@@ -2,10 +2,13 @@
 // worker host resolves the provider by name), its progress messages (the pick-up, then batches of
 // worker events) and its return value (the outcome, and the host that ran it). All plain JSON.
 import type { WireError } from '../../errors.ts';
-import type { CallOutcome, ChatTask, SessionEvent } from '../../protocol.ts';
+import type { CallOutcome, ChatTask, ExecuteTask, SessionEvent, SessionTask } from '../../protocol.ts';
 
 /** A chat task as queued: the provider by name only; the worker host holds its URL and key. */
-export type QueuedTask = Omit<ChatTask, 'provider' | 'flow' | 'budgetMs'> & { provider: string };
+export type QueuedChatTask = Omit<ChatTask, 'provider' | 'flow' | 'budgetMs'> & { provider: string };
+/** An execute task as queued: its handler module's file: URL, run only by hosts that allow that module. */
+export type QueuedExecuteTask = Omit<ExecuteTask, 'budgetMs'>;
+export type QueuedTask = QueuedChatTask | QueuedExecuteTask;
 
 export interface JobData {
   task: QueuedTask;
@@ -34,7 +37,11 @@ export interface AbortMessage {
   reason: 'timeout' | 'aborted' | 'closed';
 }
 
-export function queuedTask(task: ChatTask): QueuedTask {
+export function queuedTask(task: SessionTask): QueuedTask {
+  if (task.kind === 'execute') {
+    const { budgetMs: _budget, ...rest } = task;
+    return rest;
+  }
   const { provider, flow: _flow, budgetMs: _budget, ...rest } = task;
   return { ...rest, provider: provider.name };
 }

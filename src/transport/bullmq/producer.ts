@@ -11,10 +11,11 @@
 //                                              └ return value ──► completed ──► run resolves (or rejects: crashed)
 import type { Logger } from 'pino';
 import { abortError } from '../../abort/reasons.ts';
-import { TransportError, type WireError } from '../../errors.ts';
-import type { ChatTask, SessionEvent, SessionTask, TaskOutcome } from '../../protocol.ts';
+import { InvalidRequestError, TransportError, type WireError } from '../../errors.ts';
+import type { SessionEvent, SessionTask, TaskOutcome } from '../../protocol.ts';
 import { settleFrom, type RunReceiver } from '../../pool/pool.ts';
 import type { DispatchGate } from '../../supervisor/engine.ts';
+import { jsonDataIssue } from '../../validation.ts';
 import type { TransportDispatcher, TransportOptions } from '../transport.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress, type JobResult } from './job.ts';
@@ -81,16 +82,13 @@ export class QueueProducer implements TransportDispatcher {
     this.ready.catch(() => {});
     this.gate = {
       wait: (spec, deadlineAt, go, fail) => {
-        if (spec.kind !== 'chat')
-          return fail({
-            code: 'ERR_INVALID_REQUEST',
-            name: 'InvalidRequestError',
-            message: 'Invalid request: `execute` sessions run in the in-process pool only; the BullMQ transport runs chat sessions',
-          });
+        // An execute session's input crosses Redis as JSON: anything else would arrive changed.
+        const issue = spec.task.kind === 'execute' ? jsonDataIssue(spec.task.input, 'input') : undefined;
+        if (issue !== undefined) return fail(new InvalidRequestError(`Invalid execute request: ${issue} (it goes through Redis)`, [issue]).toJSON());
         const entry = this.#entry(spec.sessionId);
         entry.go = go;
         entry.fail = fail;
-        this.#enqueue(entry, options.taskFor(spec, deadlineAt) as ChatTask);
+        this.#enqueue(entry, options.taskFor(spec, deadlineAt));
       },
       released: (sessionId) => this.#released(sessionId),
     };
@@ -105,13 +103,6 @@ export class QueueProducer implements TransportDispatcher {
   }
 
   #run(task: SessionTask): Promise<TaskOutcome> {
-    if (task.kind !== 'chat')
-      return Promise.resolve({
-        ok: false,
-        error: { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: 'Invalid request: the BullMQ transport runs chat sessions only' },
-        attempts: 0,
-        threadId: -1,
-      });
     const entry = this.#entry(task.sessionId);
     return new Promise<TaskOutcome>((resolve, reject) => {
       // A job nobody answers (every worker host gone) gives its slot back a while after the deadline.
@@ -171,7 +162,7 @@ export class QueueProducer implements TransportDispatcher {
     return entry;
   }
 
-  #enqueue(entry: Entry, task: ChatTask): void {
+  #enqueue(entry: Entry, task: SessionTask): void {
     this.#add(entry, { task: queuedTask(task), deadline: Date.now() + task.budgetMs });
   }
 
@@ -184,7 +175,9 @@ export class QueueProducer implements TransportDispatcher {
     this.counts.queued++;
     this.#link
       // Signed for this job id: worker hosts refuse anything else (the signature throws on data that is not JSON).
-      .then((link) => link.queue.add('chat', { ...data, sig: this.#settings.signer.sign(jobId, data) }, { jobId, removeOnComplete: true, removeOnFail: true }))
+      .then((link) =>
+        link.queue.add(data.task.kind, { ...data, sig: this.#settings.signer.sign(jobId, data) }, { jobId, removeOnComplete: true, removeOnFail: true }),
+      )
       .catch((error: unknown) => this.#lost(entry, jobId, `could not be queued: ${scrubRedis(this.#settings.connection, error)}`, false));
   }
 

@@ -141,7 +141,7 @@ class Host implements WorkerHost {
     try {
       await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
       const claims = await JobClaims.open(connection, prefix, queueName, this.host);
-      const ingress = new JobIngress(this.#settings.signer, claims, this.host);
+      const ingress = new JobIngress(this.#settings.signer, claims, this.host, this.#settings.handlers);
       parts = { subscriber, ingress, worker: this.#worker(Worker, ingress) };
       await parts.worker?.waitUntilReady();
       started = true;

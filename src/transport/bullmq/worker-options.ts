@@ -9,6 +9,7 @@ import { nonNegativeInt, parseOrThrow, positiveInt } from '../../validation.ts';
 import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
 import { JobSigner, resolveJobSecret } from './job-signature.ts';
 import { queueNameSchema } from './options.ts';
+import { resolveHandlers } from './worker-handlers.ts';
 
 export interface WorkerHostOptions {
   /** Where Redis is (as for bullmq()). */
@@ -41,6 +42,12 @@ export interface WorkerHostOptions {
    * @default process.env.SESSIONPOOL_JOB_SECRET (one of the two is required)
    */
   jobSecret?: string;
+  /**
+   * Handler modules (paths or file: URLs) this host runs `execute` sessions of; a job naming any
+   * other module is refused typed. Producers name the module by its file: URL, which must be the
+   * same on both hosts. @default [] (chat sessions only)
+   */
+  handlers?: Array<string | URL>;
 }
 
 export interface ResolvedWorkerOptions {
@@ -53,6 +60,8 @@ export interface ResolvedWorkerOptions {
   stalledIntervalMs: number;
   name: string;
   signer: JobSigner;
+  /** Allowed handler modules, as file: URLs. */
+  handlers: ReadonlySet<string>;
 }
 
 const schema = z.strictObject({
@@ -74,6 +83,7 @@ const schema = z.strictObject({
   logger: z.unknown().optional(),
   // Checked by resolveJobSecret, which never quotes it.
   jobSecret: z.unknown().optional(),
+  handlers: z.unknown().optional(),
 });
 
 export function resolveWorkerOptions(options: WorkerHostOptions): ResolvedWorkerOptions {
@@ -101,5 +111,6 @@ export function resolveWorkerOptions(options: WorkerHostOptions): ResolvedWorker
     stalledIntervalMs: parsed.stalledIntervalMs ?? 30_000,
     name: parsed.name ?? `${hostname()}:${process.pid}`,
     signer: new JobSigner(secret, { prefix, queueName }),
+    handlers: resolveHandlers(options.handlers),
   };
 }
