@@ -275,6 +275,52 @@ describe('BullMQ ingress: what a worker host takes from Redis', { skip: redisMis
     }
   });
 
+  test("every field a producer's request can carry passes the worker host's wire schema", async () => {
+    const queueName = `ingress-${++queues}`;
+    const host = await worker(redis, mock, queueName);
+    const supervisor = createSupervisor({ transport: bullmq({ connection: redis.url, queueName }), logger: false });
+    try {
+      await supervisor.ready();
+      const result = await supervisor.chat({
+        provider: 'kimi',
+        model: 'kimi-k2-turbo-preview',
+        systemPrompt: 'be brief',
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: 'part one' }] },
+          { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+          { role: 'tool', tool_call_id: 'c1', content: 'tool said' },
+        ],
+        prompt: 'every field',
+        temperature: 0.3,
+        maxOutputTokens: 100,
+        topP: 0.9,
+        stop: ['END'],
+        seed: 7,
+        user: 'u-1',
+        logitBias: { '42': 1 },
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } } as { type: string }],
+        toolChoice: 'auto',
+        continuation: { maxAttempts: 2, maxTotalTokens: 1000 },
+        cache: { id: 'cache-1', resetTtlSeconds: 60 },
+        idleTimeoutMs: 30_000,
+        maxResponseBytes: 1 << 20,
+        maxRetries: 1,
+        headers: { 'x-trace': 'abc' },
+        extra: { thinking: { type: 'disabled' } },
+        timeoutMs: 30_000,
+        metadata: { mine: true },
+      });
+      assert.match(result.content, /every field/);
+      const streamed: string[] = [];
+      for await (const event of supervisor.stream({ provider: 'kimi', prompt: 'streamed through the schema' }))
+        if (event.type === 'delta') streamed.push(event.text);
+      assert.match(streamed.join(''), /streamed through the schema/);
+    } finally {
+      await supervisor.close({ timeoutMs: 1000 });
+      await host.close({ timeoutMs: 1000 });
+    }
+  });
+
   test('execute across hosts: a host runs an execute session only when its handler is a module the host allowed', async () => {
     const handlers = new URL('./fixtures/handlers.ts', import.meta.url);
     const queueName = `ingress-${++queues}`;
