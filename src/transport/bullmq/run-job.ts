@@ -67,7 +67,8 @@ export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> 
 
 async function runAdmitted(job: Job, data: JobData, deps: JobRunnerDeps): Promise<JobResult> {
   if (data.task.kind === 'execute') return runExecuteJob(job, { task: data.task, deadline: data.deadline }, deps);
-  const { task: queued, deadline } = { task: data.task, deadline: data.deadline };
+  const queued = data.task;
+  const { deadline } = data;
   const { sessionId } = queued;
   const provider = localProvider(deps.providers, queued.provider, deps.host);
   if ('code' in provider) return failed(deps.host, provider);
