@@ -2,6 +2,7 @@
 // Redis with 1, 2 and 4 worker processes (`sessionpool worker`, one thread each), against the
 // in-process pool (2 threads), all against the embedded mock at zero latency. A real redis-server
 // on loopback (Debian's package) is started for the run.
+import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { bullmq, createSupervisor, startMockProvider, type Supervisor, type Transport } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
@@ -10,6 +11,8 @@ import { startWorkerProcess } from './worker-process.ts';
 
 const KEY = 'sk-bench-hosts-0123456789';
 const CONCURRENCY = 64;
+// The producer signs its jobs with it; the worker processes get it in their config file (never a flag).
+const JOB_SECRET = randomBytes(32).toString('hex');
 
 interface Row {
   side: string;
@@ -58,10 +61,10 @@ async function side(name: string, mock: MockProvider, sizes: { sessions: number;
 
 async function withWorkers(redis: TestRedis, mock: MockProvider, n: number, sizes: { sessions: number; sequential: number }): Promise<Row> {
   const queueName = `bench-${n}`;
-  const config = { providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY } }, threads: 1, concurrency: CONCURRENCY };
+  const config = { providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY } }, threads: 1, concurrency: CONCURRENCY, jobSecret: JOB_SECRET };
   const workers = await Promise.all(Array.from({ length: n }, () => startWorkerProcess(redis.url, queueName, config)));
   try {
-    return await side(`bullmq, ${n} worker process${n > 1 ? 'es' : ''}`, mock, sizes, bullmq({ connection: redis.url, queueName }));
+    return await side(`bullmq, ${n} worker process${n > 1 ? 'es' : ''}`, mock, sizes, bullmq({ connection: redis.url, queueName, jobSecret: JOB_SECRET }));
   } finally {
     await Promise.all(workers.map((w) => w.kill('SIGTERM')));
   }

@@ -23,7 +23,8 @@ export async function startWorkerProcess(
   args: string[] = [],
 ): Promise<WorkerProcess> {
   const file = join(mkdtempSync(join(tmpdir(), 'sessionpool-worker-')), 'config.json');
-  writeFileSync(file, JSON.stringify({ logger: false, ...config }));
+  // It may hold keys and the job secret: readable by this user only.
+  writeFileSync(file, JSON.stringify({ logger: false, ...config }), { mode: 0o600 });
   const child = spawn(process.execPath, [MAIN, 'worker', '--redis', redisURL, '--queue', queueName, '--config', file, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

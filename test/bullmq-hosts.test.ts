@@ -8,6 +8,8 @@ import type { MockProvider } from '../src/mock/server.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
 import { startWorkerProcess, type WorkerProcess } from './redis-helpers.ts';
 
+// Producers and worker hosts (child processes inherit it) sign and check jobs with this secret.
+process.env['SESSIONPOOL_JOB_SECRET'] ??= 'test-job-secret-shared-by-producer-and-hosts';
 const KEY = 'sk-hosts-test-key-0123456789';
 const providers = (mock: MockProvider, extra: Record<string, unknown> = {}) => ({ kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY, ...extra } });
 

@@ -19,6 +19,8 @@ import { redisLimiterStore } from '../src/transport/bullmq/index.ts';
 import { rejection } from './helpers.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
 
+// Producers and worker hosts (child processes inherit it) sign and check jobs with this secret.
+process.env['SESSIONPOOL_JOB_SECRET'] ??= 'test-job-secret-shared-by-producer-and-hosts';
 const KEY = 'sk-worker-only-key-0123456789';
 let queues = 0;
 
@@ -110,9 +112,11 @@ describe('BullMQ transport, one process', { skip: redisMissing }, () => {
       assert.ok(!String(error.message).includes(KEY));
       await assert.rejects(p.supervisor.chat({ provider: 'nope', prompt: 'x' }), InvalidRequestError);
       await assert.rejects(p.supervisor.chat({ provider: 'kimi', messages: [] }), /`messages`/);
+      // This worker host allows no handler modules: it refuses the execute session's job.
       const refused = await rejection(p.supervisor.execute({ handler: new URL('./fixtures/handlers.ts', import.meta.url), input: 1 }));
       assert.equal(refused.code, 'ERR_INVALID_REQUEST');
-      assert.equal(p.transport.stats().queued, 1, 'only the 401 session was queued');
+      assert.match(refused.message, /chat tasks only/);
+      assert.equal(p.transport.stats().queued, 2, 'the 401 session and the execute session were queued; the bad requests were not');
     } finally {
       await p.close();
     }

@@ -1,57 +1,107 @@
 /** `sessionpool worker`: a worker host that takes sessions from a BullMQ queue until SIGINT/SIGTERM. */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createWorker, type WorkerHostOptions } from '../transport/bullmq/index.ts';
+import { createWorker, type WorkerHost, type WorkerHostOptions } from '../transport/bullmq/index.ts';
+import { hasPassword, readJSONFile, readSecretFile, redisURL } from './worker-credentials.ts';
 
-const USAGE = `usage: sessionpool worker --redis URL [--threads N] [--concurrency N] [--queue NAME] [--config FILE.json]
+const USAGE = `usage: sessionpool worker [--redis URL] [--redis-password-file FILE] [--job-secret-file FILE]
+                         [--threads N] [--concurrency N] [--queue NAME] [--config FILE.json]
+                         [--handler MODULE]...
 
 Takes sessions that supervisors created with transport: bullmq({ connection, queueName }) queue in
 Redis, and runs them on this host's pool with this host's provider keys (kimi and glm from their
-environment variables, others from --config). REDIS_URL is read when --redis is not given.
+environment variables, others from --config). Runs only jobs signed with the job secret the
+producers hold: chat sessions, and execute sessions whose handler is a module given with --handler
+(a path or file: URL, repeatable; "handlers" in --config), the same file: URL as on the producers.
+
+Secrets never go on the command line (ps shows it to every user of the machine):
+  Redis URL       --redis URL, else REDIS_URL (keep the password out of it:)
+  Redis password  --redis-password-file FILE, else REDIS_PASSWORD (replaces a password in the URL)
+  job secret      --job-secret-file FILE, else "jobSecret" in --config, else SESSIONPOOL_JOB_SECRET
+                  (at least 32 characters; the same on producers and worker hosts)
 --config: a JSON file of createWorker() options (providers, routing, lockDurationMs, ...).`;
+
+function usageError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_INVALID_ARG_VALUE' });
+}
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw Object.assign(new Error(`--${name} must be a positive integer, got "${value}"`), { code: 'ERR_INVALID_ARG_VALUE' });
+  if (!Number.isInteger(n) || n < 1) throw usageError(`--${name} must be a positive integer, got "${value}"`);
   return n;
 }
 
-function readConfig(path: string | undefined): Partial<WorkerHostOptions> {
-  if (path === undefined) return {};
-  return JSON.parse(readFileSync(path, 'utf8')) as Partial<WorkerHostOptions>;
-}
-
-export async function runWorkerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+function parse(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       redis: { type: 'string' },
+      'redis-password-file': { type: 'string' },
+      'job-secret-file': { type: 'string' },
       threads: { type: 'string' },
       concurrency: { type: 'string' },
       queue: { type: 'string' },
       config: { type: 'string' },
+      handler: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
-  });
+  }).values;
+}
+
+/** createWorker()'s options from the flags, the config file and the environment. */
+function workerOptions(values: ReturnType<typeof parse>): WorkerHostOptions {
+  const redis = values.redis ?? process.env['REDIS_URL'];
+  if (redis === undefined) throw usageError('--redis URL is required (or REDIS_URL)');
+  if (values.redis !== undefined && hasPassword(values.redis))
+    console.error(
+      'sessionpool worker: warning: the password in --redis is visible to every user of this machine (ps); use REDIS_URL, REDIS_PASSWORD or --redis-password-file',
+    );
+  const config = values.config !== undefined ? (readJSONFile(values.config) as Partial<WorkerHostOptions>) : {};
+  const fromFile = values['job-secret-file'] !== undefined ? readSecretFile('job-secret-file', values['job-secret-file']) : undefined;
+  const jobSecret = fromFile ?? config.jobSecret;
+  if (jobSecret === undefined && !process.env['SESSIONPOOL_JOB_SECRET'])
+    throw usageError(
+      'a job secret is required: set SESSIONPOOL_JOB_SECRET or give --job-secret-file FILE (at least 32 characters, the one the producers sign jobs with)',
+    );
+  const threads = positive('threads', values.threads);
+  const concurrency = positive('concurrency', values.concurrency);
+  return {
+    ...config,
+    connection: redisURL(redis, values['redis-password-file']),
+    ...(jobSecret !== undefined ? { jobSecret } : {}),
+    ...(values.queue !== undefined ? { queueName: values.queue } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(values.handler !== undefined ? { handlers: [...(config.handlers ?? []), ...values.handler] } : {}),
+  };
+}
+
+function create(options: WorkerHostOptions): WorkerHost {
+  try {
+    return createWorker(options);
+  } catch (error) {
+    // Options that do not check out are the operator's to fix: a usage error, one line.
+    if ((error as { code?: string }).code === 'ERR_INVALID_REQUEST') throw usageError((error as Error).message);
+    throw error;
+  }
+}
+
+export async function runWorkerCommand(argv: string[]): Promise<number> {
+  const values = parse(argv);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const redis = values.redis ?? process.env['REDIS_URL'];
-  if (redis === undefined) throw Object.assign(new Error('--redis URL is required (or REDIS_URL)'), { code: 'ERR_INVALID_ARG_VALUE' });
-  const threads = positive('threads', values.threads);
-  const concurrency = positive('concurrency', values.concurrency);
-  const host = createWorker({
-    ...readConfig(values.config),
-    connection: redis,
-    ...(values.queue !== undefined ? { queueName: values.queue } : {}),
-    ...(threads !== undefined ? { threads } : {}),
-    ...(concurrency !== undefined ? { concurrency } : {}),
-  });
-  await host.ready();
+  const host = create(workerOptions(values));
+  try {
+    await host.ready();
+  } catch (error) {
+    // Redis refused us (a wrong password) or the pool did not start: let go of everything, so the process ends.
+    await host.close({ timeoutMs: 0 });
+    throw error;
+  }
   console.log(`sessionpool worker ${host.host}: taking sessions from queue "${values.queue ?? 'sessionpool'}"`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

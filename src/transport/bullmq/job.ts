@@ -2,15 +2,24 @@
 // worker host resolves the provider by name), its progress messages (the pick-up, then batches of
 // worker events) and its return value (the outcome, and the host that ran it). All plain JSON.
 import type { WireError } from '../../errors.ts';
-import type { CallOutcome, ChatTask, SessionEvent } from '../../protocol.ts';
+import type { CallOutcome, ChatTask, ExecuteTask, SessionEvent, SessionTask } from '../../protocol.ts';
 
 /** A chat task as queued: the provider by name only; the worker host holds its URL and key. */
-export type QueuedTask = Omit<ChatTask, 'provider' | 'flow' | 'budgetMs'> & { provider: string };
+export type QueuedChatTask = Omit<ChatTask, 'provider' | 'flow' | 'budgetMs'> & { provider: string };
+/** An execute task as queued: its handler module's file: URL, run only by hosts that allow that module. */
+export type QueuedExecuteTask = Omit<ExecuteTask, 'budgetMs'>;
+export type QueuedTask = QueuedChatTask | QueuedExecuteTask;
 
 export interface JobData {
   task: QueuedTask;
   /** Epoch milliseconds (Date.now()) at which the session's deadline falls: the worker host ends the call by then. */
   deadline: number;
+}
+
+/** As added to the queue: signed by the producer (job-signature.ts). */
+export interface SignedJobData extends JobData {
+  /** `v1.` and the base64url HMAC-SHA256 of the job id, queue and data under the shared job secret. */
+  sig: string;
 }
 
 /** The first progress message says which host took the job; later ones carry worker events. */
@@ -28,7 +37,11 @@ export interface AbortMessage {
   reason: 'timeout' | 'aborted' | 'closed';
 }
 
-export function queuedTask(task: ChatTask): QueuedTask {
+export function queuedTask(task: SessionTask): QueuedTask {
+  if (task.kind === 'execute') {
+    const { budgetMs: _budget, ...rest } = task;
+    return rest;
+  }
   const { provider, flow: _flow, budgetMs: _budget, ...rest } = task;
   return { ...rest, provider: provider.name };
 }

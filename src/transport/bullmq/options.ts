@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../../validation.ts';
 import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
+import { JobSigner, resolveJobSecret } from './job-signature.ts';
 
 export interface BullMQTransportOptions {
   /** Where Redis is: `redis://[user:password@]host:port/db` (`rediss://` for TLS), or `{ host, port, password, tls }`. */
@@ -17,6 +18,12 @@ export interface BullMQTransportOptions {
   lostAfterMs?: number;
   /** Entries kept (approximately) in the queue's event stream, which carries results and deltas. @default 100_000 */
   eventsMaxLen?: number;
+  /**
+   * The secret jobs are signed with (HMAC-SHA256), shared with the worker hosts and never stored in
+   * Redis: hosts run only jobs signed with it. At least 32 characters (`openssl rand -hex 32`).
+   * @default process.env.SESSIONPOOL_JOB_SECRET (one of the two is required)
+   */
+  jobSecret?: string;
 }
 
 export interface ResolvedQueueOptions {
@@ -35,14 +42,22 @@ const schema = z.strictObject({
   prefix: queueNameSchema.optional(),
   lostAfterMs: z.number().int().min(0).max(3_600_000).optional(),
   eventsMaxLen: z.number().int().min(1000).max(10_000_000).optional(),
+  // Checked by resolveJobSecret, which never quotes it.
+  jobSecret: z.unknown().optional(),
 });
 
-export function resolveTransportOptions(options: BullMQTransportOptions): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number } {
+export function resolveTransportOptions(
+  options: BullMQTransportOptions,
+): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number; signer: JobSigner } {
   const parsed = parseOrThrow(schema, options, 'BullMQ transport options');
+  const queueName = parsed.queueName ?? 'sessionpool';
+  const prefix = parsed.prefix ?? 'bull';
+  const secret = resolveJobSecret(options.jobSecret, 'BullMQ transport options');
   return {
     connection: resolveConnection(options.connection),
-    queueName: parsed.queueName ?? 'sessionpool',
-    prefix: parsed.prefix ?? 'bull',
+    queueName,
+    prefix,
+    signer: new JobSigner(secret, { prefix, queueName }),
     lostAfterMs: parsed.lostAfterMs ?? 10_000,
     eventsMaxLen: parsed.eventsMaxLen ?? 100_000,
   };

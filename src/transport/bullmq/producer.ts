@@ -11,14 +11,16 @@
 //                                              └ return value ──► completed ──► run resolves (or rejects: crashed)
 import type { Logger } from 'pino';
 import { abortError } from '../../abort/reasons.ts';
-import { TransportError, type WireError } from '../../errors.ts';
-import type { ChatTask, SessionEvent, SessionTask, TaskOutcome } from '../../protocol.ts';
+import { InvalidRequestError, TransportError, type WireError } from '../../errors.ts';
+import type { SessionEvent, SessionTask, TaskOutcome } from '../../protocol.ts';
 import { settleFrom, type RunReceiver } from '../../pool/pool.ts';
 import type { DispatchGate } from '../../supervisor/engine.ts';
+import { jsonDataIssue } from '../../validation.ts';
 import type { TransportDispatcher, TransportOptions } from '../transport.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress, type JobResult } from './job.ts';
 import type { ResolvedQueueOptions } from './options.ts';
+import type { JobSigner } from './job-signature.ts';
 import { connectProducer, type ProducerLink } from './producer-link.ts';
 import { HostNumbers, ProducerCounts, RecentSet } from './producer-parts.ts';
 
@@ -43,6 +45,7 @@ interface Entry {
 export interface ProducerSettings extends ResolvedQueueOptions {
   lostAfterMs: number;
   eventsMaxLen: number;
+  signer: JobSigner;
 }
 
 export class QueueProducer implements TransportDispatcher {
@@ -79,16 +82,13 @@ export class QueueProducer implements TransportDispatcher {
     this.ready.catch(() => {});
     this.gate = {
       wait: (spec, deadlineAt, go, fail) => {
-        if (spec.kind !== 'chat')
-          return fail({
-            code: 'ERR_INVALID_REQUEST',
-            name: 'InvalidRequestError',
-            message: 'Invalid request: `execute` sessions run in the in-process pool only; the BullMQ transport runs chat sessions',
-          });
+        // An execute session's input crosses Redis as JSON: anything else would arrive changed.
+        const issue = spec.task.kind === 'execute' ? jsonDataIssue(spec.task.input, 'input') : undefined;
+        if (issue !== undefined) return fail(new InvalidRequestError(`Invalid execute request: ${issue} (it goes through Redis)`, [issue]).toJSON());
         const entry = this.#entry(spec.sessionId);
         entry.go = go;
         entry.fail = fail;
-        this.#enqueue(entry, options.taskFor(spec, deadlineAt) as ChatTask);
+        this.#enqueue(entry, options.taskFor(spec, deadlineAt));
       },
       released: (sessionId) => this.#released(sessionId),
     };
@@ -103,13 +103,6 @@ export class QueueProducer implements TransportDispatcher {
   }
 
   #run(task: SessionTask): Promise<TaskOutcome> {
-    if (task.kind !== 'chat')
-      return Promise.resolve({
-        ok: false,
-        error: { code: 'ERR_INVALID_REQUEST', name: 'InvalidRequestError', message: 'Invalid request: the BullMQ transport runs chat sessions only' },
-        attempts: 0,
-        threadId: -1,
-      });
     const entry = this.#entry(task.sessionId);
     return new Promise<TaskOutcome>((resolve, reject) => {
       // A job nobody answers (every worker host gone) gives its slot back a while after the deadline.
@@ -169,7 +162,7 @@ export class QueueProducer implements TransportDispatcher {
     return entry;
   }
 
-  #enqueue(entry: Entry, task: ChatTask): void {
+  #enqueue(entry: Entry, task: SessionTask): void {
     this.#add(entry, { task: queuedTask(task), deadline: Date.now() + task.budgetMs });
   }
 
@@ -181,7 +174,10 @@ export class QueueProducer implements TransportDispatcher {
     this.#byJob.set(jobId, entry);
     this.counts.queued++;
     this.#link
-      .then((link) => link.queue.add('chat', data, { jobId, removeOnComplete: true, removeOnFail: true }))
+      // Signed for this job id: worker hosts refuse anything else (the signature throws on data that is not JSON).
+      .then((link) =>
+        link.queue.add(data.task.kind, { ...data, sig: this.#settings.signer.sign(jobId, data) }, { jobId, removeOnComplete: true, removeOnFail: true }),
+      )
       .catch((error: unknown) => this.#lost(entry, jobId, `could not be queued: ${scrubRedis(this.#settings.connection, error)}`, false));
   }
 

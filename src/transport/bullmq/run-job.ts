@@ -8,12 +8,15 @@ import { abortError, type AbortReason } from '../../abort/reasons.ts';
 import type { Clock } from '../../clock.ts';
 import { SessionTimeoutError, type WireError } from '../../errors.ts';
 import type { ProviderProfile } from '../../options.ts';
-import { runOnce, type Dispatcher } from '../../pool/pool.ts';
+import type { Dispatcher } from '../../pool/pool.ts';
 import type { ChatTask, ResolvedProvider } from '../../protocol.ts';
 import type { Router } from '../../routing/router.ts';
 import type { SessionSpec } from '../../supervisor/session-record.ts';
 import type { JobData, JobResult } from './job.ts';
+import type { JobIngress } from './job-ingress.ts';
 import { ProgressRelay } from './progress-relay.ts';
+import { call, failed } from './job-call.ts';
+import { runExecuteJob } from './run-execute-job.ts';
 import type { RecentAborts } from './worker-aborts.ts';
 
 export interface RunningJob {
@@ -32,9 +35,9 @@ export interface JobRunnerDeps {
   running: Map<string, RunningJob>;
   aborts: RecentAborts;
   logger: Logger | undefined;
+  /** Schema, signature, deadline and replay checks: what Redis hands over is not trusted. */
+  ingress: JobIngress;
 }
-
-const failed = (host: string, error: WireError): JobResult => ({ host, threadId: -1, outcome: { ok: false, error, attempts: 0 } });
 
 function localProvider(providers: Map<string, ProviderProfile>, name: string, host: string): ResolvedProvider | WireError {
   const profile = providers.get(name);
@@ -51,7 +54,21 @@ function localProvider(providers: Map<string, ProviderProfile>, name: string, ho
 }
 
 export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> {
-  const { task: queued, deadline } = job.data as JobData;
+  const admitted = await deps.ingress.admit(job);
+  if (!admitted.ok) return failed(deps.host, admitted.error);
+  let result: JobResult | undefined;
+  try {
+    result = await runAdmitted(job, admitted.data, deps);
+    return result;
+  } finally {
+    await deps.ingress.settled(job, result);
+  }
+}
+
+async function runAdmitted(job: Job, data: JobData, deps: JobRunnerDeps): Promise<JobResult> {
+  if (data.task.kind === 'execute') return runExecuteJob(job, { task: data.task, deadline: data.deadline }, deps);
+  const queued = data.task;
+  const { deadline } = data;
   const { sessionId } = queued;
   const provider = localProvider(deps.providers, queued.provider, deps.host);
   if ('code' in provider) return failed(deps.host, provider);
@@ -96,15 +113,4 @@ function budget(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask, deadline:
       end,
     );
   });
-}
-
-async function call(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask): Promise<JobResult> {
-  try {
-    const { threadId, ...outcome } = await runOnce(deps.dispatcher, task);
-    await job$.relay.drain();
-    return { host: deps.host, threadId, outcome };
-  } catch (error) {
-    await job$.relay.drain();
-    return { host: deps.host, crashed: error instanceof Error ? error.message : String(error) };
-  }
 }

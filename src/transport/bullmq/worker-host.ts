@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AbortReason } from '../../abort/reasons.ts';
 import { systemClock } from '../../clock.ts';
+import { TransportError } from '../../errors.ts';
 import { defaultLogger } from '../../log.ts';
 import { createPool, type Dispatcher } from '../../pool/pool.ts';
 import { providerSecrets, Redactor } from '../../redact.ts';
@@ -15,7 +16,9 @@ import { Router } from '../../routing/router.ts';
 import { redactingDispatcher, scrubBatch } from '../../supervisor/redact-gate.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf } from './job.ts';
-import { loadBullMQ, loadIORedis } from './peers.ts';
+import { JobClaims } from './job-claims.ts';
+import { JobIngress } from './job-ingress.ts';
+import { loadBullMQ, loadIORedis, type BullMQ } from './peers.ts';
 import { RedisLimiterStore } from './redis-store.ts';
 import { runJob, type JobRunnerDeps, type RunningJob } from './run-job.ts';
 import { RecentAborts, subscribeAborts } from './worker-aborts.ts';
@@ -44,6 +47,7 @@ export interface WorkerHost {
 interface Parts {
   worker: Worker;
   subscriber: Redis;
+  ingress: JobIngress;
 }
 
 export function createWorker(options: WorkerHostOptions): WorkerHost {
@@ -117,6 +121,7 @@ class Host implements WorkerHost {
       if ((await Promise.race([gracefully, late])) === 'late') await parts.worker.close(true);
       clearTimeout(timer);
       parts.subscriber.disconnect();
+      parts.ingress.close();
     }
     await this.#store?.close();
     await this.#pool.close();
@@ -125,9 +130,33 @@ class Host implements WorkerHost {
   async #connect(): Promise<Parts> {
     const [{ Worker }, { Redis }] = await Promise.all([loadBullMQ(), loadIORedis()]);
     const { connection, queueName, prefix } = this.#settings;
+    let started = false;
     const subscriber = new Redis({ ...connection.options, maxRetriesPerRequest: null, connectionName: `sessionpool:worker:${this.host}` });
-    subscriber.on('error', (error: unknown) => this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'Redis connection error'));
-    await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
+    subscriber.on('error', (error: unknown) => {
+      // While starting, Redis refusing us (a wrong password) ends the start with one error: not logged on every retry.
+      if (!started && (error as Error).name === 'ReplyError') return;
+      this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'Redis connection error');
+    });
+    let parts: Partial<Parts> = { subscriber };
+    try {
+      await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
+      const claims = await JobClaims.open(connection, prefix, queueName, this.host);
+      const ingress = new JobIngress(this.#settings.signer, claims, this.host, this.#settings.handlers);
+      parts = { subscriber, ingress, worker: this.#worker(Worker, ingress) };
+      await parts.worker?.waitUntilReady();
+      started = true;
+      return parts as Parts;
+    } catch (error) {
+      // A host that cannot start lets go of everything it opened: its process can exit.
+      subscriber.disconnect();
+      parts.ingress?.close();
+      await parts.worker?.close(true).catch(() => {});
+      throw new TransportError(`Could not connect to Redis at ${connection.label}: ${scrubRedis(connection, error)}`);
+    }
+  }
+
+  #worker(Worker: BullMQ['Worker'], ingress: JobIngress): Worker {
+    const { connection, queueName, prefix } = this.#settings;
     const deps: JobRunnerDeps = {
       host: this.host,
       providers: this.#settings.engine.providers,
@@ -137,6 +166,7 @@ class Host implements WorkerHost {
       running: this.#running,
       aborts: this.#aborts,
       logger: this.#logger,
+      ingress,
     };
     const worker = new Worker(
       queueName,
@@ -159,8 +189,7 @@ class Host implements WorkerHost {
       },
     );
     worker.on('error', (error: unknown) => this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'BullMQ worker error'));
-    await worker.waitUntilReady();
-    return { worker, subscriber };
+    return worker;
   }
 
   #abort(sessionId: string, reason: AbortReason): void {

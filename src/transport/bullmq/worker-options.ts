@@ -7,7 +7,9 @@ import { resolveOptions, type ProviderConfig, type ResolvedOptions } from '../..
 import type { RoutingOptions } from '../../routing/options.ts';
 import { nonNegativeInt, parseOrThrow, positiveInt } from '../../validation.ts';
 import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
+import { JobSigner, resolveJobSecret } from './job-signature.ts';
 import { queueNameSchema } from './options.ts';
+import { resolveHandlers } from './worker-handlers.ts';
 
 export interface WorkerHostOptions {
   /** Where Redis is (as for bullmq()). */
@@ -34,6 +36,18 @@ export interface WorkerHostOptions {
   name?: string;
   /** @default pino at 'warn' on stderr */
   logger?: Logger | false;
+  /**
+   * The secret the producers sign jobs with (see bullmq()): this host runs only jobs signed with it
+   * and refuses the rest typed, without any provider call. At least 32 characters.
+   * @default process.env.SESSIONPOOL_JOB_SECRET (one of the two is required)
+   */
+  jobSecret?: string;
+  /**
+   * Handler modules (paths or file: URLs) this host runs `execute` sessions of; a job naming any
+   * other module is refused typed. Producers name the module by its file: URL, which must be the
+   * same on both hosts. @default [] (chat sessions only)
+   */
+  handlers?: Array<string | URL>;
 }
 
 export interface ResolvedWorkerOptions {
@@ -45,6 +59,9 @@ export interface ResolvedWorkerOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   name: string;
+  signer: JobSigner;
+  /** Allowed handler modules, as file: URLs. */
+  handlers: ReadonlySet<string>;
 }
 
 const schema = z.strictObject({
@@ -64,11 +81,17 @@ const schema = z.strictObject({
     .optional(),
   name: z.string().min(1).max(200).optional(),
   logger: z.unknown().optional(),
+  // Checked by resolveJobSecret, which never quotes it.
+  jobSecret: z.unknown().optional(),
+  handlers: z.unknown().optional(),
 });
 
 export function resolveWorkerOptions(options: WorkerHostOptions): ResolvedWorkerOptions {
   const parsed = parseOrThrow(schema, options, 'worker options');
   const concurrency = parsed.concurrency ?? 64;
+  const queueName = parsed.queueName ?? 'sessionpool';
+  const prefix = parsed.prefix ?? 'bull';
+  const secret = resolveJobSecret(options.jobSecret, 'worker options');
   // The engine's own schema checks providers, threads, routing and the grace period.
   const engine = resolveOptions({
     ...(options.providers !== undefined ? { providers: options.providers } : {}),
@@ -80,12 +103,14 @@ export function resolveWorkerOptions(options: WorkerHostOptions): ResolvedWorker
   });
   return {
     connection: resolveConnection(options.connection),
-    queueName: parsed.queueName ?? 'sessionpool',
-    prefix: parsed.prefix ?? 'bull',
+    queueName,
+    prefix,
     engine,
     concurrency,
     lockDurationMs: parsed.lockDurationMs ?? 30_000,
     stalledIntervalMs: parsed.stalledIntervalMs ?? 30_000,
     name: parsed.name ?? `${hostname()}:${process.pid}`,
+    signer: new JobSigner(secret, { prefix, queueName }),
+    handlers: resolveHandlers(options.handlers),
   };
 }

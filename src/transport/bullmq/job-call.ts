@@ -1,0 +1,21 @@
+// The end of every job on a worker host: the call on this host's pool, its events drained to the
+// producer before the result, and the job's return value (how the call ended, or that its thread died).
+import type { WireError } from '../../errors.ts';
+import { runOnce } from '../../pool/pool.ts';
+import type { SessionTask } from '../../protocol.ts';
+import type { JobResult } from './job.ts';
+import type { JobRunnerDeps, RunningJob } from './run-job.ts';
+
+/** A job that ends before any call: the typed error is its return value. */
+export const failed = (host: string, error: WireError): JobResult => ({ host, threadId: -1, outcome: { ok: false, error, attempts: 0 } });
+
+export async function call(deps: JobRunnerDeps, job$: RunningJob, task: SessionTask): Promise<JobResult> {
+  try {
+    const { threadId, ...outcome } = await runOnce(deps.dispatcher, task);
+    await job$.relay.drain();
+    return { host: deps.host, threadId, outcome };
+  } catch (error) {
+    await job$.relay.drain();
+    return { host: deps.host, crashed: error instanceof Error ? error.message : String(error) };
+  }
+}

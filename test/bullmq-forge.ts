@@ -1,0 +1,87 @@
+// Jobs as anyone who can write to Redis adds them: bullmq's own Queue.add, no producer. Signed (when
+// a test wants it) by the documented wire format, written apart from src/ so the tests check it.
+import { createHmac } from 'node:crypto';
+import { Queue, QueueEvents } from 'bullmq';
+import { createWorker, type WorkerHost } from '../src/index.ts';
+import type { MockProvider } from '../src/mock/server.ts';
+import type { TestRedis } from './redis-helpers.ts';
+
+/** The documented canonical form: JSON, object keys sorted, no spaces, undefined members left out. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonical(v))).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
+/** Signs job data as a producer does (the wire format in the README), written apart from src/. */
+export function sign(
+  data: Record<string, unknown>,
+  jobId: string,
+  queueName: string,
+  secret = process.env['SESSIONPOOL_JOB_SECRET'] ?? '',
+): Record<string, unknown> {
+  const message = canonical(['sessionpool-job-v1', `bull:${queueName}`, jobId, data]);
+  return { ...data, sig: `v1.${createHmac('sha256', secret).update(message).digest('base64url')}` };
+}
+
+export function chatTask(sessionId: string, prompt = 'forged hello'): Record<string, unknown> {
+  return {
+    kind: 'chat',
+    sessionId,
+    requestId: `r-${sessionId}`,
+    run: 1,
+    provider: 'kimi',
+    call: {
+      model: 'kimi-k2-turbo-preview',
+      messages: [{ role: 'user', content: prompt }],
+      continuation: false,
+      stream: false,
+      idleTimeoutMs: 60_000,
+      maxResponseBytes: 1 << 20,
+    },
+    retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 5 },
+  };
+}
+
+export interface JobOutcome {
+  host?: string;
+  outcome?: { ok: boolean; error?: { code: string; message: string } };
+  crashed?: string;
+}
+
+/** bullmq's own client, as anyone who can write to Redis has it. */
+export class Forger {
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+  constructor(redis: TestRedis, queueName: string) {
+    this.queue = new Queue(queueName, { connection: { host: '127.0.0.1', port: redis.port } });
+    this.events = new QueueEvents(queueName, { connection: { host: '127.0.0.1', port: redis.port } });
+  }
+  async ready(): Promise<void> {
+    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+  }
+  /** Adds a job and waits (bounded) for what the worker host made of it. */
+  async run(data: unknown, jobId: string): Promise<JobOutcome> {
+    const job = await this.queue.add('chat', data as object, { jobId });
+    return (await job.waitUntilFinished(this.events, 20_000)) as JobOutcome;
+  }
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.events.close()]);
+  }
+}
+
+export async function worker(redis: TestRedis, mock: MockProvider, queueName: string, key: string): Promise<WorkerHost> {
+  const host = createWorker({
+    connection: redis.url,
+    queueName,
+    threads: 1,
+    concurrency: 4,
+    logger: false,
+    providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: key } },
+  });
+  await host.ready();
+  return host;
+}

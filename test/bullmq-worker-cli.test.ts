@@ -1,0 +1,112 @@
+// `sessionpool worker` as an operator runs it: secrets from files and the environment, never from
+// a flag; a start that fails (a wrong Redis password, no job secret) ends the process with one line.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { bullmq, createSupervisor, startMockProvider } from '../src/index.ts';
+import { redisMissing, startRedis, startWorkerProcess, type TestRedis } from './redis-helpers.ts';
+
+// Producers and worker hosts of this file (child processes inherit it) share this secret.
+const SECRET = 'worker-cli-test-job-secret-0123456789abcdef';
+process.env['SESSIONPOOL_JOB_SECRET'] = SECRET;
+const KEY = 'sk-worker-cli-key-0123456789';
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+let queues = 0;
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `sessionpool worker` with these arguments and environment, until it exits on its own (bounded). */
+async function workerCommand(args: string[], env: Record<string, string | undefined>, boundMs = 30_000): Promise<Exit> {
+  const child = spawn(process.execPath, [MAIN, 'worker', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const bound = setTimeout(() => child.kill('SIGKILL'), boundMs);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(bound);
+  assert.equal(signal, null, `sessionpool worker ${args.join(' ')} did not exit within ${boundMs} ms; stderr: ${stderr}`);
+  return { code, stdout, stderr };
+}
+
+describe('sessionpool worker: credentials and fatal errors', { skip: redisMissing }, () => {
+  const password = 'redis-pass/with:odd@chars-7f1c';
+  let guarded: TestRedis;
+  let dir: string;
+  before(async () => {
+    guarded = await startRedis({ password });
+    dir = mkdtempSync(join(tmpdir(), 'sessionpool-credentials-'));
+  });
+  after(async () => {
+    await guarded?.stop();
+  });
+
+  test('a wrong Redis password: exits non-zero at once with one line, no stack, no password', async () => {
+    const wrong = `wrong-${password}`;
+    const { code, stderr } = await workerCommand(['--redis', `redis://127.0.0.1:${guarded.port}`], { REDIS_PASSWORD: wrong });
+    const lines = stderr.trim().split('\n');
+    assert.notEqual(code, 0);
+    assert.equal(lines.length, 1, `one line, got:\n${stderr}`);
+    assert.match(lines[0] ?? '', /^sessionpool worker: .*Redis/);
+    assert.ok(!stderr.includes(wrong) && !stderr.includes(encodeURIComponent(wrong)), stderr);
+    assert.ok(!/\n\s+at /.test(stderr), 'no stack');
+  });
+
+  test('no job secret: exits 2 with one line naming SESSIONPOOL_JOB_SECRET and --job-secret-file', async () => {
+    const { code, stderr } = await workerCommand(['--redis', `redis://127.0.0.1:${guarded.port}`], { SESSIONPOOL_JOB_SECRET: undefined });
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.match(stderr, /SESSIONPOOL_JOB_SECRET/);
+    assert.match(stderr, /--job-secret-file/);
+  });
+
+  test('the Redis password and the job secret come from files (or REDIS_PASSWORD), never the command line; sessions run', async () => {
+    const passwordFile = join(dir, 'redis-password');
+    const secretFile = join(dir, 'job-secret');
+    writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+    const mock = await startMockProvider({ apiKey: KEY });
+    const queueName = `creds-${++queues}`;
+    const config = { providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY } }, threads: 1 };
+    const saved = process.env['SESSIONPOOL_JOB_SECRET'];
+    // The worker process gets the secret from its file only.
+    delete process.env['SESSIONPOOL_JOB_SECRET'];
+    const fromFiles = await startWorkerProcess(`redis://127.0.0.1:${guarded.port}`, queueName, config, [
+      '--redis-password-file',
+      passwordFile,
+      '--job-secret-file',
+      secretFile,
+    ]).finally(() => {
+      process.env['SESSIONPOOL_JOB_SECRET'] = saved;
+    });
+    const supervisor = createSupervisor({ transport: bullmq({ connection: guarded.url, queueName, jobSecret: SECRET }), logger: false });
+    try {
+      assert.ok(!fromFiles.child.spawnargs.some((a) => a.includes(password) || a.includes(SECRET)), 'no secret on the command line');
+      await supervisor.ready();
+      const result = await supervisor.chat({ provider: 'kimi', prompt: 'credentials from files' });
+      assert.equal(result.metadata.session.host, fromFiles.host);
+      await fromFiles.kill('SIGTERM');
+      const fromEnv = spawn(process.execPath, [MAIN, 'worker', '--redis', `redis://127.0.0.1:${guarded.port}`, '--queue', queueName], {
+        env: { ...process.env, REDIS_PASSWORD: password },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const [line] = (await once(fromEnv.stdout.setEncoding('utf8'), 'data')) as [string];
+      assert.match(line, /taking sessions/, 'REDIS_PASSWORD is read');
+      fromEnv.kill('SIGTERM');
+      assert.deepEqual(await once(fromEnv, 'exit'), [0, null]);
+    } finally {
+      await supervisor.close({ timeoutMs: 1000 });
+      await fromFiles.kill();
+      await mock.close();
+    }
+  });
+});
