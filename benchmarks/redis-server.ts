@@ -15,6 +15,13 @@ export interface TestRedis {
   readonly url: string;
   /** SIGKILL, then a fresh server on the same port (nothing kept). */
   restart(): Promise<void>;
+  /** SIGKILL, and nothing on the port until up() (clients see connections refused). */
+  down(): Promise<void>;
+  /** A fresh server on the same port after down(). */
+  up(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open, nothing answers (a hung Redis, not a dead one). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -73,7 +80,20 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
       await kill();
       child = await start(port, dir, options.password);
     },
+    async down() {
+      await kill();
+    },
+    async up() {
+      child = await start(port, dir, options.password);
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     async stop() {
+      if (child.signalCode === null && child.exitCode === null) child.kill('SIGCONT');
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
