@@ -17,7 +17,10 @@ import { scrubRedis } from './connection.ts';
 import { channelOf } from './job.ts';
 import { loadBullMQ, loadIORedis } from './peers.ts';
 import { RedisLimiterStore } from './redis-store.ts';
-import { runJob, type JobRunnerDeps, type RunningJob } from './run-job.ts';
+import { FenceKeys } from './fence-keys.ts';
+import { HostRuns, type RunningJob } from './host-runs.ts';
+import { JobFence } from './job-fence.ts';
+import { runJob, type JobRunnerDeps } from './run-job.ts';
 import { RecentAborts, subscribeAborts } from './worker-aborts.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerHostOptions } from './worker-options.ts';
 
@@ -44,7 +47,14 @@ export interface WorkerHost {
 interface Parts {
   worker: Worker;
   subscriber: Redis;
+  /** Reads the fence (job-fence.ts). */
+  commands: Redis;
+  fence: JobFence;
 }
+
+// Running jobs' verdicts are read again this often (one MGET for all): a session that ended while
+// its abort was lost, or whose producer died, stops within this time.
+const SWEEP_MS = 2000;
 
 export function createWorker(options: WorkerHostOptions): WorkerHost {
   const settings = resolveWorkerOptions(options);
@@ -56,7 +66,9 @@ class Host implements WorkerHost {
   readonly host: string;
   readonly #settings: ResolvedWorkerOptions;
   readonly #logger: Logger | undefined;
-  readonly #running = new Map<string, RunningJob>();
+  readonly #running = new HostRuns();
+  readonly #verifying = new Set<RunningJob>();
+  #sweep: NodeJS.Timeout | undefined;
   readonly #aborts = new RecentAborts();
   readonly #pool: Dispatcher;
   readonly #dispatcher: Dispatcher;
@@ -65,6 +77,7 @@ class Host implements WorkerHost {
   readonly #parts: Promise<Parts>;
   readonly #threadsUp = Promise.withResolvers<void>();
   readonly #counts = { completed: 0, aborted: 0 };
+  #fence: JobFence | undefined;
 
   constructor(settings: ResolvedWorkerOptions, logger: Logger | undefined) {
     this.host = settings.name;
@@ -82,7 +95,12 @@ class Host implements WorkerHost {
       onBatch: (raw) => {
         const batch = scrubBatch(raw, redactor);
         this.#router.observe(batch);
-        for (const event of batch.events) this.#running.get(event.sessionId)?.relay.push(event);
+        for (const event of batch.events) {
+          const run = this.#running.calling(event.sessionId);
+          run?.relay.push(event);
+          // A new round (a retry, a continuation): the verdict is read again, so a session that ended stops.
+          if (run !== undefined && (event.type === 'retry' || event.type === 'continuation')) this.#verify([run]);
+        }
       },
       onWorkerReady: (threadId) => {
         up.add(threadId);
@@ -106,6 +124,7 @@ class Host implements WorkerHost {
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    clearInterval(this.#sweep);
     const parts = await this.#parts.catch(() => undefined);
     if (parts !== undefined) {
       const timeoutMs = options.timeoutMs ?? 10_000;
@@ -117,6 +136,7 @@ class Host implements WorkerHost {
       if ((await Promise.race([gracefully, late])) === 'late') await parts.worker.close(true);
       clearTimeout(timer);
       parts.subscriber.disconnect();
+      parts.commands.disconnect();
     }
     await this.#store?.close();
     await this.#pool.close();
@@ -128,6 +148,20 @@ class Host implements WorkerHost {
     const subscriber = new Redis({ ...connection.options, maxRetriesPerRequest: null, connectionName: `sessionpool:worker:${this.host}` });
     subscriber.on('error', (error: unknown) => this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'Redis connection error'));
     await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
+    // Aborts published while this host was away from Redis are lost: the verdicts say what they said.
+    let away = false;
+    subscriber.on('close', () => {
+      away = true;
+    });
+    subscriber.on('ready', () => {
+      if (away) this.#verify(this.#running.all());
+      away = false;
+    });
+    const commands = new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: `sessionpool:worker-fence:${this.host}` });
+    commands.on('error', () => {});
+    const fence = new JobFence(commands, new FenceKeys(prefix, queueName));
+    this.#fence = fence;
+    this.#sweep = setInterval(() => this.#verify(this.#running.all()), SWEEP_MS).unref();
     const deps: JobRunnerDeps = {
       host: this.host,
       providers: this.#settings.engine.providers,
@@ -136,6 +170,8 @@ class Host implements WorkerHost {
       clock: systemClock,
       running: this.#running,
       aborts: this.#aborts,
+      fence,
+      stop: (run, reason) => this.#stop(run, reason),
       logger: this.#logger,
     };
     const worker = new Worker(
@@ -160,20 +196,46 @@ class Host implements WorkerHost {
     );
     worker.on('error', (error: unknown) => this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'BullMQ worker error'));
     await worker.waitUntilReady();
-    return { worker, subscriber };
+    return { worker, subscriber, commands, fence };
   }
 
   #abort(sessionId: string, reason: AbortReason): void {
-    const running = this.#running.get(sessionId);
-    if (running === undefined) return this.#aborts.keep(sessionId, reason);
+    const runs = this.#running.of(sessionId);
+    if (runs.length === 0) return this.#aborts.keep(sessionId, reason);
+    for (const run of [...runs]) this.#stop(run, reason);
+  }
+
+  /** Stops one run: a wait ends at once, a call is aborted on its thread (killed if it does not settle in time). */
+  #stop(run: RunningJob, reason: AbortReason): void {
+    if (run.stopped !== undefined) return;
     this.#counts.aborted++;
-    running.stopped = reason;
-    if (running.wake !== undefined) return running.wake();
-    void this.#dispatcher.abort(undefined, sessionId, reason).then((threadId) => {
+    run.stopped = reason;
+    if (run.wake !== undefined) return run.wake();
+    // Not in the pool yet: it looks at `stopped` before it calls.
+    if (!run.calling) return;
+    void this.#dispatcher.abort(undefined, run.sessionId, reason).then((threadId) => {
       // A call that does not settle within the grace period loses its thread (its other sessions crash, and run again).
       setTimeout(() => {
-        if (this.#running.get(sessionId) === running && threadId !== undefined) this.#pool.kill(threadId);
+        if (run.calling && threadId !== undefined) this.#pool.kill(threadId);
       }, this.#settings.engine.abortGraceMs).unref();
     });
+  }
+
+  /** Reads the verdicts of running jobs again (one round trip) and stops those whose session ended or whose producer is gone. */
+  #verify(runs: RunningJob[]): void {
+    const fence = this.#fence;
+    const fresh = runs.filter((run) => run.stopped === undefined && !this.#verifying.has(run));
+    if (fence === undefined || fresh.length === 0) return;
+    for (const run of fresh) this.#verifying.add(run);
+    void fence
+      .stopped(fresh.map((run) => run.job))
+      .then((verdicts) => {
+        for (const run of fresh) if (verdicts.has(run.job)) this.#stop(run, 'aborted');
+      })
+      // Redis away: the runs go on (each ends by its deadline); the next read tells.
+      .catch(() => {})
+      .finally(() => {
+        for (const run of fresh) this.#verifying.delete(run);
+      });
   }
 }
