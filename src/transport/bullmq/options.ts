@@ -17,6 +17,12 @@ export interface BullMQTransportOptions {
   lostAfterMs?: number;
   /** Entries kept (approximately) in the queue's event stream, which carries results and deltas. @default 100_000 */
   eventsMaxLen?: number;
+  /**
+   * This producer says it is alive in Redis with a key of this TTL, refreshed every third of it; a
+   * worker host refuses, without a call, a job whose producer's key is gone (killed, or away from
+   * Redis this long). @default 15_000
+   */
+  producerTtlMs?: number;
 }
 
 export interface ResolvedQueueOptions {
@@ -35,9 +41,10 @@ const schema = z.strictObject({
   prefix: queueNameSchema.optional(),
   lostAfterMs: z.number().int().min(0).max(3_600_000).optional(),
   eventsMaxLen: z.number().int().min(1000).max(10_000_000).optional(),
+  producerTtlMs: z.number().int().min(300).max(3_600_000).optional(),
 });
 
-export function resolveTransportOptions(options: BullMQTransportOptions): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number } {
+export function resolveTransportOptions(options: BullMQTransportOptions): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number; producerTtlMs: number } {
   const parsed = parseOrThrow(schema, options, 'BullMQ transport options');
   return {
     connection: resolveConnection(options.connection),
@@ -45,5 +52,6 @@ export function resolveTransportOptions(options: BullMQTransportOptions): Resolv
     prefix: parsed.prefix ?? 'bull',
     lostAfterMs: parsed.lostAfterMs ?? 10_000,
     eventsMaxLen: parsed.eventsMaxLen ?? 100_000,
+    producerTtlMs: parsed.producerTtlMs ?? 15_000,
   };
 }

@@ -9,6 +9,7 @@
 //   gate.wait ──add──► Redis wait list ──► worker host ──progress {picked}──► go() → processing → run() attaches
 //                                              │ progress {events} ──► onBatch (deltas, retries)
 //                                              └ return value ──► completed ──► run resolves (or rejects: crashed)
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { abortError } from '../../abort/reasons.ts';
 import { TransportError, type WireError } from '../../errors.ts';
@@ -38,11 +39,16 @@ interface Entry {
   /** What came back while no run was attached (a stall's re-run may answer before the engine runs again). */
   buffered?: Delivery;
   released: boolean;
+  /** BullMQ put the current job back after its host stopped: a host may run it again only when told (rerun verdict). */
+  stalled?: boolean;
+  /** The "ended" verdict was given. */
+  fenced?: boolean;
 }
 
 export interface ProducerSettings extends ResolvedQueueOptions {
   lostAfterMs: number;
   eventsMaxLen: number;
+  producerTtlMs: number;
 }
 
 export class QueueProducer implements TransportDispatcher {
@@ -58,6 +64,8 @@ export class QueueProducer implements TransportDispatcher {
   readonly #hosts = new HostNumbers();
   readonly #finished = new RecentSet(100_000);
   readonly #channel: string;
+  /** Named in every job: hosts refuse the jobs of a producer whose liveness key is gone. */
+  readonly #id = randomUUID();
 
   constructor(settings: ProducerSettings, options: TransportOptions) {
     this.#settings = settings;
@@ -66,6 +74,7 @@ export class QueueProducer implements TransportDispatcher {
     this.#channel = channelOf(settings.prefix, settings.queueName);
     this.#link = connectProducer(
       settings,
+      this.#id,
       {
         progress: (jobId, data) => this.#progress(jobId, data),
         completed: (jobId, result) => this.#completed(jobId, result),
@@ -118,6 +127,8 @@ export class QueueProducer implements TransportDispatcher {
         task.budgetMs + this.#settings.lostAfterMs,
       ).unref();
       entry.run = { resolve, reject, timer, no: task.run };
+      // The engine runs the session again on the job BullMQ put back: the producer's word that it may.
+      if (entry.stalled === true && entry.jobId !== undefined && entry.buffered === undefined) this.#rerun(entry);
       const buffered = entry.buffered;
       entry.buffered = undefined;
       if (buffered !== undefined) this.#deliver(entry, buffered);
@@ -128,6 +139,8 @@ export class QueueProducer implements TransportDispatcher {
 
   abort(_threadId: number | undefined, sessionId: string, reason: AbortMessage['reason']): Promise<number | undefined> {
     const entry = this.#entries.get(sessionId);
+    // The verdict first: a host that picks the job from now on sends nothing (the abort below may be lost).
+    if (entry !== undefined) this.#ended(entry);
     this.#publish({ sessionId, reason });
     const jobId = entry?.jobId;
     // Still in the queue (put back after a stall): taken out, no worker host has it.
@@ -170,7 +183,7 @@ export class QueueProducer implements TransportDispatcher {
   }
 
   #enqueue(entry: Entry, task: ChatTask): void {
-    this.#add(entry, { task: queuedTask(task), deadline: Date.now() + task.budgetMs });
+    this.#add(entry, { task: queuedTask(task), deadline: Date.now() + task.budgetMs, producer: this.#id });
   }
 
   #add(entry: Entry, data: JobData): void {
@@ -178,6 +191,7 @@ export class QueueProducer implements TransportDispatcher {
     entry.jobId = jobId;
     entry.data = data;
     entry.threadId = undefined;
+    entry.stalled = false;
     this.#byJob.set(jobId, entry);
     this.counts.queued++;
     this.#link
@@ -232,7 +246,10 @@ export class QueueProducer implements TransportDispatcher {
     if (entry === undefined) return;
     this.counts.stalled++;
     entry.threadId = undefined;
-    if (entry.run !== undefined) this.#deliver(entry, { crash: 'the worker host running it stopped (its job stalled and went back to the queue)' });
+    entry.stalled = true;
+    if (entry.run !== undefined) return this.#deliver(entry, { crash: 'the worker host running it stopped (its job stalled and went back to the queue)' });
+    // No run was told (the session still waits for its pick-up): the job may simply run again.
+    this.#rerun(entry);
   }
 
   /** A job is gone (never added, failed in the queue, lost with Redis): the gate fails or re-queues, a run crashes. */
@@ -281,6 +298,7 @@ export class QueueProducer implements TransportDispatcher {
     this.#entries.delete(entry.sessionId);
     const jobId = entry.jobId;
     if (jobId === undefined) return;
+    this.#ended(entry);
     this.#forgetJob(entry);
     void this.#remove(jobId).then((removed) => {
       if (!removed) this.#publish({ sessionId: entry.sessionId, reason: 'aborted' });
@@ -296,6 +314,21 @@ export class QueueProducer implements TransportDispatcher {
       this.#logger?.warn({ jobId, err: scrubRedis(this.#settings.connection, error) }, 'could not remove a job');
       return false;
     }
+  }
+
+  /** Records in Redis that the session ended, once, when a job of it may still be there (fence-keys.ts). */
+  #ended(entry: Entry): void {
+    if (entry.fenced === true || entry.jobId === undefined || entry.data === undefined) return;
+    entry.fenced = true;
+    const deadline = entry.data.deadline;
+    void this.#link.then((link) => link.fence.ended(entry.sessionId, deadline)).catch(() => {});
+  }
+
+  #rerun(entry: Entry): void {
+    const { jobId, data } = entry;
+    if (jobId === undefined || data === undefined) return;
+    entry.stalled = false;
+    void this.#link.then((link) => link.fence.rerun(jobId, data.deadline)).catch(() => {});
   }
 
   #publish(message: AbortMessage): void {
