@@ -16,6 +16,8 @@ export class RunningJob {
   wake?: () => void;
   /** In the pool now: its session's events are this run's. */
   calling = false;
+  /** Stopped because its host closes, not because its session ended. */
+  letGo = false;
   readonly #ended = Promise.withResolvers<void>();
 
   constructor(job: FencedJob, relay: ProgressRelay) {

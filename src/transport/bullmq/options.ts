@@ -44,7 +44,9 @@ const schema = z.strictObject({
   producerTtlMs: z.number().int().min(300).max(3_600_000).optional(),
 });
 
-export function resolveTransportOptions(options: BullMQTransportOptions): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number; producerTtlMs: number } {
+export function resolveTransportOptions(
+  options: BullMQTransportOptions,
+): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number; producerTtlMs: number } {
   const parsed = parseOrThrow(schema, options, 'BullMQ transport options');
   return {
     connection: resolveConnection(options.connection),

@@ -4,6 +4,7 @@
 // is among the first commands sent when it is back. The session itself never waits for a write:
 // it ends by its deadline whatever Redis does.
 import type { Redis } from 'ioredis';
+import { within } from './bounded.ts';
 import { type FenceKeys, verdictTtlMs } from './fence-keys.ts';
 
 export class ProducerFence {
@@ -44,12 +45,7 @@ export class ProducerFence {
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([this.#redis.del(this.#keys.producer(this.id)).catch(() => {}), late]);
-    clearTimeout(timer);
+    await within(this.#redis.del(this.#keys.producer(this.id)), timeoutMs);
     this.#redis.disconnect();
   }
 

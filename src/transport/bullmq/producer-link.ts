@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobProgress, JobResult } from './job.ts';
+import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { FenceKeys } from './fence-keys.ts';
 import { ProducerFence } from './producer-fence.ts';
@@ -91,14 +92,9 @@ export async function connectProducer(
     publisher,
     fence,
     async close(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      });
       // BullMQ's close waits for Redis: with Redis away it would wait for ever. Past the time, by force.
-      await Promise.race([Promise.allSettled([events.close(), queue.close(), fence.close(timeoutMs)]), late]);
-      clearTimeout(timer);
-      await Promise.allSettled([events.disconnect(), queue.disconnect()]);
+      await within(Promise.allSettled([events.close(), queue.close(), fence.close(timeoutMs)]), timeoutMs);
+      await within(Promise.allSettled([events.disconnect(), queue.disconnect()]), 100);
       publisher.disconnect();
     },
   };

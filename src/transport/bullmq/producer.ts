@@ -17,11 +17,15 @@ import type { ChatTask, SessionEvent, SessionTask, TaskOutcome } from '../../pro
 import { settleFrom, type RunReceiver } from '../../pool/pool.ts';
 import type { DispatchGate } from '../../supervisor/engine.ts';
 import type { TransportDispatcher, TransportOptions } from '../transport.ts';
+import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress, type JobResult } from './job.ts';
 import type { ResolvedQueueOptions } from './options.ts';
 import { connectProducer, type ProducerLink } from './producer-link.ts';
 import { HostNumbers, ProducerCounts, RecentSet } from './producer-parts.ts';
+
+// How long close() waits for Redis (verdicts, the liveness key, BullMQ's own close) before letting go by force.
+const CLOSE_REDIS_MS = 500;
 
 type Delivery = { outcome: TaskOutcome } | { crash: string };
 
@@ -142,6 +146,12 @@ export class QueueProducer implements TransportDispatcher {
     // The verdict first: a host that picks the job from now on sends nothing (the abort below may be lost).
     if (entry !== undefined) this.#ended(entry);
     this.#publish({ sessionId, reason });
+    // The supervisor closes: its close is bounded, so a host that cannot answer (Redis away) is not waited for.
+    const run = entry?.run;
+    if (reason === 'closed' && entry !== undefined && run !== undefined)
+      setTimeout(() => {
+        if (entry.run === run) this.#deliver(entry, { crash: 'the supervisor closed before its worker host answered' });
+      }, CLOSE_REDIS_MS).unref();
     const jobId = entry?.jobId;
     // Still in the queue (put back after a stall): taken out, no worker host has it.
     if (entry !== undefined && jobId !== undefined && entry.threadId === undefined) {
@@ -169,8 +179,10 @@ export class QueueProducer implements TransportDispatcher {
 
   async close(): Promise<void> {
     for (const entry of this.#entries.values()) this.#deliver(entry, { crash: 'the supervisor closed' });
+    // A producer that never connected has nothing to let go of (and its connecting may hang with Redis).
+    if (!(await within(this.#link, CLOSE_REDIS_MS))) return;
     const link = await this.#link.catch(() => undefined);
-    await link?.close();
+    await link?.close(CLOSE_REDIS_MS);
   }
 
   #entry(sessionId: string): Entry {

@@ -68,8 +68,12 @@ export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> 
   try {
     for (const previous of older) deps.stop(previous, 'aborted');
     const waited = await afterOlder(run, older, deadline);
-    if (waited !== undefined) return failed(deps.host, waited);
-    return await planned(deps, run, { ...queued, provider, budgetMs: deadline - Date.now(), run: Math.max(1, job.attemptsStarted) }, deadline);
+    const result =
+      waited !== undefined
+        ? failed(deps.host, waited)
+        : await planned(deps, run, { ...queued, provider, budgetMs: deadline - Date.now(), run: Math.max(1, job.attemptsStarted) }, deadline);
+    // Let go by a host that closed: not the session's end, a crash (the producer runs it again once, if it may).
+    return run.letGo ? { host: deps.host, crashed: 'the worker host closed before the call ended' } : result;
   } finally {
     deps.running.delete(run);
     run.end();

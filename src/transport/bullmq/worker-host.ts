@@ -13,6 +13,7 @@ import { providerSecrets, Redactor } from '../../redact.ts';
 import { routedDispatcher } from '../../routing/routed-dispatcher.ts';
 import { Router } from '../../routing/router.ts';
 import { redactingDispatcher, scrubBatch } from '../../supervisor/redact-gate.ts';
+import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf } from './job.ts';
 import { loadBullMQ, loadIORedis } from './peers.ts';
@@ -55,6 +56,19 @@ interface Parts {
 // Running jobs' verdicts are read again this often (one MGET for all): a session that ended while
 // its abort was lost, or whose producer died, stops within this time.
 const SWEEP_MS = 2000;
+// Past close()'s timeout, how long each step of letting go may wait for Redis or the threads.
+const LET_GO_MS = 300;
+
+function noop(): void {}
+
+/**
+ * BullMQ's close renews the locks of running jobs until each has ended and its result was written,
+ * which never happens while Redis is away: its lock manager is stopped here (a protected member:
+ * BullMQ has no public way), so the locks lapse and the jobs go back to the queue, as documented.
+ */
+function stopLockRenewals(worker: Worker): void {
+  void (worker as unknown as { lockManager?: { close(): Promise<void> } }).lockManager?.close().catch(noop);
+}
 
 export function createWorker(options: WorkerHostOptions): WorkerHost {
   const settings = resolveWorkerOptions(options);
@@ -124,22 +138,38 @@ class Host implements WorkerHost {
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const until = performance.now() + (options.timeoutMs ?? 10_000);
+    const left = () => until - performance.now();
     clearInterval(this.#sweep);
-    const parts = await this.#parts.catch(() => undefined);
-    if (parts !== undefined) {
-      const timeoutMs = options.timeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
-      const gracefully = parts.worker.close();
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), timeoutMs);
-      });
-      if ((await Promise.race([gracefully, late])) === 'late') await parts.worker.close(true);
-      clearTimeout(timer);
-      parts.subscriber.disconnect();
-      parts.commands.disconnect();
+    // Not connected yet (Redis away since the start): whatever connects later is let go at once.
+    if (!(await within(this.#parts, left()))) void this.#parts.then((parts) => this.#disconnect(parts), noop);
+    else {
+      const parts = await this.#parts.catch(() => undefined);
+      if (parts !== undefined) await this.#drain(parts, left());
     }
-    await this.#store?.close();
-    await this.#pool.close();
+    await within(this.#store?.close() ?? Promise.resolve(), LET_GO_MS);
+    await within(this.#pool.close(), LET_GO_MS);
+  }
+
+  /** Lets the running jobs finish until `ms`; then lets go of them (aborted, reported as a crash) and of Redis, by force if need be. */
+  async #drain(parts: Parts, ms: number): Promise<void> {
+    // No new jobs, no stalled-job checks: BullMQ's close stops those only once every job has ended.
+    await within(parts.worker.pause(true), LET_GO_MS);
+    if (!(await within(parts.worker.close(), ms))) {
+      for (const run of this.#running.all()) {
+        run.letGo = true;
+        this.#stop(run, 'closed');
+      }
+      // The same close as above (BullMQ's force only counts on a first call): the runs have ended now.
+      if (!(await within(parts.worker.close(true), LET_GO_MS))) stopLockRenewals(parts.worker);
+    }
+    await this.#disconnect(parts);
+  }
+
+  async #disconnect(parts: Parts): Promise<void> {
+    await within(parts.worker.disconnect(), LET_GO_MS);
+    parts.subscriber.disconnect();
+    parts.commands.disconnect();
   }
 
   async #connect(): Promise<Parts> {
