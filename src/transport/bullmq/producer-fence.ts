@@ -25,10 +25,24 @@ export class ProducerFence {
     this.#warn = warn;
   }
 
-  /** Says this producer is alive (before its first job), then again every third of the TTL. */
+  /** Says this producer is alive (before its first job), then again every third of the TTL, and at once when Redis is back. */
   async start(): Promise<void> {
-    await this.#redis.set(this.#keys.producer(this.id), '1', 'PX', this.#ttlMs);
+    await this.alive();
     this.#timer = setInterval(() => this.#refresh(), Math.max(100, Math.floor(this.#ttlMs / 3))).unref();
+    // A Redis that restarted lost the key: without it every job of this producer would be refused.
+    let away = false;
+    this.#redis.on('close', () => {
+      away = true;
+    });
+    this.#redis.on('ready', () => {
+      if (away) void this.alive().catch(() => {});
+      away = false;
+    });
+  }
+
+  /** Sets the liveness key now (before jobs are queued again after Redis came back). */
+  async alive(): Promise<void> {
+    await this.#redis.set(this.#keys.producer(this.id), '1', 'PX', this.#ttlMs);
   }
 
   /** The session has ended: none of its jobs may be sent to a provider from now on. */
@@ -53,8 +67,7 @@ export class ProducerFence {
     // One refresh at a time: while Redis is away they would only pile up in the offline queue.
     if (this.#refreshing || this.#closed) return;
     this.#refreshing = true;
-    this.#redis
-      .set(this.#keys.producer(this.id), '1', 'PX', this.#ttlMs)
+    this.alive()
       .catch(() => {})
       .finally(() => {
         this.#refreshing = false;

@@ -354,6 +354,8 @@ export class QueueProducer implements TransportDispatcher {
   /** After Redis came back: jobs it no longer knows were lost with it (a restart without persistence). */
   async #reconcile(): Promise<void> {
     const link = await this.#link;
+    // Jobs queued again must find this producer alive (a restarted Redis lost its key).
+    await link.fence.alive().catch(() => {});
     for (const entry of [...this.#byJob.values()]) {
       const jobId = entry.jobId;
       if (jobId === undefined) continue;
