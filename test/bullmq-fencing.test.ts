@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { bullmq, createSupervisor, startMockProvider } from '../src/index.ts';
+import { Redis } from 'ioredis';
+import { bullmq, createSupervisor, createWorker, startMockProvider } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
 import { redisMissing, startRedis, startWorkerProcess, type TestRedis, type WorkerProcess } from './redis-helpers.ts';
 
@@ -147,6 +148,36 @@ describe('BullMQ fencing: nothing runs for a session that ended', { skip: redisM
       }
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await mock.close();
+    }
+  });
+
+  test("a session's verdict, written while its abort message was lost, stops its next round (a retry) on the host", async () => {
+    const mock = await startMockProvider({ apiKey: KEY, defaults: { status: 503 } });
+    const worker = createWorker({ connection: redis.url, queueName: 'rounds', threads: 1, logger: false, providers: providers(mock) });
+    const supervisor = createSupervisor({
+      transport: bullmq({ connection: redis.url, queueName: 'rounds' }),
+      logger: false,
+      timeoutMs: 30_000,
+      retry: { maxRetries: 8, baseDelayMs: 300, maxDelayMs: 300 },
+    });
+    const client = new Redis(redis.url);
+    try {
+      await Promise.all([worker.ready(), supervisor.ready()]);
+      const ids = new Map<string, string>();
+      supervisor.on('transition', (e) => ids.set(e.requestId, e.sessionId));
+      const session = supervisor.chat({ provider: 'kimi', prompt: 'retried for nobody', requestId: 'rounds-1' }).catch((error: { code: string }) => error.code);
+      await mock.waitForRequests(1);
+      // What the producer writes when the session ends; its abort on the channel is not sent here (lost).
+      await client.set(`bull:rounds:sessionpool:ended:${ids.get('rounds-1')}`, '1', 'PX', 60_000);
+      const code = await session;
+      const calls = mock.requests.length;
+      assert.equal(code, 'ERR_SESSION_ABORTED', 'the host stopped the session');
+      assert.ok(calls <= 2, `no round after the one reported next went to the provider: ${calls} calls (up to 9 without a per-round read)`);
+    } finally {
+      client.disconnect();
+      await supervisor.close({ timeoutMs: 1000 });
+      await worker.close({ timeoutMs: 1000 });
       await mock.close();
     }
   });
