@@ -182,3 +182,48 @@ describe('BullMQ fencing: nothing runs for a session that ended', { skip: redisM
     }
   });
 });
+
+describe('BullMQ fencing while Redis is unreachable', { skip: redisMissing }, () => {
+  let redis: TestRedis;
+  before(async () => {
+    // Persistent: Redis comes back with its jobs, as one that was unreachable (not one that lost everything).
+    redis = await startRedis({ persist: true });
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  test('a session aborted while Redis is unreachable ends at once; its verdict is written when Redis is back, and a host that takes its job then sends nothing', async () => {
+    const mock = await startMockProvider({ apiKey: KEY });
+    const supervisor = createSupervisor({ transport: bullmq({ connection: redis.url, queueName: 'unreachable' }), logger: false, timeoutMs: 60_000 });
+    const client = new Redis(redis.url, { lazyConnect: true });
+    let worker: ReturnType<typeof createWorker> | undefined;
+    try {
+      await supervisor.ready();
+      const ids = new Map<string, string>();
+      supervisor.on('transition', (e) => ids.set(e.requestId, e.sessionId));
+      const controller = new AbortController();
+      const session = supervisor
+        .chat({ provider: 'kimi', prompt: 'ended while Redis was away', requestId: 'away-1', signal: controller.signal })
+        .catch((error: { code: string }) => error.code);
+      await until(async () => (await jobsLeft(redis.url, 'unreachable')) === 1, 5000, 'the job to be queued');
+      await redis.down();
+      const aborted = performance.now();
+      controller.abort();
+      assert.equal(await session, 'ERR_SESSION_ABORTED');
+      assert.ok(performance.now() - aborted < 1000, 'the session ended at once, without waiting for Redis');
+      await redis.up();
+      const key = `bull:unreachable:sessionpool:ended:${ids.get('away-1')}`;
+      await until(async () => (await client.exists(key)) === 1, 15_000, 'the verdict to reach Redis once it is back');
+      worker = createWorker({ connection: redis.url, queueName: 'unreachable', threads: 1, logger: false, providers: providers(mock) });
+      await worker.ready();
+      await until(async () => (await jobsLeft(redis.url, 'unreachable')) === 0, 15_000, 'the job to leave Redis');
+      assert.equal(mock.requests.length, 0, 'nothing was sent for the ended session');
+    } finally {
+      client.disconnect();
+      await supervisor.close({ timeoutMs: 1000 });
+      await worker?.close({ timeoutMs: 1000 });
+      await mock.close();
+    }
+  });
+});

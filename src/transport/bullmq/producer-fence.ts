@@ -16,6 +16,7 @@ export class ProducerFence {
   #timer: NodeJS.Timeout | undefined;
   #refreshing = false;
   #closed = false;
+  #away = false;
 
   constructor(redis: Redis, keys: FenceKeys, id: string, ttlMs: number, warn: (what: string, error: unknown) => void) {
     this.#redis = redis;
@@ -29,14 +30,16 @@ export class ProducerFence {
   async start(): Promise<void> {
     await this.alive();
     this.#timer = setInterval(() => this.#refresh(), Math.max(100, Math.floor(this.#ttlMs / 3))).unref();
-    // A Redis that restarted lost the key: without it every job of this producer would be refused.
-    let away = false;
+    // No refreshes while Redis is away: when it is back, the verdicts given meanwhile (ioredis's
+    // offline queue, sent before 'ready' is emitted) go before the first sign of life, and a
+    // restarted Redis, which lost the key, gets it again at once.
     this.#redis.on('close', () => {
-      away = true;
+      this.#away = true;
     });
     this.#redis.on('ready', () => {
-      if (away) void this.alive().catch(() => {});
-      away = false;
+      if (!this.#away) return;
+      this.#away = false;
+      void this.alive().catch(() => {});
     });
   }
 
@@ -65,7 +68,7 @@ export class ProducerFence {
 
   #refresh(): void {
     // One refresh at a time: while Redis is away they would only pile up in the offline queue.
-    if (this.#refreshing || this.#closed) return;
+    if (this.#refreshing || this.#closed || this.#away) return;
     this.#refreshing = true;
     this.alive()
       .catch(() => {})

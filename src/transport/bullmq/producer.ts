@@ -67,6 +67,8 @@ export class QueueProducer implements TransportDispatcher {
   readonly #byJob = new Map<string, Entry>();
   readonly #hosts = new HostNumbers();
   readonly #finished = new RecentSet(100_000);
+  /** Jobs of ended sessions that could not be removed while Redis was away. */
+  readonly #unremoved = new Set<string>();
   readonly #channel: string;
   /** Named in every job: hosts refuse the jobs of a producer whose liveness key is gone. */
   readonly #id = randomUUID();
@@ -324,6 +326,8 @@ export class QueueProducer implements TransportDispatcher {
       return (await link.queue.remove(jobId)) === 1;
     } catch (error) {
       this.#logger?.warn({ jobId, err: scrubRedis(this.#settings.connection, error) }, 'could not remove a job');
+      // Tried again when Redis is back (the verdict written meanwhile keeps hosts from running it).
+      this.#unremoved.add(jobId);
       return false;
     }
   }
@@ -356,6 +360,9 @@ export class QueueProducer implements TransportDispatcher {
     const link = await this.#link;
     // Jobs queued again must find this producer alive (a restarted Redis lost its key).
     await link.fence.alive().catch(() => {});
+    const unremoved = [...this.#unremoved];
+    this.#unremoved.clear();
+    for (const jobId of unremoved) void this.#remove(jobId);
     for (const entry of [...this.#byJob.values()]) {
       const jobId = entry.jobId;
       if (jobId === undefined) continue;
