@@ -151,3 +151,17 @@ export class FallbackLimiterStore implements LimiterStore {
     );
   };
 }
+
+/** The router's guard around a shared store: warnings when it goes away and when it is back. */
+export function guardedStore(store: LimiterStore, clock: Clock, warn: ((message: string, error?: unknown) => void) | undefined): FallbackLimiterStore {
+  return new FallbackLimiterStore(store, {
+    clock,
+    onChange: (shared, error) =>
+      warn?.(
+        shared
+          ? 'The limiter store answers again: the limits are shared again'
+          : 'The limiter store does not answer: this host limits its calls on its own view of each key until it is back',
+        error,
+      ),
+  });
+}

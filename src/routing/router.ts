@@ -13,7 +13,7 @@ import { CircuitBreaker, type BreakerSettings, type CircuitChange, type CircuitS
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits, type KeyState } from './budget.ts';
 import { KeyQueue } from './key-queue.ts';
 import { estimateCost } from './limits.ts';
-import { FallbackLimiterStore, type StoreHealth } from './fallback-store.ts';
+import { type FallbackLimiterStore, guardedStore, type StoreHealth } from './fallback-store.ts';
 import { MemoryLimiterStore, type LimiterStore } from './store.ts';
 import type { FallbackTarget, RouteEntry, RouteOutcome, RouteTarget } from './targets.ts';
 
@@ -129,19 +129,7 @@ export class Router implements DispatchGate {
     this.settings = settings;
     this.#deps = deps;
     // A store given (shared across hosts) may fail or hang: its failures stay here (fallback-store.ts).
-    this.#shared =
-      settings.store === undefined
-        ? undefined
-        : new FallbackLimiterStore(settings.store, {
-            clock: deps.clock,
-            onChange: (shared, error) =>
-              deps.warn?.(
-                shared
-                  ? 'The limiter store answers again: the limits are shared again'
-                  : 'The limiter store does not answer: this host limits its calls on its own view of each key until it is back',
-                error,
-              ),
-          });
+    this.#shared = settings.store === undefined ? undefined : guardedStore(settings.store, deps.clock, deps.warn);
     this.#store = this.#shared ?? new MemoryLimiterStore(deps.clock);
   }
 

@@ -39,8 +39,10 @@ export interface WorkerHost {
   ready(): Promise<void>;
   stats(): WorkerHostStats;
   /**
-   * Stops taking jobs and lets the running ones finish until `timeoutMs`; then lets go of the rest
-   * (their locks lapse, and other hosts take them up again, once), stops the pool and disconnects.
+   * Stops taking jobs and lets the running ones finish until `timeoutMs`; then aborts the rest (they
+   * answer as crashed, or their locks lapse: the producer runs them again once elsewhere, when it
+   * may), stops the pool and disconnects. Returns within `timeoutMs` plus about a second, whatever
+   * Redis does.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
