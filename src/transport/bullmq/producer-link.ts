@@ -33,6 +33,7 @@ export interface ProducerLink {
 // Adds fail after a few reconnection attempts (a typed error) instead of waiting for Redis forever.
 const ADD_RETRIES = 3;
 const CONNECT_TIMEOUT_MS = 10_000;
+const FENCE_RECONNECT_MS = 100;
 
 export async function connectProducer(
   options: ResolvedQueueOptions & { eventsMaxLen: number; producerTtlMs: number },
@@ -83,7 +84,14 @@ export async function connectProducer(
   events.on('failed', ({ jobId, failedReason }) => on.failed(jobId, failedReason));
   events.on('stalled', ({ jobId }) => on.stalled(jobId));
   // Its own connection, which waits for Redis however long it is away: verdicts are never dropped.
-  const fenceClient = new Redis({ ...connection.options, maxRetriesPerRequest: null, connectionName: `sessionpool:producer-fence:${queueName}` });
+  // It tries to reconnect every 100 ms (ioredis: up to 2 s), so that when Redis is back the verdicts
+  // given meanwhile are likely there before a worker host (BullMQ waits a second) takes a job.
+  const fenceClient = new Redis({
+    ...connection.options,
+    maxRetriesPerRequest: null,
+    retryStrategy: () => FENCE_RECONNECT_MS,
+    connectionName: `sessionpool:producer-fence:${queueName}`,
+  });
   fenceClient.on('error', () => {});
   const fence = new ProducerFence(fenceClient, new FenceKeys(prefix, queueName), producerId, options.producerTtlMs, (what, error) => warn(what)(error));
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), fence.start()]);
