@@ -181,8 +181,12 @@ export class QueueProducer implements TransportDispatcher {
 
   async close(): Promise<void> {
     for (const entry of this.#entries.values()) this.#deliver(entry, { crash: 'the supervisor closed' });
-    // A producer that never connected has nothing to let go of (and its connecting may hang with Redis).
-    if (!(await within(this.#link, CLOSE_REDIS_MS))) return;
+    // Still connecting (Redis away since the start): whatever connects later is let go at once.
+    if (!(await within(this.#link, CLOSE_REDIS_MS)))
+      return void this.#link.then(
+        (link) => link.close(0),
+        () => {},
+      );
     const link = await this.#link.catch(() => undefined);
     await link?.close(CLOSE_REDIS_MS);
   }

@@ -103,7 +103,12 @@ class Host implements WorkerHost {
     const redactor = new Redactor([...engine.providers.values()].flatMap(providerSecrets));
     const shared = engine.routing.store === undefined && engine.routing.limits.size > 0;
     this.#store = shared ? new RedisLimiterStore(settings.connection, `${settings.prefix}:sessionpool:limits:`) : undefined;
-    this.#router = new Router(this.#store === undefined ? engine.routing : { ...engine.routing, store: this.#store }, { clock: systemClock, emit: () => {} });
+    this.#router = new Router(this.#store === undefined ? engine.routing : { ...engine.routing, store: this.#store }, {
+      clock: systemClock,
+      emit: () => {},
+      warn: (message, error) =>
+        logger?.warn({ redis: settings.connection.label, ...(error !== undefined ? { err: scrubRedis(settings.connection, error) } : {}) }, message),
+    });
     const up = new Set<number>();
     this.#pool = createPool({
       threads: engine.threads,
