@@ -5,7 +5,10 @@ process.env['SESSIONPOOL_JOB_SECRET'] = 'test-job-secret-0123456789abcdef0123456
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { createSupervisor, startMockProvider } from '../src/index.ts';
+import { createSupervisor, ManualClock, startMockProvider } from '../src/index.ts';
+import type { KeyState } from '../src/routing/budget.ts';
+import { FallbackLimiterStore } from '../src/routing/fallback-store.ts';
+import { MemoryLimiterStore, type LimiterStore } from '../src/routing/store.ts';
 import { redisLimiterStore } from '../src/transport/bullmq/index.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
 
@@ -79,5 +82,82 @@ describe('the limiter store in Redis, while Redis is down', { skip: redisMissing
       await store.close();
       await mock.close();
     }
+  });
+});
+
+/** A store that fails, hangs or answers, as told; `applied` counts the steps it really applied. */
+class FlakyStore implements LimiterStore {
+  mode: 'up' | 'down' | 'hung' = 'up';
+  applied = 0;
+  readonly #inner: MemoryLimiterStore;
+  readonly #hung: Array<() => void> = [];
+
+  constructor(clock: ManualClock) {
+    this.#inner = new MemoryLimiterStore(clock);
+  }
+
+  update<R>(key: string, change: (state: KeyState | undefined, now: number) => [KeyState, R]): Promise<R> {
+    const apply = () => {
+      this.applied++;
+      return this.#inner.update(key, change);
+    };
+    if (this.mode === 'down') return Promise.reject(new Error('MaxRetriesPerRequestError: Reached the max retries per request limit'));
+    if (this.mode === 'hung') return new Promise<R>((resolve, reject) => this.#hung.push(() => apply().then(resolve, reject)));
+    return apply();
+  }
+
+  /** A hung store answers at last: every step it held lands. */
+  release(): void {
+    this.mode = 'up';
+    for (const land of this.#hung.splice(0)) land();
+  }
+
+  peek(key: string): KeyState | undefined {
+    return this.#inner.peek(key);
+  }
+}
+
+const inFlight =
+  (delta: number) =>
+  (state: KeyState | undefined): [KeyState, number] => {
+    const next = { inFlight: (state?.inFlight ?? 0) + delta, factor: 1, blockedUntil: 0 };
+    return [next, next.inFlight];
+  };
+
+describe('the limiter store guard (fallback-store.ts), without Redis', () => {
+  test('a failing store: steps run on the local view, in order, and are replayed on the store when it answers again', async () => {
+    const clock = new ManualClock();
+    const shared = new FlakyStore(clock);
+    const changes: boolean[] = [];
+    const store = new FallbackLimiterStore(shared, { clock, timeoutMs: 50, onChange: (up) => changes.push(up) });
+    assert.equal(await store.update('k', inFlight(+1)), 1);
+    shared.mode = 'down';
+    assert.equal(await store.update('k', inFlight(+1)), 2, 'the local view starts from the last state the store gave');
+    assert.equal(await store.update('k', inFlight(-1)), 1);
+    assert.deepEqual(store.health(), { shared: false, failures: 1, pending: 2 });
+    assert.deepEqual(changes, [false], 'said once');
+    shared.mode = 'up';
+    clock.advance(1000);
+    await until(() => store.health().shared, 1000, 'the catch-up to replay the steps');
+    assert.deepEqual(store.health(), { shared: true, failures: 1, pending: 0 });
+    assert.equal(shared.peek('k')?.inFlight, 1, 'the store holds what happened meanwhile');
+    assert.deepEqual(changes, [false, true]);
+  });
+
+  test('a hung store: a step not answered in time goes local; when the store answers at last, that step is not applied twice', async () => {
+    const clock = new ManualClock();
+    const shared = new FlakyStore(clock);
+    const store = new FallbackLimiterStore(shared, { clock, timeoutMs: 30 });
+    await store.update('k', inFlight(+1));
+    shared.mode = 'hung';
+    assert.equal(await store.update('k', inFlight(+1)), 2, 'answered from the local view after 30 ms');
+    assert.equal(store.health().shared, false);
+    assert.equal(store.health().pending, 0, 'a late step may still land: it is not queued for replay');
+    shared.release();
+    await until(() => shared.applied === 2, 1000, 'the late step to land');
+    clock.advance(1000);
+    assert.equal(await store.update('k', inFlight(-1)), 1, 'the store is used again');
+    assert.equal(shared.peek('k')?.inFlight, 1, 'the late step counted once');
+    assert.equal(store.health().shared, true);
   });
 });
