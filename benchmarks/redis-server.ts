@@ -15,6 +15,13 @@ export interface TestRedis {
   readonly url: string;
   /** SIGKILL, then a fresh server on the same port (nothing kept). */
   restart(): Promise<void>;
+  /** SIGKILL, and nothing on the port until up() (clients see connections refused). */
+  down(): Promise<void>;
+  /** A fresh server on the same port after down(). */
+  up(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open, nothing answers (a hung Redis, not a dead one). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -28,7 +35,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function start(port: number, dir: string, password: string | undefined): Promise<ChildProcess> {
+async function start(port: number, dir: string, password: string | undefined, persist = false): Promise<ChildProcess> {
   const args = [
     '--port',
     String(port),
@@ -36,8 +43,7 @@ async function start(port: number, dir: string, password: string | undefined): P
     '127.0.0.1',
     '--save',
     '',
-    '--appendonly',
-    'no',
+    ...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     '--dir',
     dir,
     ...(password ? ['--requirepass', password] : []),
@@ -56,10 +62,11 @@ async function start(port: number, dir: string, password: string | undefined): P
   return child;
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+/** `persist`: every write goes to an append-only file, so down() then up() keeps the data (a Redis that was unreachable, not one that lost everything). */
+export async function startRedis(options: { password?: string; persist?: boolean } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sessionpool-redis-'));
-  let child = await start(port, dir, options.password);
+  let child = await start(port, dir, options.password, options.persist);
   const auth = options.password !== undefined ? `:${encodeURIComponent(options.password)}@` : '';
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -71,9 +78,22 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     url: `redis://${auth}127.0.0.1:${port}`,
     async restart() {
       await kill();
-      child = await start(port, dir, options.password);
+      child = await start(port, dir, options.password, options.persist);
+    },
+    async down() {
+      await kill();
+    },
+    async up() {
+      child = await start(port, dir, options.password, options.persist);
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
     },
     async stop() {
+      if (child.signalCode === null && child.exitCode === null) child.kill('SIGCONT');
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -2,6 +2,7 @@
 // a test wants it) by the documented wire format, written apart from src/ so the tests check it.
 import { createHmac } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { createWorker, type WorkerHost } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
 import type { TestRedis } from './redis-helpers.ts';
@@ -16,6 +17,9 @@ export function canonical(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
 }
 
+/** The producer id that signed forged jobs name: Forger.ready() keeps its liveness key in Redis. */
+export const FORGED_PRODUCER = 'forged-producer';
+
 /** Signs job data as a producer does (the wire format in the README), written apart from src/. */
 export function sign(
   data: Record<string, unknown>,
@@ -23,8 +27,10 @@ export function sign(
   queueName: string,
   secret = process.env['SESSIONPOOL_JOB_SECRET'] ?? '',
 ): Record<string, unknown> {
-  const message = canonical(['sessionpool-job-v1', `bull:${queueName}`, jobId, data]);
-  return { ...data, sig: `v1.${createHmac('sha256', secret).update(message).digest('base64url')}` };
+  // A job names the producer that queued it; a forger that holds the secret plays a live one (Forger.ready()).
+  const named = 'producer' in data ? data : { ...data, producer: FORGED_PRODUCER };
+  const message = canonical(['sessionpool-job-v1', `bull:${queueName}`, jobId, named]);
+  return { ...named, sig: `v1.${createHmac('sha256', secret).update(message).digest('base64url')}` };
 }
 
 export function chatTask(sessionId: string, prompt = 'forged hello'): Record<string, unknown> {
@@ -56,12 +62,21 @@ export interface JobOutcome {
 export class Forger {
   readonly queue: Queue;
   readonly events: QueueEvents;
+  readonly #port: number;
   constructor(redis: TestRedis, queueName: string) {
+    this.#port = redis.port;
     this.queue = new Queue(queueName, { connection: { host: '127.0.0.1', port: redis.port } });
     this.events = new QueueEvents(queueName, { connection: { host: '127.0.0.1', port: redis.port } });
   }
   async ready(): Promise<void> {
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    // The liveness key a producer keeps (fence-keys.ts): without it a host refuses the job as orphaned.
+    const redis = new Redis({ host: '127.0.0.1', port: this.#port, maxRetriesPerRequest: 1 });
+    try {
+      await redis.set(`bull:${this.queue.name}:sessionpool:producer:${FORGED_PRODUCER}`, '1', 'PX', 600_000);
+    } finally {
+      redis.disconnect();
+    }
   }
   /** Adds a job and waits (bounded) for what the worker host made of it. */
   async run(data: unknown, jobId: string): Promise<JobOutcome> {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { bullmq, createSupervisor, startMockProvider, type WorkerHost } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
-import { chatTask, Forger, sign, worker } from './bullmq-forge.ts';
+import { chatTask, FORGED_PRODUCER, Forger, sign, worker } from './bullmq-forge.ts';
 import { redisMissing, startRedis, startWorkerProcess, type TestRedis } from './redis-helpers.ts';
 
 // Producers and worker hosts of this file (child processes inherit it) share this secret.
@@ -74,7 +74,7 @@ describe('BullMQ ingress: what a worker host takes from Redis', { skip: redisMis
       const signed = sign({ task: chatTask('s-2'), deadline }, 's-2.1', queueName);
       const tampered = { ...signed, task: chatTask('s-2', 'tampered: spend the key on this') };
       const cases: Array<[string, unknown, RegExp]> = [
-        ['unsigned', { task: chatTask('s-1'), deadline }, /not signed/],
+        ['unsigned', { task: chatTask('s-1'), deadline, producer: FORGED_PRODUCER }, /not signed/],
         ['other-secret', sign({ task: chatTask('s-1'), deadline }, 'other-secret', queueName, 'an-attacker-secret-guessed-0123456789'), /signature/],
         ['tampered', tampered, /signature/],
         // The signature names its queue: a job copied to another queue does not verify.

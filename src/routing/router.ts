@@ -13,6 +13,7 @@ import { CircuitBreaker, type BreakerSettings, type CircuitChange, type CircuitS
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits, type KeyState } from './budget.ts';
 import { KeyQueue } from './key-queue.ts';
 import { estimateCost } from './limits.ts';
+import { type FallbackLimiterStore, guardedStore, type StoreHealth } from './fallback-store.ts';
 import { MemoryLimiterStore, type LimiterStore } from './store.ts';
 import type { FallbackTarget, RouteEntry, RouteOutcome, RouteTarget } from './targets.ts';
 
@@ -67,11 +68,15 @@ export interface RoutingStats {
   circuitRejected: number;
   keys: Record<string, KeyStats>;
   circuits: Record<string, CircuitSnapshot>;
+  /** With a shared `routing.store`: whether it answers (else this host runs on its own view of the keys). */
+  store?: StoreHealth;
 }
 
 export interface RouterDeps {
   clock: Clock;
   emit<K extends keyof RoutingEvents>(type: K, event: RoutingEvents[K][0]): void;
+  /** Told when a shared store goes away or comes back. */
+  warn?(message: string, error?: unknown): void;
 }
 
 /** One chat session's way through its targets. */
@@ -105,6 +110,7 @@ export class Router implements DispatchGate {
   readonly settings: RoutingSettings;
   readonly #deps: RouterDeps;
   readonly #store: LimiterStore;
+  readonly #shared: FallbackLimiterStore | undefined;
   readonly #routes = new Map<string, Route>();
   readonly #queues = new Map<string, KeyQueue>();
   readonly #keyStates = new Map<string, KeyState>();
@@ -122,7 +128,9 @@ export class Router implements DispatchGate {
   constructor(settings: RoutingSettings, deps: RouterDeps) {
     this.settings = settings;
     this.#deps = deps;
-    this.#store = settings.store ?? new MemoryLimiterStore(deps.clock);
+    // A store given (shared across hosts) may fail or hang: its failures stay here (fallback-store.ts).
+    this.#shared = settings.store === undefined ? undefined : guardedStore(settings.store, deps.clock, deps.warn);
+    this.#store = this.#shared ?? new MemoryLimiterStore(deps.clock);
   }
 
   /** A worker can take sessions: budget handed out from now on is used at once. */
@@ -276,7 +284,7 @@ export class Router implements DispatchGate {
           outcome?.ok === true ? succeeded(finish(state, queue.limits, estimate, used, now), queue.limits) : finish(state, queue.limits, estimate, used, now),
           undefined,
         ])
-        .then(() => queue.wake());
+        .then(() => queue.wake(), ignore);
     }
     const target = route.targets[route.index];
     const breaker = target === undefined ? undefined : this.#breaker(target.provider.name);
@@ -311,10 +319,12 @@ export class Router implements DispatchGate {
     if (error.status === 429) this.#throttled++;
     // The worker retries at once on its own: that request is charged, and a 429 holds everyone back.
     const cost = route.cost ?? { requests: 1, tokens: 0 };
-    void queue.change((state) => {
-      const charged = charge(state, cost, queue.limits, now);
-      return [error.status === 429 ? throttled(charged, queue.limits, retryAfterMs, now) : charged, undefined];
-    });
+    void queue
+      .change((state) => {
+        const charged = charge(state, cost, queue.limits, now);
+        return [error.status === 429 ? throttled(charged, queue.limits, retryAfterMs, now) : charged, undefined];
+      })
+      .catch(ignore);
   }
 
   #unwait(route: Route): void {
@@ -325,7 +335,7 @@ export class Router implements DispatchGate {
   }
 
   #giveBack(queue: KeyQueue, cost: Cost): void {
-    void queue.change((state, now) => [giveBack(state, cost, queue.limits, now), undefined]).then(() => queue.wake());
+    void queue.change((state, now) => [giveBack(state, cost, queue.limits, now), undefined]).then(() => queue.wake(), ignore);
   }
 
   #circuitError(route: Route): WireError {
@@ -388,9 +398,21 @@ export class Router implements DispatchGate {
     }
     const circuits: Record<string, CircuitSnapshot> = {};
     for (const [provider, breaker] of this.#breakers) circuits[provider] = breaker.snapshot(now);
-    return { waiting: this.#waiting, fallbacks: this.#fallbacks, throttled: this.#throttled, circuitRejected: this.#circuitRejected, keys, circuits };
+    const stats: RoutingStats = {
+      waiting: this.#waiting,
+      fallbacks: this.#fallbacks,
+      throttled: this.#throttled,
+      circuitRejected: this.#circuitRejected,
+      keys,
+      circuits,
+    };
+    if (this.#shared !== undefined) stats.store = this.#shared.health();
+    return stats;
   }
 }
+
+// A store step that fails is the store's business (fallback-store.ts): it never escapes as an unhandled rejection.
+function ignore(): void {}
 
 function usedTokens(value: unknown): number | undefined {
   const total = (value as { usage?: { totalTokens?: unknown } } | undefined)?.usage?.totalTokens;

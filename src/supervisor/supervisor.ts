@@ -86,7 +86,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Every secret the supervisor knows; everything a worker sends back is scrubbed of all of them.
     const redactor = new Redactor([...this.#options.providers.values()].flatMap(providerSecrets));
     this.#ready.promise.catch(() => {});
-    this.#router = new Router(this.#options.routing, { clock: this.#clock, emit: (type, event) => guard.emit(type, event as { sessionId?: string }) });
+    this.#router = new Router(this.#options.routing, {
+      clock: this.#clock,
+      emit: (type, event) => guard.emit(type, event as { sessionId?: string }),
+      warn: (message, error) => this.#logger?.warn({ err: error instanceof Error ? error.message : error }, message),
+    });
     const dispatcherOptions: DispatcherOptions = {
       threads: this.#options.threads,
       maxTasks: this.#options.maxConcurrent,

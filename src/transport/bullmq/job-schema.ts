@@ -79,6 +79,8 @@ const jobData = (now: number, task: typeof chatTask | typeof executeTask) =>
       .number()
       .min(0)
       .refine((d) => d <= now + MAX_DEADLINE_AHEAD_MS, `expected a deadline at most a day ahead (epoch milliseconds up to ${now + MAX_DEADLINE_AHEAD_MS})`),
+    // The producer that queued it (fence-keys.ts): a job whose producer is gone is refused without a call.
+    producer: id,
     sig: z.string().max(256).optional(),
   });
 

@@ -14,6 +14,8 @@ export interface JobData {
   task: QueuedTask;
   /** Epoch milliseconds (Date.now()) at which the session's deadline falls: the worker host ends the call by then. */
   deadline: number;
+  /** The producer that queued it: a host refuses the job, without a call, once that producer is gone (fence-keys.ts). */
+  producer: string;
 }
 
 /** As added to the queue: signed by the producer (job-signature.ts). */

@@ -24,6 +24,12 @@ export interface BullMQTransportOptions {
    * @default process.env.SESSIONPOOL_JOB_SECRET (one of the two is required)
    */
   jobSecret?: string;
+  /**
+   * This producer says it is alive in Redis with a key of this TTL, refreshed every third of it; a
+   * worker host refuses, without a call, a job whose producer's key is gone (killed, or away from
+   * Redis this long). @default 15_000
+   */
+  producerTtlMs?: number;
 }
 
 export interface ResolvedQueueOptions {
@@ -44,11 +50,12 @@ const schema = z.strictObject({
   eventsMaxLen: z.number().int().min(1000).max(10_000_000).optional(),
   // Checked by resolveJobSecret, which never quotes it.
   jobSecret: z.unknown().optional(),
+  producerTtlMs: z.number().int().min(300).max(3_600_000).optional(),
 });
 
 export function resolveTransportOptions(
   options: BullMQTransportOptions,
-): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number; signer: JobSigner } {
+): ResolvedQueueOptions & { lostAfterMs: number; eventsMaxLen: number; producerTtlMs: number; signer: JobSigner } {
   const parsed = parseOrThrow(schema, options, 'BullMQ transport options');
   const queueName = parsed.queueName ?? 'sessionpool';
   const prefix = parsed.prefix ?? 'bull';
@@ -60,5 +67,6 @@ export function resolveTransportOptions(
     signer: new JobSigner(secret, { prefix, queueName }),
     lostAfterMs: parsed.lostAfterMs ?? 10_000,
     eventsMaxLen: parsed.eventsMaxLen ?? 100_000,
+    producerTtlMs: parsed.producerTtlMs ?? 15_000,
   };
 }

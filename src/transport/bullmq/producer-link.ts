@@ -5,7 +5,10 @@ import type { Logger } from 'pino';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobProgress, JobResult } from './job.ts';
+import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
+import { FenceKeys } from './fence-keys.ts';
+import { ProducerFence } from './producer-fence.ts';
 import type { ResolvedQueueOptions } from './options.ts';
 import { loadBullMQ, loadIORedis } from './peers.ts';
 
@@ -21,15 +24,20 @@ export interface ProducerHandlers {
 export interface ProducerLink {
   readonly queue: Queue;
   readonly publisher: Redis;
-  close(): Promise<void>;
+  /** Verdicts and liveness (producer-fence.ts). */
+  readonly fence: ProducerFence;
+  /** Lets go of Redis, gracefully for at most `timeoutMs`, then by force. */
+  close(timeoutMs: number): Promise<void>;
 }
 
 // Adds fail after a few reconnection attempts (a typed error) instead of waiting for Redis forever.
 const ADD_RETRIES = 3;
 const CONNECT_TIMEOUT_MS = 10_000;
+const FENCE_RECONNECT_MS = 100;
 
 export async function connectProducer(
-  options: ResolvedQueueOptions & { eventsMaxLen: number },
+  options: ResolvedQueueOptions & { eventsMaxLen: number; producerTtlMs: number },
+  producerId: string,
   on: ProducerHandlers,
   logger: Logger | undefined,
 ): Promise<ProducerLink> {
@@ -75,12 +83,26 @@ export async function connectProducer(
   events.on('completed', ({ jobId, returnvalue }) => on.completed(jobId, returnvalue as unknown as JobResult));
   events.on('failed', ({ jobId, failedReason }) => on.failed(jobId, failedReason));
   events.on('stalled', ({ jobId }) => on.stalled(jobId));
-  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  // Its own connection, which waits for Redis however long it is away: verdicts are never dropped.
+  // It tries to reconnect every 100 ms (ioredis: up to 2 s), so that when Redis is back the verdicts
+  // given meanwhile are likely there before a worker host (BullMQ waits a second) takes a job.
+  const fenceClient = new Redis({
+    ...connection.options,
+    maxRetriesPerRequest: null,
+    retryStrategy: () => FENCE_RECONNECT_MS,
+    connectionName: `sessionpool:producer-fence:${queueName}`,
+  });
+  fenceClient.on('error', () => {});
+  const fence = new ProducerFence(fenceClient, new FenceKeys(prefix, queueName), producerId, options.producerTtlMs, (what, error) => warn(what)(error));
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), fence.start()]);
   return {
     queue,
     publisher,
-    async close() {
-      await Promise.allSettled([events.close(), queue.close()]);
+    fence,
+    async close(timeoutMs) {
+      // BullMQ's close waits for Redis: with Redis away it would wait for ever. Past the time, by force.
+      await within(Promise.allSettled([events.close(), queue.close(), fence.close(timeoutMs)]), timeoutMs);
+      await within(Promise.allSettled([events.disconnect(), queue.disconnect()]), 100);
       publisher.disconnect();
     },
   };

@@ -9,6 +9,7 @@
 //   gate.wait ──add──► Redis wait list ──► worker host ──progress {picked}──► go() → processing → run() attaches
 //                                              │ progress {events} ──► onBatch (deltas, retries)
 //                                              └ return value ──► completed ──► run resolves (or rejects: crashed)
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { abortError } from '../../abort/reasons.ts';
 import { InvalidRequestError, TransportError, type WireError } from '../../errors.ts';
@@ -17,12 +18,16 @@ import { settleFrom, type RunReceiver } from '../../pool/pool.ts';
 import type { DispatchGate } from '../../supervisor/engine.ts';
 import { jsonDataIssue } from '../../validation.ts';
 import type { TransportDispatcher, TransportOptions } from '../transport.ts';
+import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress, type JobResult } from './job.ts';
 import type { ResolvedQueueOptions } from './options.ts';
 import type { JobSigner } from './job-signature.ts';
 import { connectProducer, type ProducerLink } from './producer-link.ts';
 import { HostNumbers, ProducerCounts, RecentSet } from './producer-parts.ts';
+
+// How long close() waits for Redis (verdicts, the liveness key, BullMQ's own close) before letting go by force.
+const CLOSE_REDIS_MS = 500;
 
 type Delivery = { outcome: TaskOutcome } | { crash: string };
 
@@ -40,12 +45,17 @@ interface Entry {
   /** What came back while no run was attached (a stall's re-run may answer before the engine runs again). */
   buffered?: Delivery;
   released: boolean;
+  /** BullMQ put the current job back after its host stopped: a host may run it again only when told (rerun verdict). */
+  stalled?: boolean;
+  /** The "ended" verdict was given. */
+  fenced?: boolean;
 }
 
 export interface ProducerSettings extends ResolvedQueueOptions {
   lostAfterMs: number;
   eventsMaxLen: number;
   signer: JobSigner;
+  producerTtlMs: number;
 }
 
 export class QueueProducer implements TransportDispatcher {
@@ -60,7 +70,11 @@ export class QueueProducer implements TransportDispatcher {
   readonly #byJob = new Map<string, Entry>();
   readonly #hosts = new HostNumbers();
   readonly #finished = new RecentSet(100_000);
+  /** Jobs of ended sessions that could not be removed while Redis was away. */
+  readonly #unremoved = new Set<string>();
   readonly #channel: string;
+  /** Named in every job: hosts refuse the jobs of a producer whose liveness key is gone. */
+  readonly #id = randomUUID();
 
   constructor(settings: ProducerSettings, options: TransportOptions) {
     this.#settings = settings;
@@ -69,6 +83,7 @@ export class QueueProducer implements TransportDispatcher {
     this.#channel = channelOf(settings.prefix, settings.queueName);
     this.#link = connectProducer(
       settings,
+      this.#id,
       {
         progress: (jobId, data) => this.#progress(jobId, data),
         completed: (jobId, result) => this.#completed(jobId, result),
@@ -111,6 +126,8 @@ export class QueueProducer implements TransportDispatcher {
         task.budgetMs + this.#settings.lostAfterMs,
       ).unref();
       entry.run = { resolve, reject, timer, no: task.run };
+      // The engine runs the session again on the job BullMQ put back: the producer's word that it may.
+      if (entry.stalled === true && entry.jobId !== undefined && entry.buffered === undefined) this.#rerun(entry);
       const buffered = entry.buffered;
       entry.buffered = undefined;
       if (buffered !== undefined) this.#deliver(entry, buffered);
@@ -121,7 +138,15 @@ export class QueueProducer implements TransportDispatcher {
 
   abort(_threadId: number | undefined, sessionId: string, reason: AbortMessage['reason']): Promise<number | undefined> {
     const entry = this.#entries.get(sessionId);
+    // The verdict first: a host that picks the job from now on sends nothing (the abort below may be lost).
+    if (entry !== undefined) this.#ended(entry);
     this.#publish({ sessionId, reason });
+    // The supervisor closes: its close is bounded, so a host that cannot answer (Redis away) is not waited for.
+    const run = entry?.run;
+    if (reason === 'closed' && entry !== undefined && run !== undefined)
+      setTimeout(() => {
+        if (entry.run === run) this.#deliver(entry, { crash: 'the supervisor closed before its worker host answered' });
+      }, CLOSE_REDIS_MS).unref();
     const jobId = entry?.jobId;
     // Still in the queue (put back after a stall): taken out, no worker host has it.
     if (entry !== undefined && jobId !== undefined && entry.threadId === undefined) {
@@ -149,8 +174,14 @@ export class QueueProducer implements TransportDispatcher {
 
   async close(): Promise<void> {
     for (const entry of this.#entries.values()) this.#deliver(entry, { crash: 'the supervisor closed' });
+    // Still connecting (Redis away since the start): whatever connects later is let go at once.
+    if (!(await within(this.#link, CLOSE_REDIS_MS)))
+      return void this.#link.then(
+        (link) => link.close(0),
+        () => {},
+      );
     const link = await this.#link.catch(() => undefined);
-    await link?.close();
+    await link?.close(CLOSE_REDIS_MS);
   }
 
   #entry(sessionId: string): Entry {
@@ -163,7 +194,7 @@ export class QueueProducer implements TransportDispatcher {
   }
 
   #enqueue(entry: Entry, task: SessionTask): void {
-    this.#add(entry, { task: queuedTask(task), deadline: Date.now() + task.budgetMs });
+    this.#add(entry, { task: queuedTask(task), deadline: Date.now() + task.budgetMs, producer: this.#id });
   }
 
   #add(entry: Entry, data: JobData): void {
@@ -171,6 +202,7 @@ export class QueueProducer implements TransportDispatcher {
     entry.jobId = jobId;
     entry.data = data;
     entry.threadId = undefined;
+    entry.stalled = false;
     this.#byJob.set(jobId, entry);
     this.counts.queued++;
     this.#link
@@ -228,7 +260,10 @@ export class QueueProducer implements TransportDispatcher {
     if (entry === undefined) return;
     this.counts.stalled++;
     entry.threadId = undefined;
-    if (entry.run !== undefined) this.#deliver(entry, { crash: 'the worker host running it stopped (its job stalled and went back to the queue)' });
+    entry.stalled = true;
+    if (entry.run !== undefined) return this.#deliver(entry, { crash: 'the worker host running it stopped (its job stalled and went back to the queue)' });
+    // No run was told (the session still waits for its pick-up): the job may simply run again.
+    this.#rerun(entry);
   }
 
   /** A job is gone (never added, failed in the queue, lost with Redis): the gate fails or re-queues, a run crashes. */
@@ -277,6 +312,7 @@ export class QueueProducer implements TransportDispatcher {
     this.#entries.delete(entry.sessionId);
     const jobId = entry.jobId;
     if (jobId === undefined) return;
+    this.#ended(entry);
     this.#forgetJob(entry);
     void this.#remove(jobId).then((removed) => {
       if (!removed) this.#publish({ sessionId: entry.sessionId, reason: 'aborted' });
@@ -290,8 +326,25 @@ export class QueueProducer implements TransportDispatcher {
       return (await link.queue.remove(jobId)) === 1;
     } catch (error) {
       this.#logger?.warn({ jobId, err: scrubRedis(this.#settings.connection, error) }, 'could not remove a job');
+      // Tried again when Redis is back (the verdict written meanwhile keeps hosts from running it).
+      this.#unremoved.add(jobId);
       return false;
     }
+  }
+
+  /** Records in Redis that the session ended, once, when a job of it may still be there (fence-keys.ts). */
+  #ended(entry: Entry): void {
+    if (entry.fenced === true || entry.jobId === undefined || entry.data === undefined) return;
+    entry.fenced = true;
+    const deadline = entry.data.deadline;
+    void this.#link.then((link) => link.fence.ended(entry.sessionId, deadline)).catch(() => {});
+  }
+
+  #rerun(entry: Entry): void {
+    const { jobId, data } = entry;
+    if (jobId === undefined || data === undefined) return;
+    entry.stalled = false;
+    void this.#link.then((link) => link.fence.rerun(jobId, data.deadline)).catch(() => {});
   }
 
   #publish(message: AbortMessage): void {
@@ -305,6 +358,11 @@ export class QueueProducer implements TransportDispatcher {
   /** After Redis came back: jobs it no longer knows were lost with it (a restart without persistence). */
   async #reconcile(): Promise<void> {
     const link = await this.#link;
+    // Jobs queued again must find this producer alive (a restarted Redis lost its key).
+    await link.fence.alive().catch(() => {});
+    const unremoved = [...this.#unremoved];
+    this.#unremoved.clear();
+    for (const jobId of unremoved) void this.#remove(jobId);
     for (const entry of [...this.#byJob.values()]) {
       const jobId = entry.jobId;
       if (jobId === undefined) continue;

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { KeyState } from '../../routing/budget.ts';
 import type { LimiterStore } from '../../routing/store.ts';
-import type { ResolvedConnection } from './connection.ts';
+import { type ResolvedConnection, scrubRedis } from './connection.ts';
 import { loadIORedis } from './peers.ts';
 
 // A key nobody used for this long starts afresh (a full bucket): nothing piles up in Redis.
@@ -15,10 +15,12 @@ const MAX_CONFLICTS = 100;
 export class RedisLimiterStore implements LimiterStore {
   readonly #client: Promise<Redis>;
   readonly #prefix: string;
+  readonly #connection: ResolvedConnection;
   #chain: Promise<unknown> = Promise.resolve();
 
   constructor(connection: ResolvedConnection, prefix = 'sessionpool:limits:') {
     this.#prefix = prefix;
+    this.#connection = connection;
     this.#client = loadIORedis().then(({ Redis }) => new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: 'sessionpool:limiter' }));
     this.#client.then(
       (client) => client.on('error', () => {}),
@@ -27,7 +29,10 @@ export class RedisLimiterStore implements LimiterStore {
   }
 
   update<R>(key: string, change: (state: KeyState | undefined, now: number) => [KeyState, R]): Promise<R> {
-    const step = this.#chain.then(() => this.#transact(`${this.#prefix}${key}`, change));
+    // Its failures are logged by whoever uses the store: the password never goes with them.
+    const step = this.#chain
+      .then(() => this.#transact(`${this.#prefix}${key}`, change))
+      .catch((error: unknown) => Promise.reject(new Error(scrubRedis(this.#connection, error))));
     this.#chain = step.catch(() => {});
     return step;
   }

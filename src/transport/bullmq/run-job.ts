@@ -2,6 +2,9 @@
 // name it), the deadline from the job, the key's budget from the limiter (shared through Redis),
 // then the call on this host's pool. Whatever happens, the job returns a JobResult: how the call
 // ended, or that its thread died; it never throws (a thrown job would be BullMQ's retry, not ours).
+// Before anything is sent, the producer's verdict (job-fence.ts): a job of a session that ended, or
+// of a producer that is gone, ends here without a call. A session's older run on this host is
+// stopped and waited for first (host-runs.ts).
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { abortError, type AbortReason } from '../../abort/reasons.ts';
@@ -12,19 +15,14 @@ import type { Dispatcher } from '../../pool/pool.ts';
 import type { ChatTask, ResolvedProvider } from '../../protocol.ts';
 import type { Router } from '../../routing/router.ts';
 import type { SessionSpec } from '../../supervisor/session-record.ts';
+import { type HostRuns, RunningJob } from './host-runs.ts';
 import type { JobData, JobResult } from './job.ts';
 import type { JobIngress } from './job-ingress.ts';
+import type { FencedJob, JobFence } from './job-fence.ts';
 import { ProgressRelay } from './progress-relay.ts';
 import { call, failed } from './job-call.ts';
 import { runExecuteJob } from './run-execute-job.ts';
 import type { RecentAborts } from './worker-aborts.ts';
-
-export interface RunningJob {
-  readonly relay: ProgressRelay;
-  /** Set by an abort; `wake` ends a wait for budget. */
-  stopped?: AbortReason;
-  wake?: () => void;
-}
 
 export interface JobRunnerDeps {
   host: string;
@@ -32,8 +30,12 @@ export interface JobRunnerDeps {
   dispatcher: Dispatcher;
   router: Router;
   clock: Clock;
-  running: Map<string, RunningJob>;
+  running: HostRuns;
   aborts: RecentAborts;
+  /** The producer's verdicts in Redis (undefined: no fence, every job goes). */
+  fence: JobFence | undefined;
+  /** Stops one run (an older run of a session whose newer job came to this host). */
+  stop(run: RunningJob, reason: AbortReason): void;
   logger: Logger | undefined;
   /** Schema, signature, deadline and replay checks: what Redis hands over is not trusted. */
   ingress: JobIngress;
@@ -66,33 +68,79 @@ export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> 
 }
 
 async function runAdmitted(job: Job, data: JobData, deps: JobRunnerDeps): Promise<JobResult> {
-  if (data.task.kind === 'execute') return runExecuteJob(job, { task: data.task, deadline: data.deadline }, deps);
-  const queued = data.task;
-  const { deadline } = data;
+  const { task: queued, deadline } = data;
   const { sessionId } = queued;
-  const provider = localProvider(deps.providers, queued.provider, deps.host);
-  if ('code' in provider) return failed(deps.host, provider);
-  const early = deps.aborts.take(sessionId);
-  if (early !== undefined) return failed(deps.host, abortError(early, { sessionId }).toJSON());
+  const provider = queued.kind === 'chat' ? localProvider(deps.providers, queued.provider, deps.host) : undefined;
+  if (provider !== undefined && 'code' in provider) return failed(deps.host, provider);
   if (deadline <= Date.now())
     return failed(deps.host, new SessionTimeoutError('The session reached its deadline before a worker host took it', { sessionId }).toJSON());
-  const job$: RunningJob = { relay: new ProgressRelay(job, deps.logger) };
-  deps.running.set(sessionId, job$);
+  const fenced: FencedJob = { sessionId, jobId: String(job.id), producer: data.producer, picks: job.attemptsStarted };
+  const refused = (await deps.fence?.admit(fenced, deadline, () => deps.aborts.has(sessionId))) ?? abortedEarly(deps, sessionId);
+  if (refused !== undefined) return failed(deps.host, refused);
+  const run = new RunningJob(fenced, new ProgressRelay(job, deps.logger));
+  const older = deps.running.add(run);
   try {
-    const task: ChatTask = { ...queued, provider, budgetMs: deadline - Date.now(), run: Math.max(1, job.attemptsStarted) };
-    deps.router.plan(sessionId, queued.requestId, [{ provider, call: task.call }]);
-    const refused = await budget(deps, job$, task, deadline);
-    if (refused !== undefined) return failed(deps.host, refused);
-    await job$.relay.picked(deps.host);
-    return await call(deps, job$, { ...task, budgetMs: Math.max(1, deadline - Date.now()) });
+    for (const previous of older) deps.stop(previous, 'aborted');
+    const waited = await afterOlder(run, older, deadline);
+    const budgetMs = deadline - Date.now();
+    const runNo = Math.max(1, job.attemptsStarted);
+    const result =
+      waited !== undefined
+        ? failed(deps.host, waited)
+        : queued.kind === 'execute'
+          ? await runExecuteJob(deps, run, { ...queued, budgetMs, run: runNo }, deadline)
+          : await planned(deps, run, { ...queued, provider: provider as ResolvedProvider, budgetMs, run: runNo }, deadline);
+    // Let go by a host that closed: not the session's end, a crash (the producer runs it again once, if it may).
+    return run.letGo ? { host: deps.host, crashed: 'the worker host closed before the call ended' } : result;
   } finally {
-    deps.running.delete(sessionId);
+    deps.running.delete(run);
+    run.end();
+  }
+}
+
+function abortedEarly(deps: JobRunnerDeps, sessionId: string): WireError | undefined {
+  const early = deps.aborts.take(sessionId);
+  return early === undefined ? undefined : abortError(early, { sessionId }).toJSON();
+}
+
+/** Waits for the session's older runs on this host to let go (they were stopped); the error when this one ends first. */
+async function afterOlder(run: RunningJob, older: RunningJob[], deadline: number): Promise<WireError | undefined> {
+  if (older.length === 0) return undefined;
+  const { sessionId } = run;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    Promise.all(older.map((o) => o.ended)).then(() => undefined),
+    new Promise<WireError>((resolve) => {
+      timer = setTimeout(
+        () => resolve(new SessionTimeoutError('The session reached its deadline while an older job of it ended on this host', { sessionId }).toJSON()),
+        Math.max(0, deadline - Date.now()),
+      );
+      run.wake = () => resolve(abortError(run.stopped ?? 'aborted', { sessionId }).toJSON());
+    }),
+  ]);
+  clearTimeout(timer);
+  run.wake = undefined;
+  return ended ?? (run.stopped === undefined ? undefined : abortError(run.stopped, { sessionId }).toJSON());
+}
+
+/** The run with its route planned (and let go at the end): budget, the pick-up report, the call. */
+async function planned(deps: JobRunnerDeps, run: RunningJob, task: ChatTask, deadline: number): Promise<JobResult> {
+  const { sessionId } = task;
+  deps.router.plan(sessionId, task.requestId, [{ provider: task.provider, call: task.call }]);
+  try {
+    const refused = await budget(deps, run, task, deadline);
+    if (refused !== undefined) return failed(deps.host, refused);
+    await run.relay.picked(deps.host);
+    // Stopped while the pick-up was on its way: nothing is sent.
+    if (run.stopped !== undefined) return failed(deps.host, abortError(run.stopped, { sessionId }).toJSON());
+    return await call(deps, run, { ...task, budgetMs: Math.max(1, deadline - Date.now()) });
+  } finally {
     deps.router.released(sessionId);
   }
 }
 
 /** Waits for the key's budget (at once when the provider is not limited); the error when the session ends first. */
-function budget(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask, deadline: number): Promise<WireError | undefined> {
+function budget(deps: JobRunnerDeps, run: RunningJob, task: ChatTask, deadline: number): Promise<WireError | undefined> {
   const { sessionId } = task;
   return new Promise((resolve) => {
     const timer = setTimeout(
@@ -101,16 +149,11 @@ function budget(deps: JobRunnerDeps, job$: RunningJob, task: ChatTask, deadline:
     );
     const end = (error: WireError | undefined) => {
       clearTimeout(timer);
-      job$.wake = undefined;
+      run.wake = undefined;
       resolve(error);
     };
-    job$.wake = () => end(abortError(job$.stopped ?? 'aborted', { sessionId }).toJSON());
+    run.wake = () => end(abortError(run.stopped ?? 'aborted', { sessionId }).toJSON());
     const at = deps.clock.now() + task.budgetMs;
-    deps.router.wait(
-      { sessionId } as SessionSpec,
-      at,
-      () => end(job$.stopped === undefined ? undefined : abortError(job$.stopped, { sessionId }).toJSON()),
-      end,
-    );
+    deps.router.wait({ sessionId } as SessionSpec, at, () => end(run.stopped === undefined ? undefined : abortError(run.stopped, { sessionId }).toJSON()), end);
   });
 }

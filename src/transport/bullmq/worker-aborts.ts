@@ -15,6 +15,11 @@ export class RecentAborts {
     this.#prune();
   }
 
+  /** Whether an abort is kept for the session (it stays kept). */
+  has(sessionId: string): boolean {
+    return this.#kept.has(sessionId);
+  }
+
   /** The abort kept for the session, if any (and forgets it). */
   take(sessionId: string): AbortReason | undefined {
     const kept = this.#kept.get(sessionId);

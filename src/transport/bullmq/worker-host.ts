@@ -14,13 +14,17 @@ import { providerSecrets, Redactor } from '../../redact.ts';
 import { routedDispatcher } from '../../routing/routed-dispatcher.ts';
 import { Router } from '../../routing/router.ts';
 import { redactingDispatcher, scrubBatch } from '../../supervisor/redact-gate.ts';
+import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf } from './job.ts';
 import { JobClaims } from './job-claims.ts';
 import { JobIngress } from './job-ingress.ts';
 import { loadBullMQ, loadIORedis, type BullMQ } from './peers.ts';
 import { RedisLimiterStore } from './redis-store.ts';
-import { runJob, type JobRunnerDeps, type RunningJob } from './run-job.ts';
+import { FenceKeys } from './fence-keys.ts';
+import { HostRuns, type RunningJob } from './host-runs.ts';
+import { JobFence } from './job-fence.ts';
+import { runJob, type JobRunnerDeps } from './run-job.ts';
 import { RecentAborts, subscribeAborts } from './worker-aborts.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerHostOptions } from './worker-options.ts';
 
@@ -38,8 +42,10 @@ export interface WorkerHost {
   ready(): Promise<void>;
   stats(): WorkerHostStats;
   /**
-   * Stops taking jobs and lets the running ones finish until `timeoutMs`; then lets go of the rest
-   * (their locks lapse, and other hosts take them up again, once), stops the pool and disconnects.
+   * Stops taking jobs and lets the running ones finish until `timeoutMs`; then aborts the rest (they
+   * answer as crashed, or their locks lapse: the producer runs them again once elsewhere, when it
+   * may), stops the pool and disconnects. Returns within `timeoutMs` plus about a second, whatever
+   * Redis does.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -48,6 +54,26 @@ interface Parts {
   worker: Worker;
   subscriber: Redis;
   ingress: JobIngress;
+  /** Reads the fence (job-fence.ts). */
+  commands: Redis;
+  fence: JobFence;
+}
+
+// Running jobs' verdicts are read again this often (one MGET for all): a session that ended while
+// its abort was lost, or whose producer died, stops within this time.
+const SWEEP_MS = 2000;
+// Past close()'s timeout, how long each step of letting go may wait for Redis or the threads.
+const LET_GO_MS = 300;
+
+function noop(): void {}
+
+/**
+ * BullMQ's close renews the locks of running jobs until each has ended and its result was written,
+ * which never happens while Redis is away: its lock manager is stopped here (a protected member:
+ * BullMQ has no public way), so the locks lapse and the jobs go back to the queue, as documented.
+ */
+function stopLockRenewals(worker: Worker): void {
+  void (worker as unknown as { lockManager?: { close(): Promise<void> } }).lockManager?.close().catch(noop);
 }
 
 export function createWorker(options: WorkerHostOptions): WorkerHost {
@@ -60,7 +86,9 @@ class Host implements WorkerHost {
   readonly host: string;
   readonly #settings: ResolvedWorkerOptions;
   readonly #logger: Logger | undefined;
-  readonly #running = new Map<string, RunningJob>();
+  readonly #running = new HostRuns();
+  readonly #verifying = new Set<RunningJob>();
+  #sweep: NodeJS.Timeout | undefined;
   readonly #aborts = new RecentAborts();
   readonly #pool: Dispatcher;
   readonly #dispatcher: Dispatcher;
@@ -69,6 +97,7 @@ class Host implements WorkerHost {
   readonly #parts: Promise<Parts>;
   readonly #threadsUp = Promise.withResolvers<void>();
   readonly #counts = { completed: 0, aborted: 0 };
+  #fence: JobFence | undefined;
 
   constructor(settings: ResolvedWorkerOptions, logger: Logger | undefined) {
     this.host = settings.name;
@@ -78,7 +107,12 @@ class Host implements WorkerHost {
     const redactor = new Redactor([...engine.providers.values()].flatMap(providerSecrets));
     const shared = engine.routing.store === undefined && engine.routing.limits.size > 0;
     this.#store = shared ? new RedisLimiterStore(settings.connection, `${settings.prefix}:sessionpool:limits:`) : undefined;
-    this.#router = new Router(this.#store === undefined ? engine.routing : { ...engine.routing, store: this.#store }, { clock: systemClock, emit: () => {} });
+    this.#router = new Router(this.#store === undefined ? engine.routing : { ...engine.routing, store: this.#store }, {
+      clock: systemClock,
+      emit: () => {},
+      warn: (message, error) =>
+        logger?.warn({ redis: settings.connection.label, ...(error !== undefined ? { err: scrubRedis(settings.connection, error) } : {}) }, message),
+    });
     const up = new Set<number>();
     this.#pool = createPool({
       threads: engine.threads,
@@ -86,7 +120,12 @@ class Host implements WorkerHost {
       onBatch: (raw) => {
         const batch = scrubBatch(raw, redactor);
         this.#router.observe(batch);
-        for (const event of batch.events) this.#running.get(event.sessionId)?.relay.push(event);
+        for (const event of batch.events) {
+          const run = this.#running.calling(event.sessionId);
+          run?.relay.push(event);
+          // A new round (a retry, a continuation): the verdict is read again, so a session that ended stops.
+          if (run !== undefined && (event.type === 'retry' || event.type === 'continuation')) this.#verify([run]);
+        }
       },
       onWorkerReady: (threadId) => {
         up.add(threadId);
@@ -110,21 +149,39 @@ class Host implements WorkerHost {
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    const parts = await this.#parts.catch(() => undefined);
-    if (parts !== undefined) {
-      const timeoutMs = options.timeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
-      const gracefully = parts.worker.close();
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), timeoutMs);
-      });
-      if ((await Promise.race([gracefully, late])) === 'late') await parts.worker.close(true);
-      clearTimeout(timer);
-      parts.subscriber.disconnect();
-      parts.ingress.close();
+    const until = performance.now() + (options.timeoutMs ?? 10_000);
+    const left = () => until - performance.now();
+    clearInterval(this.#sweep);
+    // Not connected yet (Redis away since the start): whatever connects later is let go at once.
+    if (!(await within(this.#parts, left()))) void this.#parts.then((parts) => this.#disconnect(parts), noop);
+    else {
+      const parts = await this.#parts.catch(() => undefined);
+      if (parts !== undefined) await this.#drain(parts, left());
     }
-    await this.#store?.close();
-    await this.#pool.close();
+    await within(this.#store?.close() ?? Promise.resolve(), LET_GO_MS);
+    await within(this.#pool.close(), LET_GO_MS);
+  }
+
+  /** Lets the running jobs finish until `ms`; then lets go of them (aborted, reported as a crash) and of Redis, by force if need be. */
+  async #drain(parts: Parts, ms: number): Promise<void> {
+    // No new jobs, no stalled-job checks: BullMQ's close stops those only once every job has ended.
+    await within(parts.worker.pause(true), LET_GO_MS);
+    if (!(await within(parts.worker.close(), ms))) {
+      for (const run of this.#running.all()) {
+        run.letGo = true;
+        this.#stop(run, 'closed');
+      }
+      // The same close as above (BullMQ's force only counts on a first call): the runs have ended now.
+      if (!(await within(parts.worker.close(true), LET_GO_MS))) stopLockRenewals(parts.worker);
+    }
+    await this.#disconnect(parts);
+  }
+
+  async #disconnect(parts: Parts): Promise<void> {
+    await within(parts.worker.disconnect(), LET_GO_MS);
+    parts.subscriber.disconnect();
+    parts.commands.disconnect();
+    parts.ingress.close();
   }
 
   async #connect(): Promise<Parts> {
@@ -137,25 +194,40 @@ class Host implements WorkerHost {
       if (!started && (error as Error).name === 'ReplyError') return;
       this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'Redis connection error');
     });
-    let parts: Partial<Parts> = { subscriber };
+    // Aborts published while this host was away from Redis are lost: the verdicts say what they said.
+    let away = false;
+    subscriber.on('close', () => {
+      away = true;
+    });
+    subscriber.on('ready', () => {
+      if (away) this.#verify(this.#running.all());
+      away = false;
+    });
+    const commands = new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: `sessionpool:worker-fence:${this.host}` });
+    commands.on('error', () => {});
+    const fence = new JobFence(commands, new FenceKeys(prefix, queueName));
+    let parts: Partial<Parts> = { subscriber, commands, fence };
     try {
       await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
       const claims = await JobClaims.open(connection, prefix, queueName, this.host);
       const ingress = new JobIngress(this.#settings.signer, claims, this.host, this.#settings.handlers);
-      parts = { subscriber, ingress, worker: this.#worker(Worker, ingress) };
+      parts = { subscriber, commands, fence, ingress, worker: this.#worker(Worker, ingress, fence) };
       await parts.worker?.waitUntilReady();
       started = true;
+      this.#fence = fence;
+      this.#sweep = setInterval(() => this.#verify(this.#running.all()), SWEEP_MS).unref();
       return parts as Parts;
     } catch (error) {
       // A host that cannot start lets go of everything it opened: its process can exit.
       subscriber.disconnect();
+      commands.disconnect();
       parts.ingress?.close();
       await parts.worker?.close(true).catch(() => {});
       throw new TransportError(`Could not connect to Redis at ${connection.label}: ${scrubRedis(connection, error)}`);
     }
   }
 
-  #worker(Worker: BullMQ['Worker'], ingress: JobIngress): Worker {
+  #worker(Worker: BullMQ['Worker'], ingress: JobIngress, fence: JobFence): Worker {
     const { connection, queueName, prefix } = this.#settings;
     const deps: JobRunnerDeps = {
       host: this.host,
@@ -165,6 +237,8 @@ class Host implements WorkerHost {
       clock: systemClock,
       running: this.#running,
       aborts: this.#aborts,
+      fence,
+      stop: (run, reason) => this.#stop(run, reason),
       logger: this.#logger,
       ingress,
     };
@@ -193,16 +267,42 @@ class Host implements WorkerHost {
   }
 
   #abort(sessionId: string, reason: AbortReason): void {
-    const running = this.#running.get(sessionId);
-    if (running === undefined) return this.#aborts.keep(sessionId, reason);
+    const runs = this.#running.of(sessionId);
+    if (runs.length === 0) return this.#aborts.keep(sessionId, reason);
+    for (const run of [...runs]) this.#stop(run, reason);
+  }
+
+  /** Stops one run: a wait ends at once, a call is aborted on its thread (killed if it does not settle in time). */
+  #stop(run: RunningJob, reason: AbortReason): void {
+    if (run.stopped !== undefined) return;
     this.#counts.aborted++;
-    running.stopped = reason;
-    if (running.wake !== undefined) return running.wake();
-    void this.#dispatcher.abort(undefined, sessionId, reason).then((threadId) => {
+    run.stopped = reason;
+    if (run.wake !== undefined) return run.wake();
+    // Not in the pool yet: it looks at `stopped` before it calls.
+    if (!run.calling) return;
+    void this.#dispatcher.abort(undefined, run.sessionId, reason).then((threadId) => {
       // A call that does not settle within the grace period loses its thread (its other sessions crash, and run again).
       setTimeout(() => {
-        if (this.#running.get(sessionId) === running && threadId !== undefined) this.#pool.kill(threadId);
+        if (run.calling && threadId !== undefined) this.#pool.kill(threadId);
       }, this.#settings.engine.abortGraceMs).unref();
     });
+  }
+
+  /** Reads the verdicts of running jobs again (one round trip) and stops those whose session ended or whose producer is gone. */
+  #verify(runs: RunningJob[]): void {
+    const fence = this.#fence;
+    const fresh = runs.filter((run) => run.stopped === undefined && !this.#verifying.has(run));
+    if (fence === undefined || fresh.length === 0) return;
+    for (const run of fresh) this.#verifying.add(run);
+    void fence
+      .stopped(fresh.map((run) => run.job))
+      .then((verdicts) => {
+        for (const run of fresh) if (verdicts.has(run.job)) this.#stop(run, 'aborted');
+      })
+      // Redis away: the runs go on (each ends by its deadline); the next read tells.
+      .catch(() => {})
+      .finally(() => {
+        for (const run of fresh) this.#verifying.delete(run);
+      });
   }
 }

@@ -1,0 +1,87 @@
+// The producer's side of the fence (keys in fence-keys.ts): its verdicts on its sessions, and its
+// liveness. Writes go on a connection of their own that waits for Redis however long it is away
+// (ioredis's offline queue, maxRetriesPerRequest: null): a verdict given while Redis is unreachable
+// is among the first commands sent when it is back. The session itself never waits for a write:
+// it ends by its deadline whatever Redis does.
+import type { Redis } from 'ioredis';
+import { within } from './bounded.ts';
+import { type FenceKeys, verdictTtlMs } from './fence-keys.ts';
+
+export class ProducerFence {
+  readonly id: string;
+  readonly #redis: Redis;
+  readonly #keys: FenceKeys;
+  readonly #ttlMs: number;
+  readonly #warn: (what: string, error: unknown) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing = false;
+  #closed = false;
+  #away = false;
+
+  constructor(redis: Redis, keys: FenceKeys, id: string, ttlMs: number, warn: (what: string, error: unknown) => void) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.id = id;
+    this.#ttlMs = ttlMs;
+    this.#warn = warn;
+  }
+
+  /** Says this producer is alive (before its first job), then again every third of the TTL, and at once when Redis is back. */
+  async start(): Promise<void> {
+    await this.alive();
+    this.#timer = setInterval(() => this.#refresh(), Math.max(100, Math.floor(this.#ttlMs / 3))).unref();
+    // No refreshes while Redis is away: when it is back, the verdicts given meanwhile (ioredis's
+    // offline queue, sent before 'ready' is emitted) go before the first sign of life, and a
+    // restarted Redis, which lost the key, gets it again at once.
+    this.#redis.on('close', () => {
+      this.#away = true;
+    });
+    this.#redis.on('ready', () => {
+      if (!this.#away) return;
+      this.#away = false;
+      void this.alive().catch(() => {});
+    });
+  }
+
+  /** Sets the liveness key now (before jobs are queued again after Redis came back). */
+  async alive(): Promise<void> {
+    await this.#redis.set(this.#keys.producer(this.id), '1', 'PX', this.#ttlMs);
+  }
+
+  /** The session has ended: none of its jobs may be sent to a provider from now on. */
+  ended(sessionId: string, deadline: number): Promise<void> {
+    return this.#write(this.#keys.ended(sessionId), verdictTtlMs(deadline), 'could not record that a session ended');
+  }
+
+  /** The session runs again on this job, which BullMQ put back after its host stopped. */
+  rerun(jobId: string, deadline: number): Promise<void> {
+    return this.#write(this.#keys.rerun(jobId), verdictTtlMs(deadline), 'could not allow a job to run again');
+  }
+
+  /** No more liveness: hosts refuse this producer's remaining jobs at once. Waits at most `timeoutMs`. */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await within(this.#redis.del(this.#keys.producer(this.id)), timeoutMs);
+    this.#redis.disconnect();
+  }
+
+  #refresh(): void {
+    // One refresh at a time: while Redis is away they would only pile up in the offline queue.
+    if (this.#refreshing || this.#closed || this.#away) return;
+    this.#refreshing = true;
+    this.alive()
+      .catch(() => {})
+      .finally(() => {
+        this.#refreshing = false;
+      });
+  }
+
+  async #write(key: string, ttlMs: number, what: string): Promise<void> {
+    try {
+      await this.#redis.set(key, '1', 'PX', ttlMs);
+    } catch (error) {
+      if (!this.#closed) this.#warn(what, error);
+    }
+  }
+}
