@@ -1,0 +1,90 @@
+// A worker host killed -9 while it runs calls (non-streamed, waiting for the provider's answer) and
+// streams (deltas already delivered to the caller), then restarted with the same configuration.
+// Calls that streamed nothing run again once and complete; streamed ones fail ERR_WORKER_CRASHED;
+// and no provider call is made for a session after it ended (the restarted host must not run them).
+process.env['SESSIONPOOL_JOB_SECRET'] = 'test-job-secret-0123456789abcdef0123456789abcdef';
+import { after, describe, test } from 'node:test';
+import { bullmq, createSupervisor } from '../../src/index.ts';
+import { assertHolds, SESSION_HEADER } from '../support/invariants.ts';
+import { killEveryChild, startRedisServer, startWorkerHost } from '../support/processes.ts';
+import { drained, ledgerFor, startMock, teardown, workerConfig } from '../support/scenario.ts';
+import { redisMissing } from '../redis-helpers.ts';
+import { until, within } from '../support/waits.ts';
+
+const CALL_TIMEOUT_MS = 15_000;
+const STREAM_TIMEOUT_MS = 4000;
+
+describe('faults: worker host killed', { skip: redisMissing }, () => {
+  after(killEveryChild);
+
+  const scenario = (restart: 'at once' | 'after the streams ended') => async () => {
+    const ledger = ledgerFor({ codes: ['ERR_WORKER_CRASHED', 'ERR_SESSION_TIMEOUT'] });
+    const redis = await startRedisServer();
+    // A session's first call never answers (non-streamed) or stalls after 3 events (streamed): the
+    // host is killed with all of them open. Any later call for the session answers at once.
+    const seen = new Set<string>();
+    const mock = await startMock({
+      behave: (record) => {
+        const session = record.headers[SESSION_HEADER] ?? '';
+        if (seen.has(session)) return undefined;
+        seen.add(session);
+        return record.body?.stream === true ? { hangAfterChunks: 3, chunks: 10 } : { hang: true };
+      },
+    });
+    ledger.mock(mock);
+    const queueName = restart === 'at once' ? 'kill-now' : 'kill-later';
+    const worker = await startWorkerHost(redis.url, queueName, workerConfig(mock));
+    const transport = bullmq({ connection: redis.url, queueName, lostAfterMs: 2000 });
+    const supervisor = createSupervisor({ transport, logger: ledger.logger(), timeoutMs: CALL_TIMEOUT_MS, retry: { maxRetries: 0 } });
+    ledger.watch(supervisor);
+    const streamed = new Set<string>();
+    try {
+      await within(supervisor.ready(), 15_000, 'the producer connected');
+      const calls = Array.from({ length: 10 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `call ${i}`, requestId: `call-${i}`, timeoutMs: CALL_TIMEOUT_MS }));
+      const streams = Array.from({ length: 10 }, (_, i) =>
+        ledger.chat(supervisor, {
+          provider: 'kimi',
+          prompt: `stream ${i}`,
+          requestId: `stream-${i}`,
+          timeoutMs: STREAM_TIMEOUT_MS,
+          onDelta: () => void streamed.add(`stream-${i}`),
+        }),
+      );
+      // The fault point: all 20 calls open at the provider, every stream has delivered a delta.
+      await within(mock.waitForRequests(20), 15_000, 'twenty provider calls arrived');
+      await until(() => streamed.size === 10, 10_000, () => `every stream delivered a delta (${streamed.size} of 10)`);
+      await worker.kill();
+      // No host is left to notice the stall: the streams end by their deadline before the host comes back.
+      if (restart === 'after the streams ended') await ledger.wait(Promise.all(streams), STREAM_TIMEOUT_MS + 5000, 'the streamed sessions settled');
+      await worker.restart();
+      await ledger.wait(Promise.all([...calls, ...streams]), CALL_TIMEOUT_MS + 5000, 'every session settled');
+      await ledger.quiesce(5000);
+      // The restarted host finds the dead host's jobs (stalled) and must end them without a call.
+      await drained(ledger, redis.url, queueName, 10_000);
+      for (const [id, entry] of ledger.admitted) {
+        if (id.startsWith('call-') && entry.outcome?.ok !== true)
+          ledger.problem(`${id}: nothing had streamed, so it should have run again and completed; it ended ${JSON.stringify(entry.outcome)}`);
+        if (id.startsWith('stream-') && entry.outcome?.ok !== false) ledger.problem(`${id}: it had streamed when its host died, yet it completed`);
+      }
+    } finally {
+      await teardown(ledger, [
+        ['supervisor.close({ timeoutMs: 2000 })', () => supervisor.close({ timeoutMs: 2000 }), 10_000],
+        ['the restarted worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
+        ['mock.close()', () => mock.close()],
+        ['redis.stop()', () => redis.stop()],
+      ]);
+    }
+    ledger.text('transport.stats()', JSON.stringify(transport.stats()));
+    assertHolds(ledger, `worker host kill -9, restarted ${restart}`);
+  };
+
+  test(
+    'worker host kill -9 mid-call and mid-stream, restarted at once: unstreamed calls run again once and complete, streamed ones fail typed, no call after a session ended',
+    scenario('at once'),
+  );
+
+  test(
+    'worker host kill -9 mid-call and mid-stream, restarted after the streamed sessions ended: it makes no call for them, and the unstreamed calls complete',
+    scenario('after the streams ended'),
+  );
+});
