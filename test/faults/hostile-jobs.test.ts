@@ -78,7 +78,16 @@ describe('faults: hostile jobs in Redis', { skip: redisMissing }, () => {
       const handler = `data:text/javascript,${encodeURIComponent(
         `process.getBuiltinModule('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran'); export default () => 'ran';`,
       )}`;
-      const execute = { kind: 'execute', sessionId: 'hostile-execute', requestId: 'hostile-execute', run: 1, provider: 'kimi', handler, name: 'default', input: null };
+      const execute = {
+        kind: 'execute',
+        sessionId: 'hostile-execute',
+        requestId: 'hostile-execute',
+        run: 1,
+        provider: 'kimi',
+        handler,
+        name: 'default',
+        input: null,
+      };
       await add('chat', chatJob('hostile-forged-1', 'forged 1'), 'hostile-forged-1');
       await add('chat', chatJob('hostile-forged-2', 'forged 2'), 'hostile-forged-2');
       await add('chat', { task: execute, deadline: Date.now() + 30_000 }, 'hostile-execute');
@@ -113,13 +122,17 @@ describe('faults: hostile jobs in Redis', { skip: redisMissing }, () => {
         'the hostile jobs ended',
       );
       ledger.notes.push(`hostile job states: ${JSON.stringify(Object.fromEntries(states))}`);
-      for (const [id, state] of states) if (state !== 'failed' && state !== 'unknown') ledger.problem(`hostile job ${id} ended ${state}, not failed or removed`);
+      for (const [id, state] of states)
+        if (state !== 'failed' && state !== 'unknown') ledger.problem(`hostile job ${id} ended ${state}, not failed or removed`);
 
       // The host still takes real sessions, with every one of its slots.
-      const later = Array.from({ length: 6 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `after ${i}`, requestId: `after-${i}`, timeoutMs: 10_000 }));
+      const later = Array.from({ length: 6 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `after ${i}`, requestId: `after-${i}`, timeoutMs: 10_000 }),
+      );
       await ledger.wait(Promise.all(later), 15_000, 'the real sessions after the hostile jobs settled');
       await ledger.quiesce(5000);
-      for (const [id, entry] of ledger.admitted) if (entry.outcome?.ok !== true) ledger.problem(`${id}: a real session did not complete: ${JSON.stringify(entry.outcome)}`);
+      for (const [id, entry] of ledger.admitted)
+        if (entry.outcome?.ok !== true) ledger.problem(`${id}: a real session did not complete: ${JSON.stringify(entry.outcome)}`);
       if (existsSync(marker)) ledger.problem(`the execute job's handler code ran on the worker host (it wrote ${marker})`);
       if (worker.process.exit !== undefined) ledger.problem(`the worker host died: ${JSON.stringify(worker.process.exit)}`);
     } finally {

@@ -8,8 +8,18 @@ const config = JSON.parse(process.env['FAULTS_PRODUCER'] ?? '{}') as ProducerChi
 const at = () => performance.timeOrigin + performance.now();
 const print = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...event, at: at() })}\n`);
 
-const transport = bullmq({ connection: config.redisURL, queueName: config.queueName, ...(config.lostAfterMs !== undefined ? { lostAfterMs: config.lostAfterMs } : {}) });
-const supervisor = createSupervisor({ transport, logger: false, maxConcurrent: config.maxConcurrent ?? 100, timeoutMs: config.timeoutMs, retry: { maxRetries: 0 } });
+const transport = bullmq({
+  connection: config.redisURL,
+  queueName: config.queueName,
+  ...(config.lostAfterMs !== undefined ? { lostAfterMs: config.lostAfterMs } : {}),
+});
+const supervisor = createSupervisor({
+  transport,
+  logger: false,
+  maxConcurrent: config.maxConcurrent ?? 100,
+  timeoutMs: config.timeoutMs,
+  retry: { maxRetries: 0 },
+});
 supervisor.on('transition', (e: TransitionEvent) => print({ type: 'transition', requestId: e.requestId, sessionId: e.sessionId, to: e.to }));
 await supervisor.ready();
 print({ type: 'ready' });
@@ -19,7 +29,15 @@ const sessions = Array.from({ length: config.sessions }, (_, i) => {
   return supervisor.chat({ provider: 'kimi', prompt: `${requestId} says hello`, requestId, headers: { 'x-fault-session': requestId } }).then(
     (result) => print({ type: 'settled', requestId, ok: true, result: { content: result.content, host: result.metadata.session.host } }),
     (error: { code?: string; message?: string; requestId?: string; sessionId?: string }) =>
-      print({ type: 'settled', requestId, ok: false, code: error.code, message: error.message, errorRequestId: error.requestId, errorSessionId: error.sessionId }),
+      print({
+        type: 'settled',
+        requestId,
+        ok: false,
+        code: error.code,
+        message: error.message,
+        errorRequestId: error.requestId,
+        errorSessionId: error.sessionId,
+      }),
   );
 });
 await Promise.all(sessions);

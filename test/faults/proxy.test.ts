@@ -29,7 +29,9 @@ describe('faults: the network to Redis', { skip: redisMissing }, () => {
     const queue = queueOf(redis.url, 'cut');
     try {
       await within(supervisor.ready(), 15_000, 'the producer connected');
-      const sessions = Array.from({ length: 10 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `cut ${i}`, requestId: `cut-${i}`, timeoutMs: 12_000 }));
+      const sessions = Array.from({ length: 10 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `cut ${i}`, requestId: `cut-${i}`, timeoutMs: 12_000 }),
+      );
       await within(mock.waitForRequests(10), 15_000, 'ten provider calls arrived');
       const active = await queue.getActive();
       proxy.refuse(true);
@@ -73,7 +75,9 @@ describe('faults: the network to Redis', { skip: redisMissing }, () => {
     ledger.watch(supervisor);
     try {
       await within(supervisor.ready(), 15_000, 'the producer connected');
-      const sessions = Array.from({ length: 20 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `${name} ${i}`, requestId: `${name}-${i}`, timeoutMs: 3000 }));
+      const sessions = Array.from({ length: 20 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `${name} ${i}`, requestId: `${name}-${i}`, timeoutMs: 3000 }),
+      );
       await within(mock.waitForRequests(5), 15_000, 'five provider calls arrived');
       proxy.mode(mode);
       // The fault lasts until every session admitted so far has ended (by its deadline at the latest).
@@ -81,7 +85,9 @@ describe('faults: the network to Redis', { skip: redisMissing }, () => {
       // Then the stuck connections reset (as a TCP timeout would) and the network is back.
       proxy.mode({ kind: 'pass' });
       if (mode.kind !== 'delay') proxy.cut();
-      const later = Array.from({ length: 5 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `${name} after ${i}`, requestId: `${name}-after-${i}`, timeoutMs: 10_000 }));
+      const later = Array.from({ length: 5 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `${name} after ${i}`, requestId: `${name}-after-${i}`, timeoutMs: 10_000 }),
+      );
       await ledger.wait(Promise.all(later), 10_000 + 5000, 'the sessions admitted after the fault settled');
       await ledger.quiesce(5000);
       if (![...ledger.admitted.values()].some((e) => e.requestId.includes('-after-') && e.outcome?.ok === true))

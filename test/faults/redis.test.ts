@@ -26,7 +26,9 @@ describe('faults: Redis', { skip: redisMissing }, () => {
     ledger.watch(supervisor);
     try {
       await within(supervisor.ready(), 15_000, 'the producer connected');
-      const sessions = Array.from({ length: 30 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `restart ${i}`, requestId: `restart-${i}`, timeoutMs: TIMEOUT_MS }));
+      const sessions = Array.from({ length: 30 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `restart ${i}`, requestId: `restart-${i}`, timeoutMs: TIMEOUT_MS }),
+      );
       // The fault point: ten calls are at the provider (so jobs are active on the host and others wait).
       await within(mock.waitForRequests(10), 15_000, 'ten provider calls arrived');
       await redis.restart();
@@ -58,13 +60,17 @@ describe('faults: Redis', { skip: redisMissing }, () => {
     ledger.watch(supervisor);
     try {
       await within(supervisor.ready(), 15_000, 'the producer connected');
-      const sessions = Array.from({ length: 20 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `pause ${i}`, requestId: `pause-${i}`, timeoutMs: 3000 }));
+      const sessions = Array.from({ length: 20 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `pause ${i}`, requestId: `pause-${i}`, timeoutMs: 3000 }),
+      );
       await within(mock.waitForRequests(5), 15_000, 'five provider calls arrived');
       redis.pause();
       // Frozen until every session admitted so far has passed its deadline (they must end on their own).
       await ledger.wait(Promise.all(sessions), 3000 + 5000, 'every session settled while Redis was frozen');
       redis.resume();
-      const later = Array.from({ length: 5 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `resumed ${i}`, requestId: `resumed-${i}`, timeoutMs: 8000 }));
+      const later = Array.from({ length: 5 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `resumed ${i}`, requestId: `resumed-${i}`, timeoutMs: 8000 }),
+      );
       await ledger.wait(Promise.all(later), 8000 + 5000, 'the sessions after the resume settled');
       await ledger.quiesce(5000);
       const completedLater = [...ledger.admitted.values()].filter((e) => e.requestId.startsWith('resumed-') && e.outcome?.ok === true).length;

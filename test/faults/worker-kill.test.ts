@@ -40,7 +40,9 @@ describe('faults: worker host killed', { skip: redisMissing }, () => {
     const streamed = new Set<string>();
     try {
       await within(supervisor.ready(), 15_000, 'the producer connected');
-      const calls = Array.from({ length: 10 }, (_, i) => ledger.chat(supervisor, { provider: 'kimi', prompt: `call ${i}`, requestId: `call-${i}`, timeoutMs: CALL_TIMEOUT_MS }));
+      const calls = Array.from({ length: 10 }, (_, i) =>
+        ledger.chat(supervisor, { provider: 'kimi', prompt: `call ${i}`, requestId: `call-${i}`, timeoutMs: CALL_TIMEOUT_MS }),
+      );
       const streams = Array.from({ length: 10 }, (_, i) =>
         ledger.chat(supervisor, {
           provider: 'kimi',
@@ -52,7 +54,11 @@ describe('faults: worker host killed', { skip: redisMissing }, () => {
       );
       // The fault point: all 20 calls open at the provider, every stream has delivered a delta.
       await within(mock.waitForRequests(20), 15_000, 'twenty provider calls arrived');
-      await until(() => streamed.size === 10, 10_000, () => `every stream delivered a delta (${streamed.size} of 10)`);
+      await until(
+        () => streamed.size === 10,
+        10_000,
+        () => `every stream delivered a delta (${streamed.size} of 10)`,
+      );
       await worker.kill();
       // No host is left to notice the stall: the streams end by their deadline before the host comes back.
       if (restart === 'after the streams ended') await ledger.wait(Promise.all(streams), STREAM_TIMEOUT_MS + 5000, 'the streamed sessions settled');

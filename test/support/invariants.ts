@@ -204,7 +204,9 @@ export class Ledger {
 
   /** Provider requests by session header. */
   requests(): Array<{ session: string | undefined; record: MockRequestRecord; at: number }> {
-    return this.#mocks.flatMap((mock) => mock.requests.map((record) => ({ session: record.headers[SESSION_HEADER], record, at: performance.timeOrigin + record.receivedAt })));
+    return this.#mocks.flatMap((mock) =>
+      mock.requests.map((record) => ({ session: record.headers[SESSION_HEADER], record, at: performance.timeOrigin + record.receivedAt })),
+    );
   }
 
   /** Everything that went wrong; [] when the promise held. Call after the processes were stopped. */
@@ -223,13 +225,15 @@ export class Ledger {
       if (arrivals.length > maxRequests) out.push(`${id}: ${arrivals.length} provider requests (at most ${maxRequests} with retries and one crash re-run)`);
       if (entry.abandonedAt !== undefined) {
         const late = arrivals.filter((t) => t > (entry.abandonedAt as number) + ARRIVAL_SLACK_MS);
-        if (late.length > 0) out.push(`${id}: ${late.length} provider request(s) after its producer died (${ms(late[0] as number, entry.abandonedAt)} ms after)`);
+        if (late.length > 0)
+          out.push(`${id}: ${late.length} provider request(s) after its producer died (${ms(late[0] as number, entry.abandonedAt)} ms after)`);
         continue;
       }
       const deadline = entry.admittedAt + entry.timeoutMs;
       if (entry.settledAt === undefined) out.push(`${id}: never settled (deadline was ${ms(now(), deadline)} ms ago)`);
       else if (entry.settledAt > deadline + DEADLINE_SLACK_MS) out.push(`${id}: settled ${ms(entry.settledAt, deadline)} ms past its deadline`);
-      if (entry.ends.length !== 1) out.push(`${id}: ${entry.ends.length} end states (${entry.ends.map((e) => e.to).join(', ') || 'none'}), expected exactly one`);
+      if (entry.ends.length !== 1)
+        out.push(`${id}: ${entry.ends.length} end states (${entry.ends.map((e) => e.to).join(', ') || 'none'}), expected exactly one`);
       const end = entry.ends[0];
       if (end !== undefined && end.at > deadline + DEADLINE_SLACK_MS) out.push(`${id}: reached ${end.to} ${ms(end.at, deadline)} ms past its deadline`);
       if (entry.releasedAt === undefined) out.push(`${id}: never released`);
@@ -237,13 +241,17 @@ export class Ledger {
       if (outcome !== undefined && end !== undefined && (outcome.ok ? 'completed' : 'failed') !== end.to)
         out.push(`${id}: its promise ${outcome.ok ? 'resolved' : 'rejected'} but the session went to ${end.to}`);
       if (outcome !== undefined && !outcome.ok) {
-        if (!(DOCUMENTED_CODES as readonly string[]).includes(outcome.code)) out.push(`${id}: failed with an undocumented code ${outcome.code}: ${outcome.message}`);
-        else if (!codes.has(outcome.code)) out.push(`${id}: failed with ${outcome.code}, not one this scenario allows (${[...codes].join(', ')}): ${outcome.message}`);
+        if (!(DOCUMENTED_CODES as readonly string[]).includes(outcome.code))
+          out.push(`${id}: failed with an undocumented code ${outcome.code}: ${outcome.message}`);
+        else if (!codes.has(outcome.code))
+          out.push(`${id}: failed with ${outcome.code}, not one this scenario allows (${[...codes].join(', ')}): ${outcome.message}`);
         if (outcome.requestId !== entry.requestId) out.push(`${id}: its error carries requestId ${outcome.requestId}`);
       }
       const endAt = Math.min(end?.at ?? Number.POSITIVE_INFINITY, entry.settledAt ?? Number.POSITIVE_INFINITY);
       if (outcome?.ok === false && arrivals.length > 1)
-        this.notes.push(`${id} failed ${outcome.code} after ${arrivals.length} provider requests, at ${arrivals.map((t) => ms(t, endAt)).join(', ')} ms from its end`);
+        this.notes.push(
+          `${id} failed ${outcome.code} after ${arrivals.length} provider requests, at ${arrivals.map((t) => ms(t, endAt)).join(', ')} ms from its end`,
+        );
       const after = arrivals.filter((t) => t > endAt + ARRIVAL_SLACK_MS);
       if (after.length > 0) out.push(`${id}: ${after.length} provider request(s) after it ended (the first ${ms(after[0] as number, endAt)} ms after)`);
     }
@@ -257,7 +265,8 @@ export class Ledger {
       if (this.#seenChildren.has(child)) continue;
       this.#children.push(child);
       if (child.exit === undefined) out.push(`${child.label} (pid ${child.pid}) is still running`);
-      else if (!child.exit.expected) out.push(`${child.label} crashed: exit ${child.exit.code ?? child.exit.signal}; stderr: ${child.stderr.slice(-800)}`);
+      else if (!child.exit.expected && !(child.mayExitOnItsOwn && child.exit.code === 0))
+        out.push(`${child.label} crashed: exit ${child.exit.code ?? child.exit.signal}; stderr: ${child.stderr.slice(-800)}`);
       else if (child.exit.signal !== 'SIGKILL' && child.exit.code !== 0)
         out.push(`${child.label} did not exit cleanly on ${child.exit.signal ?? 'SIGTERM'}: code ${child.exit.code}; stderr: ${child.stderr.slice(-800)}`);
     }
@@ -270,11 +279,15 @@ export class Ledger {
       { label: 'supervisor log', text: this.#logs.join('') },
       { label: 'the violations themselves', text: this.#problems.join('\n') },
       ...this.#children.map((c) => ({ label: `${c.label} output`, text: c.output })),
-      ...[...this.#admitted.values()].map((e) => ({ label: `${e.producer}/${e.requestId} outcome`, text: e.outcome === undefined ? '' : outcomeText(e.outcome) })),
+      ...[...this.#admitted.values()].map((e) => ({
+        label: `${e.producer}/${e.requestId} outcome`,
+        text: e.outcome === undefined ? '' : outcomeText(e.outcome),
+      })),
     ];
     const out: string[] = [];
     for (const secret of this.#options.secrets)
-      for (const { label, text } of texts) if (text.includes(secret)) out.push(`a secret (${secret.slice(0, 4)}…) appears in ${label}: …${around(text, secret)}…`);
+      for (const { label, text } of texts)
+        if (text.includes(secret)) out.push(`a secret (${secret.slice(0, 4)}…) appears in ${label}: …${around(text, secret)}…`);
     return out;
   }
 
@@ -330,5 +343,7 @@ export function assertHolds(ledger: Ledger, scenario: string): void {
   for (const note of ledger.notes) console.log(`# ${note}`);
   if (violations.length === 0) return;
   const shown = violations.slice(0, 40);
-  throw new Error(`${head}\n${violations.length} violation(s) of the promise:\n  ${shown.join('\n  ')}${violations.length > shown.length ? `\n  … and ${violations.length - shown.length} more` : ''}`);
+  throw new Error(
+    `${head}\n${violations.length} violation(s) of the promise:\n  ${shown.join('\n  ')}${violations.length > shown.length ? `\n  … and ${violations.length - shown.length} more` : ''}`,
+  );
 }

@@ -27,6 +27,8 @@ export class Tracked {
   stdout = '';
   stderr = '';
   exit: ExitRecord | undefined;
+  /** A process that ends by itself when its work is done (a producer script): exit code 0 is no crash. */
+  mayExitOnItsOwn = false;
   #expecting = false;
   readonly exited: Promise<ExitRecord>;
 
@@ -60,6 +62,11 @@ export class Tracked {
     return `${this.stdout}\n${this.stderr}`;
   }
 
+  /** The end of its stdout and stderr, for a message. */
+  tail(chars = 300): string {
+    return `stdout …${this.stdout.slice(-chars).trim()} | stderr …${this.stderr.slice(-chars).trim()}`;
+  }
+
   /** Resolves once `pattern` shows in stdout (bounded: rejects with the output so far). */
   async waitFor(pattern: RegExp, ms: number, what: string): Promise<RegExpExecArray> {
     const found = () => pattern.exec(this.stdout);
@@ -73,11 +80,11 @@ export class Tracked {
           }
         };
         this.child.stdout?.on('data', check);
-        void this.exited.then((exit) => reject(new Error(`${this.label} exited (${exit.code ?? exit.signal}) before ${what}: ${this.output.slice(-2000)}`)));
+        void this.exited.then((exit) => reject(new Error(`${this.label} exited (${exit.code ?? exit.signal}) before ${what}: ${this.tail()}`)));
         check();
       }),
       ms,
-      () => `${this.label}: ${what} (output so far: ${this.output.slice(-2000)})`,
+      () => `${this.label}: ${what} (${this.tail()})`,
     );
   }
 
@@ -246,5 +253,7 @@ export interface ProducerChildConfig {
 
 /** test/faults/producer-child.ts: a supervisor on bullmq() that prints one JSON line per event. */
 export function startProducerProcess(label: string, config: ProducerChildConfig): Tracked {
-  return new Tracked(label, process.execPath, [PRODUCER], { env: { ...process.env, FAULTS_PRODUCER: JSON.stringify(config) } });
+  const child = new Tracked(label, process.execPath, [PRODUCER], { env: { ...process.env, FAULTS_PRODUCER: JSON.stringify(config) } });
+  child.mayExitOnItsOwn = true;
+  return child;
 }

@@ -73,7 +73,7 @@ export async function drained(ledger: Ledger, redisURL: string, queueName: strin
   let counts: Record<string, number> = {};
   try {
     const open = async () => {
-      counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused', 'waiting-children');
+      counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'waiting-children');
       return Object.values(counts).every((n) => n === 0);
     };
     await ledger.wait(

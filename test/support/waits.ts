@@ -12,7 +12,12 @@ export function within<T>(promise: Promise<T>, ms: number, what: string | (() =>
 }
 
 /** Polls `check` every `everyMs` until it returns a value other than undefined/false; bounded by `ms`. */
-export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string | (() => string), everyMs = 50): Promise<T> {
+export async function until<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms: number,
+  what: string | (() => string),
+  everyMs = 50,
+): Promise<T> {
   const end = performance.now() + ms;
   for (;;) {
     const value = await check();
