@@ -17,8 +17,8 @@ const STREAM_TIMEOUT_MS = 4000;
 describe('faults: worker host killed', { skip: redisMissing }, () => {
   after(killEveryChild);
 
-  const scenario = (restart: 'at once' | 'after the streams ended') => async () => {
-    const ledger = ledgerFor({ codes: ['ERR_WORKER_CRASHED', 'ERR_SESSION_TIMEOUT'] });
+  const scenario = (restart: 'at once' | 'after the streams ended' | 'after the callers aborted the streams') => async () => {
+    const ledger = ledgerFor({ codes: ['ERR_WORKER_CRASHED', 'ERR_SESSION_TIMEOUT', 'ERR_SESSION_ABORTED'] });
     const redis = await startRedisServer();
     // A session's first call never answers (non-streamed) or stalls after 3 events (streamed): the
     // host is killed with all of them open. Any later call for the session answers at once.
@@ -32,7 +32,10 @@ describe('faults: worker host killed', { skip: redisMissing }, () => {
       },
     });
     ledger.mock(mock);
-    const queueName = restart === 'at once' ? 'kill-now' : 'kill-later';
+    const queueName = restart === 'at once' ? 'kill-now' : restart === 'after the streams ended' ? 'kill-later' : 'kill-aborted';
+    // Aborted by their callers while the host is dead: their deadline is far, only the abort ends them.
+    const streamTimeout = restart === 'after the callers aborted the streams' ? CALL_TIMEOUT_MS : STREAM_TIMEOUT_MS;
+    const aborts = Array.from({ length: 10 }, () => new AbortController());
     const worker = await startWorkerHost(redis.url, queueName, workerConfig(mock));
     const transport = bullmq({ connection: redis.url, queueName, lostAfterMs: 2000 });
     const supervisor = createSupervisor({ transport, logger: ledger.logger(), timeoutMs: CALL_TIMEOUT_MS, retry: { maxRetries: 0 } });
@@ -48,7 +51,8 @@ describe('faults: worker host killed', { skip: redisMissing }, () => {
           provider: 'kimi',
           prompt: `stream ${i}`,
           requestId: `stream-${i}`,
-          timeoutMs: STREAM_TIMEOUT_MS,
+          timeoutMs: streamTimeout,
+          signal: (aborts[i] as AbortController).signal,
           onDelta: () => void streamed.add(`stream-${i}`),
         }),
       );
@@ -61,7 +65,8 @@ describe('faults: worker host killed', { skip: redisMissing }, () => {
       );
       await worker.kill();
       // No host is left to notice the stall: the streams end by their deadline before the host comes back.
-      if (restart === 'after the streams ended') await ledger.wait(Promise.all(streams), STREAM_TIMEOUT_MS + 5000, 'the streamed sessions settled');
+      if (restart === 'after the callers aborted the streams') for (const abort of aborts) abort.abort();
+      if (restart !== 'at once') await ledger.wait(Promise.all(streams), STREAM_TIMEOUT_MS + 5000, 'the streamed sessions settled');
       await worker.restart();
       await ledger.wait(Promise.all([...calls, ...streams]), CALL_TIMEOUT_MS + 5000, 'every session settled');
       await ledger.quiesce(5000);
@@ -92,5 +97,10 @@ describe('faults: worker host killed', { skip: redisMissing }, () => {
   test(
     'worker host kill -9 mid-call and mid-stream, restarted after the streamed sessions ended: it makes no call for them, and the unstreamed calls complete',
     scenario('after the streams ended'),
+  );
+
+  test(
+    'worker host kill -9 mid-stream, its streams aborted by their callers while it is down, then restarted: it makes no call for the aborted sessions',
+    scenario('after the callers aborted the streams'),
   );
 });

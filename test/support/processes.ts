@@ -93,7 +93,7 @@ export class Tracked {
     if (this.exit !== undefined) return this.exit;
     this.#expecting = true;
     this.child.kill(signal);
-    return within(this.exited, ms, () => `${this.label} (pid ${this.pid}) did not exit within ${ms} ms of ${signal}`);
+    return within(this.exited, ms, () => `${this.label} (pid ${this.pid}) did not exit within ${ms} ms of ${signal} (${this.tail()})`);
   }
 
   /** SIGSTOP / SIGCONT: the process freezes (sockets stay open, nothing answers). */
@@ -204,14 +204,19 @@ export interface WorkerHostProcess {
  * A real `sessionpool worker` child. The Redis URL goes in REDIS_URL (not argv, where `ps` shows
  * it); the configuration in a `--config` file of its own.
  */
-export async function startWorkerHost(redisURL: string, queueName: string, config: Omit<WorkerHostOptions, 'connection'>): Promise<WorkerHostProcess> {
+export async function startWorkerHost(
+  redisURL: string,
+  queueName: string,
+  config: Omit<WorkerHostOptions, 'connection'>,
+  label = `worker:${queueName}`,
+): Promise<WorkerHostProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'sessionpool-faults-worker-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ logger: false, ...config }));
   const generations: Tracked[] = [];
   let host = '';
   const launch = async () => {
-    const child = new Tracked(`worker:${queueName}#${generations.length + 1}`, process.execPath, [CLI, 'worker', '--queue', queueName, '--config', file], {
+    const child = new Tracked(`${label}#${generations.length + 1}`, process.execPath, [CLI, 'worker', '--queue', queueName, '--config', file], {
       env: { ...process.env, REDIS_URL: redisURL },
     });
     generations.push(child);

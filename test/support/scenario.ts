@@ -9,7 +9,8 @@ import { within } from './waits.ts';
 
 export const JOB_SECRET = 'test-job-secret-0123456789abcdef0123456789abcdef';
 export const PROVIDER_KEY = 'sk-faults-provider-key-5f0c1d2e3b4a';
-export const REDIS_PASSWORD = 'redis-faults-pw-7d1e9c3b';
+/** With a `/` and a `+`: a URL carries it percent-encoded, and both spellings must stay hidden. */
+export const REDIS_PASSWORD = 'redis/faults+pw-7d1e9c3b';
 
 /** Every scenario sets the job secret first (child processes inherit it). */
 export function useJobSecret(): void {
@@ -20,7 +21,12 @@ export function useJobSecret(): void {
 export const TRANSPORT_FAULT_CODES = ['ERR_TRANSPORT', 'ERR_WORKER_CRASHED', 'ERR_SESSION_TIMEOUT'] as const;
 
 export function ledgerFor(options: Partial<LedgerOptions> = {}): Ledger {
-  return new Ledger({ secrets: [PROVIDER_KEY, REDIS_PASSWORD, JOB_SECRET], codes: DOCUMENTED_CODES, maxRetries: 0, ...options });
+  return new Ledger({
+    secrets: [PROVIDER_KEY, REDIS_PASSWORD, encodeURIComponent(REDIS_PASSWORD), JOB_SECRET],
+    codes: DOCUMENTED_CODES,
+    maxRetries: 0,
+    ...options,
+  });
 }
 
 export function startMock(options: MockProviderOptions = {}): Promise<MockProvider> {
