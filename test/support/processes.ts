@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { WorkerHostOptions } from '../../src/index.ts';
 import { within } from './waits.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 export interface ExitRecord {
   code: number | null;
@@ -94,6 +94,11 @@ export class Tracked {
     this.#expecting = true;
     this.child.kill(signal);
     return within(this.exited, ms, () => `${this.label} (pid ${this.pid}) did not exit within ${ms} ms of ${signal} (${this.tail()})`);
+  }
+
+  /** The test expects this process to end by itself (with any code): its exit is no crash. */
+  expectEnd(): void {
+    this.#expecting = true;
   }
 
   /** SIGSTOP / SIGCONT: the process freezes (sockets stay open, nothing answers). */
