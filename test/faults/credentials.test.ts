@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { bullmq, createSupervisor } from '../../src/index.ts';
-import { assertHolds, failure } from '../support/invariants.ts';
+import { assertHolds } from '../support/invariants.ts';
 import { CLI, killEveryChild, startRedisServer, Tracked } from '../support/processes.ts';
 import { ledgerFor, REDIS_PASSWORD, startMock, teardown, workerConfig } from '../support/scenario.ts';
 import { redisMissing } from '../redis-helpers.ts';
@@ -33,8 +33,7 @@ describe('faults: wrong Redis credentials', { skip: redisMissing }, () => {
       const producer = createSupervisor({ transport: bullmq({ connection: wrongURL, queueName: 'creds' }), logger: ledger.logger() });
       const ready = await timed(within(producer.ready(), 20_000, 'the producer’s ready() settled'));
       if (ready.error === undefined) ledger.problem('the producer’s ready() resolved with a wrong password');
-      else
-        ledger.text('the producer’s ready() error', failure(ready.error)?.ok === false ? (failure(ready.error) as { text: string }).text : String(ready.error));
+      else ledger.text('the producer’s ready() error', `${String((ready.error as Error).message)}\n${String((ready.error as Error).stack)}`);
       ledger.notes.push(`producer ready() settled after ${Math.round(ready.ms)} ms: ${String((ready.error as Error | undefined)?.message)}`);
       const closed = await timed(within(producer.close({ timeoutMs: 2000 }), 10_000, 'the producer’s close()'));
       if (closed.error !== undefined) ledger.problem(`producer close() after a refused password: ${closed.error}`);
