@@ -37,7 +37,7 @@ describe('faults: wrong Redis credentials', { skip: redisMissing }, () => {
       ledger.notes.push(`producer ready() settled after ${Math.round(ready.ms)} ms: ${String((ready.error as Error | undefined)?.message)}`);
       const closed = await timed(within(producer.close({ timeoutMs: 2000 }), 10_000, 'the producer’s close()'));
       if (closed.error !== undefined) ledger.problem(`producer close() after a refused password: ${closed.error}`);
-      const exit = await timed(within(worker.exited, 20_000, 'the worker host with a wrong password exited by itself'));
+      const exit = await timed(within(worker.exited, 15_000, 'the worker host with a wrong password exited by itself'));
       if (exit.error !== undefined) ledger.problem(`the worker host with a wrong password ${String(exit.error)}`);
       else {
         ledger.notes.push(`worker exited after ${Math.round(exit.ms)} ms: code ${worker.exit?.code}; stderr: ${worker.stderr.trim().slice(0, 300)}`);

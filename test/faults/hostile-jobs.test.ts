@@ -106,7 +106,7 @@ describe('faults: hostile jobs in Redis', { skip: redisMissing }, () => {
       await add('chat', stolen, 'hostile-replay');
       await add('chat', stolen, `${running.sessionId}.1`);
 
-      // Every hostile job ends (failed, or removed); one that is still waiting or active after 20 s holds a slot.
+      // Every hostile job ends (failed, or removed); one that is still waiting or active after 12 s holds a slot.
       const states = new Map<string, string>();
       const open = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
       await ledger.wait(
@@ -115,10 +115,10 @@ describe('faults: hostile jobs in Redis', { skip: redisMissing }, () => {
             for (const id of hostile) states.set(id, await queue.getJobState(id));
             return [...states.values()].every((s) => !open.has(s));
           },
-          20_000,
+          12_000,
           () => `every hostile job ended (${JSON.stringify(Object.fromEntries(states))})`,
         ),
-        21_000,
+        13_000,
         'the hostile jobs ended',
       );
       ledger.notes.push(`hostile job states: ${JSON.stringify(Object.fromEntries(states))}`);
@@ -139,7 +139,7 @@ describe('faults: hostile jobs in Redis', { skip: redisMissing }, () => {
       await teardown(ledger, [
         ['queue.close()', () => queue.close()],
         ['supervisor.close({ timeoutMs: 2000 })', () => supervisor.close({ timeoutMs: 2000 }), 10_000],
-        ['the worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
+        ['the worker host exits on SIGTERM', () => worker.stop(15_000), 20_000],
         ['mock.close()', () => mock.close()],
         ['redis.stop()', () => redis.stop()],
       ]);

@@ -51,7 +51,7 @@ describe('faults: producer killed', { skip: redisMissing }, () => {
         ['queue.close()', () => queue.close()],
         ['client.quit()', () => client.disconnect()],
         ['the second producer is gone', () => second?.kill('SIGKILL')],
-        ['the worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
+        ['the worker host exits on SIGTERM', () => worker.stop(15_000), 20_000],
         ['mock.close()', () => mock.close()],
         ['redis.stop()', () => redis.stop()],
       ]);

@@ -52,7 +52,7 @@ describe('faults: the network to Redis', { skip: redisMissing }, () => {
       await teardown(ledger, [
         ['queue.close()', () => queue.close()],
         ['supervisor.close({ timeoutMs: 2000 })', () => supervisor.close({ timeoutMs: 2000 }), 10_000],
-        ['the worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
+        ['the worker host exits on SIGTERM', () => worker.stop(15_000), 20_000],
         ['mock.close()', () => mock.close()],
         ['proxy.close()', () => proxy.close()],
         ['redis.stop()', () => redis.stop()],
@@ -97,7 +97,7 @@ describe('faults: the network to Redis', { skip: redisMissing }, () => {
       proxy.mode({ kind: 'pass' });
       await teardown(ledger, [
         ['supervisor.close({ timeoutMs: 2000 })', () => supervisor.close({ timeoutMs: 2000 }), 10_000],
-        ['the worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
+        ['the worker host exits on SIGTERM', () => worker.stop(15_000), 20_000],
         ['mock.close()', () => mock.close()],
         ['proxy.close()', () => proxy.close()],
         ['redis.stop()', () => redis.stop()],

@@ -64,8 +64,8 @@ describe('faults: Redis', { skip: redisMissing }, () => {
     } finally {
       await teardown(ledger, [
         ['supervisor.close({ timeoutMs: 2000 })', () => supervisor.close({ timeoutMs: 2000 }), 10_000],
-        ['the worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
-        ['the limited worker host exits on SIGTERM', () => limited.stop(20_000), 25_000],
+        ['the worker host exits on SIGTERM', () => worker.stop(15_000), 20_000],
+        ['the limited worker host exits on SIGTERM', () => limited.stop(15_000), 20_000],
         ['mock.close()', () => mock.close()],
         ['redis.stop()', () => redis.stop()],
       ]);
@@ -118,7 +118,7 @@ describe('faults: Redis', { skip: redisMissing }, () => {
       redis.resume();
       await teardown(ledger, [
         ['supervisor.close({ timeoutMs: 2000 })', () => supervisor.close({ timeoutMs: 2000 }), 10_000],
-        ['the worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
+        ['the worker host exits on SIGTERM', () => worker.stop(15_000), 20_000],
         ['mock.close()', () => mock.close()],
         ['redis.stop()', () => redis.stop()],
       ]);

@@ -84,7 +84,7 @@ describe('faults: worker host killed', { skip: redisMissing }, () => {
     } finally {
       await teardown(ledger, [
         ['supervisor.close({ timeoutMs: 2000 })', () => supervisor.close({ timeoutMs: 2000 }), 10_000],
-        ['the restarted worker host exits on SIGTERM', () => worker.stop(20_000), 25_000],
+        ['the restarted worker host exits on SIGTERM', () => worker.stop(15_000), 20_000],
         ['mock.close()', () => mock.close()],
         ['redis.stop()', () => redis.stop()],
       ]);

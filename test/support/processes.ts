@@ -242,7 +242,7 @@ export async function startWorkerHost(
       await current().kill('SIGKILL');
     },
     restart: launch,
-    stop: (ms = 20_000) => current().kill('SIGTERM', ms),
+    stop: (ms = 15_000) => current().kill('SIGTERM', ms),
   };
 }
 
