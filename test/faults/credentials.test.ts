@@ -29,6 +29,8 @@ describe('faults: wrong Redis credentials', { skip: redisMissing }, () => {
       env: { ...process.env, REDIS_URL: wrongURL },
     });
     worker.expectEnd();
+    // A wrong password is fatal at start: the worker exits by itself, non-zero, with one line (checked below).
+    worker.mustFail = true;
     try {
       const producer = createSupervisor({ transport: bullmq({ connection: wrongURL, queueName: 'creds' }), logger: ledger.logger() });
       const ready = await timed(within(producer.ready(), 20_000, 'the producer’s ready() settled'));

@@ -42,6 +42,9 @@ function chatJob(id: string, content: string): Record<string, unknown> {
   };
 }
 
+/** What a worker host answers a job it will not run: bad shape, bad signature or replay, past its deadline, ended. */
+const REFUSALS = new Set(['ERR_INVALID_REQUEST', 'ERR_TRANSPORT', 'ERR_SESSION_TIMEOUT', 'ERR_SESSION_ABORTED']);
+
 describe('faults: hostile jobs in Redis', { skip: redisMissing }, () => {
   after(killEveryChild);
 
@@ -122,8 +125,15 @@ describe('faults: hostile jobs in Redis', { skip: redisMissing }, () => {
         'the hostile jobs ended',
       );
       ledger.notes.push(`hostile job states: ${JSON.stringify(Object.fromEntries(states))}`);
-      for (const [id, state] of states)
-        if (state !== 'failed' && state !== 'unknown') ledger.problem(`hostile job ${id} ended ${state}, not failed or removed`);
+      // Refused typed: failed or removed, or completed with a refusal as its value (the host's answer
+      // on the job: an error with a documented code), never with an answer.
+      for (const [id, state] of states) {
+        if (state === 'failed' || state === 'unknown') continue;
+        const value = (await queue.getJob(id))?.returnvalue as { outcome?: { ok?: boolean; error?: { code?: string } } } | undefined;
+        const code = value?.outcome?.ok === false ? value.outcome.error?.code : undefined;
+        if (state !== 'completed' || code === undefined || !REFUSALS.has(code))
+          ledger.problem(`hostile job ${id} ended ${state} with ${JSON.stringify(value)?.slice(0, 300)}, not refused typed`);
+      }
 
       // The host still takes real sessions, with every one of its slots.
       const later = Array.from({ length: 6 }, (_, i) =>

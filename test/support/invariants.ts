@@ -267,7 +267,7 @@ export class Ledger {
       if (child.exit === undefined) out.push(`${child.label} (pid ${child.pid}) is still running`);
       else if (!child.exit.expected && !(child.mayExitOnItsOwn && child.exit.code === 0))
         out.push(`${child.label} crashed: exit ${child.exit.code ?? child.exit.signal}; stderr: ${child.stderr.slice(-2500)}`);
-      else if (child.exit.signal !== 'SIGKILL' && child.exit.code !== 0)
+      else if (child.exit.signal !== 'SIGKILL' && child.exit.code !== 0 && !child.mustFail)
         out.push(`${child.label} did not exit cleanly on ${child.exit.signal ?? 'SIGTERM'}: code ${child.exit.code}; stderr: ${child.stderr.slice(-800)}`);
     }
     return out;

@@ -29,6 +29,8 @@ export class Tracked {
   exit: ExitRecord | undefined;
   /** A process that ends by itself when its work is done (a producer script): exit code 0 is no crash. */
   mayExitOnItsOwn = false;
+  /** A process meant to fail (a fatal start error): a non-zero exit is its answer, asserted by the test itself. */
+  mustFail = false;
   #expecting = false;
   readonly exited: Promise<ExitRecord>;
 
