@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createSupervisor } from '../index.ts';
+import { DEFAULT_MAX_TIMEOUT_MS } from '../mcp/chat-schema.ts';
 import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
 import { requestGuard } from '../mcp/http-guard.ts';
 import { type McpHttpOptions, serveHttp } from '../mcp/http.ts';
@@ -10,7 +11,7 @@ import { createMcpServer, type ToolContext } from '../mcp/server.ts';
 import { serveStdio } from '../mcp/stdio.ts';
 
 const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...
-                       [--max-sessions N] [--max-sessions-per-client N]] [--threads N] [--timeout MS]
+                       [--max-sessions N] [--max-sessions-per-client N]] [--threads N] [--timeout MS] [--max-timeout MS]
 
 Serves MCP (tools chat, providers, stats) over stdio, or with --http PORT over Streamable HTTP at
 http://127.0.0.1:PORT/mcp (port 0: a free one; the URL is printed on stderr). Host and Origin headers
@@ -18,6 +19,8 @@ are checked: loopback names only, plus each --allowed-host; a --host that is not
 HTTP sessions: at most --max-sessions (default 1000), and --max-sessions-per-client per remote address
 (default 100; behind a proxy every client has the proxy's address); an idle session makes room for a
 new one, a session that never called a tool expires after 60 s idle, one that did after 30 min.
+--timeout is the deadline of a call that names none; a call's own timeoutMs may be at most
+--max-timeout (default 600000, or --timeout when that is longer): a client cannot hold a slot longer.
 Providers: kimi, glm and openai with keys from MOONSHOT_API_KEY/KIMI_API_KEY, ZHIPUAI_API_KEY/
 GLM_API_KEY/ZAI_API_KEY, OPENAI_API_KEY; or --config FILE ({ "providers": {...}, "defaultProvider",
 "supervisor": {...} }); or --mock: the embedded mock provider, no key needed. Logs go to stderr
@@ -33,6 +36,7 @@ const OPTIONS = {
   'max-sessions-per-client': { type: 'string' },
   threads: { type: 'string' },
   timeout: { type: 'string' },
+  'max-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -49,15 +53,18 @@ export async function runMcp(argv: string[]): Promise<number> {
   // Refused before anything starts: a host that is not loopback without the names it answers to.
   if (port !== undefined) requestGuard(values.host, values['allowed-host'] ?? []);
   const httpOptions = port === undefined ? undefined : httpServeOptions(port, values);
+  const engine = engineOptions(values);
+  const maxTimeoutFlag = integer('max-timeout', values['max-timeout'], 1, 86_400_000);
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
   const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
-  const supervisor = createSupervisor({ ...config.supervisor, ...engineOptions(values), providers: config.providers, logger });
+  const supervisor = createSupervisor({ ...config.supervisor, ...engine, providers: config.providers, logger });
   const context: ToolContext = {
     supervisor,
     providers: config.providers,
     defaultProvider: config.defaultProvider,
     keyEnv: config.keyEnv,
     version: packageVersion(),
+    maxTimeoutMs: maxTimeoutFlag ?? Math.max(DEFAULT_MAX_TIMEOUT_MS, engine.timeoutMs ?? config.supervisor.timeoutMs ?? 0),
   };
   const signalled = new Promise<string>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
