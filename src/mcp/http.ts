@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
+import { isInitialize, readPostBody } from './http-body.ts';
 import { requestGuard } from './http-guard.ts';
 import { observeTransport, SessionActivity } from './session-activity.ts';
 import { admit, isExpired, resolveLimits } from './session-policy.ts';
@@ -65,21 +66,26 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = req.headers['mcp-session-id'];
-    if (typeof id === 'string') {
-      const session = sessions.get(id);
-      if (session === undefined) return reply(res, 404, 'Session not found', -32001);
+    const session = typeof id === 'string' ? sessions.get(id) : undefined;
+    if (typeof id === 'string' && session === undefined) return reply(res, 404, 'Session not found', -32001);
+    if (req.method !== 'POST') {
+      if (session === undefined) return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
       return track(session, req, res);
     }
-    if (req.method !== 'POST') return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
+    const body = await readPostBody(req);
+    if (body.kind === 'refused') return reply(res, body.status, body.message, body.code);
+    if (session !== undefined) return track(session, req, res, body.kind === 'json' ? body : undefined);
+    // Only an initialize opens a session, so only an initialize may make room for one.
+    if (body.kind !== 'json' || !isInitialize(body.messages)) return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
     const client = clientOf(req);
     expire();
     const admission = admit([...sessions.values()], client, limits);
     if (!admission.admit) return reply(res, admission.status, admission.message);
-    for (const session of admission.evict) end(session);
-    await openSession(req, res, client);
+    for (const evicted of admission.evict) end(evicted);
+    await openSession(req, res, client, body.value);
   }
 
-  async function openSession(req: IncomingMessage, res: ServerResponse, client: string): Promise<void> {
+  async function openSession(req: IncomingMessage, res: ServerResponse, client: string, body: unknown): Promise<void> {
     const server = newServer();
     const activity = new SessionActivity(client, now());
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
@@ -93,21 +99,29 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
     };
     await server.connect(transport);
     observeTransport(transport, activity);
-    await transport.handleRequest(req, res);
+    await transport.handleRequest(req, res, body);
     // Anything but a successful initialize leaves no session behind.
     if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await server.close();
   }
 
-  async function track(session: Session, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A request on a session; a POST's body comes parsed (undefined: not JSON, for the transport to refuse). */
+  async function track(session: Session, req: IncomingMessage, res: ServerResponse, body?: { value: unknown; messages: unknown[] }): Promise<void> {
     const { activity } = session;
     const stream = req.method === 'GET';
     activity.lastActive = now();
+    let claimed: readonly (string | number)[] = [];
+    if (body !== undefined) {
+      const taken = activity.requests.conflict(body.messages);
+      if (taken !== undefined) return reply(res, 409, `Invalid Request: id ${JSON.stringify(taken)} is in use by a request in progress`, -32600, taken);
+      claimed = activity.requests.claim(body.messages);
+    }
     if (stream) activity.streams++;
     res.once('close', () => {
       activity.lastActive = now();
       if (stream) activity.streams--;
+      activity.requests.releaseUndelivered(claimed);
     });
-    await session.transport.handleRequest(req, res);
+    await session.transport.handleRequest(req, res, body?.value);
   }
 
   /** Out of the table at once (so it is not counted nor picked again), then closed, which aborts its calls. */
@@ -147,6 +161,8 @@ function clientOf(req: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
-function reply(res: ServerResponse, status: number, message: string, code = -32000): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+function reply(res: ServerResponse, status: number, message: string, code = -32000, id: string | number | null = null): void {
+  // A body left unread (over the size limit) would be read to its end before the next request: close instead.
+  const headers = status === 413 ? { 'content-type': 'application/json', connection: 'close' } : { 'content-type': 'application/json' };
+  res.writeHead(status, headers).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }

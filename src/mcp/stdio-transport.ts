@@ -5,12 +5,15 @@
  * gets a JSON-RPC error and the transport goes on:
  * - over `maxMessageBytes`: "Invalid Request" (-32600), the message never parsed nor kept;
  * - not JSON: "Parse error" (-32700), id null;
- * - JSON but not a JSON-RPC message: "Invalid Request", with the id when one can be read.
+ * - JSON but not a JSON-RPC message: "Invalid Request", with the id when one can be read;
+ * - a request whose id is that of a request still in progress: "Invalid Request" (the SDK would let
+ *   it replace the first one's abort controller: that call could no longer be cancelled).
  */
 import type { Readable, Writable } from 'node:stream';
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import { LineFramer, type Frame } from './line-framer.ts';
 import { idFromEnds, idOf } from './message-id.ts';
+import { RequestsInFlight, requestOf } from './requests-in-flight.ts';
 
 /** The same bound as the Streamable HTTP transport's request body (4 MiB), so both refuse the same message. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -26,6 +29,7 @@ export class LineTransport implements Transport {
   readonly #output: Writable;
   readonly #maxBytes: number;
   readonly #framer: LineFramer;
+  readonly #requests = new RequestsInFlight();
   #closed = false;
 
   constructor(input: Readable, output: Writable, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {
@@ -46,6 +50,7 @@ export class LineTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('the stdio transport is closed'));
+    this.#requests.sent(message);
     const line = `${JSON.stringify(message)}\n`;
     return new Promise((resolve, reject) => this.#output.write(line, (error) => (error ? reject(error) : resolve())));
   }
@@ -96,6 +101,11 @@ export class LineTransport implements Transport {
           : 'an object that is none of them';
       return this.#refuse(idOf(value), INVALID_REQUEST, `Invalid Request: expected a JSON-RPC 2.0 request, notification or response, got ${got}`);
     }
+    const request = requestOf(message);
+    if (request !== undefined && this.#requests.conflict([message]) !== undefined) {
+      return this.#refuse(request.id, INVALID_REQUEST, `Invalid Request: id ${JSON.stringify(request.id)} is in use by a request in progress`);
+    }
+    this.#requests.delivered(message);
     try {
       this.onmessage?.(message);
     } catch (error) {
