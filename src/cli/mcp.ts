@@ -11,7 +11,8 @@ import { createMcpServer, type ToolContext } from '../mcp/server.ts';
 import { serveStdio } from '../mcp/stdio.ts';
 
 const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...
-                       [--max-sessions N] [--max-sessions-per-client N]] [--threads N] [--timeout MS] [--max-timeout MS]
+                       [--max-sessions N] [--max-sessions-per-client N] [--max-calls-per-client N]]
+                       [--threads N] [--timeout MS] [--max-timeout MS]
 
 Serves MCP (tools chat, providers, stats) over stdio, or with --http PORT over Streamable HTTP at
 http://127.0.0.1:PORT/mcp (port 0: a free one; the URL is printed on stderr). Host and Origin headers
@@ -19,6 +20,8 @@ are checked: loopback names only, plus each --allowed-host; a --host that is not
 HTTP sessions: at most --max-sessions (default 1000), and --max-sessions-per-client per remote address
 (default 100; behind a proxy every client has the proxy's address); an idle session makes room for a
 new one, a session that never called a tool expires after 60 s idle, one that did after 30 min.
+A client (remote address) has at most --max-calls-per-client tool calls in progress (default: a
+quarter of the engine's maxConcurrent, 16 by default); beyond it a call gets 429.
 --timeout is the deadline of a call that names none; a call's own timeoutMs may be at most
 --max-timeout (default 600000, or --timeout when that is longer): a client cannot hold a slot longer.
 Providers: kimi, glm and openai with keys from MOONSHOT_API_KEY/KIMI_API_KEY, ZHIPUAI_API_KEY/
@@ -34,6 +37,7 @@ const OPTIONS = {
   'allowed-host': { type: 'string', multiple: true },
   'max-sessions': { type: 'string' },
   'max-sessions-per-client': { type: 'string' },
+  'max-calls-per-client': { type: 'string' },
   threads: { type: 'string' },
   timeout: { type: 'string' },
   'max-timeout': { type: 'string' },
@@ -56,6 +60,8 @@ export async function runMcp(argv: string[]): Promise<number> {
   const engine = engineOptions(values);
   const maxTimeoutFlag = integer('max-timeout', values['max-timeout'], 1, 86_400_000);
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
+  // A quarter of the engine's slots per client unless told otherwise: one client cannot take them all.
+  if (httpOptions !== undefined) httpOptions.maxCallsPerClient ??= Math.max(1, Math.floor((config.supervisor.maxConcurrent ?? 64) / 4));
   const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
   const supervisor = createSupervisor({ ...config.supervisor, ...engine, providers: config.providers, logger });
   const context: ToolContext = {
@@ -104,6 +110,7 @@ function httpServeOptions(port: number, values: Values): McpHttpOptions {
     allowedHosts: values['allowed-host'] ?? [],
     maxSessions: integer('max-sessions', values['max-sessions'], 1, 1_000_000),
     maxSessionsPerClient: integer('max-sessions-per-client', values['max-sessions-per-client'], 1, 1_000_000),
+    maxCallsPerClient: integer('max-calls-per-client', values['max-calls-per-client'], 1, 1_000_000),
   };
 }
 

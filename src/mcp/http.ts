@@ -13,7 +13,8 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { isInitialize, readPostBody } from './http-body.ts';
 import { requestGuard } from './http-guard.ts';
 import { observeTransport, SessionActivity } from './session-activity.ts';
-import { admit, isExpired, resolveLimits } from './session-policy.ts';
+import { requestOf } from './requests-in-flight.ts';
+import { admit, callRefusal, isExpired, resolveLimits } from './session-policy.ts';
 
 export interface McpHttpOptions {
   port: number;
@@ -31,6 +32,8 @@ export interface McpHttpOptions {
   maxSessions?: number;
   /** Sessions at once per client (remote address; behind a proxy, all its clients are one). @default 100 */
   maxSessionsPerClient?: number;
+  /** Tool calls in progress at once per client (remote address), over all its sessions; beyond it a call gets 429. @default 16 */
+  maxCallsPerClient?: number;
   /** The clock expiry reads (tests inject one). @default Date.now */
   now?: () => number;
 }
@@ -113,6 +116,8 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
     if (body !== undefined) {
       const taken = activity.requests.conflict(body.messages);
       if (taken !== undefined) return reply(res, 409, `Invalid Request: id ${JSON.stringify(taken)} is in use by a request in progress`, -32600, taken);
+      const refusal = callRefusal(sessions.values(), activity.client, toolCalls(body.messages).length, limits);
+      if (refusal !== undefined) return reply(res, 429, refusal, -32000, toolCalls(body.messages)[0]?.id ?? null);
       claimed = activity.requests.claim(body.messages);
     }
     if (stream) activity.streams++;
@@ -159,6 +164,10 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
 function clientOf(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? 'unknown';
   return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+}
+
+function toolCalls(messages: readonly unknown[]) {
+  return messages.map(requestOf).filter((request) => request?.method === 'tools/call');
 }
 
 function reply(res: ServerResponse, status: number, message: string, code = -32000, id: string | number | null = null): void {
