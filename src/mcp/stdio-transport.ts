@@ -8,6 +8,9 @@
  * - JSON but not a JSON-RPC message: "Invalid Request", with the id when one can be read;
  * - a request whose id is that of a request still in progress: "Invalid Request" (the SDK would let
  *   it replace the first one's abort controller: that call could no longer be cancelled).
+ * A client that does not read its output stops being read: while the output is over its buffer
+ * (stdout to a pipe buffers without bound), input is paused until it drains, so answers waiting to
+ * be read cannot pile up in memory.
  */
 import type { Readable, Writable } from 'node:stream';
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
@@ -31,6 +34,8 @@ export class LineTransport implements Transport {
   readonly #framer: LineFramer;
   readonly #requests = new RequestsInFlight();
   #closed = false;
+  /** Input paused until the output drains. */
+  #held = false;
 
   constructor(input: Readable, output: Writable, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {
     this.#input = input;
@@ -52,7 +57,17 @@ export class LineTransport implements Transport {
     if (this.#closed) return Promise.reject(new Error('the stdio transport is closed'));
     this.#requests.sent(message);
     const line = `${JSON.stringify(message)}\n`;
-    return new Promise((resolve, reject) => this.#output.write(line, (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) => this.#write(line, (error) => (error ? reject(error) : resolve())));
+  }
+
+  #write(line: string, done?: (error: Error | null | undefined) => void): void {
+    if (this.#output.write(line, done) || this.#held) return;
+    this.#held = true;
+    this.#input.pause();
+    this.#output.once('drain', () => {
+      this.#held = false;
+      if (!this.#closed) this.#input.resume();
+    });
   }
 
   async close(): Promise<void> {
@@ -116,6 +131,6 @@ export class LineTransport implements Transport {
 
   /** A reply that cannot be written (the client left) is the output's 'error', handled there. */
   #refuse(id: string | number | null, code: number, message: string): void {
-    if (!this.#closed) this.#output.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`);
+    if (!this.#closed) this.#write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`);
   }
 }
