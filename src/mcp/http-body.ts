@@ -3,11 +3,11 @@
  * that the server can decide on what it carries first: only an `initialize` may open a session
  * (and make room for one), and a request whose id is in flight in its session is refused. The same
  * bounds and answers as the SDK transport's own reading: at most 4 MiB (413), JSON or 400; and JSON
- * nested at most MAX_JSON_DEPTH deep (json-depth.ts), checked before parsing.
+ * of a shape cheap to parse (json-limits.ts), checked before parsing.
  */
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_MAX_REQUEST_BODY_SIZE, isJsonContentType } from '@modelcontextprotocol/server';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
+import { jsonTooCostly } from './json-limits.ts';
 
 export type PostBody =
   | { kind: 'json'; value: unknown; messages: unknown[] }
@@ -21,7 +21,8 @@ export async function readPostBody(req: IncomingMessage, maxBytes = DEFAULT_MAX_
   if (Number(req.headers['content-length']) > maxBytes) return tooLarge;
   const text = await readText(req, maxBytes);
   if (text === undefined) return tooLarge;
-  if (nestsDeeperThan(text)) return { kind: 'refused', status: 400, code: -32700, message: `Parse error: JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  const costly = jsonTooCostly(text);
+  if (costly !== undefined) return { kind: 'refused', status: 400, code: -32700, message: `Parse error: ${costly}` };
   let value: unknown;
   try {
     value = JSON.parse(text);

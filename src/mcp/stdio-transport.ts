@@ -4,7 +4,7 @@
  * and every call in flight, and drops a line that is not JSON without a word. Here each bad line
  * gets a JSON-RPC error and the transport goes on:
  * - over `maxMessageBytes`: "Invalid Request" (-32600), the message never parsed nor kept;
- * - not JSON, or nested deeper than MAX_JSON_DEPTH (slow for V8 to parse): "Parse error" (-32700), id null;
+ * - not JSON, or JSON of a shape slow for V8 to parse (json-limits.ts): "Parse error" (-32700), id null;
  * - JSON but not a JSON-RPC message: "Invalid Request", with the id when one can be read;
  * - a request whose id is that of a request still in progress: "Invalid Request" (the SDK would let
  *   it replace the first one's abort controller: that call could no longer be cancelled).
@@ -15,7 +15,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import { LineFramer, type Frame } from './line-framer.ts';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
+import { jsonTooCostly } from './json-limits.ts';
 import { idFromEnds, idOf } from './message-id.ts';
 import { RequestsInFlight, requestOf } from './requests-in-flight.ts';
 
@@ -100,9 +100,8 @@ export class LineTransport implements Transport {
       return this.#refuse(idFromEnds(frame.head, frame.tail), INVALID_REQUEST, `Invalid Request: ${problem}`);
     }
     if (frame.text.trim() === '') return; // a blank line carries nothing to answer
-    if (nestsDeeperThan(frame.text)) {
-      return this.#refuse(null, PARSE_ERROR, `Parse error: JSON nested deeper than ${MAX_JSON_DEPTH} levels (checked before parsing)`);
-    }
+    const costly = jsonTooCostly(frame.text);
+    if (costly !== undefined) return this.#refuse(null, PARSE_ERROR, `Parse error: ${costly} (checked before parsing)`);
     let value: unknown;
     try {
       value = JSON.parse(frame.text);

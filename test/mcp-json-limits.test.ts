@@ -1,13 +1,14 @@
-// Deeply nested JSON: V8 spent 1.2 s of the main thread parsing 3 MB of `[[[…]]]` (flat JSON of that
-// size: 13 ms), so one client could stall every other client and every deadline timer with a
-// message a second. Both transports refuse nesting deeper than MAX_JSON_DEPTH before parsing.
+// JSON of a shape V8 parses slowly: 3 MB of `[[[…]]]` took 1.2 s of the main thread, an object of
+// 300,000 keys 2-3 s through the server (flat JSON of that size: 13 ms), so one client could stall
+// every other client and every deadline timer with a message a second. Both transports refuse such
+// shapes (json-limits.ts) before parsing.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { serveHttp, type McpHttpServer } from '../src/mcp/http.ts';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/mcp/json-depth.ts';
+import { JSON_LIMITS, jsonTooCostly } from '../src/mcp/json-limits.ts';
 import { createMcpServer, type ToolContext } from '../src/mcp/server.ts';
 import { LineTransport } from '../src/mcp/stdio-transport.ts';
 import { harness, type Harness } from './helpers.ts';
@@ -41,12 +42,21 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-test('the depth scan: arrays and objects count, brackets inside strings (escaped quotes included) do not', () => {
-  assert.equal(nestsDeeperThan(nested(MAX_JSON_DEPTH)), false);
-  assert.equal(nestsDeeperThan(nested(MAX_JSON_DEPTH + 1)), true);
-  assert.equal(nestsDeeperThan(`${'{"a":'.repeat(101)}1${'}'.repeat(101)}`), true);
-  assert.equal(nestsDeeperThan(JSON.stringify({ s: `\\"${'['.repeat(500)}` })), false);
-  assert.equal(nestsDeeperThan(JSON.stringify([`"${'{'.repeat(500)}`, 'x'])), false);
+const manyKeys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}`;
+const manyObjects = (n: number) => `[${Array.from({ length: n }, () => '{}').join(',')}]`;
+
+test('the scan: depth, members of one object, containers in all; brackets and commas inside strings (escaped quotes included) do not count', () => {
+  assert.equal(jsonTooCostly(nested(JSON_LIMITS.depth)), undefined);
+  assert.equal(jsonTooCostly(nested(JSON_LIMITS.depth + 1)), 'JSON nested deeper than 100 levels');
+  assert.equal(jsonTooCostly(`${'{"a":'.repeat(101)}1${'}'.repeat(101)}`), 'JSON nested deeper than 100 levels');
+  assert.equal(jsonTooCostly(JSON.stringify({ s: `\\"${'['.repeat(500)}` })), undefined);
+  assert.equal(jsonTooCostly(JSON.stringify([`"${'{'.repeat(500)}`, 'x'])), undefined);
+  assert.equal(jsonTooCostly(manyKeys(JSON_LIMITS.keys)), undefined);
+  assert.equal(jsonTooCostly(manyKeys(JSON_LIMITS.keys + 1)), 'a JSON object with more than 1000 members');
+  // Commas of an array, or of a string, are not an object's members.
+  assert.equal(jsonTooCostly(`{"a":[${'1,'.repeat(5000)}1],"b":"${','.repeat(5000)}"}`), undefined);
+  assert.equal(jsonTooCostly(manyObjects(JSON_LIMITS.containers - 1)), undefined);
+  assert.equal(jsonTooCostly(manyObjects(JSON_LIMITS.containers)), 'JSON with more than 100000 arrays and objects');
 });
 
 describe('over Streamable HTTP', () => {
@@ -62,18 +72,21 @@ describe('over Streamable HTTP', () => {
     await h.close();
   });
 
-  test('a body nested 1.5 million levels deep (3 MB) is refused as a parse error, unparsed; 100 levels still pass', async () => {
+  test('a body nested 1.5 million levels deep, or with an object of 300,000 keys, is refused as a parse error, unparsed; 100 levels still pass', async () => {
     const init = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"${PROTOCOL}","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`;
     const opened = await post(http.url, JSON_HEADERS, init);
     const headers = { ...JSON_HEADERS, 'mcp-session-id': opened.headers['mcp-session-id'] as string };
     const admitted = h.supervisor.stats().admitted;
     const deep = await post(http.url, headers, callWithMeta(2, nested(1_500_000)));
     assert.equal(deep.status, 400, deep.body.slice(0, 200));
-    assert.deepEqual(JSON.parse(deep.body).error, { code: -32700, message: `Parse error: JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
+    assert.deepEqual(JSON.parse(deep.body).error, { code: -32700, message: 'Parse error: JSON nested deeper than 100 levels' });
+    const wide = await post(http.url, headers, callWithMeta(2, manyKeys(300_000)));
+    assert.equal(wide.status, 400, wide.body.slice(0, 200));
+    assert.deepEqual(JSON.parse(wide.body).error, { code: -32700, message: 'Parse error: a JSON object with more than 1000 members' });
     // Before a session too: an initialize nested deep is refused the same way.
     assert.equal((await post(http.url, JSON_HEADERS, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":${nested(1_000)}}`)).status, 400);
     assert.equal(h.supervisor.stats().admitted, admitted, 'no session was started');
-    const shallow = await post(http.url, headers, callWithMeta(3, nested(MAX_JSON_DEPTH - 4)));
+    const shallow = await post(http.url, headers, callWithMeta(3, nested(JSON_LIMITS.depth - 4)));
     assert.equal(shallow.status, 200);
     assert.match(shallow.body, /Answer to \\"deep\\"/);
   });
@@ -95,7 +108,7 @@ test('over stdio: a deep line gets a parse error naming the limit, and the next 
   const error = JSON.parse(await within(answered, 10_000, 'an answer to the deep line')) as { id: unknown; error: { code: number; message: string } };
   assert.equal(error.id, null);
   assert.equal(error.error.code, -32700);
-  assert.match(error.error.message, new RegExp(`nested deeper than ${MAX_JSON_DEPTH} levels`));
+  assert.match(error.error.message, /nested deeper than 100 levels/);
   assert.equal(delivered.length, 0);
   input.write(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' })}\n`);
   await within(next.promise, 10_000, 'the ping to be delivered');
