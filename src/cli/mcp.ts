@@ -11,7 +11,8 @@ import { createMcpServer, type ToolContext } from '../mcp/server.ts';
 import { serveStdio } from '../mcp/stdio.ts';
 
 const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...
-                       [--max-sessions N] [--max-sessions-per-client N] [--max-calls-per-client N]]
+                       [--max-sessions N] [--max-sessions-per-client N] [--max-calls-per-client N]
+                       [--max-connections-per-client N]]
                        [--threads N] [--timeout MS] [--max-timeout MS]
 
 Serves MCP (tools chat, providers, stats) over stdio, or with --http PORT over Streamable HTTP at
@@ -21,7 +22,9 @@ HTTP sessions: at most --max-sessions (default 1000), and --max-sessions-per-cli
 (default 100; behind a proxy every client has the proxy's address); an idle session makes room for a
 new one, a session that never called a tool expires after 60 s idle, one that did after 30 min.
 A client (remote address) has at most --max-calls-per-client tool calls in progress (default: a
-quarter of the engine's maxConcurrent, 16 by default); beyond it a call gets 429.
+quarter of the engine's maxConcurrent, 16 by default); beyond it a call gets 429. It holds at most
+--max-connections-per-client TCP connections (default: sessions + calls per client + 32). An IPv6
+client is its /64 prefix.
 --timeout is the deadline of a call that names none; a call's own timeoutMs may be at most
 --max-timeout (default 600000, or --timeout when that is longer): a client cannot hold a slot longer.
 Providers: kimi, glm and openai with keys from MOONSHOT_API_KEY/KIMI_API_KEY, ZHIPUAI_API_KEY/
@@ -38,6 +41,7 @@ const OPTIONS = {
   'max-sessions': { type: 'string' },
   'max-sessions-per-client': { type: 'string' },
   'max-calls-per-client': { type: 'string' },
+  'max-connections-per-client': { type: 'string' },
   threads: { type: 'string' },
   timeout: { type: 'string' },
   'max-timeout': { type: 'string' },
@@ -111,6 +115,7 @@ function httpServeOptions(port: number, values: Values): McpHttpOptions {
     maxSessions: integer('max-sessions', values['max-sessions'], 1, 1_000_000),
     maxSessionsPerClient: integer('max-sessions-per-client', values['max-sessions-per-client'], 1, 1_000_000),
     maxCallsPerClient: integer('max-calls-per-client', values['max-calls-per-client'], 1, 1_000_000),
+    maxConnectionsPerClient: integer('max-connections-per-client', values['max-connections-per-client'], 1, 1_000_000),
   };
 }
 

@@ -6,10 +6,11 @@
  * own client does not) cannot fill the table and lock the others out.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
+import { clientKey } from './client-address.ts';
 import { isInitialize, readPostBody } from './http-body.ts';
 import { requestGuard } from './http-guard.ts';
 import { observeTransport, SessionActivity } from './session-activity.ts';
@@ -34,6 +35,13 @@ export interface McpHttpOptions {
   maxSessionsPerClient?: number;
   /** Tool calls in progress at once per client (remote address), over all its sessions; beyond it a call gets 429. @default 16 */
   maxCallsPerClient?: number;
+  /**
+   * TCP connections open at once per client; one more is closed at once. Connections cost file
+   * descriptors, which the provider calls need too: one client reopening thousands of idle
+   * connections (each lives up to the 60 s header timeout) would exhaust them for everyone.
+   * @default maxSessionsPerClient + maxCallsPerClient + 32 (a GET stream per session, a POST per call, and some)
+   */
+  maxConnectionsPerClient?: number;
   /** The clock expiry reads (tests inject one). @default Date.now */
   now?: () => number;
 }
@@ -142,6 +150,8 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
 
   const sweep = setInterval(expire, Math.min(60_000, limits.freshIdleMs, limits.idleMs)).unref();
 
+  limitConnections(http, limits.maxConnectionsPerClient);
+
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, host, () => resolve());
@@ -160,10 +170,25 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
   };
 }
 
-/** The client a session counts against: its remote address (an IPv4 address seen over IPv6 as itself). */
+/** Closes a connection at once when its client already holds `max` (counted by client-address.ts). */
+function limitConnections(http: Server, max: number): void {
+  const open = new Map<string, number>();
+  http.on('connection', (socket: Socket) => {
+    const client = clientKey(socket.remoteAddress);
+    const count = (open.get(client) ?? 0) + 1;
+    if (count > max) return void socket.destroy();
+    open.set(client, count);
+    socket.once('close', () => {
+      const left = (open.get(client) ?? 1) - 1;
+      if (left === 0) open.delete(client);
+      else open.set(client, left);
+    });
+  });
+}
+
+/** The client a request counts against (client-address.ts). */
 function clientOf(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? 'unknown';
-  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return clientKey(req.socket.remoteAddress);
 }
 
 function toolCalls(messages: readonly unknown[]) {

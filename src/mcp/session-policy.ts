@@ -16,11 +16,20 @@ export interface SessionLimits {
   maxSessionsPerClient: number;
   /** Tool calls in flight per client, over all its sessions: one client cannot take the whole engine. */
   maxCallsPerClient: number;
+  /** TCP connections per client (http.ts); default derived from the two above. */
+  maxConnectionsPerClient: number;
   idleMs: number;
   freshIdleMs: number;
 }
 
-const DEFAULT_LIMITS: SessionLimits = { maxSessions: 1000, maxSessionsPerClient: 100, maxCallsPerClient: 16, idleMs: 1_800_000, freshIdleMs: 60_000 };
+const DEFAULT_LIMITS: SessionLimits = {
+  maxSessions: 1000,
+  maxSessionsPerClient: 100,
+  maxCallsPerClient: 16,
+  maxConnectionsPerClient: 0,
+  idleMs: 1_800_000,
+  freshIdleMs: 60_000,
+};
 
 /** The limits with their defaults; each must be a whole number from 1 (a 0 would make the expiry sweep spin). */
 export function resolveLimits(given: Partial<SessionLimits>): SessionLimits {
@@ -35,6 +44,7 @@ export function resolveLimits(given: Partial<SessionLimits>): SessionLimits {
     }
     limits[key] = value;
   }
+  if (given.maxConnectionsPerClient === undefined) limits.maxConnectionsPerClient = limits.maxSessionsPerClient + limits.maxCallsPerClient + 32;
   return limits;
 }
 
