@@ -13,7 +13,7 @@ import { serveStdio } from '../mcp/stdio.ts';
 const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...
                        [--max-sessions N] [--max-sessions-per-client N] [--max-calls-per-client N]
                        [--max-connections-per-client N]]
-                       [--threads N] [--timeout MS] [--max-timeout MS]
+                       [--threads N] [--timeout MS] [--max-timeout MS] [--max-input-in-flight BYTES]
 
 Serves MCP (tools chat, providers, stats) over stdio, or with --http PORT over Streamable HTTP at
 http://127.0.0.1:PORT/mcp (port 0: a free one; the URL is printed on stderr). Host and Origin headers
@@ -27,6 +27,8 @@ quarter of the engine's maxConcurrent, 16 by default); beyond it a call gets 429
 client is its /64 prefix.
 --timeout is the deadline of a call that names none; a call's own timeoutMs may be at most
 --max-timeout (default 600000, or --timeout when that is longer): a client cannot hold a slot longer.
+Calls in progress hold at most --max-input-in-flight bytes of prompts and messages in all (default
+268435456); a call beyond it gets ERR_QUEUE_FULL.
 Providers: kimi, glm and openai with keys from MOONSHOT_API_KEY/KIMI_API_KEY, ZHIPUAI_API_KEY/
 GLM_API_KEY/ZAI_API_KEY, OPENAI_API_KEY; or --config FILE ({ "providers": {...}, "defaultProvider",
 "supervisor": {...} }); or --mock: the embedded mock provider, no key needed. Logs go to stderr
@@ -45,6 +47,7 @@ const OPTIONS = {
   threads: { type: 'string' },
   timeout: { type: 'string' },
   'max-timeout': { type: 'string' },
+  'max-input-in-flight': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -63,6 +66,7 @@ export async function runMcp(argv: string[]): Promise<number> {
   const httpOptions = port === undefined ? undefined : httpServeOptions(port, values);
   const engine = engineOptions(values);
   const maxTimeoutFlag = integer('max-timeout', values['max-timeout'], 1, 86_400_000);
+  const maxInputBytesInFlight = integer('max-input-in-flight', values['max-input-in-flight'], 1, Number.MAX_SAFE_INTEGER);
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
   // A quarter of the engine's slots per client unless told otherwise: one client cannot take them all.
   if (httpOptions !== undefined) httpOptions.maxCallsPerClient ??= Math.max(1, Math.floor((config.supervisor.maxConcurrent ?? 64) / 4));
@@ -75,6 +79,7 @@ export async function runMcp(argv: string[]): Promise<number> {
     keyEnv: config.keyEnv,
     version: packageVersion(),
     maxTimeoutMs: maxTimeoutFlag ?? Math.max(DEFAULT_MAX_TIMEOUT_MS, engine.timeoutMs ?? config.supervisor.timeoutMs ?? 0),
+    ...(maxInputBytesInFlight !== undefined ? { maxInputBytesInFlight } : {}),
   };
   const signalled = new Promise<string>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));

@@ -5,6 +5,7 @@ import type { ProviderConfig, Supervisor } from '../index.ts';
 import { chatInputSchemaFor, chatOutputSchema, DEFAULT_MAX_TIMEOUT_MS } from './chat-schema.ts';
 import { chatTool } from './chat-tool.ts';
 import { type KeyVariables, missingKeyError } from './config.ts';
+import { budgetOf } from './input-budget.ts';
 import { describeProviders } from './provider-list.ts';
 import { jsonResult } from './tool-result.ts';
 
@@ -18,6 +19,8 @@ export interface ToolContext {
   version: string;
   /** The largest `timeoutMs` a `chat` call may ask for (larger ones are refused as invalid arguments). @default 600_000 */
   maxTimeoutMs?: number;
+  /** Call input (prompts, messages) in progress at once, in bytes, over every session on this supervisor; a call beyond it gets ERR_QUEUE_FULL. @default 268_435_456 */
+  maxInputBytesInFlight?: number;
 }
 
 const providersOutput = z.object({
@@ -74,7 +77,12 @@ export function createMcpServer(context: ToolContext): McpServer {
       outputSchema: chatOutputSchema,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    chatTool(context.supervisor, context.defaultProvider, (provider) => missingKeyError(provider, context.providers, context.keyEnv)),
+    chatTool(
+      context.supervisor,
+      context.defaultProvider,
+      (provider) => missingKeyError(provider, context.providers, context.keyEnv),
+      budgetOf(context.supervisor, context.maxInputBytesInFlight),
+    ),
   );
   server.registerTool(
     'providers',
