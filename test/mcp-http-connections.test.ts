@@ -1,7 +1,10 @@
 // Connections cost file descriptors, which the provider calls need too: a client reopening idle
 // connections (each lives up to Node's 60 s header timeout) could hold thousands and leave none for
-// anyone. At most maxConnectionsPerClient per client; an IPv6 client counts by its /64.
+// anyone. At most maxConnectionsPerClient per client; an IPv6 client counts by its /64. Bodies being
+// received cost memory (each up to 4 MiB, sent as slowly as Node's 300 s request timeout allows):
+// at most maxBodyBytesPerClient per client.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { clientKey } from '../src/mcp/client-address.ts';
@@ -74,6 +77,64 @@ describe('connections per client', () => {
     };
     await within(servedAgain(), 10_000, 'a new connection to be served once one of the three closed');
     for (const p of held) p.socket.destroy();
+  });
+});
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+
+/** A POST that declares `declared` bytes and sends `sent` of them, then waits: a slow upload. */
+function slowPost(url: string, from: string, declared: number, sent: number) {
+  const cut = new AbortController();
+  const req = request(url, { method: 'POST', headers: { ...JSON_HEADERS, 'content-length': String(declared) }, localAddress: from, signal: cut.signal });
+  req.on('error', () => {}); // cut by the test
+  req.write(`{"pad":"${'x'.repeat(sent - 8)}`);
+  return cut;
+}
+
+/** A complete POST of `bytes` bytes (a JSON body that is not an initialize): resolves with its status. */
+function fullPost(url: string, from: string, bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const body = `{"pad":"${'x'.repeat(bytes - 10)}"}`;
+    const req = request(url, { method: 'POST', headers: JSON_HEADERS, localAddress: from }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('request bodies being received per client', () => {
+  let h: Harness;
+  let http: McpHttpServer;
+  before(async () => {
+    h = await harness();
+    const context: ToolContext = { supervisor: h.supervisor, providers: {}, defaultProvider: 'kimi', version: 'test' };
+    http = await serveHttp(() => createMcpServer(context), { port: 0, maxBodyBytesPerClient: 1_000_000 });
+  });
+  after(async () => {
+    await http.close();
+    await h.close();
+  });
+
+  test('two slow uploads holding 900 KB: the client gets 429 for more body bytes; another address is read; cut uploads free their bytes', async () => {
+    const slow = [slowPost(http.url, '127.0.0.2', 4_000_000, 450_000), slowPost(http.url, '127.0.0.2', 4_000_000, 450_000)];
+    // Once the server has read the two uploads' 900 KB, a third body of 200 KB does not fit.
+    const refused = async () => {
+      for (;;) {
+        const status = await fullPost(http.url, '127.0.0.2', 200_000);
+        if (status === 429) return;
+        assert.equal(status, 400, 'a body that fits is read (and refused as no initialize)');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await within(refused(), 10_000, 'a 429 for the third body');
+    assert.equal(await within(fullPost(http.url, '127.0.0.3', 200_000), 10_000, 'another address read'), 400);
+    for (const cut of slow) cut.abort();
+    const readAgain = async () => {
+      while ((await fullPost(http.url, '127.0.0.2', 200_000)) !== 400) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await within(readAgain(), 10_000, "the client's body to be read again once its uploads were cut");
   });
 });
 

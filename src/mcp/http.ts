@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { clientKey } from './client-address.ts';
-import { isInitialize, readPostBody } from './http-body.ts';
+import { BodyBudget, isInitialize, readPostBody } from './http-body.ts';
 import { requestGuard } from './http-guard.ts';
 import { observeTransport, SessionActivity } from './session-activity.ts';
 import { requestOf } from './requests-in-flight.ts';
@@ -42,6 +42,10 @@ export interface McpHttpOptions {
    * @default maxSessionsPerClient + maxCallsPerClient + 32 (a GET stream per session, a POST per call, and some)
    */
   maxConnectionsPerClient?: number;
+  /** Bytes of request bodies being received at once per client (each body is at most 4 MiB); beyond it a POST gets 429. @default 16_777_216 */
+  maxBodyBytesPerClient?: number;
+  /** The same over all clients; beyond it a POST gets 503. @default 268_435_456 */
+  maxBodyBytes?: number;
   /** The clock expiry reads (tests inject one). @default Date.now */
   now?: () => number;
 }
@@ -66,6 +70,7 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
   const guard = requestGuard(host, options.allowedHosts);
   const sessions = new Map<string, Session>();
   const limits = resolveLimits(options);
+  const bodies = new BodyBudget(options.maxBodyBytesPerClient ?? 16 * 1_048_576, options.maxBodyBytes ?? 256 * 1_048_576);
 
   const http = createServer((req, res) => {
     if (!guard(req, res)) return;
@@ -83,7 +88,7 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
       if (session === undefined) return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
       return track(session, req, res);
     }
-    const body = await readPostBody(req);
+    const body = await readPostBody(req, bodies, clientOf(req));
     if (body.kind === 'refused') return reply(res, body.status, body.message, body.code);
     if (session !== undefined) return track(session, req, res, body.kind === 'json' ? body : undefined);
     // Only an initialize opens a session, so only an initialize may make room for one.
@@ -197,6 +202,7 @@ function toolCalls(messages: readonly unknown[]) {
 
 function reply(res: ServerResponse, status: number, message: string, code = -32000, id: string | number | null = null): void {
   // A body left unread (over the size limit) would be read to its end before the next request: close instead.
-  const headers = status === 413 ? { 'content-type': 'application/json', connection: 'close' } : { 'content-type': 'application/json' };
+  const headers =
+    status === 413 || status === 429 || status === 503 ? { 'content-type': 'application/json', connection: 'close' } : { 'content-type': 'application/json' };
   res.writeHead(status, headers).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }
