@@ -163,6 +163,40 @@ describe('tool calls in progress per client (HTTP)', () => {
   });
 });
 
+describe('progress tokens are short', () => {
+  let h: Harness;
+  let http: McpHttpServer;
+  let client: Client;
+  before(async () => {
+    h = await harness();
+    const context: ToolContext = { supervisor: h.supervisor, providers: {}, defaultProvider: 'kimi', version: 'test' };
+    http = await serveHttp(() => createMcpServer(context), { port: 0 });
+    client = await connect(http.url);
+  });
+  after(async () => {
+    await client.close();
+    await http.close();
+    await h.close();
+  });
+
+  test('a 1 MB token (each notification echoes it: 200 chunks made 206 MB) is refused unstarted; one of 256 characters streams', async () => {
+    const admitted = h.supervisor.stats().admitted;
+    const params = (progressToken: string) => ({ name: 'chat', arguments: { prompt: 'tokens [[mock chunks=20]]' }, _meta: { progressToken } });
+    const refused = (await client.callTool(params('T'.repeat(1_000_000)))) as CallToolResult;
+    assert.equal(refused.isError, true);
+    assert.match(text(refused), /^ERR_INVALID_REQUEST: .*`_meta.progressToken`: at most 256 characters, got 1000000/);
+    assert.equal(h.supervisor.stats().admitted, admitted, 'no session was started');
+    const notified: string[] = [];
+    client.setNotificationHandler('notifications/progress', (n) => {
+      notified.push(String(n.params.progressToken));
+    });
+    const token = 't'.repeat(256);
+    const answer = (await client.callTool(params(token))) as CallToolResult;
+    assert.equal(answer.isError, undefined, text(answer));
+    assert.ok(notified.length > 0 && notified.every((t) => t === token), 'the answer streamed with the token');
+  });
+});
+
 describe('the CLI: --max-timeout, and its default', () => {
   test('default: 10 minutes, or the default deadline (--timeout) when that is longer; --max-timeout sets it', async () => {
     const cases: [string[], number][] = [

@@ -3,7 +3,7 @@ import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server
 import { type ChatRequest, QueueFullError, type Supervisor } from '../index.ts';
 import type { ChatToolInput } from './chat-schema.ts';
 import { budgetOf, type InputBudget, inputBytes } from './input-budget.ts';
-import { ProgressReporter } from './progress.ts';
+import { ProgressReporter, progressTokenError } from './progress.ts';
 import { answerResult, errorResult } from './tool-result.ts';
 
 /** Returns the error for a provider this server holds no key for (checked before any session starts). */
@@ -12,8 +12,8 @@ export type KeyCheck = (provider: string) => Error | undefined;
 export function chatTool(supervisor: Supervisor, defaultProvider: string, checkKey: KeyCheck = () => undefined, budget = budgetOf(supervisor)) {
   return async (args: ChatToolInput, ctx: ServerContext): Promise<CallToolResult> => {
     const request = toChatRequest(args, defaultProvider, ctx);
-    const noKey = checkKey(request.provider);
-    if (noKey !== undefined) return errorResult(noKey);
+    const refused = checkKey(request.provider) ?? progressTokenError(ctx);
+    if (refused !== undefined) return errorResult(refused);
     const bytes = inputBytes(args);
     const release = budget.take(bytes);
     if (release === undefined) return errorResult(overBudget(budget, bytes));
