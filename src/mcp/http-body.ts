@@ -42,6 +42,11 @@ export class BodyBudget {
     return undefined;
   }
 
+  /** Bytes being received now, in all. */
+  get used(): number {
+    return this.#used;
+  }
+
   give(client: string, bytes: number): void {
     const left = (this.#byClient.get(client) ?? bytes) - bytes;
     if (left <= 0) this.#byClient.delete(client);
@@ -56,11 +61,16 @@ export async function readPostBody(req: IncomingMessage, budget: BodyBudget, cli
   if (Number(req.headers['content-length']) > maxBytes) return tooLarge;
   let held = 0;
   let refusal: 429 | 503 | undefined;
+  const release = () => {
+    budget.give(client, held);
+    held = 0;
+  };
   const text = await readText(req, maxBytes, (bytes) => {
     refusal = budget.take(client, bytes);
     if (refusal === undefined) held += bytes;
+    else release(); // what was kept is dropped: its bytes are free at once, not when the body ends
     return refusal === undefined;
-  }).finally(() => budget.give(client, held));
+  }).finally(release);
   if (refusal !== undefined) return busy(refusal, budget);
   if (text === undefined) return tooLarge;
   const costly = jsonTooCostly(text);

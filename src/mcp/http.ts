@@ -53,6 +53,8 @@ export interface McpHttpOptions {
 export interface McpHttpServer {
   url: string;
   sessionCount(): number;
+  /** Bytes of request bodies being received now (bounded by maxBodyBytesPerClient and maxBodyBytes). */
+  receivingBytes(): number;
   /** Closes every session (aborting its calls) and the listener. */
   close(): Promise<void>;
 }
@@ -166,6 +168,7 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
   return {
     url: `http://${shown}:${port}${path}`,
     sessionCount: () => sessions.size,
+    receivingBytes: () => bodies.used,
     async close() {
       clearInterval(sweep);
       await Promise.all([...sessions.values()].map((s) => s.server.close()));
