@@ -120,7 +120,8 @@ describe('over Streamable HTTP', () => {
   test('a POST without a session that is not an initialize is refused before any session is closed to make room', async () => {
     const url = await serve({ maxSessions: 2 });
     const sessions = [await openSession(url), await openSession(url)];
-    for (const body of [rpc(9, 'tools/list'), [initialize, rpc(2, 'ping')], { jsonrpc: '2.0', method: 'notifications/initialized' }]) {
+    const malformedInitializes = [{ method: 'initialize' }, { ...initialize, params: {} }, { ...initialize, jsonrpc: '1.0' }];
+    for (const body of [rpc(9, 'tools/list'), [initialize, rpc(2, 'ping')], { jsonrpc: '2.0', method: 'notifications/initialized' }, ...malformedInitializes]) {
       const refused = await raw(url, { headers: JSON_HEADERS, body: JSON.stringify(body) });
       assert.equal(refused.status, 400, JSON.stringify(body));
     }

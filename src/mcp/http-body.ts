@@ -7,7 +7,7 @@
  * once are bounded per client and in all (BodyBudget).
  */
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_MAX_REQUEST_BODY_SIZE, isJsonContentType } from '@modelcontextprotocol/server';
+import { DEFAULT_MAX_REQUEST_BODY_SIZE, isInitializeRequest, isJSONRPCRequest, isJsonContentType } from '@modelcontextprotocol/server';
 import { jsonTooCostly } from './json-limits.ts';
 
 export type PostBody =
@@ -124,9 +124,8 @@ function readText(req: IncomingMessage, maxBytes: number, reserve: (bytes: numbe
   });
 }
 
-/** Whether a body is one `initialize` request (the only message that may open a session). */
+/** Whether a body is one valid `initialize` request (the only message that may open a session, and so make room for one). */
 export function isInitialize(messages: readonly unknown[]): boolean {
-  if (messages.length !== 1) return false;
   const [message] = messages;
-  return typeof message === 'object' && message !== null && (message as { method?: unknown }).method === 'initialize';
+  return messages.length === 1 && isJSONRPCRequest(message) && isInitializeRequest(message);
 }
