@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createSupervisor } from '../index.ts';
+import { DEFAULT_MAX_TIMEOUT_MS } from '../mcp/chat-schema.ts';
 import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
 import { requestGuard } from '../mcp/http-guard.ts';
 import { type McpHttpOptions, serveHttp } from '../mcp/http.ts';
@@ -10,7 +11,9 @@ import { createMcpServer, type ToolContext } from '../mcp/server.ts';
 import { serveStdio } from '../mcp/stdio.ts';
 
 const USAGE = `usage: sessionpool mcp [--mock | --config FILE] [--http PORT [--host H] [--allowed-host NAME]...
-                       [--max-sessions N] [--max-sessions-per-client N]] [--threads N] [--timeout MS]
+                       [--max-sessions N] [--max-sessions-per-client N] [--max-calls-per-client N]
+                       [--max-connections-per-client N]]
+                       [--threads N] [--timeout MS] [--max-timeout MS] [--max-input-in-flight BYTES]
 
 Serves MCP (tools chat, providers, stats) over stdio, or with --http PORT over Streamable HTTP at
 http://127.0.0.1:PORT/mcp (port 0: a free one; the URL is printed on stderr). Host and Origin headers
@@ -18,6 +21,14 @@ are checked: loopback names only, plus each --allowed-host; a --host that is not
 HTTP sessions: at most --max-sessions (default 1000), and --max-sessions-per-client per remote address
 (default 100; behind a proxy every client has the proxy's address); an idle session makes room for a
 new one, a session that never called a tool expires after 60 s idle, one that did after 30 min.
+A client (remote address) has at most --max-calls-per-client tool calls in progress (default: a
+quarter of the engine's maxConcurrent, 16 by default); beyond it a call gets 429. It holds at most
+--max-connections-per-client TCP connections (default: sessions + calls per client + 32). An IPv6
+client is its /64 prefix.
+--timeout is the deadline of a call that names none; a call's own timeoutMs may be at most
+--max-timeout (default 600000, or --timeout when that is longer): a client cannot hold a slot longer.
+Calls in progress hold at most --max-input-in-flight bytes of prompts and messages in all (default
+268435456); a call beyond it gets ERR_QUEUE_FULL.
 Providers: kimi, glm and openai with keys from MOONSHOT_API_KEY/KIMI_API_KEY, ZHIPUAI_API_KEY/
 GLM_API_KEY/ZAI_API_KEY, OPENAI_API_KEY; or --config FILE ({ "providers": {...}, "defaultProvider",
 "supervisor": {...} }); or --mock: the embedded mock provider, no key needed. Logs go to stderr
@@ -31,8 +42,12 @@ const OPTIONS = {
   'allowed-host': { type: 'string', multiple: true },
   'max-sessions': { type: 'string' },
   'max-sessions-per-client': { type: 'string' },
+  'max-calls-per-client': { type: 'string' },
+  'max-connections-per-client': { type: 'string' },
   threads: { type: 'string' },
   timeout: { type: 'string' },
+  'max-timeout': { type: 'string' },
+  'max-input-in-flight': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -49,15 +64,22 @@ export async function runMcp(argv: string[]): Promise<number> {
   // Refused before anything starts: a host that is not loopback without the names it answers to.
   if (port !== undefined) requestGuard(values.host, values['allowed-host'] ?? []);
   const httpOptions = port === undefined ? undefined : httpServeOptions(port, values);
+  const engine = engineOptions(values);
+  const maxTimeoutFlag = integer('max-timeout', values['max-timeout'], 1, 86_400_000);
+  const maxInputBytesInFlight = integer('max-input-in-flight', values['max-input-in-flight'], 1, Number.MAX_SAFE_INTEGER);
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
+  // A quarter of the engine's slots per client unless told otherwise: one client cannot take them all.
+  if (httpOptions !== undefined) httpOptions.maxCallsPerClient ??= Math.max(1, Math.floor((config.supervisor.maxConcurrent ?? 64) / 4));
   const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
-  const supervisor = createSupervisor({ ...config.supervisor, ...engineOptions(values), providers: config.providers, logger });
+  const supervisor = createSupervisor({ ...config.supervisor, ...engine, providers: config.providers, logger });
   const context: ToolContext = {
     supervisor,
     providers: config.providers,
     defaultProvider: config.defaultProvider,
     keyEnv: config.keyEnv,
     version: packageVersion(),
+    maxTimeoutMs: maxTimeoutFlag ?? Math.max(DEFAULT_MAX_TIMEOUT_MS, engine.timeoutMs ?? config.supervisor.timeoutMs ?? 0),
+    ...(maxInputBytesInFlight !== undefined ? { maxInputBytesInFlight } : {}),
   };
   const signalled = new Promise<string>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
@@ -97,6 +119,8 @@ function httpServeOptions(port: number, values: Values): McpHttpOptions {
     allowedHosts: values['allowed-host'] ?? [],
     maxSessions: integer('max-sessions', values['max-sessions'], 1, 1_000_000),
     maxSessionsPerClient: integer('max-sessions-per-client', values['max-sessions-per-client'], 1, 1_000_000),
+    maxCallsPerClient: integer('max-calls-per-client', values['max-calls-per-client'], 1, 1_000_000),
+    maxConnectionsPerClient: integer('max-connections-per-client', values['max-connections-per-client'], 1, 1_000_000),
   };
 }
 

@@ -46,11 +46,17 @@ export const MOCK_API_KEY = 'sk-sessionpool-mock';
 
 /** Reads and checks a config file; the supervisor checks the provider fields themselves when it starts. */
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<McpConfig> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    text = await readFile(path, 'utf8');
   } catch (error) {
     throw new Error(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`cannot read config file ${path}: ${jsonProblem(error as Error)}`);
   }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
@@ -71,6 +77,15 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   }
   const defaultProvider = parsed.data.defaultProvider ?? firstWithKey(providers, keyEnv, env) ?? 'kimi';
   return { providers, defaultProvider, keyEnv, supervisor: (parsed.data.supervisor ?? {}) as McpConfig['supervisor'] };
+}
+
+/**
+ * What is wrong with a file that is not JSON, without its text: V8 quotes the text around the error
+ * (`Unexpected token 's', ..."apiKey":sk-12"... is not valid JSON`), and that may be a key.
+ */
+function jsonProblem(error: Error): string {
+  const message = error.message.replace(/^(Unexpected token) .*$/s, '$1').replace(/^".*" is not valid JSON$/s, 'Unexpected input');
+  return message.includes('JSON') ? message : `${message} (not valid JSON)`;
 }
 
 /** Built-in providers with keys from the usual environment variables (the supervisor reads them). */

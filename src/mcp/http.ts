@@ -6,13 +6,16 @@
  * own client does not) cannot fill the table and lock the others out.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
+import { clientKey } from './client-address.ts';
+import { BodyBudget, isInitialize, readPostBody } from './http-body.ts';
 import { requestGuard } from './http-guard.ts';
 import { observeTransport, SessionActivity } from './session-activity.ts';
-import { admit, isExpired, resolveLimits } from './session-policy.ts';
+import { requestOf } from './requests-in-flight.ts';
+import { admit, callRefusal, isExpired, resolveLimits } from './session-policy.ts';
 
 export interface McpHttpOptions {
   port: number;
@@ -30,6 +33,19 @@ export interface McpHttpOptions {
   maxSessions?: number;
   /** Sessions at once per client (remote address; behind a proxy, all its clients are one). @default 100 */
   maxSessionsPerClient?: number;
+  /** Tool calls in progress at once per client (remote address), over all its sessions; beyond it a call gets 429. @default 16 */
+  maxCallsPerClient?: number;
+  /**
+   * TCP connections open at once per client; one more is closed at once. Connections cost file
+   * descriptors, which the provider calls need too: one client reopening thousands of idle
+   * connections (each lives up to the 60 s header timeout) would exhaust them for everyone.
+   * @default maxSessionsPerClient + maxCallsPerClient + 32 (a GET stream per session, a POST per call, and some)
+   */
+  maxConnectionsPerClient?: number;
+  /** Bytes of request bodies being received at once per client (each body is at most 4 MiB); beyond it a POST gets 429. @default 16_777_216 */
+  maxBodyBytesPerClient?: number;
+  /** The same over all clients; beyond it a POST gets 503. @default 268_435_456 */
+  maxBodyBytes?: number;
   /** The clock expiry reads (tests inject one). @default Date.now */
   now?: () => number;
 }
@@ -37,6 +53,8 @@ export interface McpHttpOptions {
 export interface McpHttpServer {
   url: string;
   sessionCount(): number;
+  /** Bytes of request bodies being received now (bounded by maxBodyBytesPerClient and maxBodyBytes). */
+  receivingBytes(): number;
   /** Closes every session (aborting its calls) and the listener. */
   close(): Promise<void>;
 }
@@ -54,6 +72,7 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
   const guard = requestGuard(host, options.allowedHosts);
   const sessions = new Map<string, Session>();
   const limits = resolveLimits(options);
+  const bodies = new BodyBudget(options.maxBodyBytesPerClient ?? 16 * 1_048_576, options.maxBodyBytes ?? 256 * 1_048_576);
 
   const http = createServer((req, res) => {
     if (!guard(req, res)) return;
@@ -65,21 +84,26 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = req.headers['mcp-session-id'];
-    if (typeof id === 'string') {
-      const session = sessions.get(id);
-      if (session === undefined) return reply(res, 404, 'Session not found', -32001);
+    const session = typeof id === 'string' ? sessions.get(id) : undefined;
+    if (typeof id === 'string' && session === undefined) return reply(res, 404, 'Session not found', -32001);
+    if (req.method !== 'POST') {
+      if (session === undefined) return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
       return track(session, req, res);
     }
-    if (req.method !== 'POST') return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
+    const body = await readPostBody(req, bodies, clientOf(req));
+    if (body.kind === 'refused') return reply(res, body.status, body.message, body.code);
+    if (session !== undefined) return track(session, req, res, body.kind === 'json' ? body : undefined);
+    // Only an initialize opens a session, so only an initialize may make room for one.
+    if (body.kind !== 'json' || !isInitialize(body.messages)) return reply(res, 400, 'Bad Request: Mcp-Session-Id header is required');
     const client = clientOf(req);
     expire();
     const admission = admit([...sessions.values()], client, limits);
     if (!admission.admit) return reply(res, admission.status, admission.message);
-    for (const session of admission.evict) end(session);
-    await openSession(req, res, client);
+    for (const evicted of admission.evict) end(evicted);
+    await openSession(req, res, client, body.value);
   }
 
-  async function openSession(req: IncomingMessage, res: ServerResponse, client: string): Promise<void> {
+  async function openSession(req: IncomingMessage, res: ServerResponse, client: string, body: unknown): Promise<void> {
     const server = newServer();
     const activity = new SessionActivity(client, now());
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
@@ -93,21 +117,31 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
     };
     await server.connect(transport);
     observeTransport(transport, activity);
-    await transport.handleRequest(req, res);
+    await transport.handleRequest(req, res, body);
     // Anything but a successful initialize leaves no session behind.
     if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await server.close();
   }
 
-  async function track(session: Session, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A request on a session; a POST's body comes parsed (undefined: not JSON, for the transport to refuse). */
+  async function track(session: Session, req: IncomingMessage, res: ServerResponse, body?: { value: unknown; messages: unknown[] }): Promise<void> {
     const { activity } = session;
     const stream = req.method === 'GET';
     activity.lastActive = now();
+    let claimed: readonly (string | number)[] = [];
+    if (body !== undefined) {
+      const taken = activity.requests.conflict(body.messages);
+      if (taken !== undefined) return reply(res, 409, `Invalid Request: id ${JSON.stringify(taken)} is in use by a request in progress`, -32600, taken);
+      const refusal = callRefusal(sessions.values(), activity.client, toolCalls(body.messages).length, limits);
+      if (refusal !== undefined) return reply(res, 429, refusal, -32000, toolCalls(body.messages)[0]?.id ?? null);
+      claimed = activity.requests.claim(body.messages);
+    }
     if (stream) activity.streams++;
     res.once('close', () => {
       activity.lastActive = now();
       if (stream) activity.streams--;
+      activity.requests.releaseUndelivered(claimed);
     });
-    await session.transport.handleRequest(req, res);
+    await session.transport.handleRequest(req, res, body?.value);
   }
 
   /** Out of the table at once (so it is not counted nor picked again), then closed, which aborts its calls. */
@@ -123,6 +157,8 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
 
   const sweep = setInterval(expire, Math.min(60_000, limits.freshIdleMs, limits.idleMs)).unref();
 
+  limitConnections(http, limits.maxConnectionsPerClient);
+
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, host, () => resolve());
@@ -132,6 +168,7 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
   return {
     url: `http://${shown}:${port}${path}`,
     sessionCount: () => sessions.size,
+    receivingBytes: () => bodies.used,
     async close() {
       clearInterval(sweep);
       await Promise.all([...sessions.values()].map((s) => s.server.close()));
@@ -141,12 +178,34 @@ export async function serveHttp(newServer: () => McpServer, options: McpHttpOpti
   };
 }
 
-/** The client a session counts against: its remote address (an IPv4 address seen over IPv6 as itself). */
-function clientOf(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? 'unknown';
-  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+/** Closes a connection at once when its client already holds `max` (counted by client-address.ts). */
+function limitConnections(http: Server, max: number): void {
+  const open = new Map<string, number>();
+  http.on('connection', (socket: Socket) => {
+    const client = clientKey(socket.remoteAddress);
+    const count = (open.get(client) ?? 0) + 1;
+    if (count > max) return void socket.destroy();
+    open.set(client, count);
+    socket.once('close', () => {
+      const left = (open.get(client) ?? 1) - 1;
+      if (left === 0) open.delete(client);
+      else open.set(client, left);
+    });
+  });
 }
 
-function reply(res: ServerResponse, status: number, message: string, code = -32000): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+/** The client a request counts against (client-address.ts). */
+function clientOf(req: IncomingMessage): string {
+  return clientKey(req.socket.remoteAddress);
+}
+
+function toolCalls(messages: readonly unknown[]) {
+  return messages.map(requestOf).filter((request) => request?.method === 'tools/call');
+}
+
+function reply(res: ServerResponse, status: number, message: string, code = -32000, id: string | number | null = null): void {
+  // A body left unread (over the size limit) would be read to its end before the next request: close instead.
+  const headers =
+    status === 413 || status === 429 || status === 503 ? { 'content-type': 'application/json', connection: 'close' } : { 'content-type': 'application/json' };
+  res.writeHead(status, headers).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }

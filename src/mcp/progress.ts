@@ -5,6 +5,22 @@
  * characters received so far, `message` the new text.
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
+import { InvalidRequestError } from '../index.ts';
+
+/**
+ * Every notification echoes the client's token: a 1 MiB token on a 200-chunk answer made 206 MB of
+ * output from 1 MiB of input (kept in memory while the client does not read). Tokens are short
+ * (the SDK's are numbers); a longer one is refused before the call starts.
+ */
+export const MAX_PROGRESS_TOKEN_LENGTH = 256;
+
+/** The error for a call whose progress token is too long to echo, else undefined. */
+export function progressTokenError(ctx: ServerContext): InvalidRequestError | undefined {
+  const token = ctx.mcpReq._meta?.progressToken;
+  if (typeof token !== 'string' || token.length <= MAX_PROGRESS_TOKEN_LENGTH) return undefined;
+  const issue = `\`_meta.progressToken\`: at most ${MAX_PROGRESS_TOKEN_LENGTH} characters, got ${token.length}`;
+  return new InvalidRequestError(`Invalid request: ${issue}`, [issue]);
+}
 
 export class ProgressReporter {
   readonly #ctx: ServerContext;

@@ -35,12 +35,14 @@ export function describeProviders(
   });
 }
 
-/** A base URL may carry user:password; the tool shows it without them. */
+/** A base URL may carry user:password, or a key in its query (`?key=`, `?api-key=`): the tool shows it without them. */
 function withoutCredentials(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.username = '';
     parsed.password = '';
+    parsed.search = '';
+    parsed.hash = '';
     return parsed.toString().replace(/\/$/, '');
   } catch {
     return url;

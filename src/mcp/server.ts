@@ -2,9 +2,10 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ProviderConfig, Supervisor } from '../index.ts';
-import { chatInputSchema, chatOutputSchema } from './chat-schema.ts';
+import { chatInputSchemaFor, chatOutputSchema, DEFAULT_MAX_TIMEOUT_MS } from './chat-schema.ts';
 import { chatTool } from './chat-tool.ts';
 import { type KeyVariables, missingKeyError } from './config.ts';
+import { budgetOf } from './input-budget.ts';
 import { describeProviders } from './provider-list.ts';
 import { jsonResult } from './tool-result.ts';
 
@@ -16,6 +17,10 @@ export interface ToolContext {
   /** Where each provider's key comes from when the config says so (McpConfig.keyEnv); default: the built-in variables. */
   keyEnv?: KeyVariables;
   version: string;
+  /** The largest `timeoutMs` a `chat` call may ask for (larger ones are refused as invalid arguments). @default 600_000 */
+  maxTimeoutMs?: number;
+  /** Call input (prompts, messages) in progress at once, in bytes, over every session on this supervisor; a call beyond it gets ERR_QUEUE_FULL. @default 268_435_456 */
+  maxInputBytesInFlight?: number;
 }
 
 const providersOutput = z.object({
@@ -68,11 +73,16 @@ export function createMcpServer(context: ToolContext): McpServer {
       description:
         'One chat completion as a supervised session (deadline, retries, continuation of cut answers). Give `prompt` or `messages`. ' +
         'Send a progress token to receive the answer as it streams. Failures come back with isError and the error code (ERR_PROVIDER, ERR_SESSION_TIMEOUT, ...).',
-      inputSchema: chatInputSchema,
+      inputSchema: chatInputSchemaFor(context.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS),
       outputSchema: chatOutputSchema,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    chatTool(context.supervisor, context.defaultProvider, (provider) => missingKeyError(provider, context.providers, context.keyEnv)),
+    chatTool(
+      context.supervisor,
+      context.defaultProvider,
+      (provider) => missingKeyError(provider, context.providers, context.keyEnv),
+      budgetOf(context.supervisor, context.maxInputBytesInFlight),
+    ),
   );
   server.registerTool(
     'providers',

@@ -5,8 +5,7 @@
  * session from eviction: a standing GET stream or a slow upload costs a client nothing to hold.
  */
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-
-type Id = string | number;
+import { RequestsInFlight } from './requests-in-flight.ts';
 
 export class SessionActivity {
   /** Who opened the session (its remote address): limits per client count by it. */
@@ -16,7 +15,8 @@ export class SessionActivity {
   calledTool = false;
   /** GET streams open: a client that is still connected (the SDK's client holds one while it lives). */
   streams = 0;
-  readonly #calls = new Set<Id>();
+  /** Its requests in flight: a POST whose request id is among them is refused (http.ts). */
+  readonly requests = new RequestsInFlight();
 
   constructor(client: string, now: number) {
     this.client = client;
@@ -29,22 +29,16 @@ export class SessionActivity {
 
   /** A tool call is in flight: the session must not be closed under it. */
   get busy(): boolean {
-    return this.#calls.size > 0;
+    return this.requests.toolCalls > 0;
   }
 
   received(message: JSONRPCMessage): void {
-    const m = message as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
-    if (m.method === 'tools/call' && isId(m.id)) {
-      this.#calls.add(m.id);
-      this.calledTool = true;
-    } else if (m.method === 'notifications/cancelled' && isId(m.params?.requestId)) {
-      this.#calls.delete(m.params.requestId);
-    }
+    this.requests.delivered(message);
+    if ((message as { method?: unknown }).method === 'tools/call') this.calledTool = true;
   }
 
   sent(message: JSONRPCMessage): void {
-    const m = message as { id?: unknown; method?: unknown };
-    if (m.method === undefined && isId(m.id)) this.#calls.delete(m.id); // a result or an error: the answer
+    this.requests.sent(message);
   }
 }
 
@@ -64,8 +58,4 @@ export function observeTransport(transport: Transport, activity: SessionActivity
     activity.sent(message);
     return send(message, options);
   };
-}
-
-function isId(value: unknown): value is Id {
-  return typeof value === 'string' || typeof value === 'number';
 }

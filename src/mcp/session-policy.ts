@@ -14,11 +14,22 @@ import type { SessionActivity } from './session-activity.ts';
 export interface SessionLimits {
   maxSessions: number;
   maxSessionsPerClient: number;
+  /** Tool calls in flight per client, over all its sessions: one client cannot take the whole engine. */
+  maxCallsPerClient: number;
+  /** TCP connections per client (http.ts); default derived from the two above. */
+  maxConnectionsPerClient: number;
   idleMs: number;
   freshIdleMs: number;
 }
 
-const DEFAULT_LIMITS: SessionLimits = { maxSessions: 1000, maxSessionsPerClient: 100, idleMs: 1_800_000, freshIdleMs: 60_000 };
+const DEFAULT_LIMITS: SessionLimits = {
+  maxSessions: 1000,
+  maxSessionsPerClient: 100,
+  maxCallsPerClient: 16,
+  maxConnectionsPerClient: 0,
+  idleMs: 1_800_000,
+  freshIdleMs: 60_000,
+};
 
 /** The limits with their defaults; each must be a whole number from 1 (a 0 would make the expiry sweep spin). */
 export function resolveLimits(given: Partial<SessionLimits>): SessionLimits {
@@ -33,6 +44,7 @@ export function resolveLimits(given: Partial<SessionLimits>): SessionLimits {
     }
     limits[key] = value;
   }
+  if (given.maxConnectionsPerClient === undefined) limits.maxConnectionsPerClient = limits.maxSessionsPerClient + limits.maxCallsPerClient + 32;
   return limits;
 }
 
@@ -89,4 +101,18 @@ function makeRoom<S extends Tracked>(sessions: readonly S[], limit: number, evic
     left = left.filter((s) => s !== victim);
   }
   return true;
+}
+
+/**
+ * Whether a client may start `adding` more tool calls: refused (429) when its calls in flight over
+ * all its sessions would pass `maxCallsPerClient`. The engine's slots and queue are shared by every
+ * client: without this one client could fill them (each call held up to the deadline cap) and every
+ * other client's calls would be refused as a full queue or time out waiting.
+ */
+export function callRefusal<S extends Tracked>(sessions: Iterable<S>, client: string, adding: number, limits: SessionLimits): string | undefined {
+  if (adding === 0) return undefined;
+  let running = 0;
+  for (const session of sessions) if (session.activity.client === client) running += session.activity.requests.toolCalls;
+  if (running + adding <= limits.maxCallsPerClient) return undefined;
+  return `Too many tool calls: at most ${limits.maxCallsPerClient} in progress per client, and ${running} of yours are`;
 }
