@@ -1,9 +1,12 @@
 /** `sessionpool chat`: one call to a real provider (or any URL), streamed or not. */
 import { parseArgs } from 'node:util';
+import { quoteURL } from '../redact.ts';
+import { baseURLFlagIssue } from './base-url-flag.ts';
+import { KEY_HELP, KEY_OPTIONS, keyFromFlags } from './key-flags.ts';
 import { BUILT_IN_PROVIDERS, createSupervisor, type ChatRequest, type ChatResult, type Dialect, type ProviderConfig, type Supervisor } from '../index.ts';
 
 const USAGE = `usage: sessionpool chat [--provider kimi|glm|openai|NAME] [--dialect kimi|glm|openai] [--model M]
-                        [--system S] [--stream] [--timeout MS] [--base-url URL] [--api-key KEY] "prompt"
+                        [--system S] [--stream] [--timeout MS] [--base-url URL] [--api-key-env NAME | --api-key-file FILE] "prompt"
 
 Calls a provider once as a supervised session and prints the answer.
   --provider   kimi (the default), glm, openai, or any NAME for another OpenAI-compatible API (needs
@@ -13,8 +16,9 @@ Calls a provider once as a supervised session and prints the answer.
                provider's own, openai for a NAME
   --base-url   point the call elsewhere, e.g. at "sessionpool mock": --base-url http://127.0.0.1:PORT/v1;
                with --base-url and no --provider the plain OpenAI dialect is used (said on stderr)
-  --api-key    the key; otherwise MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY
-               or ZAI_API_KEY (glm), OPENAI_API_KEY (openai)
+  the key: MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY or ZAI_API_KEY (glm),
+  OPENAI_API_KEY (openai), or
+${KEY_HELP}
   --model      the model; defaults: kimi moonshot-v1-8k, glm glm-4.5-flash, openai gpt-4o-mini
   --system     a system prompt;  --stream  print the answer as it arrives;  --timeout  the deadline in ms`;
 
@@ -28,7 +32,7 @@ const OPTIONS = {
   stream: { type: 'boolean', default: false },
   timeout: { type: 'string' },
   'base-url': { type: 'string' },
-  'api-key': { type: 'string' },
+  ...KEY_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -66,21 +70,23 @@ export async function runChat(argv: string[]): Promise<number> {
 /** Checks everything before a supervisor starts, so that a missing key says exactly what to set. */
 function planCall(values: Values, prompt: string): Plan {
   const baseURL = values['base-url'];
-  const apiKey = values['api-key'];
+  const apiKey = keyFromFlags(values);
   const dialect = values.dialect as Dialect | undefined;
-  if (prompt === '') return { problem: `no prompt given\n${USAGE}` };
+  if (prompt === '') return { problem: `no prompt given (see "sessionpool chat --help")` };
+  const urlIssue = baseURL === undefined ? undefined : baseURLFlagIssue(baseURL);
+  if (urlIssue !== undefined) return { problem: urlIssue };
   if (dialect !== undefined && !DIALECTS.includes(dialect)) return { problem: `--dialect must be one of ${DIALECTS.join(', ')}, got "${values.dialect}"` };
   // A bare base URL is most often some OpenAI-compatible server: never Kimi's shaping by surprise.
   const provider = values.provider ?? (baseURL !== undefined ? 'openai' : 'kimi');
   if (values.provider === undefined && baseURL !== undefined) {
     console.error(
-      `sessionpool chat: no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${baseURL} (pass --provider kimi|glm or --dialect to change)`,
+      `sessionpool chat: no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${quoteURL(baseURL)} (pass --provider kimi|glm or --dialect to change)`,
     );
   }
   const builtIn = BUILT_IN_PROVIDERS[provider];
   if (builtIn === undefined && baseURL === undefined) {
     return {
-      problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url (and --model) for another\n${USAGE}`,
+      problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url (and --model) for another`,
     };
   }
   if (builtIn === undefined && values.model === undefined) return { problem: `provider "${provider}" is not built in: pass --model (the model to ask for)` };
@@ -108,8 +114,8 @@ function planCall(values: Values, prompt: string): Plan {
 /** "set MOONSHOT_API_KEY (or KIMI_API_KEY), or pass --api-key" */
 function keyHint(keyEnv: readonly string[]): string {
   const [first, ...others] = keyEnv;
-  if (first === undefined) return 'pass --api-key';
-  return `set ${first}${others.length > 0 ? ` (or ${others.join(' or ')})` : ''}, or pass --api-key`;
+  if (first === undefined) return 'pass --api-key-env NAME or --api-key-file FILE';
+  return `set ${first}${others.length > 0 ? ` (or ${others.join(' or ')})` : ''}, or pass --api-key-env NAME or --api-key-file FILE`;
 }
 
 function footer(result: ChatResult): string {

@@ -3,9 +3,11 @@
 import { parseArgs } from 'node:util';
 import type { Dialect } from '../protocol.ts';
 import type { LoadOptions } from './plan.ts';
+import { KEY_HELP, KEY_OPTIONS, keyFromFlags } from '../cli/key-flags.ts';
 import { TargetError, type TargetInput } from './target.ts';
 
 export const USAGE = `usage: sessionpool load [--provider kimi|glm|openai|NAME] [--base-url URL] [--model M] [--dialect kimi|glm|openai]
+                        [--api-key-env NAME | --api-key-file FILE] [--max-error-rate R]
                         [--concurrency 1,10,50 | --rate 5,20/s] [--requests N | --duration 60s] [--stream]
                         [--prompts FILE.jsonl | --input-tokens N --output-tokens N] [--warmup N] [--timeout MS]
                         [--retries N] [--max-rounds N] [--threads N] [--seed N] [--mock "latencyMs=40 tokensPerSec=400"]
@@ -20,7 +22,8 @@ Without --provider and --base-url it loads the embedded mock provider (no key, n
 programs it with the fields of its [[mock ...]] directive, e.g. "latencyMs=200 tokensPerSec=50
 errorRate=0.1 status=429" (errorRate fails every 10th request, not at random).
 Keys: MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY or ZAI_API_KEY (glm),
-OPENAI_API_KEY (openai, and any --base-url), or --api-key.
+OPENAI_API_KEY (openai, and any --base-url), or
+${KEY_HELP}
 
   --concurrency L    closed loop: sessions in flight, one level per value (default 1,10,50)
   --rate R           open loop: requests per second, one level per value ("5", "5/s", "2,5,10/s")
@@ -34,14 +37,18 @@ OPENAI_API_KEY (openai, and any --base-url), or --api-key.
   --json             JSON lines on stdout (one per level, then a summary) instead of the table
   --csv FILE, --html FILE   also write the figures as CSV, or as a self-contained report with charts
   --inspect          serve the live view of the sessions while the run goes (its URL on stderr)
-Ctrl-C stops the run and still prints and writes what was measured (exit code 130).`;
+  --max-error-rate R the share of measured requests (0 to 1) that may fail before the run fails (default 0.5)
+Exit codes: 0 the run met its criteria; 1 it did not (more than --max-error-rate of the requests
+failed, or none succeeded) or could not run; 2 a usage mistake (nothing was started); 130 Ctrl-C,
+which stops the run and still prints and writes what was measured.`;
 
 const OPTIONS = {
   provider: { type: 'string' },
   'base-url': { type: 'string' },
   model: { type: 'string' },
   dialect: { type: 'string' },
-  'api-key': { type: 'string' },
+  ...KEY_OPTIONS,
+  'max-error-rate': { type: 'string' },
   concurrency: { type: 'string' },
   rate: { type: 'string' },
   requests: { type: 'string' },
@@ -132,7 +139,8 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
   const target: TargetInput = {};
   if (v.provider !== undefined) target.provider = v.provider;
   if (v['base-url'] !== undefined) target.baseURL = v['base-url'];
-  if (v['api-key'] !== undefined) target.apiKey = v['api-key'];
+  const apiKey = keyFromFlags(v);
+  if (apiKey !== undefined) target.apiKey = apiKey;
   if (v.dialect !== undefined) target.dialect = v.dialect as Dialect;
   if (v.mock !== undefined) target.mock = v.mock;
   const prompts: LoadCommand['prompts'] =
