@@ -39,7 +39,10 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 /** What to call, or why not (a usage mistake: exit 2). */
-type Plan = { problem: string } | { provider: string; config: ProviderConfig; request: ChatRequest };
+type Plan = { problem: string } | { provider: string; config: ProviderConfig; request: ChatRequest; note?: string };
+
+/** The engine's own bound of a session's deadline (a day). */
+const MAX_TIMEOUT_MS = 86_400_000;
 
 export async function runChat(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -52,6 +55,7 @@ export async function runChat(argv: string[]): Promise<number> {
     console.error(`sessionpool chat: ${plan.problem}`);
     return 2;
   }
+  if (plan.note !== undefined) console.error(`sessionpool chat: ${plan.note}`);
   const supervisor = createSupervisor({ threads: 1, logger: false, providers: { [plan.provider]: plan.config } });
   try {
     const result = values.stream ? await streamTo(process.stdout, supervisor, plan.request) : await supervisor.chat(plan.request);
@@ -61,7 +65,8 @@ export async function runChat(argv: string[]): Promise<number> {
   } catch (error) {
     const e = error as { code?: string; message?: string };
     console.error(`error ${e.code ?? 'ERR'}: ${e.message ?? String(error)}`);
-    return 1;
+    // The request is made of the flags: one the engine refuses is a usage mistake.
+    return e.code === 'ERR_INVALID_REQUEST' ? 2 : 1;
   } finally {
     await supervisor.close();
   }
@@ -78,11 +83,10 @@ function planCall(values: Values, prompt: string): Plan {
   if (dialect !== undefined && !DIALECTS.includes(dialect)) return { problem: `--dialect must be one of ${DIALECTS.join(', ')}, got "${values.dialect}"` };
   // A bare base URL is most often some OpenAI-compatible server: never Kimi's shaping by surprise.
   const provider = values.provider ?? (baseURL !== undefined ? 'openai' : 'kimi');
-  if (values.provider === undefined && baseURL !== undefined) {
-    console.error(
-      `sessionpool chat: no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${quoteURL(baseURL)} (pass --provider kimi|glm or --dialect to change)`,
-    );
-  }
+  const note =
+    values.provider === undefined && baseURL !== undefined
+      ? `no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${quoteURL(baseURL)} (pass --provider kimi|glm or --dialect to change)`
+      : undefined;
   const builtIn = BUILT_IN_PROVIDERS[provider];
   if (builtIn === undefined && baseURL === undefined) {
     return {
@@ -93,9 +97,10 @@ function planCall(values: Values, prompt: string): Plan {
   const keyEnv = builtIn?.keyEnv ?? [];
   if (apiKey === undefined && !keyEnv.some((name) => process.env[name])) return { problem: `no API key for ${provider}: ${keyHint(keyEnv)}` };
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-    return { problem: `--timeout must be a positive whole number of milliseconds, got "${values.timeout}"` };
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    return { problem: `--timeout: expected a whole number from 1 to ${MAX_TIMEOUT_MS} (milliseconds), got "${values.timeout}"` };
   }
+  if (values.model === '') return { problem: '--model: expected a model name, got an empty string' };
   const config: ProviderConfig = {
     ...(baseURL !== undefined ? { baseURL } : {}),
     ...(apiKey !== undefined ? { apiKey } : {}),
@@ -108,7 +113,7 @@ function planCall(values: Values, prompt: string): Plan {
     ...(values.model !== undefined ? { model: values.model } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
-  return { provider, config, request };
+  return { provider, config, request, ...(note !== undefined ? { note } : {}) };
 }
 
 /** "set MOONSHOT_API_KEY (or KIMI_API_KEY), or pass --api-key" */

@@ -12,6 +12,7 @@ import { readPromptFile, syntheticPrompts } from '../load/prompts.ts';
 import { runLoad, type LoadResult } from '../load/run.ts';
 import { csv, jsonLines, textReport } from '../load/text.ts';
 import { checkTarget, resolveTarget } from '../load/target.ts';
+import { runVerdict } from '../load/verdict.ts';
 import type { Prompt } from '../load/plan.ts';
 
 export async function runLoadCommand(argv: string[]): Promise<number> {
@@ -48,7 +49,11 @@ export async function runLoadCommand(argv: string[]): Promise<number> {
       stop.signal,
     );
     await writeOutputs(command, result);
-    return result.interrupted ? 130 : 0;
+    if (result.interrupted) return 130;
+    const verdict = runVerdict(result.levels, command.maxErrorRate);
+    if (verdict.ok) return 0;
+    process.stderr.write(`sessionpool load: ${verdict.reason} (exit 1)\n`);
+    return 1;
   } finally {
     process.off('SIGINT', onSigint);
     await target.close();

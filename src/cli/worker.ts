@@ -1,5 +1,5 @@
 /** `sessionpool worker`: a worker host that takes sessions from a BullMQ queue until SIGINT/SIGTERM. */
-import { readFileSync } from 'node:fs';
+import { readJsonFileSync } from './config-file.ts';
 import { parseArgs } from 'node:util';
 import { createWorker, type WorkerHostOptions } from '../transport/bullmq/index.ts';
 
@@ -19,7 +19,7 @@ function positive(name: string, value: string | undefined): number | undefined {
 
 function readConfig(path: string | undefined): Partial<WorkerHostOptions> {
   if (path === undefined) return {};
-  return JSON.parse(readFileSync(path, 'utf8')) as Partial<WorkerHostOptions>;
+  return readJsonFileSync(path) as Partial<WorkerHostOptions>;
 }
 
 export async function runWorkerCommand(argv: string[]): Promise<number> {

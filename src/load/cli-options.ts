@@ -29,7 +29,7 @@ ${KEY_HELP}
   --rate R           open loop: requests per second, one level per value ("5", "5/s", "2,5,10/s")
   --requests N       requests per level (default 100); --duration 30s|500ms|2m: issue for that long
   --prompts FILE     JSONL: {"prompt": "...", "system"?: "...", "maxOutputTokens"?: N} or {"messages": [...]}
-  --input-tokens N   synthetic prompts of N words (default 128) asking for --output-tokens N (default 64, sent as max_tokens)
+  --input-tokens N   synthetic prompts of N words (default 128, at most 200000) asking for --output-tokens N (default 64, sent as max_tokens)
   --warmup N         requests before the first level, not measured (default 0)
   --timeout MS       deadline of each request (default 60000)
   --retries N        retries of a failed provider call (default 2, the engine's)
@@ -78,6 +78,8 @@ export interface LoadCommand {
   options: Omit<LoadOptions, 'provider' | 'providerConfig' | 'prompts' | 'mock'>;
   prompts: { file: string; outputTokens?: number } | { inputTokens: number; outputTokens: number };
   json: boolean;
+  /** The share of measured requests that may fail before the run fails (exit 1). */
+  maxErrorRate: number;
   csv?: string;
   html?: string;
   inspect: boolean;
@@ -87,10 +89,22 @@ const fail = (message: string): never => {
   throw new TargetError(message);
 };
 
-function integer(name: string, raw: string | undefined, min: number): number | undefined {
+function integer(name: string, raw: string | undefined, min: number, max?: number): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  return Number.isInteger(n) && n >= min ? n : fail(`--${name}: expected a whole number from ${min} up, got "${raw}"`);
+  if (Number.isInteger(n) && n >= min && (max === undefined || n <= max)) return n;
+  return fail(`--${name}: expected a whole number from ${min} ${max === undefined ? 'up' : `to ${max}`}, got "${raw}"`);
+}
+
+/** The default of --max-error-rate: a run where more than half the requests failed measured mostly errors. */
+export const DEFAULT_MAX_ERROR_RATE = 0.5;
+/** Synthetic prompts are made of this many words at most (64 variants of them are held in memory). */
+const MAX_INPUT_TOKENS = 200_000;
+
+function errorRate(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_MAX_ERROR_RATE;
+  const n = Number(raw);
+  return raw.trim() !== '' && n >= 0 && n <= 1 ? n : fail(`--max-error-rate: expected a number from 0 to 1, got "${raw}"`);
 }
 
 function numberList(name: string, raw: string | undefined, whole: boolean): number[] | undefined {
@@ -146,6 +160,17 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
   const prompts: LoadCommand['prompts'] =
     v.prompts !== undefined
       ? { file: v.prompts, ...(outputTokens !== undefined ? { outputTokens } : {}) }
-      : { inputTokens: integer('input-tokens', v['input-tokens'], 1) ?? 128, outputTokens: outputTokens ?? 64 };
-  return { help: v.help, target, options, prompts, json: v.json, ...(v.csv ? { csv: v.csv } : {}), ...(v.html ? { html: v.html } : {}), inspect: v.inspect };
+      : { inputTokens: integer('input-tokens', v['input-tokens'], 1, MAX_INPUT_TOKENS) ?? 128, outputTokens: outputTokens ?? 64 };
+  const maxErrorRate = errorRate(v['max-error-rate']);
+  return {
+    help: v.help,
+    target,
+    options,
+    prompts,
+    json: v.json,
+    maxErrorRate,
+    ...(v.csv ? { csv: v.csv } : {}),
+    ...(v.html ? { html: v.html } : {}),
+    inspect: v.inspect,
+  };
 }

@@ -1,5 +1,5 @@
 /** Where `sessionpool mcp` gets its providers: the environment, a JSON config file, or the embedded mock. */
-import { readFile } from 'node:fs/promises';
+import { readJsonFile } from '../cli/config-file.ts';
 import { z } from 'zod';
 import { BUILT_IN_PROVIDERS, startMockProvider, type ProviderConfig, type SupervisorOptions } from '../index.ts';
 
@@ -40,7 +40,7 @@ export const MOCK_API_KEY = 'sk-sessionpool-mock';
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<McpConfig> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = await readJsonFile(path);
   } catch (error) {
     throw new Error(`cannot read config file ${path}: ${(error as Error).message}`);
   }
