@@ -180,6 +180,27 @@ describe('other commands', () => {
     }
   });
 
+  test('startMockProvider refuses numbers out of range before it listens (ERR_INVALID_REQUEST naming the field)', async () => {
+    for (const [options, message] of [
+      [{ latencyMs: -5 }, /`latencyMs`: expected a number from 0 to 86400000, got -5/],
+      [{ defaults: { tokensPerSec: 0 } }, /`defaults.tokensPerSec`: expected a number above 0/],
+      [{ defaults: { status: 99 } }, /`defaults.status`: expected a whole number from 100 to 599, got 99/],
+      [{ maxRecords: 0 }, /`maxRecords`: expected a whole number from 1/],
+      [{ apiKey: '' }, /`apiKey`: expected a key, got an empty string/],
+    ] as const) {
+      const outcome: unknown = await startMockProvider(options).then(
+        (mock) => mock,
+        (error: unknown) => error,
+      );
+      if (!(outcome instanceof Error)) {
+        await (outcome as MockProvider).close();
+        assert.fail(`${JSON.stringify(options)} was accepted`);
+      }
+      assert.equal((outcome as Error & { code?: string }).code, 'ERR_INVALID_REQUEST', outcome.message);
+      assert.match(outcome.message, message);
+    }
+  });
+
   test('chat: a --timeout or --model the engine would refuse is a usage mistake (exit 2, one line)', async () => {
     const base = ['chat', '--base-url', 'http://127.0.0.1:1/v1', '--api-key', 'sk-chat-000000'];
     assertUsageLine(await cli([...base, '--timeout', '100000000000', 'hi']), /--timeout: expected a whole number from 1 to 86400000/, 'timeout');

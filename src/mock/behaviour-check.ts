@@ -1,7 +1,7 @@
 // The numbers of a mock behaviour, checked where an operator writes them (`load --mock`,
 // startMockProvider's defaults): a negative latency or a zero pace is a typo, not a behaviour, and
 // the mock would otherwise quietly treat it as something else (a negative delay is no delay).
-import type { MockBehaviour } from './types.ts';
+import type { MockBehaviour, MockProviderOptions } from './types.ts';
 
 type Range = { min: number; max: number; whole: boolean; above?: boolean };
 
@@ -45,5 +45,16 @@ export function behaviourIssues(behaviour: MockBehaviour): string[] {
       (!range.whole || Number.isInteger(value));
     if (!ok) issues.push(`${field}: expected ${expected(range)}, got ${typeof value === 'number' ? value : typeof value}`);
   }
+  return issues;
+}
+
+/** What is wrong with startMockProvider's options, as `\`field\`: expected ..., got ...` (none when they are fine). */
+export function mockOptionsIssues(options: MockProviderOptions): string[] {
+  const issues = behaviourIssues(options.defaults ?? {}).map((issue) => `\`defaults.${issue.replace(': ', '`: ')}`);
+  if (options.latencyMs !== undefined) issues.push(...behaviourIssues({ latencyMs: options.latencyMs }).map((issue) => `\`${issue.replace(': ', '`: ')}`));
+  const records = options.maxRecords;
+  if (records !== undefined && !(Number.isInteger(records) && records >= 1)) issues.push(`\`maxRecords\`: expected a whole number from 1 up, got ${records}`);
+  // An empty key matches no bearer: every request would get 401.
+  if (options.apiKey !== undefined && options.apiKey.trim() === '') issues.push('`apiKey`: expected a key, got an empty string');
   return issues;
 }
