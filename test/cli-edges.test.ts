@@ -201,6 +201,26 @@ describe('other commands', () => {
     }
   });
 
+  test('chat takes its key from --api-key-file and --api-key-env too, and prints it nowhere', async () => {
+    const KEY = 'sk-chat-key-from-file-93ac';
+    const mock = await startMockProvider({ apiKey: KEY });
+    try {
+      const file = join(await mkdtemp(join(tmpdir(), 'chat-key-')), 'key');
+      await writeFile(file, `${KEY}\n`);
+      for (const [flags, extraEnv] of [
+        [['--api-key-file', file], {}],
+        [['--api-key-env', 'CHAT_KEY'], { CHAT_KEY: KEY }],
+      ] as const) {
+        const run = await cli(['chat', '--provider', 'kimi', '--base-url', mock.baseURL('kimi'), ...flags, 'Hello'], extraEnv);
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, /^Answer to "Hello"/);
+        assert.ok(!run.stdout.includes(KEY) && !run.stderr.includes(KEY));
+      }
+    } finally {
+      await mock.close();
+    }
+  });
+
   test('chat: a --timeout or --model the engine would refuse is a usage mistake (exit 2, one line)', async () => {
     const base = ['chat', '--base-url', 'http://127.0.0.1:1/v1', '--api-key', 'sk-chat-000000'];
     assertUsageLine(await cli([...base, '--timeout', '100000000000', 'hi']), /--timeout: expected a whole number from 1 to 86400000/, 'timeout');
