@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { bullmq, createSupervisor } from '../src/index.ts';
+import { bullmq, createSupervisor, createWorker } from '../src/index.ts';
 import { startEchoRedis, type EchoRedis } from './fake-redis.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -61,6 +61,25 @@ describe('Redis connections (bullmq, worker --redis)', () => {
         });
       } finally {
         await supervisor.close({ timeoutMs: 100 });
+      }
+    }
+  });
+
+  test('createWorker({ connection }).ready(): what Redis answers holds no password', async () => {
+    for (const form of ['alpha/@:#?%omega42', encodeURIComponent('alpha/@:#?%omega42')]) {
+      const host = createWorker({ connection: `redis://user:${form}@127.0.0.1:${echo.port}/0`, threads: 1, logger: false });
+      try {
+        const outcome = await Promise.race([
+          host.ready().then(
+            () => new Error('ready() resolved against a Redis that refuses every command'),
+            (error: Error) => error,
+          ),
+          new Promise<Error>((resolve) => setTimeout(() => resolve(new Error('ready() did not settle within 10 s')), 10_000).unref()),
+        ]);
+        assert.match(outcome.message, /WRONGPASS/, outcome.message);
+        assertClean(outcome.message, form);
+      } finally {
+        await host.close({ timeoutMs: 100 });
       }
     }
   });

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AbortReason } from '../../abort/reasons.ts';
 import { systemClock } from '../../clock.ts';
+import { TransportError } from '../../errors.ts';
 import { defaultLogger } from '../../log.ts';
 import { createPool, type Dispatcher } from '../../pool/pool.ts';
 import { providerSecrets, Redactor } from '../../redact.ts';
@@ -98,7 +99,12 @@ class Host implements WorkerHost {
   }
 
   async ready(): Promise<void> {
-    await Promise.all([this.#parts, this.#threadsUp.promise]);
+    // What Redis answers may quote the AUTH command it was sent: scrubbed, typed as the producer's.
+    const connected = this.#parts.catch((error: unknown) => {
+      const { connection } = this.#settings;
+      throw new TransportError(`Could not connect to Redis at ${connection.label}: ${scrubRedis(connection, error)}`);
+    });
+    await Promise.all([connected, this.#threadsUp.promise]);
   }
 
   stats(): WorkerHostStats {
@@ -127,7 +133,11 @@ class Host implements WorkerHost {
     const { connection, queueName, prefix } = this.#settings;
     const subscriber = new Redis({ ...connection.options, maxRetriesPerRequest: null, connectionName: `sessionpool:worker:${this.host}` });
     subscriber.on('error', (error: unknown) => this.#logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, 'Redis connection error'));
-    await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
+    // A refusal (a wrong password) ends the start: the client must not go on reconnecting after close().
+    await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason)).catch((error: unknown) => {
+      subscriber.disconnect();
+      throw error;
+    });
     const deps: JobRunnerDeps = {
       host: this.host,
       providers: this.#settings.engine.providers,
