@@ -65,9 +65,10 @@ describe('load', () => {
       ],
       [['--base-url', 'http://127.0.0.1:1/v1', '--api-key-file', '/nonexistent/key'], /--api-key-file: cannot read "\/nonexistent\/key" \(ENOENT\)/],
       [['--base-url', 'http://127.0.0.1:1/v1', '--api-key', 'a', '--api-key-env', 'B'], /give one of --api-key, --api-key-env, not several/],
+      [['--base-url', 'http://127.0.0.1:1/v1', '--api-key-env', 'NON_LATIN_KEY'], /--api-key-env: the key contains characters beyond Latin-1/],
     ];
     for (const [args, message] of cases) {
-      const run = await cli(['load', ...args, ...one]);
+      const run = await cli(['load', ...args, ...one], { NON_LATIN_KEY: 'sk-ключ-000000' });
       assertUsageLine(run, message, args.join(' '));
       assert.doesNotMatch(run.stderr, / at http|custom/, 'nothing announced');
     }

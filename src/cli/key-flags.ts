@@ -2,6 +2,7 @@
 // machine by `ps` and lands in shell history, so the key can also come from a variable named by
 // `--api-key-env` or from the first line of `--api-key-file`. None of them is ever quoted back.
 import { readFileSync } from 'node:fs';
+import { headerValueIssue } from '../validation.ts';
 import { UsageError } from './usage-error.ts';
 
 export const KEY_OPTIONS = {
@@ -36,8 +37,11 @@ export function keyFromFlags(flags: KeyFlags, env: NodeJS.ProcessEnv = process.e
   return nonEmpty(flag, readKeyFile(value), `${JSON.stringify(value)}, which is empty`);
 }
 
+/** The key, or why not: empty, or something no Authorization header can carry (told without quoting it). */
 function nonEmpty(flag: string, key: string, got: string): string {
   if (key.trim() === '') throw new UsageError(`--${flag}: expected a key, got ${got}`);
+  const issue = headerValueIssue(key);
+  if (issue !== undefined) throw new UsageError(`--${flag}: the key ${issue}`);
   return key;
 }
 

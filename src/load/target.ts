@@ -2,6 +2,7 @@
 // OpenAI-compatible URL, or — with neither a provider nor a base URL — the embedded mock provider,
 // run in a child process so that serving answers is not counted as the host's work.
 import { baseURLFlagIssue } from '../cli/base-url-flag.ts';
+import { UsageError } from '../cli/usage-error.ts';
 import { BUILT_IN_PROVIDERS, type Dialect, type ProviderConfig } from '../index.ts';
 import { parseMockDirective } from '../mock/behaviour.ts';
 import { behaviourIssues } from '../mock/behaviour-check.ts';
@@ -33,9 +34,7 @@ export interface Target {
 export const DEFAULT_MOCK = 'latencyMs=40 tokensPerSec=400';
 
 /** Thrown for a target that cannot be used (a usage mistake: the CLI exits 2). */
-export class TargetError extends Error {
-  readonly code = 'ERR_INVALID_ARG_VALUE';
-}
+export class TargetError extends UsageError {}
 
 /** Checks everything that needs no I/O; call before resolveTarget so nothing starts on bad input. */
 export function checkTarget(input: TargetInput, env: NodeJS.ProcessEnv = process.env): void {
