@@ -83,6 +83,7 @@ describe('load', () => {
       [['--mock', 'errorRate=2'], /--mock: errorRate: expected a number from 0 to 1, got 2/],
       [['--max-error-rate', '1.5'], /--max-error-rate: expected a number from 0 to 1, got "1.5"/],
       [['--max-error-rate', 'none'], /--max-error-rate: expected a number from 0 to 1, got "none"/],
+      [['--csv', tmpdir()], /cannot write ".*": it is a folder/],
       [['--input-tokens', '100000000'], /--input-tokens: expected a whole number from 1 to 200000, got "100000000"/],
     ];
     for (const [args, message] of cases) assertUsageLine(await cli(['load', ...args, ...one]), message, args.join(' '));
