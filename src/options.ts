@@ -4,6 +4,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import { InvalidRequestError } from './errors.ts';
+import { splitURL } from './redact.ts';
 import type { Dialect, ResolvedProvider, RetrySettings } from './protocol.ts';
 import type { LimitPreset, LimitsConfig } from './routing/limits.ts';
 import { limitsSchema } from './routing/limits.ts';
@@ -176,13 +177,12 @@ function optionsIssue(issue: string): never {
 
 /** What zod cannot say without quoting a credential: URLs with user:password, bad header names and values, keys. */
 function checkCredentials(name: string, own: ProviderConfig): void {
-  if (own.baseURL !== undefined) {
-    const url = new URL(own.baseURL);
-    if (url.username !== '' || url.password !== '') {
-      optionsIssue(
-        `\`providers.${name}.baseURL\`: expected a URL without credentials (user:password@), got one with them; pass the key as providers.${name}.apiKey or in providers.${name}.headers`,
-      );
-    }
+  // An `@` anywhere after `//` counts: a password written unencoded (`https://u:8080/x@host`) is
+  // read by a URL parser as a host and a path, and would be sent on as such.
+  if (own.baseURL !== undefined && splitURL(own.baseURL)?.userinfo !== undefined) {
+    optionsIssue(
+      `\`providers.${name}.baseURL\`: expected a URL without credentials (user:password@ before the host; an @ in a path is written %40), got one with them; pass the key as providers.${name}.apiKey or in providers.${name}.headers`,
+    );
   }
   const keyIssue = own.apiKey === undefined ? undefined : headerValueIssue(own.apiKey);
   if (keyIssue !== undefined) optionsIssue(`\`providers.${name}.apiKey\`: ${keyIssue} (it is sent in the Authorization header)`);

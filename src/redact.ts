@@ -114,3 +114,77 @@ export class StreamRedactor {
     this.#held = '';
   }
 }
+
+// URLs as operators write them: `scheme://user:password@host/...`, the password often not
+// percent-encoded (`/`, `@`, `#`, `?`, `%`, anything). A URL parser ends the authority at the first
+// `/`, `?` or `#`, and so did a pattern that stopped at `/`: both then quote the rest of the
+// password. Here a URL's credentials are everything from `//` to its LAST `@`: more than needed
+// when a path holds an `@`, never less. Every place that quotes a URL goes through these.
+
+/** What stands for a URL's whole `user:password@` part (the user too: where it ends is unsure in a URL written by hand). */
+export const URL_CREDENTIALS = '[credentials]';
+const SCHEME = /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+/** A URL inside free text: a scheme, then everything up to the last `@` before a blank. */
+const URL_WITH_CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)\S*@/g;
+
+/** A URL split at its credentials: `rest` is what follows the last `@` (host, port, path). */
+export interface URLParts {
+  scheme: string;
+  /** `user:password` exactly as written (absent without an `@`). */
+  userinfo?: string;
+  rest: string;
+}
+
+/** Splits a URL written by hand at the last `@`, so that an unencoded password stays whole. */
+export function splitURL(url: string): URLParts | undefined {
+  const scheme = SCHEME.exec(url)?.[0];
+  if (scheme === undefined) return undefined;
+  const at = url.lastIndexOf('@');
+  if (at < scheme.length) return { scheme, rest: url.slice(scheme.length) };
+  return { scheme, userinfo: url.slice(scheme.length, at), rest: url.slice(at + 1) };
+}
+
+/** The value of a URL option, safe to quote: its credentials (user and password) replaced. */
+export function quoteURL(url: string): string {
+  const parts = splitURL(url);
+  if (parts === undefined) return url.includes('@') ? `${URL_CREDENTIALS}@${url.slice(url.lastIndexOf('@') + 1)}` : url;
+  return parts.userinfo === undefined ? url : `${parts.scheme}${URL_CREDENTIALS}@${parts.rest}`;
+}
+
+/** Free text (an error message, a log line) with the credentials of every URL in it replaced. */
+export function scrubURLs(text: string): string {
+  return text.includes('://') ? text.replace(URL_WITH_CREDENTIALS, `$1${URL_CREDENTIALS}@`) : text;
+}
+
+/** `%XX` decoded when it can be; a lone `%` is a literal one, as written. */
+export function decodeURIPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * The credentials of a URL in every form a message may quote them: as written, decoded, and
+ * percent-encoded (as a URL parser serialises them), the password alone and with its user.
+ */
+export function urlSecrets(url: string): string[] {
+  const userinfo = splitURL(url)?.userinfo;
+  if (userinfo === undefined || userinfo === '') return [];
+  const colon = userinfo.indexOf(':');
+  const password = colon < 0 ? undefined : userinfo.slice(colon + 1);
+  const secrets = [userinfo, decodeURIPart(userinfo)];
+  if (password !== undefined && password !== '') {
+    const plain = decodeURIPart(password);
+    secrets.push(password, plain, encodeURIComponent(plain), serialisedPassword(plain));
+  }
+  return secrets;
+}
+
+/** The password as `new URL()` writes it back (its own percent-encoding set). */
+function serialisedPassword(password: string): string {
+  const url = new URL('http://host');
+  url.password = password;
+  return url.password;
+}

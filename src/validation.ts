@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestError } from './errors.ts';
+import { quoteURL, scrubURLs, splitURL } from './redact.ts';
 
 /** Describes a received value briefly: `0 (number)`, `"robot" (string)`, `[3 items] (array)`. */
 export function describeValue(value: unknown): string {
@@ -9,8 +10,8 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'function') return `a function`;
   if (typeof value === 'object') return `{${Object.keys(value).slice(0, 5).join(', ')}} (object)`;
   if (typeof value === 'string') {
-    // A URL's user:password part is a credential: never quoted back.
-    const shown = value.replace(/\/\/[^/@\s]*@/g, '//[credentials]@');
+    // A URL's user:password part is a credential, written encoded or not: never quoted back.
+    const shown = splitURL(value) !== undefined ? quoteURL(value) : scrubURLs(value);
     return `${JSON.stringify(shown.length > 60 ? `${shown.slice(0, 60)}…` : shown)} (string)`;
   }
   return `${String(value)} (${typeof value})`;

@@ -116,7 +116,7 @@ test('prompts: synthetic ones have the asked length; a JSONL file is checked lin
   await writeFile(bad, '{"messages":[{"role":"user","content":5}]}\n');
   await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: expected/, "checked with the engine's message schema");
   await writeFile(bad, 'not json\n');
-  await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: expected a JSON object/);
+  await assert.rejects(readPromptFile(bad), /bad\.jsonl:1: invalid JSON at line 1, column 1/, 'told by line and column, not quoted');
   await assert.rejects(readPromptFile(join(dir, 'missing.jsonl')), /cannot read/);
 });
 

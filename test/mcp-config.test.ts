@@ -50,8 +50,8 @@ describe('mcp configuration', () => {
   });
 
   test('a bad config file says what is wrong and where', async () => {
-    await assert.rejects(loadConfigFile(join(dir, 'missing.json')), /cannot read config file .*missing\.json/);
-    await assert.rejects(loadConfigFile(await file('bad.json', '{ nope')), /cannot read config file/);
+    await assert.rejects(loadConfigFile(join(dir, 'missing.json')), /cannot read .*missing\.json.* \(ENOENT\)/);
+    await assert.rejects(loadConfigFile(await file('bad.json', '{ nope')), /bad\.json": invalid JSON at line 1, column 3/);
     await assert.rejects(loadConfigFile(await file('typo.json', '{"provider": {}}')), /invalid config file .*Unrecognized key: "provider"/);
     await assert.rejects(loadConfigFile(await file('type.json', '{"supervisor": {"threads": "two"}}')), /`supervisor.threads`: .*expected number/i);
   });

@@ -1,9 +1,12 @@
 /** `sessionpool chat`: one call to a real provider (or any URL), streamed or not. */
 import { parseArgs } from 'node:util';
+import { quoteURL } from '../redact.ts';
+import { baseURLFlagIssue } from './base-url-flag.ts';
+import { KEY_HELP, KEY_OPTIONS, keyFromFlags } from './key-flags.ts';
 import { BUILT_IN_PROVIDERS, createSupervisor, type ChatRequest, type ChatResult, type Dialect, type ProviderConfig, type Supervisor } from '../index.ts';
 
 const USAGE = `usage: sessionpool chat [--provider kimi|glm|openai|NAME] [--dialect kimi|glm|openai] [--model M]
-                        [--system S] [--stream] [--timeout MS] [--base-url URL] [--api-key KEY] "prompt"
+                        [--system S] [--stream] [--timeout MS] [--base-url URL] [--api-key-env NAME | --api-key-file FILE] "prompt"
 
 Calls a provider once as a supervised session and prints the answer.
   --provider   kimi (the default), glm, openai, or any NAME for another OpenAI-compatible API (needs
@@ -13,8 +16,9 @@ Calls a provider once as a supervised session and prints the answer.
                provider's own, openai for a NAME
   --base-url   point the call elsewhere, e.g. at "sessionpool mock": --base-url http://127.0.0.1:PORT/v1;
                with --base-url and no --provider the plain OpenAI dialect is used (said on stderr)
-  --api-key    the key; otherwise MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY
-               or ZAI_API_KEY (glm), OPENAI_API_KEY (openai)
+  the key: MOONSHOT_API_KEY or KIMI_API_KEY (kimi), ZHIPUAI_API_KEY, GLM_API_KEY or ZAI_API_KEY (glm),
+  OPENAI_API_KEY (openai), or
+${KEY_HELP}
   --model      the model; defaults: kimi moonshot-v1-8k, glm glm-4.5-flash, openai gpt-4o-mini
   --system     a system prompt;  --stream  print the answer as it arrives;  --timeout  the deadline in ms`;
 
@@ -28,14 +32,17 @@ const OPTIONS = {
   stream: { type: 'boolean', default: false },
   timeout: { type: 'string' },
   'base-url': { type: 'string' },
-  'api-key': { type: 'string' },
+  ...KEY_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 /** What to call, or why not (a usage mistake: exit 2). */
-type Plan = { problem: string } | { provider: string; config: ProviderConfig; request: ChatRequest };
+type Plan = { problem: string } | { provider: string; config: ProviderConfig; request: ChatRequest; note?: string };
+
+/** The engine's own bound of a session's deadline (a day). */
+const MAX_TIMEOUT_MS = 86_400_000;
 
 export async function runChat(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -48,6 +55,7 @@ export async function runChat(argv: string[]): Promise<number> {
     console.error(`sessionpool chat: ${plan.problem}`);
     return 2;
   }
+  if (plan.note !== undefined) console.error(`sessionpool chat: ${plan.note}`);
   const supervisor = createSupervisor({ threads: 1, logger: false, providers: { [plan.provider]: plan.config } });
   try {
     const result = values.stream ? await streamTo(process.stdout, supervisor, plan.request) : await supervisor.chat(plan.request);
@@ -57,7 +65,8 @@ export async function runChat(argv: string[]): Promise<number> {
   } catch (error) {
     const e = error as { code?: string; message?: string };
     console.error(`error ${e.code ?? 'ERR'}: ${e.message ?? String(error)}`);
-    return 1;
+    // The request is made of the flags: one the engine refuses is a usage mistake.
+    return e.code === 'ERR_INVALID_REQUEST' ? 2 : 1;
   } finally {
     await supervisor.close();
   }
@@ -66,30 +75,32 @@ export async function runChat(argv: string[]): Promise<number> {
 /** Checks everything before a supervisor starts, so that a missing key says exactly what to set. */
 function planCall(values: Values, prompt: string): Plan {
   const baseURL = values['base-url'];
-  const apiKey = values['api-key'];
+  const apiKey = keyFromFlags(values);
   const dialect = values.dialect as Dialect | undefined;
-  if (prompt === '') return { problem: `no prompt given\n${USAGE}` };
+  if (prompt === '') return { problem: `no prompt given (see "sessionpool chat --help")` };
+  const urlIssue = baseURL === undefined ? undefined : baseURLFlagIssue(baseURL);
+  if (urlIssue !== undefined) return { problem: urlIssue };
   if (dialect !== undefined && !DIALECTS.includes(dialect)) return { problem: `--dialect must be one of ${DIALECTS.join(', ')}, got "${values.dialect}"` };
   // A bare base URL is most often some OpenAI-compatible server: never Kimi's shaping by surprise.
   const provider = values.provider ?? (baseURL !== undefined ? 'openai' : 'kimi');
-  if (values.provider === undefined && baseURL !== undefined) {
-    console.error(
-      `sessionpool chat: no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${baseURL} (pass --provider kimi|glm or --dialect to change)`,
-    );
-  }
+  const note =
+    values.provider === undefined && baseURL !== undefined
+      ? `no --provider given: using the plain ${dialect ?? 'openai'} dialect at ${quoteURL(baseURL)} (pass --provider kimi|glm or --dialect to change)`
+      : undefined;
   const builtIn = BUILT_IN_PROVIDERS[provider];
   if (builtIn === undefined && baseURL === undefined) {
     return {
-      problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url (and --model) for another\n${USAGE}`,
+      problem: `unknown provider "${provider}" (built in: ${Object.keys(BUILT_IN_PROVIDERS).join(', ')}); pass --base-url (and --model) for another`,
     };
   }
   if (builtIn === undefined && values.model === undefined) return { problem: `provider "${provider}" is not built in: pass --model (the model to ask for)` };
   const keyEnv = builtIn?.keyEnv ?? [];
   if (apiKey === undefined && !keyEnv.some((name) => process.env[name])) return { problem: `no API key for ${provider}: ${keyHint(keyEnv)}` };
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-    return { problem: `--timeout must be a positive whole number of milliseconds, got "${values.timeout}"` };
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    return { problem: `--timeout: expected a whole number from 1 to ${MAX_TIMEOUT_MS} (milliseconds), got "${values.timeout}"` };
   }
+  if (values.model === '') return { problem: '--model: expected a model name, got an empty string' };
   const config: ProviderConfig = {
     ...(baseURL !== undefined ? { baseURL } : {}),
     ...(apiKey !== undefined ? { apiKey } : {}),
@@ -102,14 +113,14 @@ function planCall(values: Values, prompt: string): Plan {
     ...(values.model !== undefined ? { model: values.model } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
-  return { provider, config, request };
+  return { provider, config, request, ...(note !== undefined ? { note } : {}) };
 }
 
 /** "set MOONSHOT_API_KEY (or KIMI_API_KEY), or pass --api-key" */
 function keyHint(keyEnv: readonly string[]): string {
   const [first, ...others] = keyEnv;
-  if (first === undefined) return 'pass --api-key';
-  return `set ${first}${others.length > 0 ? ` (or ${others.join(' or ')})` : ''}, or pass --api-key`;
+  if (first === undefined) return 'pass --api-key-env NAME or --api-key-file FILE';
+  return `set ${first}${others.length > 0 ? ` (or ${others.join(' or ')})` : ''}, or pass --api-key-env NAME or --api-key-file FILE`;
 }
 
 function footer(result: ChatResult): string {

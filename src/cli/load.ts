@@ -1,6 +1,6 @@
 /** `sessionpool load`: the load-test harness (src/load); resolves with the exit code. */
 import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidRequestError } from '../errors.ts';
 import { startLiveView, type LiveView } from '../index.ts';
@@ -12,6 +12,7 @@ import { readPromptFile, syntheticPrompts } from '../load/prompts.ts';
 import { runLoad, type LoadResult } from '../load/run.ts';
 import { csv, jsonLines, textReport } from '../load/text.ts';
 import { checkTarget, resolveTarget } from '../load/target.ts';
+import { runVerdict } from '../load/verdict.ts';
 import type { Prompt } from '../load/plan.ts';
 
 export async function runLoadCommand(argv: string[]): Promise<number> {
@@ -48,7 +49,11 @@ export async function runLoadCommand(argv: string[]): Promise<number> {
       stop.signal,
     );
     await writeOutputs(command, result);
-    return result.interrupted ? 130 : 0;
+    if (result.interrupted) return 130;
+    const verdict = runVerdict(result.levels, command.maxErrorRate);
+    if (verdict.ok) return 0;
+    process.stderr.write(`sessionpool load: ${verdict.reason} (exit 1)\n`);
+    return 1;
   } finally {
     process.off('SIGINT', onSigint);
     await target.close();
@@ -59,12 +64,16 @@ export async function runLoadCommand(argv: string[]): Promise<number> {
 async function checkWritable(files: Array<string | undefined>): Promise<void> {
   for (const file of files) {
     if (file === undefined) continue;
+    const refuse = (why: string) => {
+      const issue = `cannot write ${JSON.stringify(file)}: ${why}`;
+      return new InvalidRequestError(`Invalid load options: ${issue}`, [issue]);
+    };
     try {
       await access(dirname(resolve(file)), constants.W_OK);
     } catch {
-      const issue = `cannot write ${JSON.stringify(file)}: its folder does not exist or is not writable`;
-      throw new InvalidRequestError(`Invalid load options: ${issue}`, [issue]);
+      throw refuse('its folder does not exist or is not writable');
     }
+    if ((await stat(file).catch(() => undefined))?.isDirectory()) throw refuse('it is a folder');
   }
 }
 

@@ -5,6 +5,16 @@ import { runChat } from './chat.ts';
 import { runDemo } from './demo.ts';
 import { runLoadCommand } from './load.ts';
 import { runMockCommand } from './mock.ts';
+import { scrubURLs } from '../redact.ts';
+import { argvRedactor } from './argv-secrets.ts';
+
+/** Codes of errors that are the operator's mistake (exit 2): a flag's value, refused options, a config file. */
+const USAGE_CODES = new Set(['ERR_INVALID_ARG_VALUE', 'ERR_INVALID_REQUEST', 'ERR_CONFIG_FILE']);
+
+/** A message as one line: whatever follows a line break (a usage text, a stack) is dropped. */
+function oneLine(message: string): string {
+  return message.split(/\r?\n/, 1)[0] ?? '';
+}
 
 interface Command {
   summary: string;
@@ -50,11 +60,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     return (await command.run(rest)) ?? 0;
   } catch (error) {
-    // parseArgs and option checks throw plain errors: they are usage mistakes.
+    // Flags (parseArgs, option checks), options the engine refuses and config files are the
+    // operator's mistakes: exit 2. Anything else failed the run: exit 1. Always one line, no stack.
     const code = (error as { code?: string }).code;
-    const usageMistake = code?.startsWith('ERR_PARSE_ARGS') === true || code === 'ERR_INVALID_ARG_VALUE';
+    const usageMistake = code?.startsWith('ERR_PARSE_ARGS') === true || USAGE_CODES.has(code ?? '');
     const hint = usageMistake ? ` (see "sessionpool ${name} --help")` : '';
-    console.error(`sessionpool ${name}: ${error instanceof Error ? error.message : String(error)}${hint}`);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`sessionpool ${name}: ${oneLine(scrubURLs(argvRedactor(rest).text(message)))}${hint}`);
     return usageMistake ? 2 : 1;
   }
 }

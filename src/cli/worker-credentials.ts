@@ -1,6 +1,7 @@
 // Where `sessionpool worker` finds its secrets: files and the environment, never a flag's value
 // (every user of the machine can read a process's arguments with `ps`). Messages name the file or
 // variable, never what is in it.
+import { readJsonFileSync } from './config-file.ts';
 import { readFileSync } from 'node:fs';
 
 function usageError(message: string): Error {
@@ -46,18 +47,8 @@ export function hasPassword(url: string): boolean {
 
 /** A JSON config file; a syntax error is reported by position only (Node quotes the text, which may hold a secret). */
 export function readJSONFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw usageError(`--config: could not read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch (error) {
-    const at = /position (\d+)/.exec((error as Error).message)?.[1];
-    throw usageError(`--config: "${path}" is not valid JSON${at !== undefined ? ` (at position ${at})` : ''}`);
-  }
+  // Read and parsed as every command reads the operator's JSON (config-file.ts): never quoted.
+  const value = readJsonFileSync(path);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   throw usageError(`--config: "${path}" must hold a JSON object of createWorker() options`);
 }

@@ -1,6 +1,7 @@
 // The prompts of a run: synthetic ones of a given length, or lines of a JSONL file.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { describeJsonSyntaxError, jsonSyntaxError } from '../cli/json-syntax.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { chatRequestSchema } from '../supervisor/request.ts';
 import { formatIssue, positiveInt } from '../validation.ts';
@@ -54,14 +55,20 @@ export async function readPromptFile(path: string, outputTokens?: number): Promi
 }
 
 function parseLine(raw: string, where: string, outputTokens: number | undefined): Prompt {
+  // Told by line and column, never quoted: a mistaken --prompts .env would show a key.
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    throw invalid(`\`prompts\` ${where}: expected a JSON object, got ${JSON.stringify(raw.slice(0, 60))}`);
+    const syntax = jsonSyntaxError(raw);
+    throw invalid(`\`prompts\` ${where}: invalid JSON${syntax === undefined ? '' : ` at ${describeJsonSyntaxError(syntax)}`}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw invalid(`\`prompts\` ${where}: expected a JSON object, got ${kind}`);
   }
   // The form is told by its key, so that the issues are about the fields of that form.
-  const form = value !== null && typeof value === 'object' && 'messages' in value ? messagesLine : promptLine;
+  const form = 'messages' in value ? messagesLine : promptLine;
   const parsed = (form as typeof promptLine | typeof messagesLine).safeParse(value, { reportInput: true });
   if (!parsed.success)
     throw invalid(`\`prompts\` ${where}: expected {"prompt": "..."} or {"messages": [...]}: ${parsed.error.issues.map(formatIssue).join('; ')}`);

@@ -1,5 +1,5 @@
 /** Where `sessionpool mcp` gets its providers: the environment, a JSON config file, or the embedded mock. */
-import { readFile } from 'node:fs/promises';
+import { readJsonFile } from '../cli/config-file.ts';
 import { z } from 'zod';
 import { BUILT_IN_PROVIDERS, InvalidRequestError, startMockProvider, type ProviderConfig, type SupervisorOptions } from '../index.ts';
 
@@ -46,18 +46,8 @@ export const MOCK_API_KEY = 'sk-sessionpool-mock';
 
 /** Reads and checks a config file; the supervisor checks the provider fields themselves when it starts. */
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<McpConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read config file ${path}: ${(error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`cannot read config file ${path}: ${jsonProblem(error as Error)}`);
-  }
+  // Read and parsed in one place for every command: a mistake is told by line and column, never quoted.
+  const raw = await readJsonFile(path);
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `\`${i.path.join('.') || '(root)'}\`: ${i.message}`);
@@ -77,15 +67,6 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   }
   const defaultProvider = parsed.data.defaultProvider ?? firstWithKey(providers, keyEnv, env) ?? 'kimi';
   return { providers, defaultProvider, keyEnv, supervisor: (parsed.data.supervisor ?? {}) as McpConfig['supervisor'] };
-}
-
-/**
- * What is wrong with a file that is not JSON, without its text: V8 quotes the text around the error
- * (`Unexpected token 's', ..."apiKey":sk-12"... is not valid JSON`), and that may be a key.
- */
-function jsonProblem(error: Error): string {
-  const message = error.message.replace(/^(Unexpected token) .*$/s, '$1').replace(/^".*" is not valid JSON$/s, 'Unexpected input');
-  return message.includes('JSON') ? message : `${message} (not valid JSON)`;
 }
 
 /** Built-in providers with keys from the usual environment variables (the supervisor reads them). */

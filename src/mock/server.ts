@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { InvalidRequestError } from '../errors.ts';
+import { mockOptionsIssues } from './behaviour-check.ts';
 import { mergeBehaviours, requestBehaviour, shouldFail } from './behaviour.ts';
 import { Exchange } from './exchange.ts';
 import { findError, genericError } from './fixtures.ts';
@@ -257,6 +259,8 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
 
 /** Starts a mock provider listening on options.host (127.0.0.1) and options.port (0: a free port). */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
+  const issues = mockOptionsIssues(options);
+  if (issues.length > 0) throw new InvalidRequestError(`Invalid mock provider options: ${issues.join('; ')}`, issues);
   const host = options.host ?? '127.0.0.1';
   // Idle connections stay open a minute, as behind a provider's load balancer: with Node's 5 s a
   // loaded client (10,000 sessions starting) reuses sockets the server is closing (resets).

@@ -5,7 +5,15 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
-import { InvalidRequestError, SessionAbortedError, SupervisorClosedError, type ListenerError, type SessionPoolError } from '../errors.ts';
+import {
+  InvalidRequestError,
+  SessionAbortedError,
+  SessionPoolError,
+  SupervisorClosedError,
+  TransportError,
+  WorkerCrashedError,
+  type ListenerError,
+} from '../errors.ts';
 import { defaultLogger } from '../log.ts';
 import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
 import { formatPrometheus } from '../observe/prometheus.ts';
@@ -26,6 +34,7 @@ import { closeTimeoutOf } from './close-options.ts';
 import { SessionEngine, type EngineEvents } from './engine.ts';
 import { streamSession, type StreamEvent } from './event-stream.ts';
 import { ListenerGuard } from './listener-errors.ts';
+import { withCause } from './parts.ts';
 import { redactingDispatcher, scrubBatch } from './redact-gate.ts';
 import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest } from './request.ts';
 import type { SessionSpec, SessionSummary } from './session-record.ts';
@@ -112,7 +121,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       onWorkerGone: (threadId) => {
         // A thread that goes before every thread was up could not start: ready() says so.
         if (!this.#isReady && !this.#readyWorkers.has(threadId))
-          this.#ready.reject(new Error(`A worker thread exited before it was ready (thread ${threadId})`));
+          this.#ready.reject(new WorkerCrashedError(`A worker thread exited before it was ready (thread ${threadId})`));
         this.#readyWorkers.delete(threadId);
         this.#logger?.debug({ threadId }, 'worker gone');
       },
@@ -152,7 +161,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#ready.resolve();
         this.#router.poolReady();
       },
-      (error: unknown) => this.#ready.reject(error),
+      // Typed like every other failure of the engine: the transport's own errors may be plain.
+      (error: unknown) =>
+        this.#ready.reject(error instanceof SessionPoolError ? error : new TransportError(error instanceof Error ? error.message : String(error))),
     );
   }
 
@@ -370,7 +381,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       throw new InvalidRequestError(`Invalid request: \`requestId\`: "${requestId}" is already used by an active session`, [], { requestId });
     }
     const id = requestId ?? randomUUID();
-    if (signal?.aborted) throw new SessionAbortedError('The caller aborted the session before it started', { requestId: id });
+    // The signal's reason is the cause, as when it is aborted later (README, Errors).
+    if (signal?.aborted) throw withCause(new SessionAbortedError('The caller aborted the session before it started', { requestId: id }), signal.reason);
     return { sessionId: sessionId ?? randomUUID(), requestId: id };
   }
 

@@ -3,7 +3,7 @@
 // label, log line and error (`redis://:[redacted]@host:6379/0`), and scrubbed from what Redis says.
 import { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
-import { REDACTED, Redactor } from '../../redact.ts';
+import { decodeURIPart, REDACTED, Redactor, scrubURLs, splitURL, urlSecrets } from '../../redact.ts';
 import { describeValue, parseOrThrow } from '../../validation.ts';
 
 export interface RedisConnectionOptions {
@@ -43,21 +43,32 @@ function invalid(issue: string): never {
   throw new InvalidRequestError(`Invalid BullMQ transport options: ${issue}`, [issue]);
 }
 
+/**
+ * Reads a Redis URL as written: the credentials are what stands between `//` and the last `@`, so a
+ * password that was not percent-encoded (`/`, `#`, `?`, `@`) is taken whole instead of being read
+ * as a path, and no message quotes it (they quote the URL through quoteURL).
+ */
 function fromURL(text: string): RedisConnectionOptions {
+  const expected = () => invalid(`\`connection\`: expected a redis:// or rediss:// URL, got ${describeValue(text)}`);
+  const parts = splitURL(text);
+  if (parts === undefined) return expected();
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(`${parts.scheme}${parts.rest}`);
   } catch {
-    invalid(`\`connection\`: expected a redis:// or rediss:// URL, got ${describeValue(text)}`);
+    return expected();
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') invalid(`\`connection\`: expected a redis:// or rediss:// URL, got ${describeValue(text)}`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') expected();
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) invalid(`\`connection\`: expected a database number after the host (redis://host:6379/0), got "/${db}"`);
+  const userinfo = parts.userinfo ?? '';
+  const colon = userinfo.indexOf(':');
+  const username = colon < 0 ? userinfo : userinfo.slice(0, colon);
   return {
     host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     ...(url.port !== '' ? { port: Number(url.port) } : {}),
-    ...(url.username !== '' ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password !== '' ? { password: decodeURIComponent(url.password) } : {}),
+    ...(username !== '' ? { username: decodeURIPart(username) } : {}),
+    ...(colon >= 0 && colon < userinfo.length - 1 ? { password: decodeURIPart(userinfo.slice(colon + 1)) } : {}),
     ...(db !== '' ? { db: Number(db) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: true } : {}),
   };
@@ -70,7 +81,10 @@ export function resolveConnection(connection: unknown): ResolvedConnection {
   if (given.username !== undefined) options.username = given.username;
   if (given.password !== undefined) options.password = given.password;
   if (given.tls !== undefined && given.tls !== false) options.tls = given.tls === true ? {} : given.tls;
-  return { options, label: labelOf(options), redactor: new Redactor(options.password !== undefined ? [options.password] : []) };
+  // The password in every form a client or Redis may quote it: as given, decoded, encoded.
+  const secrets = [...(typeof connection === 'string' ? urlSecrets(connection) : []), options.password];
+  if (options.password !== undefined) secrets.push(encodeURIComponent(options.password));
+  return { options, label: labelOf(options), redactor: new Redactor(secrets) };
 }
 
 /** `redis://[user:[redacted]@]host:port/db`, `rediss://` with TLS. */
@@ -83,5 +97,5 @@ export function labelOf(options: ResolvedConnection['options']): string {
 /** An error message with the Redis password (and anything that quotes the URL) blanked. */
 export function scrubRedis(connection: ResolvedConnection, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return connection.redactor.text(message).replace(/(rediss?:\/\/[^:/@\s]*:)[^@\s]*@/g, `$1${REDACTED}@`);
+  return scrubURLs(connection.redactor.text(message));
 }

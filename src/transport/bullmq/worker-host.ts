@@ -141,7 +141,12 @@ class Host implements WorkerHost {
   }
 
   async ready(): Promise<void> {
-    await Promise.all([this.#parts, this.#threadsUp.promise]);
+    // What Redis answers may quote the AUTH command it was sent: scrubbed, typed as the producer's.
+    const connected = this.#parts.catch((error: unknown) => {
+      const { connection } = this.#settings;
+      throw new TransportError(`Could not connect to Redis at ${connection.label}: ${scrubRedis(connection, error)}`);
+    });
+    await Promise.all([connected, this.#threadsUp.promise]);
   }
 
   stats(): WorkerHostStats {
