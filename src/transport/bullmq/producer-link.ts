@@ -34,6 +34,9 @@ export interface ProducerLink {
 const ADD_RETRIES = 3;
 const CONNECT_TIMEOUT_MS = 10_000;
 const FENCE_RECONNECT_MS = 100;
+// Disconnecting by force does not wait for Redis; the bound is a backstop, kept small because it
+// comes on top of the close's timeout.
+const FORCE_MS = 10;
 
 export async function connectProducer(
   options: ResolvedQueueOptions & { eventsMaxLen: number; producerTtlMs: number },
@@ -102,7 +105,7 @@ export async function connectProducer(
     async close(timeoutMs) {
       // BullMQ's close waits for Redis: with Redis away it would wait for ever. Past the time, by force.
       await within(Promise.allSettled([events.close(), queue.close(), fence.close(timeoutMs)]), timeoutMs);
-      await within(Promise.allSettled([events.disconnect(), queue.disconnect()]), 100);
+      await within(Promise.allSettled([events.disconnect(), queue.disconnect()]), FORCE_MS);
       publisher.disconnect();
     },
   };
