@@ -9,6 +9,7 @@ import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { FenceKeys } from './fence-keys.ts';
 import { ProducerFence } from './producer-fence.ts';
+import { producerClientName } from './producer-presence.ts';
 import type { ResolvedQueueOptions } from './options.ts';
 import { loadBullMQ, loadIORedis } from './peers.ts';
 
@@ -47,7 +48,7 @@ export async function connectProducer(
   const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([loadBullMQ(), loadIORedis()]);
   const { connection, queueName, prefix } = options;
   const warn = (what: string) => (error: unknown) => logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, what);
-  const publisher = new Redis({ ...connection.options, maxRetriesPerRequest: ADD_RETRIES, connectionName: `sessionpool:producer:${queueName}` });
+  const publisher = new Redis({ ...connection.options, maxRetriesPerRequest: ADD_RETRIES, connectionName: `sessionpool:producer-pub:${queueName}` });
   // A refused password or an unreachable host fails the start (checked on this client before
   // BullMQ opens its own); later errors are reconnected through.
   try {
@@ -89,11 +90,13 @@ export async function connectProducer(
   // Its own connection, which waits for Redis however long it is away: verdicts are never dropped.
   // It tries to reconnect every 100 ms (ioredis: up to 2 s), so that when Redis is back the verdicts
   // given meanwhile are likely there before a worker host (BullMQ waits a second) takes a job.
+  // Its name is this producer's presence: hosts refuse its jobs soon after it is gone from Redis's
+  // client list (producer-presence.ts), which is at once when this process dies.
   const fenceClient = new Redis({
     ...connection.options,
     maxRetriesPerRequest: null,
     retryStrategy: () => FENCE_RECONNECT_MS,
-    connectionName: `sessionpool:producer-fence:${queueName}`,
+    connectionName: producerClientName(producerId),
   });
   fenceClient.on('error', () => {});
   const fence = new ProducerFence(fenceClient, new FenceKeys(prefix, queueName), producerId, options.producerTtlMs, (what, error) => warn(what)(error));

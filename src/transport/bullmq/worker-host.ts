@@ -24,6 +24,7 @@ import { RedisLimiterStore } from './redis-store.ts';
 import { FenceKeys } from './fence-keys.ts';
 import { HostRuns, type RunningJob } from './host-runs.ts';
 import { JobFence } from './job-fence.ts';
+import { ProducerPresence } from './producer-presence.ts';
 import { runJob, type JobRunnerDeps } from './run-job.ts';
 import { RecentAborts, subscribeAborts } from './worker-aborts.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerHostOptions } from './worker-options.ts';
@@ -215,7 +216,8 @@ class Host implements WorkerHost {
     });
     const commands = new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: `sessionpool:worker-fence:${this.host}` });
     commands.on('error', () => {});
-    const fence = new JobFence(commands, new FenceKeys(prefix, queueName));
+    const presence = new ProducerPresence(commands, (message) => this.#logger?.warn({ redis: connection.label }, message));
+    const fence = new JobFence(commands, new FenceKeys(prefix, queueName), presence);
     let parts: Partial<Parts> = { subscriber, commands, fence };
     try {
       await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
