@@ -63,6 +63,8 @@ export class Forger {
   readonly queue: Queue;
   readonly events: QueueEvents;
   readonly #port: number;
+  /** A live producer's presence: a connection of its own, named for it, whose client id its liveness key holds. */
+  #presence: Redis | undefined;
   constructor(redis: TestRedis, queueName: string) {
     this.#port = redis.port;
     this.queue = new Queue(queueName, { connection: { host: '127.0.0.1', port: redis.port } });
@@ -70,13 +72,12 @@ export class Forger {
   }
   async ready(): Promise<void> {
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
-    // The liveness key a producer keeps (fence-keys.ts): without it a host refuses the job as orphaned.
-    const redis = new Redis({ host: '127.0.0.1', port: this.#port, maxRetriesPerRequest: 1 });
-    try {
-      await redis.set(`bull:${this.queue.name}:sessionpool:producer:${FORGED_PRODUCER}`, '1', 'PX', 600_000);
-    } finally {
-      redis.disconnect();
-    }
+    // The liveness key a producer keeps (fence-keys.ts), holding the client id of the connection it
+    // keeps named `sessionpool:producer:<id>`: without both a host refuses the job as orphaned.
+    const redis = new Redis({ host: '127.0.0.1', port: this.#port, maxRetriesPerRequest: 1, connectionName: `sessionpool:producer:${FORGED_PRODUCER}` });
+    this.#presence = redis;
+    const clientId = await redis.client('ID');
+    await redis.set(`bull:${this.queue.name}:sessionpool:producer:${FORGED_PRODUCER}`, `c${clientId}`, 'PX', 600_000);
   }
   /** Adds a job and waits (bounded) for what the worker host made of it. */
   async run(data: unknown, jobId: string): Promise<JobOutcome> {
@@ -84,6 +85,7 @@ export class Forger {
     return (await job.waitUntilFinished(this.events, 20_000)) as JobOutcome;
   }
   async close(): Promise<void> {
+    this.#presence?.disconnect();
     await Promise.all([this.queue.close(), this.events.close()]);
   }
 }

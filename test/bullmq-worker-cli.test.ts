@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bullmq, createSupervisor, startMockProvider } from '../src/index.ts';
 import { redisMissing, startRedis, startWorkerProcess, type TestRedis } from './redis-helpers.ts';
+import { within } from './support/waits.ts';
 
 // Producers and worker hosts of this file (child processes inherit it) share this secret.
 const SECRET = 'worker-cli-test-job-secret-0123456789abcdef';
@@ -106,6 +107,43 @@ describe('sessionpool worker: credentials and fatal errors', { skip: redisMissin
     } finally {
       await supervisor.close({ timeoutMs: 1000 });
       await fromFiles.kill();
+      await mock.close();
+    }
+  });
+
+  test('SIGTERM closes (running jobs may finish); a second SIGTERM exits at once, 143', async () => {
+    const mock = await startMockProvider({ apiKey: KEY, latencyMs: 60_000 });
+    const queueName = `signals-${++queues}`;
+    const file = join(dir, 'signals.json');
+    writeFileSync(file, JSON.stringify({ logger: false, providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: KEY } }, threads: 1 }), { mode: 0o600 });
+    const child = spawn(process.execPath, [MAIN, 'worker', '--redis', `redis://127.0.0.1:${guarded.port}`, '--queue', queueName, '--config', file], {
+      env: { ...process.env, REDIS_PASSWORD: password },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const bound = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const exited = once(child, 'exit');
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const supervisor = createSupervisor({ transport: bullmq({ connection: guarded.url, queueName, jobSecret: SECRET }), logger: false });
+    try {
+      await within(once(child.stdout.setEncoding('utf8'), 'data'), 20_000, 'the worker host ready');
+      await supervisor.ready();
+      supervisor.chat({ provider: 'kimi', prompt: 'a call that outlasts the close' }).catch(() => {});
+      await within(mock.waitForRequests(1), 10_000, 'the call at the provider');
+      const closing = once(child.stderr, 'data');
+      child.kill('SIGTERM');
+      await within(closing, 5000, () => `a line on stderr saying the worker closes (stderr: ${stderr})`);
+      assert.match(stderr, /SIGTERM: closing .*SIGTERM again exits now/);
+      const sentAt = performance.now();
+      child.kill('SIGTERM');
+      const [code, signal] = (await within(exited, 5000, 'the exit on the second SIGTERM')) as [number | null, string | null];
+      assert.deepEqual([code, signal], [143, null], `exit ${code} ${signal}; stderr: ${stderr}`);
+      const ms = performance.now() - sentAt;
+      assert.ok(ms < 2000, `exited ${Math.round(ms)} ms after the second SIGTERM (the call runs for 60 s, the close waits 10 s)`);
+    } finally {
+      clearTimeout(bound);
+      child.kill('SIGKILL');
+      await supervisor.close({ timeoutMs: 500 });
       await mock.close();
     }
   });

@@ -18,7 +18,11 @@ Secrets never go on the command line (ps shows it to every user of the machine):
   Redis password  --redis-password-file FILE, else REDIS_PASSWORD (replaces a password in the URL)
   job secret      --job-secret-file FILE, else "jobSecret" in --config, else SESSIONPOOL_JOB_SECRET
                   (at least 32 characters; the same on producers and worker hosts)
---config: a JSON file of createWorker() options (providers, routing, lockDurationMs, ...).`;
+--config: a JSON file of createWorker() options (providers, routing, lockDurationMs, ...).
+
+SIGTERM or SIGINT: stops taking jobs, lets running ones finish for up to 10 s, aborts the rest, and
+exits. A second SIGTERM or SIGINT exits at once (running jobs go back to the queue when their
+locks lapse).`;
 
 function usageError(message: string): Error {
   return Object.assign(new Error(message), { code: 'ERR_INVALID_ARG_VALUE' });
@@ -103,10 +107,38 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     throw error;
   }
   console.log(`sessionpool worker ${host.host}: taking sessions from queue "${values.queue ?? 'sessionpool'}"`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
-  await host.close();
+  console.error(`sessionpool worker: ${signal}: closing (running jobs have up to ${CLOSE_TIMEOUT_MS / 1000} s; ${signal} again exits now)`);
+  // Asked twice: the operator does not want to wait for the running jobs.
+  const now = (again: NodeJS.Signals) => {
+    console.error(`sessionpool worker: ${again} again: exiting now`);
+    process.exit(exitCodeOf(again));
+  };
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  await host.close({ timeoutMs: CLOSE_TIMEOUT_MS });
+  exitSoon(signal);
   return 0;
+}
+
+/** createWorker's default close timeout: running jobs have this long to finish on SIGTERM. */
+const CLOSE_TIMEOUT_MS = 10_000;
+/** After close() returned, nothing should hold the process; if something does, it ends anyway. */
+const EXIT_BACKSTOP_MS = 500;
+
+function exitCodeOf(signal: NodeJS.Signals): number {
+  return 128 + (signal === 'SIGINT' ? 2 : 15);
+}
+
+/** A handle left open after close (a bug to report, not a reason to hang past SIGTERM) is named, then the process exits. */
+function exitSoon(signal: NodeJS.Signals): void {
+  setTimeout(() => {
+    console.error(
+      `sessionpool worker: still running ${EXIT_BACKSTOP_MS} ms after closing on ${signal} (${process.getActiveResourcesInfo().join(', ')}): exiting`,
+    );
+    process.exit(0);
+  }, EXIT_BACKSTOP_MS).unref();
 }

@@ -45,7 +45,13 @@ export interface Dispatcher extends AbortTransport {
   readonly threads: number;
   /** The V8 heap in use on each thread (bytes); transports without threads may leave it out. */
   heaps?(): Promise<ThreadHeap[]>;
-  close(): Promise<void>;
+  /**
+   * The supervisor's close began: what still runs in `timeoutMs` is aborted, and the whole close must
+   * be over by then (a transport that waits on the network plans its let-go steps within it).
+   */
+  closing?(timeoutMs: number): void;
+  /** Stops; `timeoutMs` is what is left of the supervisor's close (undefined: no limit but its own). */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** A run that ends in a promise (a Piscina task, a queued job), told to its receiver. */

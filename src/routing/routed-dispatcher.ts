@@ -79,7 +79,8 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       return inner.threads;
     },
     ...(inner.heaps ? { heaps: () => inner.heaps!() } : {}),
-    close: () => inner.close(),
+    ...(inner.closing ? { closing: (timeoutMs: number) => inner.closing!(timeoutMs) } : {}),
+    close: (timeoutMs) => inner.close(timeoutMs),
   };
 }
 

@@ -60,6 +60,7 @@ export function redactingDispatcher(inner: Dispatcher, redactor: Redactor): Disp
       return inner.threads;
     },
     ...(inner.heaps ? { heaps: () => inner.heaps!() } : {}),
-    close: () => inner.close(),
+    ...(inner.closing ? { closing: (timeoutMs: number) => inner.closing!(timeoutMs) } : {}),
+    close: (timeoutMs) => inner.close(timeoutMs),
   };
 }

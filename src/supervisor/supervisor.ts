@@ -298,14 +298,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const queuedAtStart = this.#engine.queued;
     let aborted = 0;
     // Infinity: wait for every session (each still ends by its own deadline).
-    const timer = Number.isFinite(timeoutMs)
+    const bounded = Number.isFinite(timeoutMs);
+    if (bounded) this.#dispatcher.closing?.(timeoutMs);
+    const timer = bounded
       ? setTimeout(() => {
           aborted = this.#engine.abortAll('closed');
         }, timeoutMs)
       : undefined;
     await this.#engine.whenIdle();
     clearTimeout(timer);
-    await this.#dispatcher.close();
+    // The transport lets go within what is left of the caller's timeout, not on top of it.
+    await this.#dispatcher.close(bounded ? Math.max(0, timeoutMs - (performance.now() - started)) : undefined);
     this.#flow.close();
     const report = { activeAtStart, queuedAtStart, finishedDuringClose: activeAtStart - aborted, aborted, durationMs: Math.round(performance.now() - started) };
     this.#logger?.debug(report, 'supervisor closed');

@@ -22,9 +22,25 @@ export interface RedisConnectionOptions {
 /** A Redis URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS) or its parts. */
 export type RedisConnection = string | RedisConnectionOptions;
 
+/**
+ * How long a client that was told to disconnect keeps its socket open for Redis to close its end.
+ * ioredis waits 2 s by default, holding the process open: a frozen Redis (or a dead link) never
+ * closes it, and a worker host that closed would outlive its close() by that much.
+ */
+export const DISCONNECT_MS = 100;
+
 /** What ioredis and BullMQ are given, with a label that is safe to show. */
 export interface ResolvedConnection {
-  options: { host: string; port: number; username?: string; password?: string; db: number; tls?: Record<string, unknown> };
+  options: {
+    host: string;
+    port: number;
+    username?: string;
+    password?: string;
+    db: number;
+    tls?: Record<string, unknown>;
+    /** ioredis: DISCONNECT_MS. */
+    disconnectTimeout: number;
+  };
   label: string;
   /** Scrubs the password from any text (errors from the client quote what they were given). */
   redactor: Redactor;
@@ -77,7 +93,12 @@ function fromURL(text: string): RedisConnectionOptions {
 export function resolveConnection(connection: unknown): ResolvedConnection {
   if (connection === undefined) invalid('`connection`: expected a Redis URL or { host, port, password, tls }, got undefined');
   const given = typeof connection === 'string' ? fromURL(connection) : parseOrThrow(optionsSchema, connection, 'BullMQ transport options (`connection`)');
-  const options: ResolvedConnection['options'] = { host: given.host ?? '127.0.0.1', port: given.port ?? 6379, db: given.db ?? 0 };
+  const options: ResolvedConnection['options'] = {
+    host: given.host ?? '127.0.0.1',
+    port: given.port ?? 6379,
+    db: given.db ?? 0,
+    disconnectTimeout: DISCONNECT_MS,
+  };
   if (given.username !== undefined) options.username = given.username;
   if (given.password !== undefined) options.password = given.password;
   if (given.tls !== undefined && given.tls !== false) options.tls = given.tls === true ? {} : given.tls;

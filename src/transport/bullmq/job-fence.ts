@@ -6,11 +6,15 @@
 // SWEEP_MS for all runs, and when the host's Redis connection comes back (an abort published
 // meanwhile was lost): a session that ended is aborted at once. The worker threads check their
 // session's abort signal before every round, so this costs the threads nothing.
+// A producer is gone when its liveness key is, or when its presence connection has been missing
+// from Redis for a while (producer-presence.ts): a job whose producer is only "away" waits for it.
 import type { Redis } from 'ioredis';
 import { SessionAbortedError, SessionTimeoutError, TransportError, type WireError } from '../../errors.ts';
 import type { FenceKeys } from './fence-keys.ts';
+import type { ProducerPresence } from './producer-presence.ts';
 
-export type Verdict = 'go' | 'ended' | 'orphaned' | 'wait';
+/** `away`: the producer's connection is missing, not for long yet (it may be reconnecting). */
+export type Verdict = 'go' | 'ended' | 'orphaned' | 'wait' | 'away';
 
 /** What a host needs to know of a job to read its verdict. */
 export interface FencedJob {
@@ -23,14 +27,18 @@ export interface FencedJob {
 
 const POLL_MS = 50;
 const POLL_MAX_MS = 400;
+/** While a producer is away, it is looked for this often (it is gone after GRACE_MS). */
+const AWAY_POLL_MS = 100;
 
 export class JobFence {
   readonly #redis: Redis;
   readonly #keys: FenceKeys;
+  readonly #presence: ProducerPresence | undefined;
 
-  constructor(redis: Redis, keys: FenceKeys) {
+  constructor(redis: Redis, keys: FenceKeys, presence?: ProducerPresence) {
     this.#redis = redis;
     this.#keys = keys;
+    this.#presence = presence;
   }
 
   /** One read: the verdict on a job now. */
@@ -40,6 +48,9 @@ export class JobFence {
     const [ended, rerun, alive] = await this.#redis.mget(...keys);
     if (ended !== null) return 'ended';
     if (job.producer !== undefined && alive === null) return 'orphaned';
+    const presence = job.producer === undefined || alive == null ? undefined : await this.#presence?.of(job.producer, alive);
+    if (presence === 'gone') return 'orphaned';
+    if (presence === 'away') return 'away';
     return job.picks > 1 && rerun === null ? 'wait' : 'go';
   }
 
@@ -52,16 +63,19 @@ export class JobFence {
       job.producer === undefined ? this.#keys.ended(job.sessionId) : this.#keys.producer(job.producer),
     ]);
     const values = await this.#redis.mget(...keys);
-    jobs.forEach((job, i) => {
+    for (const [i, job] of jobs.entries()) {
       if (values[2 * i] !== null) out.set(job, 'ended');
       else if (job.producer !== undefined && values[2 * i + 1] === null) out.set(job, 'orphaned');
-    });
+      // Missing since an earlier sweep (GRACE_MS): the producer died, its key has not expired yet.
+      else if (job.producer !== undefined && (await this.#presence?.of(job.producer, values[2 * i + 1] ?? '')) === 'gone') out.set(job, 'orphaned');
+    }
     return out;
   }
 
   /**
    * Whether the job may go: undefined, or the error it ends with, without any call. A job put back
-   * after a stall waits (polling, bounded by its deadline) for the producer's word.
+   * after a stall waits (polling, bounded by its deadline) for the producer's word; a job whose
+   * producer is away waits for it to be back, up to GRACE_MS (producer-presence.ts).
    */
   async admit(job: FencedJob, deadline: number, stopped: () => boolean): Promise<WireError | undefined> {
     const ids = { sessionId: job.sessionId };
@@ -74,12 +88,16 @@ export class JobFence {
         return new TransportError(`The worker host could not read the session's fence in Redis: ${(error as Error).message}`, ids).toJSON();
       }
       if (verdict === 'go') return undefined;
-      if (verdict !== 'wait') return refusal(verdict, job.sessionId);
+      if (verdict === 'ended' || verdict === 'orphaned') return refusal(verdict, job.sessionId);
       if (stopped()) return new SessionAbortedError('The session was aborted before its job ran again', ids).toJSON();
-      if (Date.now() + pause >= deadline)
-        return new SessionTimeoutError('The session reached its deadline before its producer said it runs again', ids).toJSON();
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(POLL_MAX_MS, pause * 2);
+      const wait = verdict === 'away' ? AWAY_POLL_MS : pause;
+      if (Date.now() + wait >= deadline)
+        return new SessionTimeoutError(
+          `The session reached its deadline before ${verdict === 'away' ? 'its producer was back' : 'its producer said it runs again'}`,
+          ids,
+        ).toJSON();
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (verdict === 'wait') pause = Math.min(POLL_MAX_MS, pause * 2);
     }
   }
 }

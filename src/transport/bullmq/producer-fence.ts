@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { within } from './bounded.ts';
 import { type FenceKeys, verdictTtlMs } from './fence-keys.ts';
+import { presenceValue } from './producer-presence.ts';
 
 export class ProducerFence {
   readonly id: string;
@@ -43,9 +44,15 @@ export class ProducerFence {
     });
   }
 
-  /** Sets the liveness key now (before jobs are queued again after Redis came back). */
+  /**
+   * Sets the liveness key now (before jobs are queued again after Redis came back), to this
+   * connection's client id: hosts look for that client (producer-presence.ts), which Redis drops at
+   * once when this process dies. A reconnection is a new client: the key is set again on 'ready'.
+   */
   async alive(): Promise<void> {
-    await this.#redis.set(this.#keys.producer(this.id), '1', 'PX', this.#ttlMs);
+    // A Redis without CLIENT ID (before 5.0) gets "1": hosts then go by the key alone.
+    const clientId = await this.#redis.client('ID').catch(() => undefined);
+    await this.#redis.set(this.#keys.producer(this.id), clientId === undefined ? '1' : presenceValue(clientId), 'PX', this.#ttlMs);
   }
 
   /** The session has ended: none of its jobs may be sent to a provider from now on. */

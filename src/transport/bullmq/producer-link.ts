@@ -9,6 +9,7 @@ import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { FenceKeys } from './fence-keys.ts';
 import { ProducerFence } from './producer-fence.ts';
+import { producerClientName } from './producer-presence.ts';
 import type { ResolvedQueueOptions } from './options.ts';
 import { loadBullMQ, loadIORedis } from './peers.ts';
 
@@ -34,6 +35,9 @@ export interface ProducerLink {
 const ADD_RETRIES = 3;
 const CONNECT_TIMEOUT_MS = 10_000;
 const FENCE_RECONNECT_MS = 100;
+// Disconnecting by force does not wait for Redis; the bound is a backstop, kept small because it
+// comes on top of the close's timeout.
+const FORCE_MS = 10;
 
 export async function connectProducer(
   options: ResolvedQueueOptions & { eventsMaxLen: number; producerTtlMs: number },
@@ -44,7 +48,7 @@ export async function connectProducer(
   const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([loadBullMQ(), loadIORedis()]);
   const { connection, queueName, prefix } = options;
   const warn = (what: string) => (error: unknown) => logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, what);
-  const publisher = new Redis({ ...connection.options, maxRetriesPerRequest: ADD_RETRIES, connectionName: `sessionpool:producer:${queueName}` });
+  const publisher = new Redis({ ...connection.options, maxRetriesPerRequest: ADD_RETRIES, connectionName: `sessionpool:producer-pub:${queueName}` });
   // A refused password or an unreachable host fails the start (checked on this client before
   // BullMQ opens its own); later errors are reconnected through.
   try {
@@ -86,11 +90,13 @@ export async function connectProducer(
   // Its own connection, which waits for Redis however long it is away: verdicts are never dropped.
   // It tries to reconnect every 100 ms (ioredis: up to 2 s), so that when Redis is back the verdicts
   // given meanwhile are likely there before a worker host (BullMQ waits a second) takes a job.
+  // Its name is this producer's presence: hosts refuse its jobs soon after it is gone from Redis's
+  // client list (producer-presence.ts), which is at once when this process dies.
   const fenceClient = new Redis({
     ...connection.options,
     maxRetriesPerRequest: null,
     retryStrategy: () => FENCE_RECONNECT_MS,
-    connectionName: `sessionpool:producer-fence:${queueName}`,
+    connectionName: producerClientName(producerId),
   });
   fenceClient.on('error', () => {});
   const fence = new ProducerFence(fenceClient, new FenceKeys(prefix, queueName), producerId, options.producerTtlMs, (what, error) => warn(what)(error));
@@ -102,7 +108,7 @@ export async function connectProducer(
     async close(timeoutMs) {
       // BullMQ's close waits for Redis: with Redis away it would wait for ever. Past the time, by force.
       await within(Promise.allSettled([events.close(), queue.close(), fence.close(timeoutMs)]), timeoutMs);
-      await within(Promise.allSettled([events.disconnect(), queue.disconnect()]), 100);
+      await within(Promise.allSettled([events.disconnect(), queue.disconnect()]), FORCE_MS);
       publisher.disconnect();
     },
   };

@@ -26,7 +26,9 @@ import type { JobSigner } from './job-signature.ts';
 import { connectProducer, type ProducerLink } from './producer-link.ts';
 import { HostNumbers, ProducerCounts, RecentSet } from './producer-parts.ts';
 
-// How long close() waits for Redis (verdicts, the liveness key, BullMQ's own close) before letting go by force.
+// How long close() waits for Redis (verdicts, the liveness key, BullMQ's own close) before letting go
+// by force, and how long hosts have to answer a close abort: at most, and never past the end of the
+// supervisor's close (closing()), so that close({ timeoutMs }) returns within timeoutMs.
 const CLOSE_REDIS_MS = 500;
 
 type Delivery = { outcome: TaskOutcome } | { crash: string };
@@ -75,6 +77,8 @@ export class QueueProducer implements TransportDispatcher {
   readonly #channel: string;
   /** Named in every job: hosts refuse the jobs of a producer whose liveness key is gone. */
   readonly #id = randomUUID();
+  /** When the supervisor's close must be over (performance.now()), once it began with a timeout. */
+  #closeBy: number | undefined;
 
   constructor(settings: ProducerSettings, options: TransportOptions) {
     this.#settings = settings;
@@ -146,7 +150,7 @@ export class QueueProducer implements TransportDispatcher {
     if (reason === 'closed' && entry !== undefined && run !== undefined)
       setTimeout(() => {
         if (entry.run === run) this.#deliver(entry, { crash: 'the supervisor closed before its worker host answered' });
-      }, CLOSE_REDIS_MS).unref();
+      }, this.#closeLeft()).unref();
     const jobId = entry?.jobId;
     // Still in the queue (put back after a stall): taken out, no worker host has it.
     if (entry !== undefined && jobId !== undefined && entry.threadId === undefined) {
@@ -172,16 +176,27 @@ export class QueueProducer implements TransportDispatcher {
 
   reportStarts(): void {}
 
-  async close(): Promise<void> {
+  closing(timeoutMs: number): void {
+    this.#closeBy = performance.now() + timeoutMs;
+  }
+
+  async close(timeoutMs?: number): Promise<void> {
+    const until = performance.now() + Math.min(CLOSE_REDIS_MS, timeoutMs ?? CLOSE_REDIS_MS);
     for (const entry of this.#entries.values()) this.#deliver(entry, { crash: 'the supervisor closed' });
     // Still connecting (Redis away since the start): whatever connects later is let go at once.
-    if (!(await within(this.#link, CLOSE_REDIS_MS)))
+    if (!(await within(this.#link, until - performance.now())))
       return void this.#link.then(
         (link) => link.close(0),
         () => {},
       );
     const link = await this.#link.catch(() => undefined);
-    await link?.close(CLOSE_REDIS_MS);
+    await link?.close(Math.max(0, until - performance.now()));
+  }
+
+  /** How long to wait for Redis or the hosts now: CLOSE_REDIS_MS, less when the supervisor's close ends sooner. */
+  #closeLeft(): number {
+    const left = this.#closeBy === undefined ? CLOSE_REDIS_MS : this.#closeBy - performance.now();
+    return Math.max(0, Math.min(CLOSE_REDIS_MS, left));
   }
 
   #entry(sessionId: string): Entry {

@@ -24,6 +24,7 @@ import { RedisLimiterStore } from './redis-store.ts';
 import { FenceKeys } from './fence-keys.ts';
 import { HostRuns, type RunningJob } from './host-runs.ts';
 import { JobFence } from './job-fence.ts';
+import { ProducerPresence } from './producer-presence.ts';
 import { runJob, type JobRunnerDeps } from './run-job.ts';
 import { RecentAborts, subscribeAborts } from './worker-aborts.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerHostOptions } from './worker-options.ts';
@@ -44,8 +45,8 @@ export interface WorkerHost {
   /**
    * Stops taking jobs and lets the running ones finish until `timeoutMs`; then aborts the rest (they
    * answer as crashed, or their locks lapse: the producer runs them again once elsewhere, when it
-   * may), stops the pool and disconnects. Returns within `timeoutMs` plus about a second, whatever
-   * Redis does.
+   * may), stops the pool and disconnects. Returns within `timeoutMs` (plus at most 50 ms for the
+   * threads to stop), whatever Redis does: the last 300 ms (a quarter, when shorter) are for letting go.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -62,8 +63,11 @@ interface Parts {
 // Running jobs' verdicts are read again this often (one MGET for all): a session that ended while
 // its abort was lost, or whose producer died, stops within this time.
 const SWEEP_MS = 2000;
-// Past close()'s timeout, how long each step of letting go may wait for Redis or the threads.
+// How much of close()'s timeout is kept for letting go (stopping the runs, BullMQ's forced close,
+// disconnecting): at most this, a quarter of the timeout when it is short.
 const LET_GO_MS = 300;
+// The pool's and the limiter store's close may take this much past the timeout (threads terminate).
+const LAST_STEP_MS = 50;
 
 function noop(): void {}
 
@@ -154,36 +158,43 @@ class Host implements WorkerHost {
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    const until = performance.now() + (options.timeoutMs ?? 10_000);
-    const left = () => until - performance.now();
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const until = performance.now() + timeoutMs;
+    const left = () => Math.max(0, until - performance.now());
+    // Letting go comes out of the timeout, not on top of it: the runs have until `until - letGo`.
+    const letGo = Math.min(LET_GO_MS, timeoutMs / 4);
     clearInterval(this.#sweep);
     // Not connected yet (Redis away since the start): whatever connects later is let go at once.
-    if (!(await within(this.#parts, left()))) void this.#parts.then((parts) => this.#disconnect(parts), noop);
+    if (!(await within(this.#parts, left() - letGo))) void this.#parts.then((parts) => this.#disconnect(parts, LET_GO_MS), noop);
     else {
       const parts = await this.#parts.catch(() => undefined);
-      if (parts !== undefined) await this.#drain(parts, left());
+      if (parts !== undefined) await this.#drain(parts, until - letGo, until);
     }
-    await within(this.#store?.close() ?? Promise.resolve(), LET_GO_MS);
-    await within(this.#pool.close(), LET_GO_MS);
+    await within(Promise.allSettled([this.#store?.close(), this.#pool.close()]), Math.max(left(), LAST_STEP_MS));
   }
 
-  /** Lets the running jobs finish until `ms`; then lets go of them (aborted, reported as a crash) and of Redis, by force if need be. */
-  async #drain(parts: Parts, ms: number): Promise<void> {
+  /**
+   * Lets the running jobs finish until `drainUntil`; then lets go of them (aborted, reported as a
+   * crash) and of Redis, by force if need be, by `until` (performance.now() times).
+   */
+  async #drain(parts: Parts, drainUntil: number, until: number): Promise<void> {
+    const drainLeft = () => Math.max(0, drainUntil - performance.now());
     // No new jobs, no stalled-job checks: BullMQ's close stops those only once every job has ended.
-    await within(parts.worker.pause(true), LET_GO_MS);
-    if (!(await within(parts.worker.close(), ms))) {
+    await within(parts.worker.pause(true), Math.min(LET_GO_MS, drainLeft()));
+    if (!(await within(parts.worker.close(), drainLeft()))) {
       for (const run of this.#running.all()) {
         run.letGo = true;
         this.#stop(run, 'closed');
       }
       // The same close as above (BullMQ's force only counts on a first call): the runs have ended now.
-      if (!(await within(parts.worker.close(true), LET_GO_MS))) stopLockRenewals(parts.worker);
+      const half = Math.max(0, (until - performance.now()) / 2);
+      if (!(await within(parts.worker.close(true), half))) stopLockRenewals(parts.worker);
     }
-    await this.#disconnect(parts);
+    await this.#disconnect(parts, Math.max(0, until - performance.now()));
   }
 
-  async #disconnect(parts: Parts): Promise<void> {
-    await within(parts.worker.disconnect(), LET_GO_MS);
+  async #disconnect(parts: Parts, ms: number): Promise<void> {
+    await within(parts.worker.disconnect(), ms);
     parts.subscriber.disconnect();
     parts.commands.disconnect();
     parts.ingress.close();
@@ -210,7 +221,8 @@ class Host implements WorkerHost {
     });
     const commands = new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: `sessionpool:worker-fence:${this.host}` });
     commands.on('error', () => {});
-    const fence = new JobFence(commands, new FenceKeys(prefix, queueName));
+    const presence = new ProducerPresence(commands, (message) => this.#logger?.warn({ redis: connection.label }, message));
+    const fence = new JobFence(commands, new FenceKeys(prefix, queueName), presence);
     let parts: Partial<Parts> = { subscriber, commands, fence };
     try {
       await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
