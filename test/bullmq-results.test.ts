@@ -202,6 +202,37 @@ describe('BullMQ results: what a producer reads back from Redis', { skip: redisM
     }
   });
 
+  test('a forged `failed` event for a job a host still runs is dropped: no second call, the real answer settles the session', async () => {
+    const r = await rig(redis, mock);
+    try {
+      mock.reset();
+      const session = r.supervisor.chat({ provider: 'kimi', prompt: 'not failed [[mock latencyMs=1000]]', requestId: 'failed' });
+      await mock.waitForRequests(1);
+      // As BullMQ's moveToFinished writes it; the job itself is still active in Redis.
+      await r.admin.xadd(
+        stream(r),
+        '*',
+        'event',
+        'failed',
+        'jobId',
+        jobOf(r, 'failed'),
+        'failedReason',
+        'job stalled more than allowable limit',
+        'prev',
+        'active',
+      );
+      const result = await session;
+      assert.match(result.content, /not failed/);
+      assert.equal(mock.totalRequests, 1, 'the session was not run again');
+      const stats = r.transport.stats();
+      assert.equal(stats.duplicates, 0, 'its real result was not taken for a second one');
+      assert.equal(stats.lost, 0);
+      assert.equal(forged(r), 1);
+    } finally {
+      await r.close();
+    }
+  });
+
   test('entries that are not JSON (progress data, a return value) are dropped: the producer goes on reading the stream', async () => {
     const r = await rig(redis, mock);
     try {

@@ -261,11 +261,23 @@ export class QueueProducer implements TransportDispatcher {
     this.#deliver(entry, { outcome: { ...result.outcome, threadId: this.#hosts.of(result.host), host: result.host } });
   }
 
+  /**
+   * BullMQ writes a failed event (ours: a job stalled twice) in the same step that takes the job
+   * out of the queue (removeOnFail), so one for a job Redis still holds was written by someone else:
+   * dropped like a forged result. A job that is really gone ends by the paths below.
+   */
   #failedJob(jobId: string, reason: string): void {
     const entry = this.#byJob.get(jobId);
     if (entry === undefined) return;
-    this.#finished.add(jobId);
-    this.#lost(entry, jobId, `its job failed in the queue: ${reason}`, false);
+    void this.#link
+      .then((link) => link.queue.getJobState(jobId))
+      .catch(() => 'unknown')
+      .then((state) => {
+        if (state !== 'unknown' && state !== 'failed') return this.#guard.forgedFailure(jobId);
+        if (this.#byJob.get(jobId) !== entry) return;
+        this.#finished.add(jobId);
+        this.#lost(entry, jobId, `its job failed in the queue: ${reason}`, false);
+      });
   }
 
   /** The worker host stopped renewing the job's lock (it died): BullMQ put the job back in the queue. */

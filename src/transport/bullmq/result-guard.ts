@@ -3,6 +3,7 @@
 // this job, queue and session, and a progress message only in increasing (run, seq) order. What
 // fails is dropped (the session then ends by its own path: the real answer, its deadline, or
 // lostAfterMs), counted in `transport.stats().forged` and logged once per kind, without content.
+// (A `failed` event cannot be signed, BullMQ writes it: the producer checks the job's state instead.)
 //
 // Order: BullMQ delivers progress through one stream, read by one reader in the order it was
 // written, and a host sends a job's messages one after another. So a message at or below the last
@@ -20,7 +21,7 @@ export interface ProgressCursor {
   seq: number;
 }
 
-export type ForgedKind = 'result' | 'progress' | 'progress-replay';
+export type ForgedKind = 'result' | 'progress' | 'progress-replay' | 'failed';
 
 export class ResultGuard {
   readonly #signer: ResultSigner;
@@ -60,6 +61,11 @@ export class ResultGuard {
       cursor.seq = message.seq;
     }
     return progress;
+  }
+
+  /** A failed event for a job Redis still holds (producer.ts #failedJob): BullMQ never writes one. */
+  forgedFailure(jobId: string): void {
+    this.#forged('failed', jobId);
   }
 
   #forged(kind: ForgedKind, jobId: string): undefined {
