@@ -5,11 +5,13 @@
 // fields BullMQ's own Lua scripts write (moveToFinished: event, jobId, returnvalue, prev;
 // updateProgress: event, jobId, data), against a real producer, worker host and mock provider.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { bullmq, createSupervisor, createWorker, startMockProvider, type Supervisor, type WorkerHost } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
+import { canonical } from './bullmq-forge.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
 
 // Producers and worker hosts of this file share this secret.
@@ -116,6 +118,38 @@ describe('BullMQ results: what a producer reads back from Redis', { skip: redisM
   after(async () => {
     await mock?.close();
     await redis?.stop();
+  });
+
+  test('what hosts send back is signed as the README documents, under a key derived from the secret (not the secret itself)', async () => {
+    const r = await rig(redis, mock);
+    try {
+      await r.supervisor.chat({ provider: 'kimi', prompt: 'documented [[mock chunks=5 chunkDelayMs=5]]', requestId: 'doc', onDelta: () => {} });
+      const jobId = jobOf(r, 'doc');
+      const sessionId = r.sessions.get('doc') as string;
+      const scope = `bull:${r.queueName}`;
+      const resultKey = createHmac('sha256', SECRET).update('sessionpool-results-key-v1').digest();
+      const mac = (key: string | Buffer, text: string) => `v1.${createHmac('sha256', key).update(text).digest('base64url')}`;
+      const progress = await entries(r, 'progress', jobId);
+      assert.ok(progress.length >= 2, `a pick-up and deltas (${progress.length})`);
+      for (const [i, entry] of progress.entries()) {
+        const message = JSON.parse(entry['data'] as string) as { run: number; seq: number; body: string; sig: string };
+        assert.deepEqual(Object.keys(message).sort(), ['body', 'run', 'seq', 'sig']);
+        assert.deepEqual([message.run, message.seq], [1, i + 1], 'run 1, numbered from 1 in stream order');
+        const signed = JSON.stringify(['sessionpool-progress-v1', scope, jobId, sessionId, message.run, message.seq]) + message.body;
+        assert.equal(message.sig, mac(resultKey, signed));
+        assert.notEqual(message.sig, mac(SECRET, signed));
+      }
+      assert.deepEqual(Object.keys(JSON.parse((JSON.parse(progress[0]?.['data'] as string) as { body: string }).body)), ['picked'], 'the pick-up first');
+      const [completed] = await entries(r, 'completed', jobId);
+      const { sig, ...value } = JSON.parse(completed?.['returnvalue'] as string) as Record<string, unknown>;
+      assert.ok('outcome' in value && 'host' in value, 'the return value keeps its shape');
+      const text = canonical(['sessionpool-result-v1', scope, jobId, sessionId, value]);
+      assert.equal(sig, mac(resultKey, text));
+      assert.notEqual(sig, mac(SECRET, text));
+      assert.equal(forged(r), 0);
+    } finally {
+      await r.close();
+    }
   });
 
   test('a forged `completed` event (a genuine result with its text changed) does not complete a running session: the real answer does', async () => {
