@@ -11,6 +11,9 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { bullmq, createSupervisor, createWorker, startMockProvider, type Supervisor, type WorkerHost } from '../src/index.ts';
 import type { MockProvider } from '../src/mock/server.ts';
+import { JobSigner } from '../src/transport/bullmq/job-signature.ts';
+import { ResultGuard } from '../src/transport/bullmq/result-guard.ts';
+import { ResultSigner } from '../src/transport/bullmq/result-signature.ts';
 import { canonical } from './bullmq-forge.ts';
 import { redisMissing, startRedis, type TestRedis } from './redis-helpers.ts';
 
@@ -318,3 +321,36 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe("result guard, without Redis: the order of a job's progress messages", () => {
+  test('taken in increasing (run, seq) order with gaps; replays, reorders, other jobs and other queues dropped; a re-run after a stall starts over', () => {
+    const signer = new ResultSigner(new JobSigner(SECRET, { prefix: 'bull', queueName: 'q' }));
+    const elsewhere = new ResultSigner(new JobSigner(SECRET, { prefix: 'bull', queueName: 'other' }));
+    const counts = { forged: 0 };
+    const guard = new ResultGuard(signer, counts, undefined);
+    const entry = { sessionId: 's' };
+    const first = signer.sealer('s.1', 's', 1);
+    const [m1, m2, m3, m4] = [1, 2, 3, 4].map((i) => first.seal({ events: [{ type: 'delta', sessionId: 's', text: `t${i}` }] }));
+    const rerun = signer.sealer('s.1', 's', 2).seal({ picked: { host: 'h2' } });
+    const take = (message: unknown, jobId = 's.1') => guard.progress(jobId, entry, message) !== undefined;
+    assert.equal(take(m1), true);
+    assert.equal(take(m3), true, 'a gap is taken (m2 lost)');
+    assert.equal(take(m2), false, 'then m2 is a reorder');
+    assert.equal(take(m3), false, 'a replay');
+    assert.equal(take(rerun), true, 'the run BullMQ started again after a stall');
+    assert.equal(take(m4), false, "the stalled run's later message");
+    assert.equal(take(signer.sealer('s.2', 's', 1).seal({ picked: { host: 'h' } })), false, "another job's message");
+    assert.equal(take(elsewhere.sealer('s.1', 's', 1).seal({ picked: { host: 'h' } })), false, "another queue's");
+    assert.equal(take({ ...m1, run: 9, seq: 9 }), false, 'renumbered');
+    assert.equal(counts.forged, 6);
+    // A new job of the session starts its own order.
+    assert.equal(take(signer.sealer('s.2', 's', 1).seal({ picked: { host: 'h' } }), 's.2'), true);
+    // Results: bound to their job; a job signature is no result signature.
+    const result = signer.signResult('s.1', 's', { host: 'h', crashed: 'x' });
+    assert.deepEqual(guard.result('s.1', 's', result), { host: 'h', crashed: 'x' });
+    assert.equal(guard.result('s.2', 's', result), undefined);
+    const { sig: _sig, ...plain } = result;
+    const jobSig = new JobSigner(SECRET, { prefix: 'bull', queueName: 'q' }).sign('s.1', plain);
+    assert.equal(guard.result('s.1', 's', { ...plain, sig: jobSig }), undefined);
+  });
+});

@@ -99,9 +99,11 @@ function header(scope: string, jobId: string, sessionId: string, run: number): s
   return JSON.stringify([PROGRESS_DOMAIN, scope, jobId, sessionId, run]).slice(0, -1);
 }
 
-/** Compared in constant time (both are ASCII: "v1." and base64url). */
+/** Compared in constant time, byte for byte (`expected` is ASCII: "v1." and base64url). */
 function same(given: string, expected: string): boolean {
-  return given.length === expected.length && timingSafeEqual(Buffer.from(given, 'latin1'), Buffer.from(expected, 'latin1'));
+  if (given.length !== expected.length) return false;
+  const bytes = Buffer.from(given, 'utf8');
+  return bytes.length === expected.length && timingSafeEqual(bytes, Buffer.from(expected, 'latin1'));
 }
 
 export class ProgressSealer {
