@@ -64,6 +64,7 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       );
       assert.equal(processing.size, 1000, 'every session went through processing');
       assert.equal(stats.pickupsMissed, 0, 'every pick-up report reached the producer');
+      assert.equal(stats.forged, 0, 'every result and progress message, re-runs after the kill included, verified');
       assert.equal(stats.duplicates, 0, 'no job answered twice');
       assert.ok(stats.stalled > 0, `the killed host had sessions in flight (${stats.stalled} stalled)`);
       results.forEach((r, i) => assert.match(r.content, new RegExp(`session ${i}\\b`)));

@@ -93,7 +93,19 @@ describe('BullMQ transport, one process', { skip: redisMissing }, () => {
       );
       assert.deepEqual(
         { ...p.transport.stats(), redis: undefined, queueName: undefined },
-        { redis: undefined, queueName: undefined, hosts: 1, queued: 1, picked: 1, completed: 1, stalled: 0, lost: 0, duplicates: 0, pickupsMissed: 0 },
+        {
+          redis: undefined,
+          queueName: undefined,
+          hosts: 1,
+          queued: 1,
+          picked: 1,
+          completed: 1,
+          stalled: 0,
+          lost: 0,
+          duplicates: 0,
+          pickupsMissed: 0,
+          forged: 0,
+        },
       );
     } finally {
       monitor.disconnect();

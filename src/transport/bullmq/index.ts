@@ -29,6 +29,12 @@ export interface BullMQTransportStats {
   duplicates: number;
   /** Results whose pick-up report never arrived (the session went to processing with its result): should stay 0. */
   pickupsMissed: number;
+  /**
+   * Results and progress messages read from Redis that failed verification (not signed by a worker
+   * host for that job, queue and session, or a progress message replayed out of order): dropped,
+   * never reaching a session. Should stay 0; anything else means someone writes to the queue's event stream.
+   */
+  forged: number;
 }
 
 export interface BullMQTransport extends Transport {
@@ -48,7 +54,7 @@ export function bullmq(options: BullMQTransportOptions): BullMQTransport {
       return producer;
     },
     stats() {
-      const counts = producer?.counts.snapshot() ?? { queued: 0, picked: 0, completed: 0, stalled: 0, lost: 0, duplicates: 0, pickupsMissed: 0 };
+      const counts = producer?.counts.snapshot() ?? { queued: 0, picked: 0, completed: 0, stalled: 0, lost: 0, duplicates: 0, pickupsMissed: 0, forged: 0 };
       return { redis: settings.connection.label, queueName: settings.queueName, hosts: producer?.threads ?? 0, ...counts };
     },
   };

@@ -43,6 +43,19 @@ export class JobSigner {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
+  /** `<prefix>:<queueName>`: what every signature of this queue names. */
+  get scope(): string {
+    return this.#scope;
+  }
+
+  /**
+   * A key of its own for another kind of message (result-signature.ts): HMAC-SHA256(secret, label).
+   * A signature under it can never pass as a job's, nor a job's as one of its messages.
+   */
+  derive(label: string): KeyObject {
+    return createSecretKey(createHmac('sha256', this.#key).update(label).digest());
+  }
+
   #mac(text: string): Buffer {
     return createHmac('sha256', this.#key).update(text).digest();
   }

@@ -1,11 +1,11 @@
-// The producer's connections to Redis: the BullMQ Queue that jobs are added to, the QueueEvents
-// reader of the queue's event stream (pick-ups and deltas as job progress, results, stalls), and a
+// The producer's connections to Redis: the BullMQ Queue that jobs are added to, the reader of the
+// queue's event stream (event-reader.ts: pick-ups and deltas as job progress, results, stalls), and a
 // plain client that publishes aborts to the worker hosts and notices when Redis comes back.
 import type { Logger } from 'pino';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobProgress, JobResult } from './job.ts';
 import { within } from './bounded.ts';
+import { EventReader } from './event-reader.ts';
 import { scrubRedis } from './connection.ts';
 import { FenceKeys } from './fence-keys.ts';
 import { ProducerFence } from './producer-fence.ts';
@@ -14,8 +14,9 @@ import type { ResolvedQueueOptions } from './options.ts';
 import { loadBullMQ, loadIORedis } from './peers.ts';
 
 export interface ProducerHandlers {
-  progress(jobId: string, data: JobProgress): void;
-  completed(jobId: string, result: JobResult): void;
+  /** A progress message and a return value as read from Redis: not trusted (result-guard.ts). */
+  progress(jobId: string, message: unknown): void;
+  completed(jobId: string, value: unknown): void;
   failed(jobId: string, reason: string): void;
   stalled(jobId: string): void;
   /** Redis answered again after the connection was lost: jobs in flight may be gone. */
@@ -45,7 +46,7 @@ export async function connectProducer(
   on: ProducerHandlers,
   logger: Logger | undefined,
 ): Promise<ProducerLink> {
-  const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([loadBullMQ(), loadIORedis()]);
+  const [{ Queue }, { Redis }] = await Promise.all([loadBullMQ(), loadIORedis()]);
   const { connection, queueName, prefix } = options;
   const warn = (what: string) => (error: unknown) => logger?.warn({ redis: connection.label, err: scrubRedis(connection, error) }, what);
   const publisher = new Redis({ ...connection.options, maxRetriesPerRequest: ADD_RETRIES, connectionName: `sessionpool:producer-pub:${queueName}` });
@@ -81,12 +82,13 @@ export async function connectProducer(
   // Events are read from the stream's last entry as of now, not from "$": "$" would mean the first
   // XREAD's own moment, which comes after waitUntilReady, and a pick-up reported in between was lost.
   const lastEventId = await lastStreamId(publisher, `${prefix}:${queueName}:events`);
-  const events = new QueueEvents(queueName, { connection: { ...connection.options }, prefix, blockingTimeout: 5000, lastEventId });
-  events.on('error', warn('BullMQ queue events error'));
-  events.on('progress', ({ jobId, data }) => on.progress(jobId, data as JobProgress));
-  events.on('completed', ({ jobId, returnvalue }) => on.completed(jobId, returnvalue as unknown as JobResult));
-  events.on('failed', ({ jobId, failedReason }) => on.failed(jobId, failedReason));
-  events.on('stalled', ({ jobId }) => on.stalled(jobId));
+  const events = new EventReader(
+    Redis,
+    { ...connection.options, connectionName: `sessionpool:producer-events:${queueName}` },
+    { key: `${prefix}:${queueName}:events`, lastEventId },
+    on,
+    warn('Redis event stream error'),
+  );
   // Its own connection, which waits for Redis however long it is away: verdicts are never dropped.
   // It tries to reconnect every 100 ms (ioredis: up to 2 s), so that when Redis is back the verdicts
   // given meanwhile are likely there before a worker host (BullMQ waits a second) takes a job.

@@ -53,9 +53,11 @@ export class ProducerCounts {
   lost = 0;
   duplicates = 0;
   pickupsMissed = 0;
+  /** Results and progress messages from Redis that no worker host signed for their job (or replays): dropped. */
+  forged = 0;
 
   snapshot() {
-    const { queued, picked, completed, stalled, lost, duplicates, pickupsMissed } = this;
-    return { queued, picked, completed, stalled, lost, duplicates, pickupsMissed };
+    const { queued, picked, completed, stalled, lost, duplicates, pickupsMissed, forged } = this;
+    return { queued, picked, completed, stalled, lost, duplicates, pickupsMissed, forged };
   }
 }

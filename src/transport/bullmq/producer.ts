@@ -20,11 +20,13 @@ import { jsonDataIssue } from '../../validation.ts';
 import type { TransportDispatcher, TransportOptions } from '../transport.ts';
 import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
-import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress, type JobResult } from './job.ts';
+import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress } from './job.ts';
 import type { ResolvedQueueOptions } from './options.ts';
 import type { JobSigner } from './job-signature.ts';
 import { connectProducer, type ProducerLink } from './producer-link.ts';
 import { HostNumbers, ProducerCounts, RecentSet } from './producer-parts.ts';
+import { ResultGuard, type ProgressCursor } from './result-guard.ts';
+import { ResultSigner, sessionOfJob } from './result-signature.ts';
 
 // How long close() waits for Redis (verdicts, the liveness key, BullMQ's own close) before letting go
 // by force, and how long hosts have to answer a close abort: at most, and never past the end of the
@@ -51,6 +53,8 @@ interface Entry {
   stalled?: boolean;
   /** The "ended" verdict was given. */
   fenced?: boolean;
+  /** The last progress message taken for the current job (result-guard.ts). */
+  cursor?: ProgressCursor;
 }
 
 export interface ProducerSettings extends ResolvedQueueOptions {
@@ -79,12 +83,15 @@ export class QueueProducer implements TransportDispatcher {
   readonly #id = randomUUID();
   /** When the supervisor's close must be over (performance.now()), once it began with a timeout. */
   #closeBy: number | undefined;
+  /** What comes back from Redis reaches the engine only when a worker host signed it (result-guard.ts). */
+  readonly #guard: ResultGuard;
 
   constructor(settings: ProducerSettings, options: TransportOptions) {
     this.#settings = settings;
     this.#options = options;
     this.#logger = options.logger;
     this.#channel = channelOf(settings.prefix, settings.queueName);
+    this.#guard = new ResultGuard(new ResultSigner(settings.signer), this.counts, this.#logger);
     this.#link = connectProducer(
       settings,
       this.#id,
@@ -228,9 +235,14 @@ export class QueueProducer implements TransportDispatcher {
       .catch((error: unknown) => this.#lost(entry, jobId, `could not be queued: ${scrubRedis(this.#settings.connection, error)}`, false));
   }
 
-  #progress(jobId: string, data: JobProgress): void {
+  #progress(jobId: string, message: unknown): void {
     const entry = this.#byJob.get(jobId);
     if (entry === undefined) return;
+    const data = this.#guard.progress(jobId, entry, message);
+    if (data !== undefined) this.#apply(entry, data);
+  }
+
+  #apply(entry: Entry, data: JobProgress): void {
     if (data.picked !== undefined) {
       this.counts.picked++;
       entry.threadId = this.#hosts.of(data.picked.host);
@@ -244,29 +256,43 @@ export class QueueProducer implements TransportDispatcher {
     if (events.length > 0) this.#options.onBatch({ threadId: entry.threadId ?? -1, events });
   }
 
-  #completed(jobId: string, result: JobResult): void {
+  #completed(jobId: string, value: unknown): void {
     const entry = this.#byJob.get(jobId);
     if (entry === undefined) {
-      if (this.#finished.has(jobId)) this.counts.duplicates++;
+      if (this.#finished.has(jobId) && this.#guard.result(jobId, sessionOfJob(jobId), value) !== undefined) this.counts.duplicates++;
       return;
     }
+    const result = this.#guard.result(jobId, entry.sessionId, value);
+    if (result === undefined) return;
     this.#finished.add(jobId);
     this.counts.completed++;
     // An answer means a host took the job, even when its pick-up message went missing.
     if (entry.go !== undefined) {
       this.counts.pickupsMissed++;
-      this.#progress(jobId, { picked: { host: result.host } });
+      this.#apply(entry, { picked: { host: result.host } });
     }
     this.#forgetJob(entry);
     if ('crashed' in result) return this.#deliver(entry, { crash: `the worker thread on ${result.host} died: ${result.crashed}` });
     this.#deliver(entry, { outcome: { ...result.outcome, threadId: this.#hosts.of(result.host), host: result.host } });
   }
 
+  /**
+   * BullMQ writes a failed event (ours: a job stalled twice) in the same step that takes the job
+   * out of the queue (removeOnFail), so one for a job Redis still holds was written by someone else:
+   * dropped like a forged result. A job that is really gone ends by the paths below.
+   */
   #failedJob(jobId: string, reason: string): void {
     const entry = this.#byJob.get(jobId);
     if (entry === undefined) return;
-    this.#finished.add(jobId);
-    this.#lost(entry, jobId, `its job failed in the queue: ${reason}`, false);
+    void this.#link
+      .then((link) => link.queue.getJobState(jobId))
+      .catch(() => 'unknown')
+      .then((state) => {
+        if (state !== 'unknown' && state !== 'failed') return this.#guard.forgedFailure(jobId);
+        if (this.#byJob.get(jobId) !== entry) return;
+        this.#finished.add(jobId);
+        this.#lost(entry, jobId, `its job failed in the queue: ${reason}`, false);
+      });
   }
 
   /** The worker host stopped renewing the job's lock (it died): BullMQ put the job back in the queue. */

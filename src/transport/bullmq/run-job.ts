@@ -4,12 +4,13 @@
 // ended, or that its thread died; it never throws (a thrown job would be BullMQ's retry, not ours).
 // Before anything is sent, the producer's verdict (job-fence.ts): a job of a session that ended, or
 // of a producer that is gone, ends here without a call. A session's older run on this host is
-// stopped and waited for first (host-runs.ts).
+// stopped and waited for first (host-runs.ts). What goes back (progress, the return value) is
+// signed for the job (result-signature.ts): the producer takes nothing else from Redis.
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { abortError, type AbortReason } from '../../abort/reasons.ts';
 import type { Clock } from '../../clock.ts';
-import { SessionTimeoutError, type WireError } from '../../errors.ts';
+import { SessionTimeoutError, TransportError, type WireError } from '../../errors.ts';
 import type { ProviderProfile } from '../../options.ts';
 import type { Dispatcher } from '../../pool/pool.ts';
 import type { ChatTask, ResolvedProvider } from '../../protocol.ts';
@@ -20,6 +21,8 @@ import type { JobData, JobResult } from './job.ts';
 import type { JobIngress } from './job-ingress.ts';
 import type { FencedJob, JobFence } from './job-fence.ts';
 import { ProgressRelay } from './progress-relay.ts';
+import { CanonicalJSONError } from './canonical-json.ts';
+import { type ResultSigner, type SignedJobResult, sessionOfJob } from './result-signature.ts';
 import { call, failed } from './job-call.ts';
 import { runExecuteJob } from './run-execute-job.ts';
 import type { RecentAborts } from './worker-aborts.ts';
@@ -39,6 +42,8 @@ export interface JobRunnerDeps {
   logger: Logger | undefined;
   /** Schema, signature, deadline and replay checks: what Redis hands over is not trusted. */
   ingress: JobIngress;
+  /** Signs what goes back: the producer trusts Redis no more than the host does. */
+  results: ResultSigner;
 }
 
 function localProvider(providers: Map<string, ProviderProfile>, name: string, host: string): ResolvedProvider | WireError {
@@ -55,15 +60,28 @@ function localProvider(providers: Map<string, ProviderProfile>, name: string, ho
   return { ...provider, apiKey: profile.apiKey };
 }
 
-export async function runJob(job: Job, deps: JobRunnerDeps): Promise<JobResult> {
+export async function runJob(job: Job, deps: JobRunnerDeps): Promise<SignedJobResult> {
+  const jobId = String(job.id);
   const admitted = await deps.ingress.admit(job);
-  if (!admitted.ok) return failed(deps.host, admitted.error);
+  // A refused job's session is the one its id names (a producer's job ids are `<sessionId>.<n>`).
+  if (!admitted.ok) return signed(deps, jobId, sessionOfJob(jobId), failed(deps.host, admitted.error));
   let result: JobResult | undefined;
   try {
     result = await runAdmitted(job, admitted.data, deps);
-    return result;
   } finally {
     await deps.ingress.settled(job, result);
+  }
+  return signed(deps, jobId, admitted.data.task.sessionId, result);
+}
+
+/** The return value signed; one that is not JSON (an execute handler's BigInt) could not cross Redis anyway: a typed error instead. */
+function signed(deps: JobRunnerDeps, jobId: string, sessionId: string, result: JobResult): SignedJobResult {
+  try {
+    return deps.results.signResult(jobId, sessionId, result);
+  } catch (error) {
+    if (!(error instanceof CanonicalJSONError || error instanceof RangeError)) throw error;
+    const why = new TransportError(`The session's result could not be sent back from ${deps.host}: it is not JSON`, { sessionId });
+    return deps.results.signResult(jobId, sessionId, failed(deps.host, why.toJSON()));
   }
 }
 
@@ -77,7 +95,7 @@ async function runAdmitted(job: Job, data: JobData, deps: JobRunnerDeps): Promis
   const fenced: FencedJob = { sessionId, jobId: String(job.id), producer: data.producer, picks: job.attemptsStarted };
   const refused = (await deps.fence?.admit(fenced, deadline, () => deps.aborts.has(sessionId))) ?? abortedEarly(deps, sessionId);
   if (refused !== undefined) return failed(deps.host, refused);
-  const run = new RunningJob(fenced, new ProgressRelay(job, deps.logger));
+  const run = new RunningJob(fenced, new ProgressRelay(job, deps.results.sealer(fenced.jobId, sessionId, job.attemptsStarted), deps.logger));
   const older = deps.running.add(run);
   try {
     for (const previous of older) deps.stop(previous, 'aborted');

@@ -21,6 +21,7 @@ import { JobClaims } from './job-claims.ts';
 import { JobIngress } from './job-ingress.ts';
 import { loadBullMQ, loadIORedis, type BullMQ } from './peers.ts';
 import { RedisLimiterStore } from './redis-store.ts';
+import { ResultSigner } from './result-signature.ts';
 import { FenceKeys } from './fence-keys.ts';
 import { HostRuns, type RunningJob } from './host-runs.ts';
 import { JobFence } from './job-fence.ts';
@@ -258,6 +259,7 @@ class Host implements WorkerHost {
       stop: (run, reason) => this.#stop(run, reason),
       logger: this.#logger,
       ingress,
+      results: new ResultSigner(this.#settings.signer),
     };
     const worker = new Worker(
       queueName,
