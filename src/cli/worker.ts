@@ -74,7 +74,10 @@ function workerOptions(values: ReturnType<typeof parse>): WorkerHostOptions {
     ...(values.queue !== undefined ? { queueName: values.queue } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(values.handler !== undefined ? { handlers: [...(config.handlers ?? []), ...values.handler] } : {}),
+    // Added to the file's list only when it is one: anything else goes on as written, for createWorker to refuse by name.
+    ...(values.handler !== undefined && (config.handlers === undefined || Array.isArray(config.handlers))
+      ? { handlers: [...(config.handlers ?? []), ...values.handler] }
+      : {}),
   };
 }
 

@@ -1,0 +1,39 @@
+// The operator's worker config file in shapes createWorker() does not take, combined with flags:
+// each one is a usage error (exit 2) in one line naming the option, never a TypeError (exit 1)
+// nor a value read in a way nobody wrote (a string spread into one handler per character).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const env = { ...process.env, SESSIONPOOL_JOB_SECRET: 'test-job-secret-0123456789abcdef0123456789abcdef' };
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { env, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('worker --config with "handlers" not a list, plus --handler: exit 2, one line naming `handlers`', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sessionpool-hostile-cli-'));
+  const handler = join(dir, 'handler.mjs');
+  writeFileSync(handler, 'export default () => 1;\n');
+  for (const value of [5, 'abc', { a: 1 }, null]) {
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ handlers: value }));
+    // Port 1: nothing listens; the options are refused before any connection.
+    const { code, stderr } = await cli('worker', '--redis', 'redis://127.0.0.1:1', '--config', config, '--handler', handler);
+    assert.equal(code, 2, `handlers: ${JSON.stringify(value)}: ${stderr}`);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.match(stderr, /`handlers`/, stderr);
+  }
+});
