@@ -106,9 +106,16 @@ export function assertJsonData(value: unknown, path: string, what = 'request'): 
  * Why `value` cannot be an HTTP header value, without ever quoting it (it is often a credential):
  * fetch refuses line breaks, NUL and characters beyond Latin-1.
  */
+/** C0 controls but tab (CR, LF and NUL have messages of their own) and DEL. */
+function isControl(code: number): boolean {
+  return (code < 0x20 && code !== 0x09) || code === 0x7f;
+}
+
 export function headerValueIssue(value: string): string | undefined {
   if (/[\r\n]/.test(value)) return 'contains a line break (CR or LF), which a header value cannot hold';
   if (value.includes('\0')) return 'contains a NUL character, which a header value cannot hold';
+  // fetch refuses them only when it writes the request: a "connection error", retried as one.
+  if ([...value].some((char) => isControl(char.charCodeAt(0)))) return 'contains a control character (other than tab), which a header value cannot hold';
   if ([...value].some((char) => (char.codePointAt(0) ?? 0) > 0xff))
     return 'contains characters beyond Latin-1 (code points above 255), which a header value cannot hold';
   return undefined;

@@ -37,3 +37,22 @@ test('worker --config with "handlers" not a list, plus --handler: exit 2, one li
     assert.match(stderr, /`handlers`/, stderr);
   }
 });
+
+test('a key holding a control character (not CR, LF or NUL) is refused at the flag, not sent and retried as a "connection error"', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sessionpool-hostile-key-'));
+  for (const char of ['\x01', '\x1b', '\x7f']) {
+    const file = join(dir, 'key');
+    writeFileSync(file, `sk-control${char}key-0123456789\n`);
+    // Port 9 (discard): nothing should be sent; a refusal comes before any connection.
+    for (const command of ['chat', 'load']) {
+      const args =
+        command === 'chat'
+          ? ['chat', '--base-url', 'http://127.0.0.1:9/v1', '--api-key-file', file, 'hi']
+          : ['load', '--base-url', 'http://127.0.0.1:9/v1', '--api-key-file', file, '--duration', '1s'];
+      const { code, stdout, stderr } = await cli(...args);
+      assert.equal(code, 2, `${command} ${JSON.stringify(char)}: ${stdout}${stderr}`);
+      assert.match(stderr, /--api-key-file: the key contains a control character/, stderr);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    }
+  }
+});
