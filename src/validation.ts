@@ -11,7 +11,9 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return `{${Object.keys(value).slice(0, 5).join(', ')}} (object)`;
   if (typeof value === 'string') {
     // A URL's user:password part is a credential, written encoded or not: never quoted back.
-    const shown = splitURL(value) !== undefined ? quoteURL(value) : scrubURLs(value);
+    // A URL mistyped (`redis:/u:pw@host`, `redis//u:pw@host`) is no URL to a parser but still holds
+    // its password: a `:` before an `@` is taken for user:password, and all before the last `@` is left out.
+    const shown = splitURL(value) !== undefined || /:[\s\S]*@/.test(value) ? quoteURL(value) : scrubURLs(value);
     return `${JSON.stringify(shown.length > 60 ? `${shown.slice(0, 60)}…` : shown)} (string)`;
   }
   return `${String(value)} (${typeof value})`;

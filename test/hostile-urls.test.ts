@@ -63,3 +63,35 @@ for (const command of ['chat', 'load']) {
     }
   });
 }
+
+// A Redis URL mistyped (`redis:/`, `redis:\\`, `redis:`, `redis//`, `redis ://`) is refused, and the
+// refusal quoted it whole, password included: by flag and from REDIS_URL alike.
+test('worker --redis / REDIS_URL mistyped with a password: exit 2, one line, no password', async () => {
+  const env = { ...process.env, SESSIONPOOL_JOB_SECRET: 'test-job-secret-0123456789abcdef0123456789abcdef' };
+  const run = async (args: string[], extra: Record<string, string>) => {
+    try {
+      await promisify(execFile)(process.execPath, [MAIN, 'worker', ...args], { env: { ...env, ...extra }, timeout: 30_000 });
+      return { code: 0, stderr: '' };
+    } catch (error) {
+      return error as { code: number; stderr: string };
+    }
+  };
+  for (const form of [
+    'redis:/u:alphaomega42@127.0.0.1:1',
+    'redis:\\\\u:alphaomega42@127.0.0.1:1',
+    'redis:u:alphaomega42@127.0.0.1:1',
+    'redis//u:alphaomega42@127.0.0.1:1',
+    'redis ://u:alphaomega42@127.0.0.1:1',
+  ]) {
+    for (const [args, extra] of [
+      [['--redis', form], {}],
+      [[], { REDIS_URL: form }],
+    ] as const) {
+      const { code, stderr } = await run([...args], extra);
+      assert.equal(code, 2, `${form}: ${stderr}`);
+      assert.doesNotMatch(stderr, /alpha/, stderr);
+      assert.match(stderr, /expected a redis:\/\/ or rediss:\/\/ URL/, stderr);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    }
+  }
+});
