@@ -56,3 +56,21 @@ test('a key holding a control character (not CR, LF or NUL) is refused at the fl
     }
   }
 });
+
+// `/dev/zero` never ends: read whole, it grew the process past 12 GB in a minute without a word.
+test('a key, secret, config or prompt file that never ends (/dev/zero) is refused in one line, at once', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['chat', '--base-url', 'http://127.0.0.1:9/v1', '--api-key-file', '/dev/zero', 'hi'], /--api-key-file: cannot read "\/dev\/zero" \(EFBIG\)/],
+    [['worker', '--redis', 'redis://127.0.0.1:1', '--job-secret-file', '/dev/zero'], /--job-secret-file: could not read "\/dev\/zero" \(EFBIG\)/],
+    [['worker', '--redis', 'redis://127.0.0.1:1', '--redis-password-file', '/dev/zero'], /--redis-password-file: could not read "\/dev\/zero" \(EFBIG\)/],
+    [['worker', '--redis', 'redis://127.0.0.1:1', '--config', '/dev/zero'], /cannot read "\/dev\/zero" \(EFBIG\)/],
+    [['mcp', '--config', '/dev/zero'], /cannot read "\/dev\/zero" \(EFBIG\)/],
+    [['load', '--prompts', '/dev/zero', '--duration', '1s'], /cannot read "\/dev\/zero": larger than/],
+  ];
+  for (const [args, expected] of cases) {
+    const { code, stderr } = await cli(...args);
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr, expected, stderr);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  }
+});
