@@ -63,4 +63,31 @@ describe('hostile writes to a worker host', { skip: redisMissing }, () => {
       await host.close({ timeoutMs: 1000 });
     }
   });
+  // BullMQ's count of a job's starts (`ats` in its hash) decided whether a start needs the producer's
+  // word; anyone with Redis access can reset it. With it reset and the running job's id pushed back
+  // on `wait`, the copy passed as a first start: the key was spent twice on one signed job.
+  test('a running job put back in `wait` with its start count reset makes no second provider call', async () => {
+    const queueName = 'hostile-restart';
+    const host = await worker(redis, mock, queueName, KEY);
+    const forger = new Forger(redis, queueName);
+    const raw = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1 });
+    try {
+      await forger.ready();
+      const id = 'restart.1';
+      const before = mock.totalRequests;
+      const data = sign({ task: chatTask('restart', '[[mock latencyMs=1500]] hi'), deadline: Date.now() + 6000 }, id, queueName);
+      const job = await forger.queue.add('chat', data, { jobId: id });
+      await requestsAbove(mock, before);
+      await raw.hset(`bull:${queueName}:${id}`, 'ats', '0');
+      await raw.lpush(`bull:${queueName}:wait`, id);
+      await raw.zadd(`bull:${queueName}:marker`, 0, '0');
+      // The copy ends by the job's deadline at the latest (the first run's result can no longer be written: the copy holds the lock).
+      const result = (await job.waitUntilFinished(forger.events, 20_000)) as { outcome?: { ok: boolean; error?: { code: string } } };
+      assert.equal(mock.totalRequests - before, 1, `one provider call for one job, got ${mock.totalRequests - before}; ${JSON.stringify(result)}`);
+    } finally {
+      raw.disconnect();
+      await forger.close();
+      await host.close({ timeoutMs: 1000 });
+    }
+  });
 });
