@@ -14,8 +14,15 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const env = { ...process.env, SESSIONPOOL_JOB_SECRET: 'test-job-secret-0123456789abcdef0123456789abcdef' };
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(extra: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { env, timeout: 30_000 });
+    const running = promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...env, ...extra }, timeout: 30_000 });
+    // No input: a command that reads stdin (mcp) sees its end at once.
+    running.child.stdin?.end();
+    const { stdout, stderr } = await running;
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -73,4 +80,21 @@ test('a key, secret, config or prompt file that never ends (/dev/zero) is refuse
     assert.match(stderr, expected, stderr);
     assert.equal(stderr.trim().split('\n').length, 1, stderr);
   }
+});
+
+// pino's own refusal named no variable (exit 1), and `mcp --mock` had started its mock server by
+// then: the command printed its error and never ended.
+test('SESSIONPOOL_LOG_LEVEL that is no level: exit 2, one line naming the variable, no hang', async () => {
+  for (const args of [
+    ['worker', '--redis', 'redis://127.0.0.1:1'],
+    ['mcp', '--mock'],
+  ]) {
+    const { code, stderr } = await cliWith({ SESSIONPOOL_LOG_LEVEL: 'bogus' }, ...args);
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr, /SESSIONPOOL_LOG_LEVEL: expected one of fatal, error, warn/, stderr);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  }
+  // Empty is unset: `mcp --mock` serves stdio and ends with its input (none here).
+  const { code, stderr } = await cliWith({ SESSIONPOOL_LOG_LEVEL: '' }, 'mcp', '--mock');
+  assert.equal(code, 0, stderr);
 });
