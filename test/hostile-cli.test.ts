@@ -98,3 +98,10 @@ test('SESSIONPOOL_LOG_LEVEL that is no level: exit 2, one line naming the variab
   const { code, stderr } = await cliWith({ SESSIONPOOL_LOG_LEVEL: '' }, 'mcp', '--mock');
   assert.equal(code, 0, stderr);
 });
+
+// A run that measured nothing (no request issued within its duration) exited 0, as if it had passed.
+test('load that issues no request (--rate 0.001 --duration 1s): exit 1 saying so', async () => {
+  const { code, stderr } = await cli('load', '--rate', '0.001', '--duration', '1s');
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /sessionpool load: the run failed: no measured request ended in it/, stderr);
+});
