@@ -3,7 +3,10 @@
 // nor a value read in a way nobody wrote (a string spread into one handler per character).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -104,4 +107,27 @@ test('load that issues no request (--rate 0.001 --duration 1s): exit 1 saying so
   const { code, stderr } = await cli('load', '--rate', '0.001', '--duration', '1s');
   assert.equal(code, 1, stderr);
   assert.match(stderr, /sessionpool load: the run failed: no measured request ended in it/, stderr);
+});
+
+// A provider (or a proxy in front of it) answering with an HTML error page: chat printed the page,
+// line by line, after "error ERR_PROVIDER".
+test('chat against a provider answering a multi-line error page: one line', async () => {
+  const server = createServer((_request, response) => {
+    response.writeHead(400, { 'content-type': 'text/html' });
+    response.end(`<!DOCTYPE html>\n<html>\n  <body>\n    <h1>Bad request</h1>\n${'    <p>filler</p>\n'.repeat(500)}  </body>\n</html>\n`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const { code, stderr } = await cli('chat', '--base-url', `http://127.0.0.1:${port}/v1`, '--api-key-env', 'HOME', 'hi');
+    assert.equal(code, 1, stderr);
+    const lines = stderr.trim().split('\n');
+    // The note that no --provider was given, then the error.
+    assert.equal(lines.length, 2, stderr);
+    assert.match(lines[1] ?? '', /^error ERR_PROVIDER: openai answered 400/);
+    assert.ok((lines[1] ?? '').length < 1100, `bounded: ${lines[1]?.length}`);
+  } finally {
+    server.close();
+  }
 });
