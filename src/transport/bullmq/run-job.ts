@@ -76,7 +76,12 @@ async function runAdmitted(job: Job, data: JobData, starts: number, deps: JobRun
     return failed(deps.host, new SessionTimeoutError('The session reached its deadline before a worker host took it', { sessionId }).toJSON());
   // A start after the first needs the producer's word (the fence): counted by the claim too, since BullMQ's own
   // count (`ats` in the job's hash) is anyone's to reset, and a job put back in `wait` while it ran then passed as a first start.
-  const fenced: FencedJob = { sessionId, jobId: String(job.id), producer: data.producer, picks: Math.max(job.attemptsStarted, starts) };
+  const fenced: FencedJob = {
+    sessionId,
+    jobId: String(job.id),
+    producer: data.producer,
+    picks: Math.max(Number.isSafeInteger(job.attemptsStarted) ? job.attemptsStarted : 0, starts),
+  };
   const refused = (await deps.fence?.admit(fenced, deadline, () => deps.aborts.has(sessionId))) ?? abortedEarly(deps, sessionId);
   if (refused !== undefined) return failed(deps.host, refused);
   const run = new RunningJob(fenced, new ProgressRelay(job, deps.logger));
