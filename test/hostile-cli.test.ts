@@ -131,3 +131,17 @@ test('chat against a provider answering a multi-line error page: one line', asyn
     server.close();
   }
 });
+
+// A config file that is JSON but not of the expected shape is as much the operator's mistake as one
+// that is not JSON (exit 2); mcp exited 1 for it.
+test('mcp --config of the wrong shape: exit 2, one line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sessionpool-hostile-mcp-'));
+  for (const text of ['[]', '{"provider": {}}', '{"supervisor": {"threads": "two"}}']) {
+    const config = join(dir, 'config.json');
+    writeFileSync(config, text);
+    const { code, stderr } = await cli('mcp', '--config', config);
+    assert.equal(code, 2, `${text}: ${stderr}`);
+    assert.match(stderr, /^sessionpool mcp: invalid config file /, stderr);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  }
+});
