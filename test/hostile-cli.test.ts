@@ -145,3 +145,15 @@ test('mcp --config of the wrong shape: exit 2, one line', async () => {
     assert.equal(stderr.trim().split('\n').length, 1, stderr);
   }
 });
+
+// Number() read "0x10" as 16, "1e1" as 10 and " 2" as 2: counts nobody wrote as such were taken.
+test('worker --threads / --concurrency take digits only: exit 2, one line', async () => {
+  for (const flag of ['--threads', '--concurrency']) {
+    for (const value of ['0x10', '1e1', ' 2', '2.0', '-1', '']) {
+      const { code, stderr } = await cli('worker', '--redis', 'redis://127.0.0.1:1', `${flag}=${value}`);
+      assert.equal(code, 2, `${flag}=${JSON.stringify(value)}: ${stderr}`);
+      assert.match(stderr, new RegExp(`${flag} must be a positive integer`), stderr);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    }
+  }
+});
