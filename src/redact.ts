@@ -123,9 +123,12 @@ export class StreamRedactor {
 
 /** What stands for a URL's whole `user:password@` part (the user too: where it ends is unsure in a URL written by hand). */
 export const URL_CREDENTIALS = '[credentials]';
-const SCHEME = /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+// WHATWG's parser (new URL, fetch, the SDK) also starts the authority of http, https, ws, wss and
+// ftp URLs after any run of `/` and `\`, none included: `https:\\user:pw@host`, `https:/user:pw@host`
+// and `https:user:pw@host` all carry credentials, so they are read as URLs here too.
+const SCHEME = /^\s*(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|(?:https?|wss?|ftp):[\\/]*)/i;
 /** A URL inside free text: a scheme, then everything up to the last `@` before a blank. */
-const URL_WITH_CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)\S*@/g;
+const URL_WITH_CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]*:\/\/|\b(?:https?|wss?|ftp):[\\/]*)\S*@/gi;
 
 /** A URL split at its credentials: `rest` is what follows the last `@` (host, port, path). */
 export interface URLParts {
@@ -153,7 +156,7 @@ export function quoteURL(url: string): string {
 
 /** Free text (an error message, a log line) with the credentials of every URL in it replaced. */
 export function scrubURLs(text: string): string {
-  return text.includes('://') ? text.replace(URL_WITH_CREDENTIALS, `$1${URL_CREDENTIALS}@`) : text;
+  return text.includes('@') ? text.replace(URL_WITH_CREDENTIALS, `$1${URL_CREDENTIALS}@`) : text;
 }
 
 /** `%XX` decoded when it can be; a lone `%` is a literal one, as written. */

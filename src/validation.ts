@@ -11,7 +11,9 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return `{${Object.keys(value).slice(0, 5).join(', ')}} (object)`;
   if (typeof value === 'string') {
     // A URL's user:password part is a credential, written encoded or not: never quoted back.
-    const shown = splitURL(value) !== undefined ? quoteURL(value) : scrubURLs(value);
+    // A URL mistyped (`redis:/u:pw@host`, `redis//u:pw@host`) is no URL to a parser but still holds
+    // its password: a `:` before an `@` is taken for user:password, and all before the last `@` is left out.
+    const shown = splitURL(value) !== undefined || /:[\s\S]*@/.test(value) ? quoteURL(value) : scrubURLs(value);
     return `${JSON.stringify(shown.length > 60 ? `${shown.slice(0, 60)}…` : shown)} (string)`;
   }
   return `${String(value)} (${typeof value})`;
@@ -106,9 +108,16 @@ export function assertJsonData(value: unknown, path: string, what = 'request'): 
  * Why `value` cannot be an HTTP header value, without ever quoting it (it is often a credential):
  * fetch refuses line breaks, NUL and characters beyond Latin-1.
  */
+/** C0 controls but tab (CR, LF and NUL have messages of their own) and DEL. */
+function isControl(code: number): boolean {
+  return (code < 0x20 && code !== 0x09) || code === 0x7f;
+}
+
 export function headerValueIssue(value: string): string | undefined {
   if (/[\r\n]/.test(value)) return 'contains a line break (CR or LF), which a header value cannot hold';
   if (value.includes('\0')) return 'contains a NUL character, which a header value cannot hold';
+  // fetch refuses them only when it writes the request: a "connection error", retried as one.
+  if ([...value].some((char) => isControl(char.charCodeAt(0)))) return 'contains a control character (other than tab), which a header value cannot hold';
   if ([...value].some((char) => (char.codePointAt(0) ?? 0) > 0xff))
     return 'contains characters beyond Latin-1 (code points above 255), which a header value cannot hold';
   return undefined;

@@ -16,10 +16,10 @@ describe('BullMQ ingress: the parts', { skip: redisMissing }, () => {
     try {
       assert.ok(a !== undefined && b !== undefined);
       const deadline = Date.now() + 60_000.5;
-      assert.deepEqual(await a.claim('j.1', deadline), { ok: true }, 'the first start');
-      assert.deepEqual(await b.claim('j.1', deadline), { ok: true }, 'the re-run after a stall, on another host');
+      assert.deepEqual(await a.claim('j.1', deadline), { ok: true, starts: 1 }, 'the first start');
+      assert.deepEqual(await b.claim('j.1', deadline), { ok: true, starts: 2 }, 'the re-run after a stall, on another host');
       assert.deepEqual(await a.claim('j.1', deadline), { ok: false, why: 'started', starts: 2 }, 'no third start');
-      assert.deepEqual(await a.claim('j.2', deadline), { ok: true });
+      assert.deepEqual(await a.claim('j.2', deadline), { ok: true, starts: 1 });
       await b.finished('j.2', deadline);
       assert.deepEqual(await a.claim('j.2', deadline), { ok: false, why: 'ran' }, 'finished on another host: Redis says so');
       const admin = new Redis(redis.url);

@@ -64,7 +64,9 @@ export async function runChat(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     const e = error as { code?: string; message?: string };
-    console.error(`error ${e.code ?? 'ERR'}: ${e.message ?? String(error)}`);
+    // One line whatever the provider answered (an HTML error page is many): line breaks folded, length bounded.
+    const message = (e.message ?? String(error)).replace(/\s*[\r\n]+\s*/g, ' ');
+    console.error(`error ${e.code ?? 'ERR'}: ${message.length > 1000 ? `${message.slice(0, 1000)}…` : message}`);
     // The request is made of the flags: one the engine refuses is a usage mistake.
     return e.code === 'ERR_INVALID_REQUEST' ? 2 : 1;
   } finally {

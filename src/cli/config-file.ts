@@ -1,8 +1,7 @@
 // The one way the commands read a JSON file the operator wrote (`mcp --config`, `worker --config`).
 // A mistake is told by file, line and column, never by quoting the file: the text around a syntax
 // error can be the start of a key.
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { MAX_CONFIG_FILE_BYTES, readTextFileSync } from './bounded-read.ts';
 import { describeJsonSyntaxError, jsonSyntaxError } from './json-syntax.ts';
 
 /** A config file that cannot be read or is not JSON (an operator's mistake: the CLI exits 2). */
@@ -12,20 +11,14 @@ export class ConfigFileError extends Error {
 
 /** Reads and parses a JSON file; a ConfigFileError names what is wrong without quoting the file. */
 export async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  return parseJsonFile(path, text);
+  return readJsonFileSync(path);
 }
 
 /** readJsonFile for callers that cannot wait (a command's start-up). */
 export function readJsonFileSync(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFileSync(path, MAX_CONFIG_FILE_BYTES);
   } catch (error) {
     throw unreadable(path, error);
   }

@@ -1,7 +1,7 @@
 // Where chat and load take a provider key from. `--api-key KEY` is shown to every user of the
 // machine by `ps` and lands in shell history, so the key can also come from a variable named by
 // `--api-key-env` or from the first line of `--api-key-file`. None of them is ever quoted back.
-import { readFileSync } from 'node:fs';
+import { MAX_SECRET_FILE_BYTES, readTextFileSync } from './bounded-read.ts';
 import { headerValueIssue } from '../validation.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -48,7 +48,7 @@ function nonEmpty(flag: string, key: string, got: string): string {
 function readKeyFile(path: string): string {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFileSync(path, MAX_SECRET_FILE_BYTES);
   } catch (error) {
     throw new UsageError(`--api-key-file: cannot read ${JSON.stringify(path)} (${(error as { code?: string }).code ?? 'unreadable'})`);
   }

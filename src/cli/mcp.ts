@@ -1,6 +1,7 @@
 /** `sessionpool mcp`: the engine as an MCP server, over stdio (default) or Streamable HTTP. */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { logLevel } from '../log.ts';
 import { createSupervisor } from '../index.ts';
 import { DEFAULT_MAX_TIMEOUT_MS } from '../mcp/chat-schema.ts';
 import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
@@ -60,6 +61,7 @@ export async function runMcp(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.mock && values.config !== undefined) throw usageError('--mock and --config exclude each other');
+  const level = logLevel();
   const port = integer('http', values.http, 0, 65_535);
   // Refused before anything starts: a host that is not loopback without the names it answers to.
   if (port !== undefined) requestGuard(values.host, values['allowed-host'] ?? []);
@@ -70,7 +72,7 @@ export async function runMcp(argv: string[]): Promise<number> {
   const config = values.mock ? await configWithMock() : values.config !== undefined ? await loadConfigFile(values.config) : configFromEnv();
   // A quarter of the engine's slots per client unless told otherwise: one client cannot take them all.
   if (httpOptions !== undefined) httpOptions.maxCallsPerClient ??= Math.max(1, Math.floor((config.supervisor.maxConcurrent ?? 64) / 4));
-  const logger = pino({ name: 'sessionpool-mcp', level: process.env['SESSIONPOOL_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
+  const logger = pino({ name: 'sessionpool-mcp', level }, pino.destination(2));
   const supervisor = createSupervisor({ ...config.supervisor, ...engine, providers: config.providers, logger });
   const context: ToolContext = {
     supervisor,

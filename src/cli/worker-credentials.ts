@@ -2,7 +2,7 @@
 // (every user of the machine can read a process's arguments with `ps`). Messages name the file or
 // variable, never what is in it.
 import { readJsonFileSync } from './config-file.ts';
-import { readFileSync } from 'node:fs';
+import { MAX_SECRET_FILE_BYTES, readTextFileSync } from './bounded-read.ts';
 
 function usageError(message: string): Error {
   return Object.assign(new Error(message), { code: 'ERR_INVALID_ARG_VALUE' });
@@ -12,7 +12,7 @@ function usageError(message: string): Error {
 export function readSecretFile(flag: string, path: string): string {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFileSync(path, MAX_SECRET_FILE_BYTES);
   } catch (error) {
     throw usageError(`--${flag}: could not read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }

@@ -30,8 +30,9 @@ function usageError(message: string): Error {
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`--${name} must be a positive integer, got "${value}"`);
+  // Digits only: Number() also reads "0x10", "1e1" and " 2", which nobody means as a count.
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw usageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -78,7 +79,10 @@ function workerOptions(values: ReturnType<typeof parse>): WorkerHostOptions {
     ...(values.queue !== undefined ? { queueName: values.queue } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(values.handler !== undefined ? { handlers: [...(config.handlers ?? []), ...values.handler] } : {}),
+    // Added to the file's list only when it is one: anything else goes on as written, for createWorker to refuse by name.
+    ...(values.handler !== undefined && (config.handlers === undefined || Array.isArray(config.handlers))
+      ? { handlers: [...(config.handlers ?? []), ...values.handler] }
+      : {}),
   };
 }
 

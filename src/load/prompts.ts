@@ -1,5 +1,5 @@
 // The prompts of a run: synthetic ones of a given length, or lines of a JSONL file.
-import { readFile } from 'node:fs/promises';
+import { MAX_PROMPT_FILE_BYTES, readTextFileSync } from '../cli/bounded-read.ts';
 import { z } from 'zod';
 import { describeJsonSyntaxError, jsonSyntaxError } from '../cli/json-syntax.ts';
 import { InvalidRequestError } from '../errors.ts';
@@ -41,7 +41,7 @@ const messagesLine = z.strictObject({ messages: engineMessages, maxOutputTokens:
 export async function readPromptFile(path: string, outputTokens?: number): Promise<Prompt[]> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readTextFileSync(path, MAX_PROMPT_FILE_BYTES);
   } catch (error) {
     throw invalid(`\`prompts\`: cannot read ${JSON.stringify(path)}: ${(error as Error).message}`);
   }

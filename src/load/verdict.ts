@@ -10,7 +10,8 @@ export interface Verdict {
 
 /**
  * Fails the run when more than `maxErrorRate` of the measured requests failed, or when none
- * succeeded. Cancelled requests (a stop) count neither way; warm-up requests are not measured.
+ * succeeded, none ending at all included (`--rate 0.001 --duration 1s` issues nothing: a run that
+ * measured nothing passed). Cancelled requests (a stop) count neither way; warm-up requests are not measured.
  */
 export function runVerdict(levels: readonly LevelReport[], maxErrorRate: number): Verdict {
   let ok = 0;
@@ -20,7 +21,9 @@ export function runVerdict(levels: readonly LevelReport[], maxErrorRate: number)
     failed += level.requests.failed;
   }
   const ended = ok + failed;
-  if (ended === 0 || failed === 0) return { ok: true };
+  if (ended === 0)
+    return { ok: false, reason: 'the run failed: no measured request ended in it (none was issued within --duration at this --rate, or all were cancelled)' };
+  if (failed === 0) return { ok: true };
   const share = failed / ended;
   if (share <= maxErrorRate && ok > 0) return { ok: true };
   const percent = `${Math.round(share * 100)}%`;

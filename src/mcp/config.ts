@@ -1,5 +1,5 @@
 /** Where `sessionpool mcp` gets its providers: the environment, a JSON config file, or the embedded mock. */
-import { readJsonFile } from '../cli/config-file.ts';
+import { ConfigFileError, readJsonFile } from '../cli/config-file.ts';
 import { z } from 'zod';
 import { BUILT_IN_PROVIDERS, InvalidRequestError, startMockProvider, type ProviderConfig, type SupervisorOptions } from '../index.ts';
 
@@ -51,7 +51,8 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `\`${i.path.join('.') || '(root)'}\`: ${i.message}`);
-    throw new Error(`invalid config file ${path}: ${issues.join('; ')}`);
+    // The operator's mistake, as a file that is not JSON is (the CLI exits 2).
+    throw new ConfigFileError(`invalid config file ${path}: ${issues.join('; ')}`);
   }
   const providers: Record<string, ProviderConfig> = {};
   const keyEnv: KeyVariables = {};

@@ -4,10 +4,11 @@
 //   <prefix>:<queue>:sessionpool:ended:<sessionId>    the session has ended: none of its jobs may run
 //                                                       (TTL: the job's deadline + ENDED_MARGIN_MS)
 //   <prefix>:<queue>:sessionpool:rerun:<jobId>        the producer runs the session again on this job,
-//                                                       which BullMQ put back after its host stopped (same TTL)
+//                                                       which BullMQ put back after its host stopped (same TTL;
+//                                                       its value is a permit signed with the job secret: rerun-permit.ts)
 //   <prefix>:<queue>:sessionpool:producer:<producer>  the producer is alive (TTL: producerTtlMs, refreshed
 //                                                       every third of it; deleted when it closes)
-// Values are "1": the key's presence is the verdict. No key holds anything from the request.
+// Other values are "1" (the key's presence is the verdict) or, for a producer, its client id. No key holds anything from the request.
 
 /** Past the deadline hosts refuse a job on their own; the margin covers clocks that disagree. */
 export const ENDED_MARGIN_MS = 60_000;

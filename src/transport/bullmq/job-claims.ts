@@ -26,7 +26,8 @@ const DONE = `redis.call('HSET', KEYS[1], 'done', '1')
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1`;
 
-export type Claim = { ok: true } | { ok: false; why: 'ran' | 'started'; starts?: number };
+/** `starts`: this start's number, counted by the hosts themselves (BullMQ's own count is a field anyone can reset). */
+export type Claim = { ok: true; starts: number } | { ok: false; why: 'ran' | 'started'; starts?: number };
 
 export class JobClaims {
   readonly #client: Redis;
@@ -53,7 +54,7 @@ export class JobClaims {
     if (this.#remembers(jobId)) return { ok: false, why: 'ran' };
     const starts = Number(await this.#client.eval(CLAIM, 1, this.#prefix + jobId, String(Math.ceil(deadline + KEEP_PAST_DEADLINE_MS))));
     if (starts === 0) return { ok: false, why: 'ran' };
-    return starts > MAX_STARTS ? { ok: false, why: 'started', starts: starts - 1 } : { ok: true };
+    return starts > MAX_STARTS ? { ok: false, why: 'started', starts: starts - 1 } : { ok: true, starts };
   }
 
   /** The job's call ended (whatever its outcome): any later start is a replay. */

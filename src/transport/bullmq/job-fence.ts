@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { SessionAbortedError, SessionTimeoutError, TransportError, type WireError } from '../../errors.ts';
 import type { FenceKeys } from './fence-keys.ts';
 import type { ProducerPresence } from './producer-presence.ts';
+import type { RerunPermits } from './rerun-permit.ts';
 
 /** `away`: the producer's connection is missing, not for long yet (it may be reconnecting). */
 export type Verdict = 'go' | 'ended' | 'orphaned' | 'wait' | 'away';
@@ -33,11 +34,13 @@ const AWAY_POLL_MS = 100;
 export class JobFence {
   readonly #redis: Redis;
   readonly #keys: FenceKeys;
+  readonly #permits: RerunPermits;
   readonly #presence: ProducerPresence | undefined;
 
-  constructor(redis: Redis, keys: FenceKeys, presence?: ProducerPresence) {
+  constructor(redis: Redis, keys: FenceKeys, permits: RerunPermits, presence?: ProducerPresence) {
     this.#redis = redis;
     this.#keys = keys;
+    this.#permits = permits;
     this.#presence = presence;
   }
 
@@ -51,7 +54,8 @@ export class JobFence {
     const presence = job.producer === undefined || alive == null ? undefined : await this.#presence?.of(job.producer, alive);
     if (presence === 'gone') return 'orphaned';
     if (presence === 'away') return 'away';
-    return job.picks > 1 && rerun === null ? 'wait' : 'go';
+    // A second start needs the producer's signed permit: anyone can write the key, only a producer can sign it.
+    return job.picks > 1 && !this.#permits.valid(job.jobId, rerun) ? 'wait' : 'go';
   }
 
   /** Verdicts of many running jobs in one round trip (ended or orphaned ones only). */

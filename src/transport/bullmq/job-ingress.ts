@@ -15,7 +15,8 @@ import type { JobSigner } from './job-signature.ts';
 /** Canonical text beyond this (a job holding more than any request could) is refused before hashing. */
 const MAX_JOB_CHARS = 128 * 1024 * 1024;
 
-export type Admission = { ok: true; data: JobData } | { ok: false; error: WireError };
+/** `starts`: how many times hosts began this job, this start included (its claim's count). */
+export type Admission = { ok: true; data: JobData; starts: number } | { ok: false; error: WireError };
 
 /** What the door needs of a BullMQ job. */
 export interface IncomingJob {
@@ -58,7 +59,7 @@ export class JobIngress {
       return this.#refuse(new TransportError(`The worker host ${this.#host} could not record its claim on job "${jobId}" in Redis`, ids), true);
     if (!claim.ok) return refused(claim.why === 'ran' ? 'it ran already (a replay)' : `it was started ${claim.starts} times already (a replay)`);
     this.#admitted.set(jobId, data.deadline);
-    return { ok: true, data };
+    return { ok: true, data, starts: claim.starts };
   }
 
   /**

@@ -7,11 +7,13 @@ import type { Redis } from 'ioredis';
 import { within } from './bounded.ts';
 import { type FenceKeys, verdictTtlMs } from './fence-keys.ts';
 import { presenceValue } from './producer-presence.ts';
+import type { RerunPermits } from './rerun-permit.ts';
 
 export class ProducerFence {
   readonly id: string;
   readonly #redis: Redis;
   readonly #keys: FenceKeys;
+  readonly #permits: RerunPermits;
   readonly #ttlMs: number;
   readonly #warn: (what: string, error: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
@@ -19,9 +21,10 @@ export class ProducerFence {
   #closed = false;
   #away = false;
 
-  constructor(redis: Redis, keys: FenceKeys, id: string, ttlMs: number, warn: (what: string, error: unknown) => void) {
+  constructor(redis: Redis, keys: FenceKeys, permits: RerunPermits, id: string, ttlMs: number, warn: (what: string, error: unknown) => void) {
     this.#redis = redis;
     this.#keys = keys;
+    this.#permits = permits;
     this.id = id;
     this.#ttlMs = ttlMs;
     this.#warn = warn;
@@ -57,12 +60,12 @@ export class ProducerFence {
 
   /** The session has ended: none of its jobs may be sent to a provider from now on. */
   ended(sessionId: string, deadline: number): Promise<void> {
-    return this.#write(this.#keys.ended(sessionId), verdictTtlMs(deadline), 'could not record that a session ended');
+    return this.#write(this.#keys.ended(sessionId), '1', verdictTtlMs(deadline), 'could not record that a session ended');
   }
 
   /** The session runs again on this job, which BullMQ put back after its host stopped. */
   rerun(jobId: string, deadline: number): Promise<void> {
-    return this.#write(this.#keys.rerun(jobId), verdictTtlMs(deadline), 'could not allow a job to run again');
+    return this.#write(this.#keys.rerun(jobId), this.#permits.value(jobId), verdictTtlMs(deadline), 'could not allow a job to run again');
   }
 
   /** No more liveness: hosts refuse this producer's remaining jobs at once. Waits at most `timeoutMs`. */
@@ -84,9 +87,9 @@ export class ProducerFence {
       });
   }
 
-  async #write(key: string, ttlMs: number, what: string): Promise<void> {
+  async #write(key: string, value: string, ttlMs: number, what: string): Promise<void> {
     try {
-      await this.#redis.set(key, '1', 'PX', ttlMs);
+      await this.#redis.set(key, value, 'PX', ttlMs);
     } catch (error) {
       if (!this.#closed) this.#warn(what, error);
     }

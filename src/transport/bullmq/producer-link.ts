@@ -8,10 +8,12 @@ import { within } from './bounded.ts';
 import { EventReader } from './event-reader.ts';
 import { scrubRedis } from './connection.ts';
 import { FenceKeys } from './fence-keys.ts';
+import type { JobSigner } from './job-signature.ts';
 import { ProducerFence } from './producer-fence.ts';
 import { producerClientName } from './producer-presence.ts';
 import type { ResolvedQueueOptions } from './options.ts';
 import { loadBullMQ, loadIORedis } from './peers.ts';
+import { RerunPermits } from './rerun-permit.ts';
 
 export interface ProducerHandlers {
   /** A progress message and a return value as read from Redis: not trusted (result-guard.ts). */
@@ -41,7 +43,7 @@ const FENCE_RECONNECT_MS = 100;
 const FORCE_MS = 10;
 
 export async function connectProducer(
-  options: ResolvedQueueOptions & { eventsMaxLen: number; producerTtlMs: number },
+  options: ResolvedQueueOptions & { eventsMaxLen: number; producerTtlMs: number; signer: JobSigner },
   producerId: string,
   on: ProducerHandlers,
   logger: Logger | undefined,
@@ -101,7 +103,14 @@ export async function connectProducer(
     connectionName: producerClientName(producerId),
   });
   fenceClient.on('error', () => {});
-  const fence = new ProducerFence(fenceClient, new FenceKeys(prefix, queueName), producerId, options.producerTtlMs, (what, error) => warn(what)(error));
+  const fence = new ProducerFence(
+    fenceClient,
+    new FenceKeys(prefix, queueName),
+    new RerunPermits(options.signer),
+    producerId,
+    options.producerTtlMs,
+    (what, error) => warn(what)(error),
+  );
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), fence.start()]);
   return {
     queue,

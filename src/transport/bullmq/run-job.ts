@@ -67,7 +67,7 @@ export async function runJob(job: Job, deps: JobRunnerDeps): Promise<SignedJobRe
   if (!admitted.ok) return signed(deps, jobId, sessionOfJob(jobId), failed(deps.host, admitted.error));
   let result: JobResult | undefined;
   try {
-    result = await runAdmitted(job, admitted.data, deps);
+    result = await runAdmitted(job, admitted.data, admitted.starts, deps);
   } finally {
     await deps.ingress.settled(job, result);
   }
@@ -85,14 +85,21 @@ function signed(deps: JobRunnerDeps, jobId: string, sessionId: string, result: J
   }
 }
 
-async function runAdmitted(job: Job, data: JobData, deps: JobRunnerDeps): Promise<JobResult> {
+async function runAdmitted(job: Job, data: JobData, starts: number, deps: JobRunnerDeps): Promise<JobResult> {
   const { task: queued, deadline } = data;
   const { sessionId } = queued;
   const provider = queued.kind === 'chat' ? localProvider(deps.providers, queued.provider, deps.host) : undefined;
   if (provider !== undefined && 'code' in provider) return failed(deps.host, provider);
   if (deadline <= Date.now())
     return failed(deps.host, new SessionTimeoutError('The session reached its deadline before a worker host took it', { sessionId }).toJSON());
-  const fenced: FencedJob = { sessionId, jobId: String(job.id), producer: data.producer, picks: job.attemptsStarted };
+  // A start after the first needs the producer's word (the fence): counted by the claim too, since BullMQ's own
+  // count (`ats` in the job's hash) is anyone's to reset, and a job put back in `wait` while it ran then passed as a first start.
+  const fenced: FencedJob = {
+    sessionId,
+    jobId: String(job.id),
+    producer: data.producer,
+    picks: Math.max(Number.isSafeInteger(job.attemptsStarted) ? job.attemptsStarted : 0, starts),
+  };
   const refused = (await deps.fence?.admit(fenced, deadline, () => deps.aborts.has(sessionId))) ?? abortedEarly(deps, sessionId);
   if (refused !== undefined) return failed(deps.host, refused);
   const run = new RunningJob(fenced, new ProgressRelay(job, deps.results.sealer(fenced.jobId, sessionId, job.attemptsStarted), deps.logger));

@@ -6,6 +6,7 @@ import type { AbortReason } from '../../abort/reasons.ts';
 import type { AbortMessage } from './job.ts';
 
 const KEEP_MS = 120_000;
+const REASONS: ReadonlySet<string> = new Set<AbortReason>(['timeout', 'aborted', 'closed']);
 
 export class RecentAborts {
   readonly #kept = new Map<string, { reason: AbortReason; at: number }>();
@@ -39,12 +40,16 @@ export class RecentAborts {
 export async function subscribeAborts(subscriber: Redis, channel: string, onAbort: (message: AbortMessage) => void): Promise<void> {
   subscriber.on('message', (from: string, text: string) => {
     if (from !== channel) return;
+    let message: unknown;
     try {
-      const message = JSON.parse(text) as AbortMessage;
-      if (typeof message.sessionId === 'string') onAbort(message);
+      message = JSON.parse(text);
     } catch {
-      // Not ours: ignored.
+      return; // Not ours: ignored.
     }
+    // Anyone with Redis access can publish here: only the protocol's messages are acted on (a reason
+    // such as "constructor" would pick a member of Object.prototype as the session's error message).
+    const { sessionId, reason } = (message ?? {}) as Partial<Record<keyof AbortMessage, unknown>>;
+    if (typeof sessionId === 'string' && typeof reason === 'string' && REASONS.has(reason)) onAbort({ sessionId, reason: reason as AbortReason });
   });
   await subscriber.subscribe(channel);
 }

@@ -29,6 +29,7 @@ import { ProducerPresence } from './producer-presence.ts';
 import { runJob, type JobRunnerDeps } from './run-job.ts';
 import { RecentAborts, subscribeAborts } from './worker-aborts.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerHostOptions } from './worker-options.ts';
+import { RerunPermits } from './rerun-permit.ts';
 
 export interface WorkerHostStats {
   host: string;
@@ -223,7 +224,7 @@ class Host implements WorkerHost {
     const commands = new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: `sessionpool:worker-fence:${this.host}` });
     commands.on('error', () => {});
     const presence = new ProducerPresence(commands, (message) => this.#logger?.warn({ redis: connection.label }, message));
-    const fence = new JobFence(commands, new FenceKeys(prefix, queueName), presence);
+    const fence = new JobFence(commands, new FenceKeys(prefix, queueName), new RerunPermits(this.#settings.signer), presence);
     let parts: Partial<Parts> = { subscriber, commands, fence };
     try {
       await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
