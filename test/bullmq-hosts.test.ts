@@ -51,6 +51,7 @@ describe('BullMQ transport across processes', { skip: redisMissing }, () => {
       await killed;
       const results = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value as ChatResult] : []));
       const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code: string }).code] : []));
+      for (const o of outcomes) if (o.status === 'rejected') console.log(`# failed: ${(o.reason as Error).message}`);
       const stats = transport.stats();
       console.log(
         `# kill test: ${results.length} completed, ${errors.length} failed ${JSON.stringify(errors.slice(0, 5))}, transport ${JSON.stringify(stats)}, mock requests ${mock.requests.length}`,

@@ -7,12 +7,15 @@ import { Redis } from 'ioredis';
 import { canonicalJSON } from '../src/transport/bullmq/canonical-json.ts';
 import { resolveConnection } from '../src/transport/bullmq/connection.ts';
 import { JobClaims } from '../src/transport/bullmq/job-claims.ts';
+import { JobSigner } from '../src/transport/bullmq/job-signature.ts';
+import { RerunPermits } from '../src/transport/bullmq/rerun-permit.ts';
 import { redisMissing, startRedis } from './redis-helpers.ts';
 
 describe('BullMQ ingress: the parts', { skip: redisMissing }, () => {
   test('claims: a job may start twice (BullMQ re-runs it once after its host died), never a third time, never after it finished', async () => {
     const redis = await startRedis();
-    const [a, b] = await Promise.all(['host-a', 'host-b'].map((host) => JobClaims.open(resolveConnection(redis.url), 'bull', 'claims', host)));
+    const permits = new RerunPermits(new JobSigner('claims-test-job-secret-0123456789abcdef', { prefix: 'bull', queueName: 'claims' }));
+    const [a, b] = await Promise.all(['host-a', 'host-b'].map((host) => JobClaims.open(resolveConnection(redis.url), 'bull', 'claims', host, permits)));
     try {
       assert.ok(a !== undefined && b !== undefined);
       const deadline = Date.now() + 60_000.5;
@@ -23,6 +26,15 @@ describe('BullMQ ingress: the parts', { skip: redisMissing }, () => {
       await b.finished('j.2', deadline);
       assert.deepEqual(await a.claim('j.2', deadline), { ok: false, why: 'ran' }, 'finished on another host: Redis says so');
       const admin = new Redis(redis.url);
+      // A host that finished the call and died before BullMQ recorded its result: the producer, which
+      // never got it, allows a re-run with its signed permit. A permit written by anyone else is not one.
+      await admin.set('bull:claims:sessionpool:rerun:j.3', '1');
+      assert.deepEqual(await a.claim('j.3', deadline), { ok: true, starts: 1 });
+      await a.finished('j.3', deadline);
+      assert.deepEqual(await b.claim('j.3', deadline), { ok: false, why: 'ran' }, 'an unsigned re-run key lets nothing start again');
+      await admin.set('bull:claims:sessionpool:rerun:j.3', permits.value('j.3'));
+      assert.deepEqual(await b.claim('j.3', deadline), { ok: true, starts: 2 }, "the producer's permit: a second start, after the first finished");
+      assert.deepEqual(await a.claim('j.3', deadline), { ok: false, why: 'started', starts: 2 }, 'never a third');
       const ttl = await admin.pttl('bull:claims:sessionpool:claims:j.2');
       assert.ok(ttl > 60_000 && ttl <= 60_000 + 10 * 60_000 + 1000, `the claim lapses after the deadline (${ttl} ms)`);
       await admin.flushall();

@@ -224,11 +224,12 @@ class Host implements WorkerHost {
     const commands = new Redis({ ...connection.options, maxRetriesPerRequest: 3, connectionName: `sessionpool:worker-fence:${this.host}` });
     commands.on('error', () => {});
     const presence = new ProducerPresence(commands, (message) => this.#logger?.warn({ redis: connection.label }, message));
-    const fence = new JobFence(commands, new FenceKeys(prefix, queueName), new RerunPermits(this.#settings.signer), presence);
+    const permits = new RerunPermits(this.#settings.signer);
+    const fence = new JobFence(commands, new FenceKeys(prefix, queueName), permits, presence);
     let parts: Partial<Parts> = { subscriber, commands, fence };
     try {
       await subscribeAborts(subscriber, channelOf(prefix, queueName), ({ sessionId, reason }) => this.#abort(sessionId, reason));
-      const claims = await JobClaims.open(connection, prefix, queueName, this.host);
+      const claims = await JobClaims.open(connection, prefix, queueName, this.host, permits);
       const ingress = new JobIngress(this.#settings.signer, claims, this.host, this.#settings.handlers);
       parts = { subscriber, commands, fence, ingress, worker: this.#worker(Worker, ingress, fence) };
       await parts.worker?.waitUntilReady();
