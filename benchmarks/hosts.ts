@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { bullmq, createSupervisor, startMockProvider, type Supervisor, type Transport } from '../src/index.ts';
-import type { MockProvider } from '../src/mock/server.ts';
-import { redisMissing, startRedis, type TestRedis } from './redis-server.ts';
-import { startWorkerProcess } from './worker-process.ts';
+import type { MockProvider } from '../src/apps/mock/server.ts';
+import { redisMissing, startRedis, type TestRedis } from '../test/support/redis-server.ts';
+import { startWorkerProcess } from '../test/support/worker-process.ts';
 
 const KEY = 'sk-bench-hosts-0123456789';
 const CONCURRENCY = 64;

@@ -4,7 +4,7 @@
 import type { GoalVerdict } from './goals.ts';
 import { fmt, systemLine, type ScenarioReport, type SideFigures, type SystemInfo } from './report.ts';
 import type { TraceSession } from './round.ts';
-import { barGroups, esc, gantt, lineChart, type GanttRow, type Series } from '../src/report/svg.ts';
+import { barGroups, esc, gantt, lineChart, type GanttRow, type Series } from '../src/apps/report/svg.ts';
 
 export interface ScenarioCharts {
   report: ScenarioReport;

@@ -38,7 +38,7 @@ export function spread(values: readonly number[]): Spread {
   return { median, min: sorted[0]!, max: sorted[n - 1]! };
 }
 
-export { LoopMeter } from '../src/report/loop-meter.ts';
+export { LoopMeter } from '../src/apps/report/loop-meter.ts';
 
 /**
  * Peak main-thread heap and process RSS while a round runs. Sampled every `everyMs` (~10 µs a

@@ -1,7 +1,7 @@
 // Figures per scenario (median over the measured rounds, with min–max), the engine/baseline
 // ratios, and their three outputs: the table, one JSON line per scenario, and the system line.
-import { fmt } from '../src/report/format.ts';
-import type { SystemInfo } from '../src/report/system.ts';
+import { fmt } from '../src/apps/report/format.ts';
+import type { SystemInfo } from '../src/apps/report/system.ts';
 import { MB, percentiles, spread, type Spread } from './measure.ts';
 import type { RoundResult } from './round.ts';
 import type { Scenario } from './scenarios.ts';
@@ -100,7 +100,7 @@ export function scenarioReport(
   };
 }
 
-export { fmt } from '../src/report/format.ts';
+export { fmt } from '../src/apps/report/format.ts';
 
 const cell = (s: Spread) => `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 const COLUMNS = ['scenario', 'conc', 'side', 'cpu ms/session', 'thread-cpu ms', 'p50 ms', 'p95 ms', 'p99 ms', 'sessions/s', 'heap MB', 'rss MB'];
@@ -193,7 +193,7 @@ export function jsonLine(r: ScenarioReport): string {
   });
 }
 
-export { systemInfo, type SystemInfo } from '../src/report/system.ts';
+export { systemInfo, type SystemInfo } from '../src/apps/report/system.ts';
 
 export function systemLine(s: SystemInfo): string {
   return `system: Node ${s.node}, ${s.platform}, ${s.cpu}, ${s.cores} cores, ${s.memoryGB} GB; engine threads ${s.engineThreads}; mock provider in a separate process`;

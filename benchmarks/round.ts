@@ -4,7 +4,7 @@
 // with a wrong answer is reported as such: a figure can only come from doing the work.
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { generatedWords } from '../src/mock/answer.ts';
+import { generatedWords } from '../src/apps/mock/answer.ts';
 import type { Supervisor } from '../src/index.ts';
 import type { Baseline, Outcome } from './baseline.ts';
 import { busy, collectGarbage, LoopMeter, MemorySampler } from './measure.ts';

@@ -1,8 +1,8 @@
 // The mock provider for the routing demo, in a child process of its own (so that the host's
 // thread does not stamp arrivals late): Kimi throttled per key, and taken down on command or
 // after a number of requests. Talks to its parent over IPC.
-import { startMockProvider } from '../src/mock/server.ts';
-import { firstBehaviour, outage, throttle } from '../src/mock/faults.ts';
+import { startMockProvider } from '../src/apps/mock/server.ts';
+import { firstBehaviour, outage, throttle } from '../src/apps/mock/faults.ts';
 
 export interface RoutingMockConfig {
   limit: number;

@@ -15,7 +15,7 @@ import type { FirstSession } from './first-session.ts';
 import { MB } from './measure.ts';
 import { goalLines, judgeGoals } from './goals.ts';
 import { htmlReport, type ScenarioCharts } from './html.ts';
-import { startMockProcess } from '../src/mock/process.ts';
+import { startMockProcess } from '../src/apps/mock/process.ts';
 import { Progress } from './progress.ts';
 import { jsonLine, scenarioReport, systemInfo, systemLine, table, type ScenarioReport } from './report.ts';
 import { baselineCall, engineCall, runRound, traced, type RoundResult } from './round.ts';

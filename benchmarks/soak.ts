@@ -18,7 +18,7 @@ const total = Number(values.sessions);
 const concurrency = Number(values.concurrency);
 const every = Number(values.every);
 
-const mock = spawn(process.execPath, ['--input-type=module', '-e', "import('./src/cli/mock.ts').then((m) => m.runMockCommand(['--port', '0']))"], {
+const mock = spawn(process.execPath, ['--input-type=module', '-e', "import('./src/apps/cli/mock.ts').then((m) => m.runMockCommand(['--port', '0']))"], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const [line] = (await once(mock.stdout, 'data')) as [Buffer];

@@ -8,10 +8,10 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(2);
 }
-const main = new URL('../dist/src/cli/main.js', import.meta.url);
+const main = new URL('../dist/src/apps/cli/main.js', import.meta.url);
 import(main.href).catch((error) => {
   // A source checkout has no dist/ until `npm run build`; anything else is a real failure.
   if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes(main.pathname)) throw error;
-  console.error('sessionpool: dist/ is not built (a source checkout?): run `npm run build`, or `node src/cli/main.ts` on Node 24.');
+  console.error('sessionpool: dist/ is not built (a source checkout?): run `npm run build`, or `node src/apps/cli/main.ts` on Node 24.');
   process.exit(1);
 });

@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 
-/** Read at run time by the live view (src/observe/live-view.ts); fixtures JSON is imported, so tsc emits it. */
-const ASSETS = ['src/observe/live-view.html', 'src/observe/live-view-draw.js', 'src/observe/live-view-client.js'];
+/** Read at run time by the live view (src/apps/observe/live-view.ts); fixtures JSON is imported, so tsc emits it. */
+const ASSETS = ['src/apps/observe/live-view.html', 'src/apps/observe/live-view-draw.js', 'src/apps/observe/live-view-client.js'];
 
 function compile(): void {
   const require = createRequire(import.meta.url);

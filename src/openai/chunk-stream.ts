@@ -2,9 +2,9 @@
 // with a `controller` that aborts the session, plus `finalChatCompletion()`. Chunks are built from
 // the session's events, which arrive batched: one chunk may carry several of the server's pieces.
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ChatResult } from '../chat-types.ts';
-import type { ResponseHead } from '../protocol.ts';
-import type { StreamEvent } from '../supervisor/event-stream.ts';
+import type { ChatResult } from '../types/chat.ts';
+import type { ResponseHead } from '../wire/protocol.ts';
+import type { StreamEvent } from '../engine/event-stream.ts';
 import { headFields, toChatCompletion, toCompletionUsage } from './completion.ts';
 import { remember } from './sessions.ts';
 

@@ -7,9 +7,9 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
-import type { ChatResult } from '../chat-types.ts';
-import type { StreamEvent } from '../supervisor/event-stream.ts';
-import type { ChatRequest } from '../chat-request.ts';
+import type { ChatResult } from '../types/chat.ts';
+import type { StreamEvent } from '../engine/event-stream.ts';
+import type { ChatRequest } from '../types/request.ts';
 import { ChatCompletionChunkStream } from './chunk-stream.ts';
 import { toChatCompletion } from './completion.ts';
 import { toChatRequest, type CreateOptions } from './params.ts';

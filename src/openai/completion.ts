@@ -2,7 +2,7 @@
 // its message as the server sent it, and usage in snake_case. What the server left out stays out.
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { ChatResult, Usage } from '../chat-types.ts';
+import type { ChatResult, Usage } from '../types/chat.ts';
 
 type Writable = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 // The openai SDK's ChatCompletionCreateParams as a ChatRequest: known fields to the typed options,
 // everything else passed on in `extra`, under the name the SDK would send.
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import type { ChatRequest, ContinuationOptions } from '../chat-request.ts';
-import type { ChatMessage } from '../chat-types.ts';
+import type { ChatRequest, ContinuationOptions } from '../types/request.ts';
+import type { ChatMessage } from '../types/chat.ts';
 
 /** The SDK's per-request options this client honours (`timeout` is the whole session's deadline here). */
 export interface CreateOptions {

@@ -1,5 +1,5 @@
 // The session behind a completion, reachable without adding a field to the SDK's types.
-import type { ChatResult, SessionMetadata } from '../chat-types.ts';
+import type { ChatResult, SessionMetadata } from '../types/chat.ts';
 
 const results = new WeakMap<object, ChatResult>();
 

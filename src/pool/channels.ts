@@ -1,11 +1,11 @@
-// The supervisor's end of every worker's two long-lived channels (see src/call/channel.ts): the
+// The supervisor's end of every worker's two long-lived channels (see src/worker/call/channel.ts): the
 // events port brings the worker's reports (events, then run outcomes) and takes its chat sessions
 // (lanes.ts); the control port is the worker's Comlink control. Strong refs to ports and proxies
 // are kept here until the worker goes: a proxy collected mid-call hangs it.
 import * as Comlink from 'comlink';
 import type { MessagePort } from 'node:worker_threads';
-import { portEndpoint } from '../endpoint.ts';
-import type { AbortReason, ChannelHello, EventBatch, RunOutcome, WorkerControl, WorkerReport } from '../protocol.ts';
+import { portEndpoint } from '../util/endpoint.ts';
+import type { AbortReason, ChannelHello, EventBatch, RunOutcome, WorkerControl, WorkerReport } from '../wire/protocol.ts';
 
 interface WorkerLink {
   control: Comlink.Remote<WorkerControl>;

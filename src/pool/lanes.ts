@@ -1,10 +1,10 @@
 // Chat sessions go to their threads over each worker's events port, not as Piscina tasks, and
-// their outcomes come back batched with the events (src/call/channel.ts), so a result crosses once and
+// their outcomes come back batched with the events (src/worker/call/channel.ts), so a result crosses once and
 // after every delta of its session. Piscina still starts, replaces and terminates the threads; a
 // thread that goes fails the runs it had, as a dead Piscina task would. A Piscina task cost the
 // main thread ~20 µs (its task record, async resource, balancer and one message each way).
 import type { MessagePort } from 'node:worker_threads';
-import type { SessionTask, TaskMessage, TaskOutcome } from '../protocol.ts';
+import type { SessionTask, TaskMessage, TaskOutcome } from '../wire/protocol.ts';
 import type { RunReceiver } from './pool.ts';
 
 interface Lane {

@@ -4,11 +4,11 @@
 // handlers on a second pool of their own, as Piscina tasks, started on the first handler, one
 // handler per thread: a handler that blocks, crashes or is killed never touches a provider call,
 // nor another handler.
-import type { AbortTransport } from '../abort/router.ts';
-import type { EventBatch, SessionTask, TaskOutcome } from '../protocol.ts';
+import type { AbortTransport } from '../engine/abort-router.ts';
+import type { EventBatch, SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import { WorkerChannels } from './channels.ts';
 import { SessionLanes } from './lanes.ts';
-import { packageModuleURL } from '../module-url.ts';
+import { packageModuleURL } from '../util/module-url.ts';
 import { startThreads, type ThreadHeap, type Threads, type ThreadsOptions } from './threads.ts';
 
 export { TaskRefusedError, type ThreadHeap } from './threads.ts';

@@ -1,7 +1,7 @@
 // One Piscina pool of worker threads, configured for the kind of session it runs.
 import { Piscina } from 'piscina';
-import type { SessionTask, TaskOutcome } from '../protocol.ts';
-import { isChannelHello, type ChannelHello } from '../protocol.ts';
+import type { SessionTask, TaskOutcome } from '../wire/protocol.ts';
+import { isChannelHello, type ChannelHello } from '../wire/protocol.ts';
 
 export interface ThreadsOptions {
   /** The worker entry module. */

@@ -8,7 +8,7 @@
 //   again, so calls that ended during the outage free their concurrency there too.
 // A host on its own view may exceed a budget shared with other hosts (each sees only itself): that
 // is the price of going on; `stats().routing.store` says when it happens.
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../util/clock.ts';
 import type { KeyState } from './budget.ts';
 import type { LimiterStore } from './store.ts';
 

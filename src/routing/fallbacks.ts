@@ -1,8 +1,8 @@
 // A request's targets: itself, then its fallbacks (its own, else its provider's), each validated
 // as if it were the request sent to that provider, so that a bad fallback is refused up front.
-import { InvalidRequestError } from '../errors.ts';
-import type { ResolvedOptions } from '../options.ts';
-import { prepareChat, type ChatRequest, type PreparedChat } from '../supervisor/request.ts';
+import { InvalidRequestError } from '../errors/errors.ts';
+import type { ResolvedOptions } from '../supervisor/options.ts';
+import { prepareChat, type ChatRequest, type PreparedChat } from '../request/request.ts';
 import type { RouteTarget } from './targets.ts';
 
 export function routeTargets(request: ChatRequest, prepared: PreparedChat, options: ResolvedOptions, stream: boolean): RouteTarget[] {

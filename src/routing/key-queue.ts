@@ -1,7 +1,7 @@
 // Sessions of one provider key waiting for its budget, in arrival order. Only the head asks the
 // store; when the key says "not yet", one timer wakes the queue when budget is due (or a finished
 // call on this host wakes it, for concurrency). Nothing polls while the queue is empty.
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
 import { giveBack, initialState, take, type Cost, type KeyLimits, type KeyState, type TakeResult } from './budget.ts';
 import type { LimiterStore } from './store.ts';
 

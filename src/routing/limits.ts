@@ -1,7 +1,7 @@
 // Rate limits as users write them (per provider, or a named preset) and as the limiter needs them
 // (bucket sizes and refill rates), plus the token estimate a session is charged before it is sent.
 import { z } from 'zod';
-import type { ChatCall } from '../protocol.ts';
+import type { ChatCall } from '../wire/protocol.ts';
 import type { AimdSettings, Cost, KeyLimits } from './budget.ts';
 
 /**

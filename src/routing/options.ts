@@ -1,8 +1,8 @@
 // The `routing` supervisor option and the routing parts of `providers.<name>` (limits,
 // fallbacks), validated with the other options and resolved into what the router needs.
 import { z } from 'zod';
-import { InvalidRequestError } from '../errors.ts';
-import { describeValue } from '../validation.ts';
+import { InvalidRequestError } from '../errors/errors.ts';
+import { describeValue } from '../util/validation.ts';
 import { DEFAULT_BREAKER, type BreakerSettings } from './breaker.ts';
 import type { AimdSettings } from './budget.ts';
 import { DEFAULT_AIMD, limitsAnything, resolveLimits, type LimitPreset, type LimitsConfig } from './limits.ts';

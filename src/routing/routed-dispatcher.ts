@@ -2,9 +2,9 @@
 // retry policy gave up on a retryable failure, nothing streamed yet, time left) is sent to its
 // next target within the same deadline, as the same session. Aborts of a session that waits
 // between two targets end it here: no worker has it.
-import { abortError } from '../abort/reasons.ts';
-import type { WireError } from '../errors.ts';
-import type { ChatTask, SessionTask, TaskOutcome } from '../protocol.ts';
+import { abortError } from '../errors/abort-reasons.ts';
+import type { WireError } from '../errors/errors.ts';
+import type { ChatTask, SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import type { Dispatcher, RunReceiver } from '../pool/pool.ts';
 import type { Route, Router } from './router.ts';
 import type { RouteTarget } from './targets.ts';

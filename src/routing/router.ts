@@ -4,11 +4,11 @@
 // (routed-dispatcher.ts) so that a failed target is followed by the next within the same
 // session, which stays in `processing`; worker events pass through `observe` (429s, deltas, retries).
 import { createHash } from 'node:crypto';
-import type { Clock } from '../clock.ts';
-import type { WireError } from '../errors.ts';
-import type { EventBatch, TaskOutcome } from '../protocol.ts';
-import type { DispatchGate } from '../supervisor/engine.ts';
-import type { SessionSpec } from '../supervisor/session-record.ts';
+import type { Clock } from '../util/clock.ts';
+import type { WireError } from '../errors/errors.ts';
+import type { EventBatch, TaskOutcome } from '../wire/protocol.ts';
+import type { DispatchGate } from '../engine/engine.ts';
+import type { SessionSpec } from '../engine/session-record.ts';
 import { CircuitBreaker, type BreakerSettings, type CircuitChange, type CircuitSnapshot } from './breaker.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits, type KeyState } from './budget.ts';
 import { KeyQueue } from './key-queue.ts';

@@ -3,7 +3,7 @@
 // single host needs. A shared store for workers on several hosts (Redis, for the BullMQ transport)
 // implements the same `update`, e.g. WATCH key → GET → change(state, redis TIME) → MULTI SET EXEC,
 // retried on conflict: the same limiter, one budget for every host. States are plain JSON.
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../util/clock.ts';
 import type { KeyState } from './budget.ts';
 
 export interface LimiterStore {

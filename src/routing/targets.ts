@@ -1,6 +1,6 @@
 // Fallback targets as written in options and requests, and the route a session reports.
 import { z } from 'zod';
-import type { ChatCall, ResolvedProvider } from '../protocol.ts';
+import type { ChatCall, ResolvedProvider } from '../wire/protocol.ts';
 
 export interface FallbackTarget {
   provider: string;

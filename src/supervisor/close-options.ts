@@ -1,5 +1,5 @@
-import { InvalidRequestError } from '../errors.ts';
-import { describeValue } from '../validation.ts';
+import { InvalidRequestError } from '../errors/errors.ts';
+import { describeValue } from '../util/validation.ts';
 
 /** The longest delay a Node timer holds (about 24.8 days); longer ones would fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;

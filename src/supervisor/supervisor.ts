@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import {
   InvalidRequestError,
   SessionAbortedError,
@@ -13,32 +13,32 @@ import {
   TransportError,
   WorkerCrashedError,
   type ListenerError,
-} from '../errors.ts';
-import { defaultLogger } from '../log.ts';
-import { SessionMetrics, type SupervisorStats } from '../metrics.ts';
-import { formatPrometheus } from '../observe/prometheus.ts';
-import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../options.ts';
-import type { ChatResult, ChatTask, ExecuteTask } from '../protocol.ts';
+} from '../errors/errors.ts';
+import { defaultLogger } from '../util/log.ts';
+import { SessionMetrics, type SupervisorStats } from '../engine/metrics.ts';
+import { formatPrometheus } from '../engine/prometheus.ts';
+import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from './options.ts';
+import type { ChatResult, ChatTask, ExecuteTask } from '../wire/protocol.ts';
 import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
 import { createPool, type Dispatcher, type DispatcherOptions, type ThreadHeap } from '../pool/pool.ts';
-import { remoteKeyProfiles } from '../transport/remote-keys.ts';
-import { queuedTask } from '../transport/queued-task.ts';
-import { chainGates, type TransportDispatcher } from '../transport/transport.ts';
-import { providerSecrets, Redactor } from '../redact.ts';
+import { remoteKeyProfiles } from './remote-keys.ts';
+import { queuedTask } from './queued-task.ts';
+import { chainGates, type TransportDispatcher } from '../seam/transport.ts';
+import { providerSecrets, Redactor } from '../util/redact.ts';
 import { routeTargets } from '../routing/fallbacks.ts';
 import { routedDispatcher } from '../routing/routed-dispatcher.ts';
 import { Router, type RoutingEvents } from '../routing/router.ts';
 import type { RouteTarget } from '../routing/targets.ts';
-import { assertCloneable, parseOrThrow } from '../validation.ts';
+import { assertCloneable, parseOrThrow } from '../util/validation.ts';
 import { closeTimeoutOf } from './close-options.ts';
-import { SessionEngine, type EngineEvents } from './engine.ts';
-import { streamSession, type StreamEvent } from './event-stream.ts';
-import { ListenerGuard } from './listener-errors.ts';
-import { withCause } from './parts.ts';
-import { redactingDispatcher, scrubBatch } from './redact-gate.ts';
-import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest } from './request.ts';
-import type { SessionSpec, SessionSummary } from './session-record.ts';
-import { FlowChannel } from './stream-credit.ts';
+import { SessionEngine, type EngineEvents } from '../engine/engine.ts';
+import { streamSession, type StreamEvent } from '../engine/event-stream.ts';
+import { ListenerGuard } from '../engine/listener-errors.ts';
+import { withCause } from '../engine/parts.ts';
+import { redactingDispatcher, scrubBatch } from '../pool/redact-gate.ts';
+import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest } from '../request/request.ts';
+import type { SessionSpec, SessionSummary } from '../engine/session-record.ts';
+import { FlowChannel } from '../engine/stream-credit.ts';
 
 export interface ExecuteResult<T = unknown> {
   output: T;

@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import { assertHolds, now } from '../support/invariants.ts';
 import { killEveryChild, startRedisServer, startWorkerHost, Tracked } from '../support/processes.ts';
 import { ledgerFor, REDIS_PASSWORD, startMock, teardown, workerConfig } from '../support/scenario.ts';
-import { redisMissing } from '../redis-helpers.ts';
+import { redisMissing } from '../support/redis-helpers.ts';
 import { timed, within } from '../support/waits.ts';
 
 const CLOSE_TIMEOUT_MS = 2000;

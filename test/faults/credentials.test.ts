@@ -10,7 +10,7 @@ import { bullmq, createSupervisor } from '../../src/index.ts';
 import { assertHolds } from '../support/invariants.ts';
 import { CLI, killEveryChild, startRedisServer, Tracked } from '../support/processes.ts';
 import { ledgerFor, REDIS_PASSWORD, startMock, teardown, workerConfig } from '../support/scenario.ts';
-import { redisMissing } from '../redis-helpers.ts';
+import { redisMissing } from '../support/redis-helpers.ts';
 import { timed, within } from '../support/waits.ts';
 
 const WRONG = 'wrong/redis+pw-0b7c4d';

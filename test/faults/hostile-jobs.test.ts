@@ -13,7 +13,7 @@ import { bullmq, createSupervisor, type TransitionEvent } from '../../src/index.
 import { assertHolds, SESSION_HEADER } from '../support/invariants.ts';
 import { killEveryChild, startRedisServer, startWorkerHost } from '../support/processes.ts';
 import { ledgerFor, queueOf, startMock, teardown, workerConfig } from '../support/scenario.ts';
-import { redisMissing } from '../redis-helpers.ts';
+import { redisMissing } from '../support/redis-helpers.ts';
 import { until, within } from '../support/waits.ts';
 
 const QUEUE = 'hostile';

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { assertHolds, now } from '../support/invariants.ts';
 import { killEveryChild, startProducerProcess, startRedisServer, startWorkerHost } from '../support/processes.ts';
 import { drained, ledgerFor, queueOf, startMock, teardown, workerConfig } from '../support/scenario.ts';
-import { redisMissing } from '../redis-helpers.ts';
+import { redisMissing } from '../support/redis-helpers.ts';
 import { until, within } from '../support/waits.ts';
 
 const QUEUE = 'orphans';

@@ -10,7 +10,7 @@ import { startFaultProxy, type ProxyMode } from '../support/fault-proxy.ts';
 import { assertHolds } from '../support/invariants.ts';
 import { killEveryChild, startRedisServer, startWorkerHost } from '../support/processes.ts';
 import { drained, ledgerFor, queueOf, REDIS_PASSWORD, startMock, TRANSPORT_FAULT_CODES, teardown, workerConfig } from '../support/scenario.ts';
-import { redisMissing } from '../redis-helpers.ts';
+import { redisMissing } from '../support/redis-helpers.ts';
 import { until, within } from '../support/waits.ts';
 
 describe('faults: the network to Redis', { skip: redisMissing }, () => {

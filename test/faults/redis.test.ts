@@ -7,7 +7,7 @@ import { bullmq, type ChatResult, createSupervisor } from '../../src/index.ts';
 import { assertHolds } from '../support/invariants.ts';
 import { killEveryChild, startRedisServer, startWorkerHost } from '../support/processes.ts';
 import { drained, ledgerFor, REDIS_PASSWORD, startMock, TRANSPORT_FAULT_CODES, teardown, workerConfig } from '../support/scenario.ts';
-import { redisMissing } from '../redis-helpers.ts';
+import { redisMissing } from '../support/redis-helpers.ts';
 import { until, within } from '../support/waits.ts';
 
 const TIMEOUT_MS = 10_000;

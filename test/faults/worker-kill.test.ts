@@ -8,7 +8,7 @@ import { bullmq, createSupervisor } from '../../src/index.ts';
 import { assertHolds, SESSION_HEADER } from '../support/invariants.ts';
 import { killEveryChild, startRedisServer, startWorkerHost } from '../support/processes.ts';
 import { drained, ledgerFor, startMock, teardown, workerConfig } from '../support/scenario.ts';
-import { redisMissing } from '../redis-helpers.ts';
+import { redisMissing } from '../support/redis-helpers.ts';
 import { until, within } from '../support/waits.ts';
 
 const CALL_TIMEOUT_MS = 15_000;

@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { ChatResult, Supervisor, TransitionEvent } from '../../src/index.ts';
-import type { MockProvider, MockRequestRecord } from '../../src/mock/server.ts';
+import type { MockProvider, MockRequestRecord } from '../../src/apps/mock/server.ts';
 import { everyChild, type Tracked } from './processes.ts';
 import { within } from './waits.ts';
 

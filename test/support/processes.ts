@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { WorkerHostOptions } from '../../src/index.ts';
 import { within } from './waits.ts';
 
-export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/apps/cli/main.ts', import.meta.url));
 
 export interface ExitRecord {
   code: number | null;

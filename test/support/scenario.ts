@@ -3,7 +3,7 @@
 // that stops every part within bounds (a part that does not stop is a finding, not a hang).
 import { Queue } from 'bullmq';
 import { startMockProvider } from '../../src/index.ts';
-import type { MockProvider, MockProviderOptions } from '../../src/mock/server.ts';
+import type { MockProvider, MockProviderOptions } from '../../src/apps/mock/server.ts';
 import { DOCUMENTED_CODES, Ledger, type LedgerOptions } from './invariants.ts';
 import { within } from './waits.ts';
 

@@ -2,9 +2,9 @@
 // ioredis and BullMQ take it. The password is a credential like an API key: it is kept out of every
 // label, log line and error (`redis://:[redacted]@host:6379/0`), and scrubbed from what Redis says.
 import { z } from 'zod';
-import { InvalidRequestError } from '../../errors.ts';
-import { decodeURIPart, REDACTED, Redactor, scrubURLs, splitURL, urlSecrets } from '../../redact.ts';
-import { describeValue, parseOrThrow } from '../../validation.ts';
+import { InvalidRequestError } from '../../errors/errors.ts';
+import { decodeURIPart, REDACTED, Redactor, scrubURLs, splitURL, urlSecrets } from '../../util/redact.ts';
+import { describeValue, parseOrThrow } from '../../util/validation.ts';
 
 export interface RedisConnectionOptions {
   /** @default '127.0.0.1' */

@@ -2,7 +2,7 @@
 // BullMQ's QueueEvents. QueueEvents JSON.parses each `progress` and `completed` entry inside its read
 // loop, so one entry that is not JSON, XADDed by anyone who can write to Redis, ends that loop for
 // good: the producer hears nothing more and every later session ends by its deadline (seen in
-// test/bullmq-results.test.ts). Here each entry is taken on its own: a value that is not JSON is
+// test/bullmq/bullmq-results.test.ts). Here each entry is taken on its own: a value that is not JSON is
 // handed on as undefined (result-guard.ts drops and counts it) and the loop goes on. The same read
 // as QueueEvents: XREAD BLOCK from the last entry seen, on a connection of its own that waits for
 // Redis however long it is away (the read is sent again when it is back).

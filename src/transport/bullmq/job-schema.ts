@@ -5,7 +5,7 @@
 // strings or arrays no request could hold) is refused typed instead of reaching the pool. Bounds
 // follow the request schema (supervisor/request.ts) and the engine's options.
 import { z } from 'zod';
-import { describeValue, formatIssue, HEADER_NAME, nonNegativeInt, positiveInt } from '../../validation.ts';
+import { describeValue, formatIssue, HEADER_NAME, nonNegativeInt, positiveInt } from '../../util/validation.ts';
 import type { JobData } from './job.ts';
 
 /** The longest session a producer can ask for (`timeoutMs` is at most a day), plus clock skew between hosts. */

@@ -7,7 +7,7 @@
 // travels in the job's data as `sig: "v1.<base64url>"`. The secret is held as a KeyObject: it
 // prints as nothing in logs, inspection and JSON, and Redis never sees it.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { InvalidRequestError } from '../../errors.ts';
+import { InvalidRequestError } from '../../errors/errors.ts';
 import { canonicalJSON } from './canonical-json.ts';
 
 export const JOB_SECRET_ENV = 'SESSIONPOOL_JOB_SECRET';

@@ -11,13 +11,13 @@
 //                                              └ return value ──► completed ──► run resolves (or rejects: crashed)
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { abortError } from '../../abort/reasons.ts';
-import { InvalidRequestError, TransportError, type WireError } from '../../errors.ts';
-import type { SessionEvent, SessionTask, TaskOutcome } from '../../protocol.ts';
+import { abortError } from '../../errors/abort-reasons.ts';
+import { InvalidRequestError, TransportError, type WireError } from '../../errors/errors.ts';
+import type { SessionEvent, SessionTask, TaskOutcome } from '../../wire/protocol.ts';
 import { settleFrom, type RunReceiver } from '../../pool/pool.ts';
-import type { DispatchGate } from '../../supervisor/engine.ts';
-import { jsonDataIssue } from '../../validation.ts';
-import type { TransportDispatcher, TransportOptions } from '../transport.ts';
+import type { DispatchGate } from '../../engine/engine.ts';
+import { jsonDataIssue } from '../../util/validation.ts';
+import type { TransportDispatcher, TransportOptions } from '../../seam/transport.ts';
 import { within } from './bounded.ts';
 import { scrubRedis } from './connection.ts';
 import { channelOf, queuedTask, type AbortMessage, type JobData, type JobProgress } from './job.ts';

@@ -4,7 +4,7 @@
 // message is sealed (result-signature.ts: one HMAC) in the order it is sent.
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { SessionEvent } from '../../protocol.ts';
+import type { SessionEvent } from '../../wire/protocol.ts';
 import type { JobProgress } from './job.ts';
 import type { ProgressSealer } from './result-signature.ts';
 

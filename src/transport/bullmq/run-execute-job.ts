@@ -1,8 +1,8 @@
 // An `execute` job on a worker host, once admitted and fenced (run-job.ts): the ingress has checked
 // that its handler is a module this host allows. No provider, no key budget: the handler runs on
 // this host's pool until the deadline, and its output (JSON: it crosses Redis) is the job's return value.
-import { abortError } from '../../abort/reasons.ts';
-import type { ExecuteTask } from '../../protocol.ts';
+import { abortError } from '../../errors/abort-reasons.ts';
+import type { ExecuteTask } from '../../wire/protocol.ts';
 import type { RunningJob } from './host-runs.ts';
 import { call, failed } from './job-call.ts';
 import type { JobResult } from './job.ts';

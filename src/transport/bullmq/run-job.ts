@@ -8,14 +8,14 @@
 // signed for the job (result-signature.ts): the producer takes nothing else from Redis.
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { abortError, type AbortReason } from '../../abort/reasons.ts';
-import type { Clock } from '../../clock.ts';
-import { SessionTimeoutError, TransportError, type WireError } from '../../errors.ts';
-import type { ProviderProfile } from '../../options.ts';
+import { abortError, type AbortReason } from '../../errors/abort-reasons.ts';
+import type { Clock } from '../../util/clock.ts';
+import { SessionTimeoutError, TransportError, type WireError } from '../../errors/errors.ts';
+import type { ProviderProfile } from '../../supervisor/options.ts';
 import type { Dispatcher } from '../../pool/pool.ts';
-import type { ChatTask, ResolvedProvider } from '../../protocol.ts';
+import type { ChatTask, ResolvedProvider } from '../../wire/protocol.ts';
 import type { Router } from '../../routing/router.ts';
-import type { SessionSpec } from '../../supervisor/session-record.ts';
+import type { SessionSpec } from '../../engine/session-record.ts';
 import { type HostRuns, RunningJob } from './host-runs.ts';
 import type { JobData, JobResult } from './job.ts';
 import type { JobIngress } from './job-ingress.ts';

@@ -5,8 +5,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidRequestError } from '../../errors.ts';
-import { describeValue } from '../../validation.ts';
+import { InvalidRequestError } from '../../errors/errors.ts';
+import { describeValue } from '../../util/validation.ts';
 
 function invalid(issue: string): never {
   throw new InvalidRequestError(`Invalid worker options: ${issue}`, [issue]);

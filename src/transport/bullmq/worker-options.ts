@@ -3,9 +3,9 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { resolveOptions, type ProviderConfig, type ResolvedOptions } from '../../options.ts';
+import { resolveOptions, type ProviderConfig, type ResolvedOptions } from '../../supervisor/options.ts';
 import type { RoutingOptions } from '../../routing/options.ts';
-import { nonNegativeInt, parseOrThrow, positiveInt } from '../../validation.ts';
+import { nonNegativeInt, parseOrThrow, positiveInt } from '../../util/validation.ts';
 import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
 import { JobSigner, resolveJobSecret } from './job-signature.ts';
 import { queueNameSchema } from './options.ts';

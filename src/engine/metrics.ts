@@ -1,0 +1,84 @@
+// Counters and latency histograms kept incrementally, so that stats() is O(1) and memory is
+// bounded whatever the number of sessions (HDR histograms from node:perf_hooks, in microseconds).
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import type { RoutingStats } from '../routing/router.ts';
+import type { SessionOutcome, SessionState } from './session/machine.ts';
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface SupervisorStats {
+  /** Sessions currently in each state (`released` counts every session released so far). */
+  states: Record<SessionState, number>;
+  queued: number;
+  admitted: number;
+  completed: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  crashed: number;
+  retried: number;
+  rejected: { invalid: number; queueFull: number; closed: number };
+  /** Milliseconds from admission to outcome, all sessions and per provider. */
+  latencyMs: LatencySummary & { byProvider: Record<string, LatencySummary> };
+  /** Worker threads; sessions holding a slot (`running`), and that as a share of `maxConcurrent`. */
+  pool: { threads: number; running: number; utilization: number };
+  /** Rate limits, circuits and fallbacks (src/routing); set by the supervisor. */
+  routing?: RoutingStats;
+}
+
+function summarise(h: RecordableHistogram): LatencySummary {
+  if (h.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  const ms = (us: number) => Math.round(us) / 1000;
+  return { count: h.count, p50: ms(h.percentile(50)), p95: ms(h.percentile(95)), p99: ms(h.percentile(99)), max: ms(h.max) };
+}
+
+export class SessionMetrics {
+  readonly states: Record<SessionState, number> = { created: 0, processing: 0, completed: 0, failed: 0, released: 0 };
+  admitted = 0;
+  retried = 0;
+  crashed = 0;
+  readonly outcomes: Record<SessionOutcome, number> = { completed: 0, failed: 0, timeout: 0, aborted: 0 };
+  readonly rejected = { invalid: 0, queueFull: 0, closed: 0 };
+  readonly #latency = createHistogram();
+  readonly #byProvider = new Map<string, RecordableHistogram>();
+
+  transition(from: SessionState | undefined, to: SessionState): void {
+    if (from !== undefined && from !== 'released') this.states[from]--;
+    this.states[to]++;
+  }
+
+  outcome(outcome: SessionOutcome, provider: string | undefined, latencyMs: number): void {
+    this.outcomes[outcome]++;
+    const us = Math.max(1, Math.round(latencyMs * 1000));
+    this.#latency.record(us);
+    if (provider === undefined) return;
+    let h = this.#byProvider.get(provider);
+    if (h === undefined) this.#byProvider.set(provider, (h = createHistogram()));
+    h.record(us);
+  }
+
+  snapshot(queued: number, pool: SupervisorStats['pool']): SupervisorStats {
+    const byProvider: Record<string, LatencySummary> = {};
+    for (const [name, h] of this.#byProvider) byProvider[name] = summarise(h);
+    return {
+      states: { ...this.states },
+      queued,
+      admitted: this.admitted,
+      completed: this.outcomes.completed,
+      failed: this.outcomes.failed,
+      timedOut: this.outcomes.timeout,
+      aborted: this.outcomes.aborted,
+      crashed: this.crashed,
+      retried: this.retried,
+      rejected: { ...this.rejected },
+      latencyMs: { ...summarise(this.#latency), byProvider },
+      pool,
+    };
+  }
+}

@@ -1,0 +1,32 @@
+// Optional peer dependencies (`ws`, `@statelyai/inspect`): only the live view and the Stately relay
+// need them, so a lean install leaves them out and they are imported when those start.
+import { SessionPoolError } from '../errors/errors.ts';
+
+/** An optional peer dependency that a feature needs is not installed. */
+export class MissingPeerDependencyError extends SessionPoolError {
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(packageName: string, feature: string, options?: ErrorOptions) {
+    super('ERR_MISSING_PEER_DEPENDENCY', `${feature} needs the optional peer dependency "${packageName}": npm install ${packageName}`, {}, options);
+    this.packageName = packageName;
+  }
+}
+
+/**
+ * Runs `load` (a dynamic `import()` of `packageName`, so that its types are kept) and turns "not
+ * installed" into a MissingPeerDependencyError; any other failure is rethrown as it is.
+ */
+export async function importPeer<T>(packageName: string, feature: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (isNotFound(error, packageName)) throw new MissingPeerDependencyError(packageName, feature, { cause: error });
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown, packageName: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  // Node names the package it could not find ("Cannot find package 'ws' imported from ...").
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${packageName}`);
+}

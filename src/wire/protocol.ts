@@ -1,0 +1,204 @@
+// Wire types: the only place where the main-thread side (supervisor/, session/, pool/) and the
+// worker side (call/, providers/) meet. Everything here must survive structuredClone.
+import type { MessagePort } from 'node:worker_threads';
+import type { AbortReason } from '../errors/abort-reasons.ts';
+import type { WireError } from '../errors/errors.ts';
+
+export type { AbortReason } from '../errors/abort-reasons.ts';
+
+export type Dialect = 'kimi' | 'glm' | 'openai';
+
+export type {
+  AssistantMessage,
+  CacheMetadata,
+  ChatChoice,
+  ChatMessage,
+  ChatResult,
+  ContentPart,
+  ContinuationMetadata,
+  CustomToolCall,
+  Logprobs,
+  ResponseMetadata,
+  SessionMetadata,
+  ToolCall,
+  Usage,
+} from '../types/chat.ts';
+import type { ChatMessage, Usage } from '../types/chat.ts';
+
+/** A provider as the worker needs it: everything resolved on the main thread. */
+export interface ResolvedProvider {
+  name: string;
+  dialect: Dialect;
+  baseURL: string;
+  apiKey: string;
+  defaultModel: string;
+  defaultTemperature?: number;
+  headers?: Record<string, string>;
+}
+
+export interface RetrySettings {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface ContinuationSettings {
+  maxAttempts: number;
+  maxTotalTokens: number;
+}
+
+/** A validated chat request, with provider defaults applied. */
+export interface ChatCall {
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  maxOutputTokens?: number;
+  tools?: unknown[];
+  toolChoice?: unknown;
+  continuation: ContinuationSettings | false;
+  cache?: { id: string; resetTtlSeconds?: number };
+  webSearch?: boolean | Record<string, unknown>;
+  stream: boolean;
+  /** A stream that sends nothing for this long fails the attempt. */
+  idleTimeoutMs: number;
+  /** Decoded bytes of a response body (a stream's included) beyond which the call fails. */
+  maxResponseBytes: number;
+  /** The typed sampling parameters that were set, under their wire names (`top_p`, `n`, …). */
+  params?: Record<string, unknown>;
+  /** The caller's headers for every call of the session. */
+  headers?: Record<string, string>;
+  extra?: Record<string, unknown>;
+}
+
+/** The window of a streamed session: how far the worker may read ahead of the consumer. */
+export interface FlowSettings {
+  /** Name of the supervisor's BroadcastChannel on which consumption is reported. */
+  channel: string;
+  /** Characters sent and not yet read beyond which the worker stops reading the provider's stream. */
+  windowChars: number;
+}
+
+/** Posted by the main thread on the flow channel: the session's consumer has read `consumed` characters in all. */
+export interface CreditMessage {
+  sessionId: string;
+  consumed: number;
+}
+
+interface TaskBase {
+  sessionId: string;
+  requestId: string;
+  /** Milliseconds left until the session's deadline when the task was dispatched; the worker ends the call by then on its own. */
+  budgetMs: number;
+  /** 1 for the first run, 2 for a retry after a crash: the worker names it in its `started` report. */
+  run: number;
+  /**
+   * Set by the supervisor when the session is stopped while this task still waits in the pool's
+   * queue (a task is copied only when it is posted): the worker opens it aborted, whatever order
+   * the task and the abort message arrive in.
+   */
+  abort?: AbortReason;
+}
+
+export interface ChatTask extends TaskBase {
+  kind: 'chat';
+  provider: ResolvedProvider;
+  call: ChatCall;
+  retry: RetrySettings;
+  /** Present for streamed sessions: the reader waits for its consumer (back-pressure). */
+  flow?: FlowSettings;
+}
+
+export interface ExecuteTask extends TaskBase {
+  kind: 'execute';
+  /** Module URL (file:) of the handler. */
+  handler: string;
+  /** Export to call; 'default' when absent. */
+  name: string;
+  input: unknown;
+}
+
+export type SessionTask = ChatTask | ExecuteTask;
+
+/** How a session ended on its worker; `threadId` says where it ran (`host`: which host, for a transport across hosts). */
+export type TaskOutcome =
+  | { ok: true; value: unknown; attempts: number; threadId: number; host?: string }
+  | { ok: false; error: WireError; attempts: number; threadId: number; host?: string };
+
+/** What the call functions return; the task runner adds the thread. */
+export type CallOutcome = DistributiveOmitThread<TaskOutcome>;
+type DistributiveOmitThread<T> = T extends unknown ? Omit<T, 'threadId'> : never;
+
+/** Events a worker reports while running sessions; sent in batches, never one call per event. */
+export type SessionEvent =
+  | { type: 'started'; sessionId: string; run: number }
+  | { type: 'retry'; sessionId: string; attempt: number; delayMs: number; error: WireError; retryAfterMs?: number }
+  | { type: 'delta'; sessionId: string; text: string }
+  | { type: 'continuation'; sessionId: string; round: number; completionTokens: number }
+  | StreamPartEvent;
+
+/** What a stream carries besides answer text; reasoning of consecutive chunks travels as one event. */
+export type StreamPartEvent =
+  | { type: 'reasoning'; sessionId: string; text: string }
+  | { type: 'tool-call'; sessionId: string; index: number; id?: string; name?: string; arguments?: string }
+  | { type: 'usage'; sessionId: string; usage: Usage }
+  | { type: 'response'; sessionId: string; head: ResponseHead };
+
+/** The fields every chunk of a stream repeats, as the first chunk of a round sent them. */
+export interface ResponseHead {
+  id?: string;
+  created?: number;
+  model?: string;
+  systemFingerprint?: string | null;
+  serviceTier?: string | null;
+}
+
+export interface EventBatch {
+  threadId: number;
+  events: SessionEvent[];
+}
+
+/** How a chat session's run ended on its thread, reported with the events of the same turn. */
+export interface RunOutcome {
+  sessionId: string;
+  run: number;
+  outcome: TaskOutcome;
+}
+
+/**
+ * What a worker posts on its events port, once per event-loop turn in which it has something:
+ * the sessions' events, then the outcomes of the runs that ended (so a result comes after its deltas).
+ */
+export interface WorkerReport extends EventBatch {
+  outcomes: RunOutcome[];
+}
+
+/** What the supervisor posts on a worker's events port: one chat session to run. */
+export interface TaskMessage {
+  type: 'task';
+  task: SessionTask;
+}
+
+/** What every worker exposes to the supervisor (over its control channel). */
+export interface WorkerControl {
+  /**
+   * Aborts a session; true when this worker runs it. A session it does not run yet is remembered
+   * for a while and aborted when it arrives: its task and this call travel on different ports.
+   */
+  abort(sessionId: string, reason: AbortReason): boolean;
+  /** Drops an abort kept for a session whose run is over (it was told to every worker). */
+  forget(sessionId: string): void;
+  /** Whether to report `started` for every session (execute sessions always report it). */
+  reportStarts(on: boolean): void;
+}
+
+/** First message of every worker on its parentPort: the ends of its two long-lived channels. */
+export interface ChannelHello {
+  type: 'sessionpool:channel';
+  threadId: number;
+  events: MessagePort;
+  control: MessagePort;
+}
+
+export function isChannelHello(message: unknown): message is ChannelHello {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'sessionpool:channel';
+}

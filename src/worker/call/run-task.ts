@@ -1,0 +1,37 @@
+import { threadId } from 'node:worker_threads';
+import type { CallOutcome, SessionTask, TaskOutcome } from '../../wire/protocol.ts';
+import { openWorkerChannel, type SessionScope } from './channel.ts';
+
+// Opened once, when the worker module loads: the pool hands its ports to the supervisor.
+const channel = openWorkerChannel();
+
+/**
+ * The pool's task function for one kind of session: start to settled. It never throws: a task
+ * that rejects is what a dead thread looks like to the supervisor, so failures are outcomes.
+ * `blocking` sessions (handlers) may hold the thread at once: they say where they run first.
+ */
+export function taskRunner<T extends SessionTask>(
+  run: (task: T, scope: SessionScope) => Promise<CallOutcome>,
+  blocking: boolean,
+): (task: T) => Promise<TaskOutcome> {
+  const runner = async (task: T): Promise<TaskOutcome> => {
+    const scope = channel.open(task, blocking);
+    if (blocking) scope.flush();
+    try {
+      return { ...(await run(task, scope)), threadId };
+    } catch (error) {
+      let message = 'an unexpected error';
+      try {
+        message = String((error as Error).message);
+      } catch {
+        // Keep the generic message: this path must not throw.
+      }
+      return { ok: false, error: { code: 'ERR_HANDLER', name: 'Error', message: `The worker failed to run the session: ${message}` }, attempts: 1, threadId };
+    } finally {
+      channel.close(task.sessionId);
+    }
+  };
+  // Provider calls also come over the events port, in batches (src/pool/lanes.ts); handlers only as Piscina tasks.
+  if (!blocking) channel.serve(runner as (task: SessionTask) => Promise<TaskOutcome>);
+  return runner;
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { harness, KEYS, released, user, waitForTransition, type Harness } from '../support/helpers.ts';
+
+describe('chat through the public API', () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  for (const provider of ['kimi', 'glm'] as const) {
+    test(`${provider}: a result in the contract's shape, with session metadata`, async () => {
+      const result = await h.supervisor.chat({ provider, messages: user('Say hello'), metadata: { tenant: 't1' } });
+      assert.equal(result.provider, provider);
+      assert.equal(result.model, provider === 'kimi' ? 'moonshot-v1-8k' : 'glm-4.5-flash');
+      assert.match(result.content, /^Answer to "Say hello"/);
+      assert.equal(result.finishReason, 'stop');
+      assert.equal(result.usage.completionTokens, 16);
+      assert.equal(result.usage.totalTokens, result.usage.promptTokens + result.usage.completionTokens);
+      const { session } = result.metadata;
+      assert.match(session.sessionId, /^[0-9a-f-]{36}$/);
+      assert.match(session.requestId, /^[0-9a-f-]{36}$/);
+      assert.equal(session.attempts, 1);
+      assert.ok(session.durationSeconds > 0);
+      await waitForTransition(h, released(session.sessionId));
+      const path = h.transitions.filter((e) => e.sessionId === session.sessionId).map((e) => e.to);
+      assert.deepEqual(path, ['created', 'processing', 'completed', 'released']);
+    });
+  }
+
+  test('the request reaches the provider with its key, model, defaults and no leaked SDK retries', async () => {
+    h.mock.reset();
+    await h.supervisor.chat({ provider: 'kimi', model: 'kimi-k2-turbo-preview', messages: user('x'), maxOutputTokens: 77 });
+    await h.supervisor.chat({ provider: 'glm', prompt: 'y', systemPrompt: 'Be brief.', temperature: 0 });
+    const [kimi, glm] = h.mock.requests;
+    assert.equal(kimi?.headers['authorization'], `Bearer ${KEYS.kimi}`);
+    assert.deepEqual(kimi?.body, { model: 'kimi-k2-turbo-preview', messages: user('x'), temperature: 0.6, max_tokens: 77 });
+    assert.equal(glm?.headers['authorization'], `Bearer ${KEYS.glm}`);
+    assert.deepEqual(glm?.body?.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'y' },
+    ]);
+    assert.equal(glm?.body?.['temperature'], 0.01, 'GLM temperature is clamped into (0, 1]');
+    assert.equal(kimi?.headers['x-stainless-retry-count'] ?? '0', '0');
+  });
+
+  test("a caller's requestId is echoed in the result and the transitions", async () => {
+    const result = await h.supervisor.chat({ provider: 'glm', prompt: 'hi', requestId: 'order-42' });
+    assert.equal(result.metadata.session.requestId, 'order-42');
+    const event = await waitForTransition(h, released(result.metadata.session.sessionId));
+    assert.equal(event.requestId, 'order-42');
+  });
+
+  test('12 slow calls run side by side: the provider sees all 12 open at once', async () => {
+    h.mock.reset();
+    const calls = Array.from({ length: 12 }, (_, i) =>
+      h.supervisor.chat({ provider: i % 2 ? 'kimi' : 'glm', messages: user(`call ${i} [[mock latencyMs=400]]`) }),
+    );
+    // Resolves only if 12 requests are in flight at the same moment.
+    await h.mock.waitForInFlight(12);
+    const results = await Promise.all(calls);
+    assert.equal(results.length, 12);
+    assert.equal(h.mock.maxInFlight, 12);
+    assert.equal(new Set(results.map((r) => r.metadata.session.sessionId)).size, 12);
+  });
+
+  test('stats count what happened', async () => {
+    const stats = h.supervisor.stats();
+    assert.equal(stats.states.created + stats.states.processing, 0);
+    assert.ok(stats.completed >= 16);
+    assert.equal(stats.failed, 0);
+    assert.ok(stats.latencyMs.byProvider['kimi']!.count > 0);
+    assert.equal(stats.pool.threads, 2);
+  });
+});
+
+test("ready() resolves once every worker thread is up; workerHeaps() reads each thread's heap", async () => {
+  const { createSupervisor } = await import('../../src/index.ts');
+  const supervisor = createSupervisor({ threads: 2, logger: false });
+  await supervisor.ready();
+  assert.equal(supervisor.stats().pool.threads, 2);
+  const heaps = await supervisor.workerHeaps();
+  assert.equal(heaps.length, 2, 'one heap per thread');
+  for (const heap of heaps) assert.ok(heap.threadId > 0 && heap.heapUsed > 0, JSON.stringify(heap));
+  await supervisor.close();
+});

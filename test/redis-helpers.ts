@@ -1,3 +1,0 @@
-// The test suite's redis-server and worker processes are the benchmark's (benchmarks/hosts.ts).
-export { redisMissing, startRedis, type TestRedis } from '../benchmarks/redis-server.ts';
-export { startWorkerProcess, type WorkerProcess } from '../benchmarks/worker-process.ts';
