@@ -2,13 +2,15 @@ export { createSupervisor, Supervisor } from './supervisor/supervisor.ts';
 export type { CloseOptions, CloseReport, ExecuteResult } from './supervisor/supervisor.ts';
 export type { ThreadHeap } from './pool/threads.ts';
 export type { ChatRequest, ExecuteRequest } from './request/request.ts';
-export type { StreamEvent } from './engine/event-stream.ts';
-export type { TransitionEvent, StartedEvent, RetryEvent, SessionSummary } from './engine/session-record.ts';
+export type { StreamEvent } from './types/session.ts';
+export type { TransitionEvent, StartedEvent, RetryEvent, SessionSummary } from './types/session.ts';
 export type { SupervisorEvents } from './supervisor/supervisor.ts';
-export type { SupervisorOptions, ProviderConfig, InspectOption } from './supervisor/options.ts';
+export type { SupervisorOptions, ProviderConfig } from './supervisor/options.ts';
+export type { InspectOption } from './types/options.ts';
 export { BUILT_IN_PROVIDERS } from './supervisor/options.ts';
-export type { SupervisorStats, LatencySummary } from './engine/metrics.ts';
-export type { ChatMessage, ChatResult, Usage, ToolCall, Dialect } from './wire/protocol.ts';
+export type { SupervisorStats, LatencySummary } from './types/stats.ts';
+export type { Dialect } from './types/options.ts';
+export type { ChatMessage, ChatResult, Usage, ToolCall } from './types/chat.ts';
 export type {
   AssistantMessage,
   CacheMetadata,
@@ -21,7 +23,7 @@ export type {
   SessionMetadata,
 } from './types/chat.ts';
 export type { ChatParameters, ContinuationOptions, ToolChoice, ToolDefinition } from './types/request.ts';
-export type { ResponseHead } from './wire/protocol.ts';
+export type { ResponseHead } from './types/chat.ts';
 export { SessionPoolOpenAI, Completions } from './openai/client.ts';
 export type { OpenAIClientOptions } from './openai/client.ts';
 export type { CreateOptions } from './openai/params.ts';
@@ -52,10 +54,11 @@ export {
   ListenerError,
   ResponseTooLargeError,
 } from './errors/errors.ts';
-export type { ErrorCode, WireError } from './errors/errors.ts';
-export { MissingPeerDependencyError } from './util/optional-peer.ts';
+export type { ErrorCode, WireError } from './types/errors.ts';
+export { MissingPeerDependencyError } from './errors/errors.ts';
 export { sessionMachine } from './engine/session/machine.ts';
-export type { SessionContext, SessionState, SessionOutcome } from './engine/session/machine.ts';
+export type { SessionContext } from './engine/session/machine.ts';
+export type { SessionState, SessionOutcome } from './types/session.ts';
 export { ManualClock, systemClock } from './util/clock.ts';
 export type { Clock, TimerHandle } from './util/clock.ts';
 export { startMockProvider } from './apps/mock/server.ts';

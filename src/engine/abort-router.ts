@@ -6,7 +6,7 @@
 // taken until the run really ends, so `maxConcurrent` still bounds the calls in flight.
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../util/clock.ts';
-import type { AbortReason } from '../errors/abort-reasons.ts';
+import type { AbortReason } from '../types/session.ts';
 
 /** What the router needs of the pool. */
 export interface AbortTransport {

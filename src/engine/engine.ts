@@ -4,13 +4,15 @@
 // onDelta) never reaches this control flow: `emit` and `report` absorb it.
 import type { Logger } from 'pino';
 import { createActor } from 'xstate';
-import { abortError, isWorkerTimeout, type AbortReason } from '../errors/abort-reasons.ts';
+import { abortError, isWorkerTimeout } from '../errors/abort-reasons.ts';
+import type { AbortReason } from '../types/session.ts';
 import { AbortRouter } from './abort-router.ts';
 import type { Clock } from '../util/clock.ts';
-import { QueueFullError, WorkerCrashedError, fromWireError, type WireError } from '../errors/errors.ts';
+import { QueueFullError, WorkerCrashedError, fromWireError } from '../errors/errors.ts';
+import type { WireError } from '../types/errors.ts';
 import { scrub } from '../util/log.ts';
 import type { SessionMetrics } from './metrics.ts';
-import type { InspectOption } from '../supervisor/options.ts';
+import type { InspectOption } from '../types/options.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import { TaskRefusedError, type Dispatcher, type RunReceiver } from '../pool/pool.ts';
 import { initialLifecycle, step } from './session/lifecycle.ts';
@@ -21,7 +23,8 @@ import { guardInspect } from './listener-errors.ts';
 import { scrubHeaders, withCause } from './parts.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
 import { applyWorkerEvent, reportStart, type WorkerEventContext } from './worker-events.ts';
-import { stateOf, type RetryEvent, type SessionRecord, type SessionSpec, type StartedEvent, type TransitionEvent } from './session-record.ts';
+import { stateOf, type SessionRecord, type SessionSpec } from './session-record.ts';
+import type { RetryEvent, StartedEvent, TransitionEvent } from '../types/session.ts';
 
 /**
  * Routing's hook (src/routing): a session that holds a slot leaves `created` only when `go` is

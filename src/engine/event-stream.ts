@@ -1,20 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatResult, ResponseHead, ToolCall, Usage } from '../wire/protocol.ts';
+import type { ResponseHead } from '../types/chat.ts';
+import type { ChatResult, ToolCall, Usage } from '../types/chat.ts';
 import type { StreamPartEvent } from '../wire/protocol.ts';
 import { StreamTally } from './stream-tally.ts';
-
-/**
- * What `stream()` yields: answer text, reasoning text, tool-call deltas (`index` says which call;
- * `id` and `name` come with its first delta, `arguments` in pieces), usage as the server reports
- * it, the response head (id, created, served model, …) once at the start, then one `result`.
- */
-export type StreamEvent =
-  | { type: 'delta'; text: string }
-  | { type: 'reasoning'; text: string }
-  | { type: 'tool-call'; index: number; id?: string; name?: string; arguments?: string }
-  | { type: 'usage'; usage: Usage }
-  | { type: 'response'; head: ResponseHead }
-  | { type: 'result'; result: ChatResult };
+import type { StreamEvent } from '../types/session.ts';
 
 export type { ResponseHead, ToolCall };
 

@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import { ListenerError } from '../errors/errors.ts';
-import type { InspectOption } from '../supervisor/options.ts';
+import type { InspectOption } from '../types/options.ts';
 
 type Listener = (...args: unknown[]) => unknown;
 

@@ -1,36 +1,10 @@
 // Counters and latency histograms kept incrementally, so that stats() is O(1) and memory is
 // bounded whatever the number of sessions (HDR histograms from node:perf_hooks, in microseconds).
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import type { RoutingStats } from '../routing/router.ts';
-import type { SessionOutcome, SessionState } from './session/machine.ts';
-
-export interface LatencySummary {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
-export interface SupervisorStats {
-  /** Sessions currently in each state (`released` counts every session released so far). */
-  states: Record<SessionState, number>;
-  queued: number;
-  admitted: number;
-  completed: number;
-  failed: number;
-  timedOut: number;
-  aborted: number;
-  crashed: number;
-  retried: number;
-  rejected: { invalid: number; queueFull: number; closed: number };
-  /** Milliseconds from admission to outcome, all sessions and per provider. */
-  latencyMs: LatencySummary & { byProvider: Record<string, LatencySummary> };
-  /** Worker threads; sessions holding a slot (`running`), and that as a share of `maxConcurrent`. */
-  pool: { threads: number; running: number; utilization: number };
-  /** Rate limits, circuits and fallbacks (src/routing); set by the supervisor. */
-  routing?: RoutingStats;
-}
+import type { RoutingStats } from '../types/stats.ts';
+import type { SessionOutcome, SessionState } from '../types/session.ts';
+import type { LatencySummary } from '../types/stats.ts';
+import type { SupervisorStats } from '../types/stats.ts';
 
 function summarise(h: RecordableHistogram): LatencySummary {
   if (h.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };

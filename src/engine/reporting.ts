@@ -1,6 +1,7 @@
 // What the engine tells the outside about a session: transition events and the log line at release.
 import type { Logger } from 'pino';
-import type { SessionRecord, TransitionEvent } from './session-record.ts';
+import type { SessionRecord } from './session-record.ts';
+import type { TransitionEvent } from '../types/session.ts';
 
 /** The `transition` event of a session that just went from `from` to `to`. */
 export function transitionEvent(record: SessionRecord, from: TransitionEvent['from'], to: TransitionEvent['to'], at: number): TransitionEvent {

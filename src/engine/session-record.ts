@@ -3,7 +3,9 @@ import type { Abortable } from './abort-router.ts';
 import type { TimerHandle } from '../util/clock.ts';
 import type { SessionTask, StreamPartEvent } from '../wire/protocol.ts';
 import type { Lifecycle } from './session/lifecycle.ts';
-import type { SessionKind, SessionMachine, SessionState } from './session/machine.ts';
+import type { SessionMachine } from './session/machine.ts';
+import type { SessionKind, SessionState } from '../types/session.ts';
+import type { SessionSummary } from '../types/session.ts';
 
 /** What the supervisor is asked to run: one session, validated and resolved. */
 export interface SessionSpec {
@@ -27,17 +29,6 @@ export interface SessionSpec {
   metadata?: Record<string, unknown>;
   /** Builds what the caller receives from the worker's value, the session's summary and the request's `metadata`. */
   toValue(value: unknown, session: SessionSummary, metadata: Record<string, unknown> | undefined): unknown;
-}
-
-export interface SessionSummary {
-  sessionId: string;
-  requestId: string;
-  durationSeconds: number;
-  attempts: number;
-  /** Times the session was run again because the thread running it died (the request was sent again). */
-  crashRetries: number;
-  /** The worker host that ran it, behind a transport across hosts. */
-  host?: string;
 }
 
 /**
@@ -69,50 +60,6 @@ export interface SessionRecord extends Abortable, Lifecycle {
 /** The session's state, read afresh (a function, so that TypeScript does not keep a narrowing across a transition). */
 export function stateOf(record: SessionRecord): SessionState {
   return record.state;
-}
-
-export interface TransitionEvent {
-  sessionId: string;
-  requestId: string;
-  from: SessionState | null;
-  to: SessionState;
-  at: number;
-  kind: SessionKind;
-  provider?: string;
-  model?: string;
-  attempt: number;
-  threadId?: number;
-  /** The error code of a session that failed, with its outcome (`timeout`, `aborted`, `failed`). */
-  error?: { code: string; message: string };
-  outcome?: string;
-  /** The request's `metadata`, when it had some. */
-  metadata?: Record<string, unknown>;
-}
-
-/** A worker began running the session (first attempt or a retry after a crash). */
-export interface StartedEvent {
-  sessionId: string;
-  requestId: string;
-  threadId: number;
-  at: number;
-  attempt: number;
-  metadata?: Record<string, unknown>;
-}
-
-/** A provider call failed and will be tried again after `delayMs`. */
-export interface RetryEvent {
-  sessionId: string;
-  requestId: string;
-  provider?: string;
-  /** The number of the attempt about to be made (2 for the first retry). */
-  attempt: number;
-  delayMs: number;
-  /** The wait the provider asked for (Retry-After); `delayMs` is never shorter, and spread above it. */
-  retryAfterMs?: number;
-  /** The failed attempt's error; `status` and `providerCode` when the provider answered. */
-  error: { code: string; message: string; status?: number; providerCode?: string };
-  at: number;
-  metadata?: Record<string, unknown>;
 }
 
 /** The request's `metadata` as a field of an event, or nothing. */

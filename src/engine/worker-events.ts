@@ -5,8 +5,9 @@ import type { SessionEvent } from './session/machine.ts';
 import { deliver } from './delivery.ts';
 import { deliverPart } from './parts.ts';
 import type { EngineDeps } from './engine.ts';
-import { metadataField, stateOf, type RetryEvent, type SessionRecord } from './session-record.ts';
-import type { WireError } from '../errors/errors.ts';
+import { metadataField, stateOf, type SessionRecord } from './session-record.ts';
+import type { RetryEvent } from '../types/session.ts';
+import type { WireError } from '../types/errors.ts';
 
 export interface WorkerEventContext {
   deps: EngineDeps;

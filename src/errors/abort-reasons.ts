@@ -1,8 +1,8 @@
 // The abort protocol, shared by both sides (see router.ts for the supervisor's end, worker-aborts.ts
 // for the worker's): why a session is stopped, and the one definition of the errors that say so.
-import { SessionAbortedError, SessionTimeoutError, type SessionIds, type SessionPoolError, type WireError } from './errors.ts';
-
-export type AbortReason = 'timeout' | 'aborted' | 'closed';
+import { SessionAbortedError, SessionTimeoutError, type SessionPoolError } from './errors.ts';
+import type { SessionIds, WireError } from '../types/errors.ts';
+import type { AbortReason } from '../types/session.ts';
 
 const MESSAGES: Record<AbortReason, string> = {
   timeout: 'The session reached its deadline',

@@ -1,50 +1,8 @@
 // Errors with a stable `code`. Match on the code, never on `instanceof` across threads:
 // structuredClone (every thread hop) drops the class, `code` and `name`, so errors travel as
 // a plain WireError and are rebuilt here on the main thread.
-import type { RouteEntry } from '../routing/targets.ts';
-
-export type ErrorCode =
-  | 'ERR_INVALID_REQUEST'
-  | 'ERR_QUEUE_FULL'
-  | 'ERR_SESSION_TIMEOUT'
-  | 'ERR_SESSION_ABORTED'
-  | 'ERR_PROVIDER'
-  | 'ERR_PROVIDER_RESPONSE'
-  | 'ERR_WORKER_CRASHED'
-  | 'ERR_SUPERVISOR_CLOSED'
-  | 'ERR_RESPONSE_TOO_LARGE'
-  | 'ERR_CIRCUIT_OPEN'
-  | 'ERR_TRANSPORT'
-  | 'ERR_HANDLER'
-  | 'ERR_HANDLER_RESULT'
-  | 'ERR_LISTENER';
-
-/** The plain form of an error that crosses a thread boundary. */
-export interface WireError {
-  code: string;
-  name: string;
-  message: string;
-  status?: number;
-  providerCode?: string;
-  retryable?: boolean;
-  sessionId?: string;
-  requestId?: string;
-  /** Set on what an `execute` handler threw: its code is the handler's, never one of the engine's classes. */
-  handler?: boolean;
-  /** ERR_PROVIDER: the response headers (secrets scrubbed). */
-  headers?: Record<string, string>;
-  /** ERR_PROVIDER: the provider's request id (`x-request-id`). */
-  requestID?: string;
-  /** What caused it, as plain data (the SDK's error, for instance). */
-  cause?: { name: string; message: string };
-  /** The targets a routed session tried, and why it left each (see src/routing). */
-  route?: RouteEntry[];
-}
-
-export interface SessionIds {
-  sessionId?: string;
-  requestId?: string;
-}
+import type { SessionIds, WireError } from '../types/errors.ts';
+import type { RouteEntry } from '../types/route.ts';
 
 export class SessionPoolError extends Error {
   readonly code: string;
@@ -282,4 +240,14 @@ function named<E extends SessionPoolError>(error: E, wire: WireError): E {
   error.name = wire.name;
   if (wire.retryable !== undefined) error.retryable = wire.retryable;
   return error;
+}
+
+/** An optional peer dependency that a feature needs is not installed. */
+export class MissingPeerDependencyError extends SessionPoolError {
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(packageName: string, feature: string, options?: ErrorOptions) {
+    super('ERR_MISSING_PEER_DEPENDENCY', `${feature} needs the optional peer dependency "${packageName}": npm install ${packageName}`, {}, options);
+    this.packageName = packageName;
+  }
 }

@@ -8,7 +8,7 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import type { ChatResult } from '../types/chat.ts';
-import type { StreamEvent } from '../engine/event-stream.ts';
+import type { StreamEvent } from '../types/session.ts';
 import type { ChatRequest } from '../types/request.ts';
 import { ChatCompletionChunkStream } from './chunk-stream.ts';
 import { toChatCompletion } from './completion.ts';

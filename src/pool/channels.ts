@@ -5,7 +5,8 @@
 import * as Comlink from 'comlink';
 import type { MessagePort } from 'node:worker_threads';
 import { portEndpoint } from '../util/endpoint.ts';
-import type { AbortReason, ChannelHello, EventBatch, RunOutcome, WorkerControl, WorkerReport } from '../wire/protocol.ts';
+import type { ChannelHello, EventBatch, RunOutcome, WorkerControl, WorkerReport } from '../wire/protocol.ts';
+import type { AbortReason } from '../types/session.ts';
 
 interface WorkerLink {
   control: Comlink.Remote<WorkerControl>;

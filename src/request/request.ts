@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors/errors.ts';
 import type { ProviderProfile, ResolvedOptions } from '../supervisor/options.ts';
-import type { ChatCall, ChatMessage, ResolvedProvider } from '../wire/protocol.ts';
+import type { ChatCall, ResolvedProvider } from '../wire/protocol.ts';
+import type { ChatMessage } from '../types/chat.ts';
 import { fallbacksSchema } from '../routing/targets.ts';
-import { assertJsonData, describeValue, headerValueIssue, nonNegativeInt, parseOrThrow, positiveInt } from '../util/validation.ts';
+import { describeValue, headerValueIssue, nonNegativeInt, positiveInt } from '../util/validation.ts';
+import { assertJsonData, parseOrThrow } from '../errors/checks.ts';
 import { checkChoices, checkExtra, parameterBody, parameterFields } from './chat-params.ts';
 
 const METADATA_MAX_BYTES = 16 * 1024;

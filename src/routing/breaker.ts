@@ -2,8 +2,8 @@
 // at least `minRequests` calls in the last `windowMs` failed at `errorRate` or more; open → half-open
 // once `cooldownMs` passed, letting one probe through; the probe's success closes it, its failure
 // opens it again. Time comes in as arguments, so every path is a table test with a ManualClock.
-
-export type CircuitState = 'closed' | 'open' | 'halfOpen';
+import type { CircuitState } from '../types/stats.ts';
+import type { CircuitSnapshot } from '../types/stats.ts';
 
 export interface BreakerSettings {
   /** Consecutive failures that open the circuit. @default 5 */
@@ -25,16 +25,6 @@ export interface CircuitChange {
   to: CircuitState;
   at: number;
   reason: string;
-}
-
-export interface CircuitSnapshot {
-  state: CircuitState;
-  consecutiveFailures: number;
-  /** Calls and failures in the current window. */
-  windowCalls: number;
-  windowFailures: number;
-  openedAt?: number;
-  opened: number;
 }
 
 const SLICES = 10;

@@ -11,17 +11,9 @@
 import type { Clock } from '../util/clock.ts';
 import type { KeyState } from './budget.ts';
 import type { LimiterStore } from './store.ts';
+import type { StoreHealth } from '../types/stats.ts';
 
 type Change<R> = (state: KeyState | undefined, now: number) => [KeyState, R];
-
-export interface StoreHealth {
-  /** The shared store answers (false: this host runs on its own view). */
-  shared: boolean;
-  /** Steps the shared store failed or did not answer in time. */
-  failures: number;
-  /** Steps waiting to be replayed on the shared store. */
-  pending: number;
-}
 
 export interface FallbackStoreOptions {
   clock: Clock;

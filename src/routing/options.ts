@@ -8,7 +8,7 @@ import type { AimdSettings } from './budget.ts';
 import { DEFAULT_AIMD, limitsAnything, resolveLimits, type LimitPreset, type LimitsConfig } from './limits.ts';
 import type { RoutingSettings } from './router.ts';
 import type { LimiterStore } from './store.ts';
-import type { FallbackTarget } from './targets.ts';
+import type { FallbackTarget } from '../types/route.ts';
 
 export interface RoutingOptions {
   /** A circuit breaker per provider: `true` for the defaults, or settings. @default false */

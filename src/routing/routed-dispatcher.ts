@@ -3,7 +3,7 @@
 // next target within the same deadline, as the same session. Aborts of a session that waits
 // between two targets end it here: no worker has it.
 import { abortError } from '../errors/abort-reasons.ts';
-import type { WireError } from '../errors/errors.ts';
+import type { WireError } from '../types/errors.ts';
 import type { ChatTask, SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import type { Dispatcher, RunReceiver } from '../pool/pool.ts';
 import type { Route, Router } from './router.ts';

@@ -5,17 +5,22 @@
 // session, which stays in `processing`; worker events pass through `observe` (429s, deltas, retries).
 import { createHash } from 'node:crypto';
 import type { Clock } from '../util/clock.ts';
-import type { WireError } from '../errors/errors.ts';
+import type { WireError } from '../types/errors.ts';
 import type { EventBatch, TaskOutcome } from '../wire/protocol.ts';
 import type { DispatchGate } from '../engine/engine.ts';
 import type { SessionSpec } from '../engine/session-record.ts';
-import { CircuitBreaker, type BreakerSettings, type CircuitChange, type CircuitSnapshot } from './breaker.ts';
+import { CircuitBreaker, type BreakerSettings, type CircuitChange } from './breaker.ts';
+import type { CircuitSnapshot } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits, type KeyState } from './budget.ts';
 import { KeyQueue } from './key-queue.ts';
 import { estimateCost } from './limits.ts';
-import { type FallbackLimiterStore, guardedStore, type StoreHealth } from './fallback-store.ts';
+import { type FallbackLimiterStore, guardedStore } from './fallback-store.ts';
+import type { StoreHealth } from '../types/stats.ts';
 import { MemoryLimiterStore, type LimiterStore } from './store.ts';
-import type { FallbackTarget, RouteEntry, RouteOutcome, RouteTarget } from './targets.ts';
+import type { RouteTarget } from './targets.ts';
+import type { FallbackTarget, RouteEntry, RouteOutcome } from '../types/route.ts';
+import type { RoutingStats } from '../types/stats.ts';
+import type { KeyStats } from '../types/stats.ts';
 
 export interface RoutingSettings {
   /** Limits by provider name (providers without an entry are not limited). */
@@ -46,30 +51,6 @@ export interface FallbackEvent {
 export interface RoutingEvents {
   circuit: [CircuitEvent];
   fallback: [FallbackEvent];
-}
-
-export interface KeyStats {
-  provider: string;
-  waiting: number;
-  inFlight: number;
-  factor: number;
-  /** Milliseconds until a Retry-After on this key ends (0 when none). */
-  blockedMs: number;
-}
-
-export interface RoutingStats {
-  /** Sessions waiting for a key's budget now (before their first call, or between targets). */
-  waiting: number;
-  /** Times a session moved on to its next target. */
-  fallbacks: number;
-  /** 429s seen on limited keys. */
-  throttled: number;
-  /** Targets skipped because their circuit was open. */
-  circuitRejected: number;
-  keys: Record<string, KeyStats>;
-  circuits: Record<string, CircuitSnapshot>;
-  /** With a shared `routing.store`: whether it answers (else this host runs on its own view of the keys). */
-  store?: StoreHealth;
 }
 
 export interface RouterDeps {

@@ -5,14 +5,18 @@ import { z } from 'zod';
 import type { Clock } from '../util/clock.ts';
 import { InvalidRequestError } from '../errors/errors.ts';
 import { splitURL } from '../util/redact.ts';
-import type { Dialect, ResolvedProvider, RetrySettings } from '../wire/protocol.ts';
+import type { ResolvedProvider, RetrySettings } from '../wire/protocol.ts';
+import type { Dialect } from '../types/options.ts';
 import type { LimitPreset, LimitsConfig } from '../routing/limits.ts';
 import { limitsSchema } from '../routing/limits.ts';
 import { resolveRouting, routingSchema, type RoutingOptions } from '../routing/options.ts';
 import type { RoutingSettings } from '../routing/router.ts';
 import { isTransport, type Transport } from '../seam/transport.ts';
-import { fallbacksSchema, type FallbackTarget } from '../routing/targets.ts';
-import { HEADER_NAME, headerValueIssue, nonNegativeInt, parseOrThrow, positiveInt } from '../util/validation.ts';
+import { fallbacksSchema } from '../routing/targets.ts';
+import type { FallbackTarget } from '../types/route.ts';
+import { HEADER_NAME, headerValueIssue, nonNegativeInt, positiveInt } from '../util/validation.ts';
+import { parseOrThrow } from '../errors/checks.ts';
+import type { InspectOption } from '../types/options.ts';
 
 export interface ProviderConfig {
   /** @default the built-in profile's URL; required for a provider that is not built in */
@@ -30,9 +34,6 @@ export interface ProviderConfig {
   /** Where this provider's sessions go when it fails them (a request's own `fallbacks` win). @default [] */
   fallbacks?: FallbackTarget[];
 }
-
-/** An XState inspection observer or callback, attached to every session actor. */
-export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
 export interface SupervisorOptions {
   /** Providers by name; `kimi`, `glm` and `openai` are built in and can be overridden field by field. */

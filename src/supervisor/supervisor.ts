@@ -15,10 +15,12 @@ import {
   type ListenerError,
 } from '../errors/errors.ts';
 import { defaultLogger } from '../util/log.ts';
-import { SessionMetrics, type SupervisorStats } from '../engine/metrics.ts';
+import { SessionMetrics } from '../engine/metrics.ts';
+import type { SupervisorStats } from '../types/stats.ts';
 import { formatPrometheus } from '../engine/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from './options.ts';
-import type { ChatResult, ChatTask, ExecuteTask } from '../wire/protocol.ts';
+import type { ChatTask, ExecuteTask } from '../wire/protocol.ts';
+import type { ChatResult } from '../types/chat.ts';
 import { SessionPoolOpenAI, type OpenAIClientOptions } from '../openai/client.ts';
 import { createPool, type Dispatcher, type DispatcherOptions, type ThreadHeap } from '../pool/pool.ts';
 import { remoteKeyProfiles } from './remote-keys.ts';
@@ -29,15 +31,17 @@ import { routeTargets } from '../routing/fallbacks.ts';
 import { routedDispatcher } from '../routing/routed-dispatcher.ts';
 import { Router, type RoutingEvents } from '../routing/router.ts';
 import type { RouteTarget } from '../routing/targets.ts';
-import { assertCloneable, parseOrThrow } from '../util/validation.ts';
+import { assertCloneable, parseOrThrow } from '../errors/checks.ts';
 import { closeTimeoutOf } from './close-options.ts';
 import { SessionEngine, type EngineEvents } from '../engine/engine.ts';
-import { streamSession, type StreamEvent } from '../engine/event-stream.ts';
+import { streamSession } from '../engine/event-stream.ts';
+import type { StreamEvent } from '../types/session.ts';
 import { ListenerGuard } from '../engine/listener-errors.ts';
 import { withCause } from '../engine/parts.ts';
 import { redactingDispatcher, scrubBatch } from '../pool/redact-gate.ts';
 import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest } from '../request/request.ts';
-import type { SessionSpec, SessionSummary } from '../engine/session-record.ts';
+import type { SessionSpec } from '../engine/session-record.ts';
+import type { SessionSummary } from '../types/session.ts';
 import { FlowChannel } from '../engine/stream-credit.ts';
 
 export interface ExecuteResult<T = unknown> {

@@ -2,7 +2,7 @@
 // field's documentation. The validation schema (supervisor/request.ts) is checked against them in
 // test/engine/types.test-d.ts; messages and tool calls are in the wire (snake_case) form the providers
 // and the openai SDK use, so `completion.choices[0].message` can be passed back as it is.
-import type { WireError } from '../errors/errors.ts';
+import type { WireError } from './errors.ts';
 
 /** A part of a message's content (`text`, `image_url`, `input_audio`, `file`, `refusal`, …), passed on as it is. */
 export type ContentPart = {
@@ -184,4 +184,13 @@ export interface ChatResult {
     response?: ResponseMetadata;
     [key: string]: unknown;
   };
+}
+
+/** The fields every chunk of a stream repeats, as the first chunk of a round sent them. */
+export interface ResponseHead {
+  id?: string;
+  created?: number;
+  model?: string;
+  systemFingerprint?: string | null;
+  serviceTier?: string | null;
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { InvalidRequestError } from '../errors/errors.ts';
 import { quoteURL, scrubURLs, splitURL } from './redact.ts';
 
 /** Describes a received value briefly: `0 (number)`, `"robot" (string)`, `[3 items] (array)`. */
@@ -36,25 +35,6 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
   const secret = issue.path.some((key) => typeof key === 'string' && SECRET_PATH.test(key));
   const received = !('input' in issue) ? '' : secret ? `, got a value of type ${typeof issue.input}` : `, got ${describeValue(issue.input)}`;
   return `${where}: ${message}${received}`;
-}
-
-/** Parses `value` with `schema`, or throws ERR_INVALID_REQUEST naming every field that is wrong. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const parsed = schema.safeParse(value, { reportInput: true });
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map(formatIssue);
-  throw new InvalidRequestError(`Invalid ${what}: ${issues.join('; ')}`, issues);
-}
-
-/** Throws when `value` cannot cross a thread boundary (functions, symbols, class instances that do not clone). */
-export function assertCloneable(value: unknown, path: string): void {
-  try {
-    structuredClone(value);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const issue = `\`${path}\`: expected plain JSON-like data, got a value that cannot be sent to a worker (${reason})`;
-    throw new InvalidRequestError(`Invalid request: ${issue}`, [issue]);
-  }
 }
 
 export const positiveInt = (max: number) => z.number().int().min(1).max(max);
@@ -96,12 +76,6 @@ export function jsonDataIssue(value: unknown, path: string, ancestors: object[] 
   } finally {
     ancestors.pop();
   }
-}
-
-/** Throws ERR_INVALID_REQUEST (`what` says which input) when `value` is not JSON data. */
-export function assertJsonData(value: unknown, path: string, what = 'request'): void {
-  const issue = jsonDataIssue(value, path);
-  if (issue !== undefined) throw new InvalidRequestError(`Invalid ${what}: ${issue}`, [issue]);
 }
 
 /**

@@ -1,29 +1,12 @@
 // Wire types: the only place where the main-thread side (supervisor/, session/, pool/) and the
 // worker side (call/, providers/) meet. Everything here must survive structuredClone.
 import type { MessagePort } from 'node:worker_threads';
-import type { AbortReason } from '../errors/abort-reasons.ts';
-import type { WireError } from '../errors/errors.ts';
+import type { AbortReason } from '../types/session.ts';
+import type { WireError } from '../types/errors.ts';
 
-export type { AbortReason } from '../errors/abort-reasons.ts';
-
-export type Dialect = 'kimi' | 'glm' | 'openai';
-
-export type {
-  AssistantMessage,
-  CacheMetadata,
-  ChatChoice,
-  ChatMessage,
-  ChatResult,
-  ContentPart,
-  ContinuationMetadata,
-  CustomToolCall,
-  Logprobs,
-  ResponseMetadata,
-  SessionMetadata,
-  ToolCall,
-  Usage,
-} from '../types/chat.ts';
 import type { ChatMessage, Usage } from '../types/chat.ts';
+import type { Dialect } from '../types/options.ts';
+import type { ResponseHead } from '../types/chat.ts';
 
 /** A provider as the worker needs it: everything resolved on the main thread. */
 export interface ResolvedProvider {
@@ -142,15 +125,6 @@ export type StreamPartEvent =
   | { type: 'tool-call'; sessionId: string; index: number; id?: string; name?: string; arguments?: string }
   | { type: 'usage'; sessionId: string; usage: Usage }
   | { type: 'response'; sessionId: string; head: ResponseHead };
-
-/** The fields every chunk of a stream repeats, as the first chunk of a round sent them. */
-export interface ResponseHead {
-  id?: string;
-  created?: number;
-  model?: string;
-  systemFingerprint?: string | null;
-  serviceTier?: string | null;
-}
 
 export interface EventBatch {
   threadId: number;

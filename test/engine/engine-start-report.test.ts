@@ -7,7 +7,8 @@ import { SessionMetrics } from '../../src/engine/metrics.ts';
 import type { Dispatcher } from '../../src/pool/pool.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../../src/wire/protocol.ts';
 import { SessionEngine, type EngineEvents } from '../../src/engine/engine.ts';
-import type { SessionSpec, StartedEvent } from '../../src/engine/session-record.ts';
+import type { SessionSpec } from '../../src/engine/session-record.ts';
+import type { StartedEvent } from '../../src/types/session.ts';
 
 function fakeEngine() {
   const runs: Array<{ task: SessionTask; settle: (outcome: TaskOutcome) => void }> = [];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MissingPeerDependencyError, SessionPoolError } from '../../src/index.ts';
 import { packageModuleURL } from '../../src/util/module-url.ts';
-import { importPeer } from '../../src/util/optional-peer.ts';
+import { importPeer } from '../../src/errors/optional-peer.ts';
 
 test('packageModuleURL keeps .ts beside a source module and writes .js beside a built one', () => {
   assert.equal(packageModuleURL('../../workers/session-worker.ts', 'file:///p/src/pool/pool.ts'), 'file:///p/workers/session-worker.ts');

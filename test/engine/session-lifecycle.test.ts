@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createActor, initialTransition, setup, transition } from 'xstate';
 import { compile, initialLifecycle, step } from '../../src/engine/session/lifecycle.ts';
-import { sessionMachine, type SessionEvent, type SessionState } from '../../src/engine/session/machine.ts';
+import { sessionMachine, type SessionEvent } from '../../src/engine/session/machine.ts';
+import type { SessionState } from '../../src/types/session.ts';
 
 const error = { code: 'ERR_PROVIDER', name: 'ProviderError', message: 'boom' };
 const EVENTS: readonly SessionEvent[] = [

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { MockBehaviour } from '../mock/types.ts';
 import type { ProviderConfig } from '../../supervisor/options.ts';
 import { chatRequestSchema, type ChatRequest } from '../../request/request.ts';
-import { parseOrThrow, positiveInt } from '../../util/validation.ts';
+import { positiveInt } from '../../util/validation.ts';
+import { parseOrThrow } from '../../errors/checks.ts';
 
 /** One prompt of a run: the messages sent, and the answer length asked for. */
 export interface Prompt {

@@ -8,4 +8,4 @@ export { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from '../../engine/promethe
 export { sessionMachineJSON, machineConfigJSON } from './machine-export.ts';
 export type { MachineConfigJSON, StateConfigJSON, TransitionConfigJSON } from './machine-export.ts';
 export { machineToMermaid, sessionMachineMermaid } from './mermaid.ts';
-export { MissingPeerDependencyError } from '../../util/optional-peer.ts';
+export { MissingPeerDependencyError } from '../../errors/errors.ts';

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { importPeer } from '../../util/optional-peer.ts';
+import { importPeer } from '../../errors/optional-peer.ts';
 import type { Supervisor } from '../../supervisor/supervisor.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { sessionMachineJSON } from './machine-export.ts';

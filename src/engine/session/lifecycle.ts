@@ -6,16 +6,8 @@
 // follow (an inline action, a nested state) fails here, at load, not at run time.
 // test/engine/session-lifecycle.test.ts checks that both ways agree on every event sequence.
 import type { AnyStateMachine } from 'xstate';
-import {
-  initialContext,
-  sessionGuards,
-  sessionMachine,
-  sessionUpdates,
-  type SessionContext,
-  type SessionEvent,
-  type SessionInput,
-  type SessionState,
-} from './machine.ts';
+import { initialContext, sessionGuards, sessionMachine, sessionUpdates, type SessionContext, type SessionEvent, type SessionInput } from './machine.ts';
+import type { SessionState } from '../../types/session.ts';
 
 type Update = (context: SessionContext, event: SessionEvent) => Partial<SessionContext>;
 type Guard = (context: SessionContext, event: SessionEvent) => boolean;

@@ -1,10 +1,7 @@
 import { assign, setup } from 'xstate';
-import type { WireError } from '../../errors/errors.ts';
-
-export type SessionKind = 'chat' | 'execute';
-export type SessionState = 'created' | 'processing' | 'completed' | 'failed' | 'released';
-/** How a session ended: a timeout and an abort are outcomes of their own, never generic failures. */
-export type SessionOutcome = 'completed' | 'failed' | 'timeout' | 'aborted';
+import type { WireError } from '../../types/errors.ts';
+import type { SessionKind } from '../../types/session.ts';
+import type { SessionOutcome } from '../../types/session.ts';
 
 export interface SessionInput {
   sessionId: string;

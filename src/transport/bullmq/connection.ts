@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../../errors/errors.ts';
 import { decodeURIPart, REDACTED, Redactor, scrubURLs, splitURL, urlSecrets } from '../../util/redact.ts';
-import { describeValue, parseOrThrow } from '../../util/validation.ts';
+import { describeValue } from '../../util/validation.ts';
+import { parseOrThrow } from '../../errors/checks.ts';
 
 export interface RedisConnectionOptions {
   /** @default '127.0.0.1' */

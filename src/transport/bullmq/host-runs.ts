@@ -4,7 +4,7 @@
 // stopped (their result can reach nobody) and the newest waits for them to end before it plans,
 // waits for budget or calls, because the router, the key queues and the pool's threads know a
 // session by its id: one run of a session at a time in them, so none is overwritten or left behind.
-import type { AbortReason } from '../../errors/abort-reasons.ts';
+import type { AbortReason } from '../../types/session.ts';
 import type { FencedJob } from './job-fence.ts';
 import type { ProgressRelay } from './progress-relay.ts';
 

@@ -1,6 +1,6 @@
 // The end of every job on a worker host: the call on this host's pool, its events drained to the
 // producer before the result, and the job's return value (how the call ended, or that its thread died).
-import type { WireError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
 import { runOnce } from '../../pool/pool.ts';
 import type { SessionTask } from '../../wire/protocol.ts';
 import type { RunningJob } from './host-runs.ts';

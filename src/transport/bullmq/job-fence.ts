@@ -9,7 +9,8 @@
 // A producer is gone when its liveness key is, or when its presence connection has been missing
 // from Redis for a while (producer-presence.ts): a job whose producer is only "away" waits for it.
 import type { Redis } from 'ioredis';
-import { SessionAbortedError, SessionTimeoutError, TransportError, type WireError } from '../../errors/errors.ts';
+import { SessionAbortedError, SessionTimeoutError, TransportError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
 import type { FenceKeys } from './fence-keys.ts';
 import type { ProducerPresence } from './producer-presence.ts';
 import type { RerunPermits } from './rerun-permit.ts';

@@ -5,7 +5,8 @@
 //   4. the claim (job-claims.ts): a job that ran already             → ERR_TRANSPORT
 // A refused job still ends as a job (its return value carries the typed error), holds no slot and
 // makes no provider call. Refusals are never retryable: the same job would be refused again.
-import { InvalidRequestError, SessionTimeoutError, TransportError, type SessionPoolError, type WireError } from '../../errors/errors.ts';
+import { InvalidRequestError, SessionTimeoutError, TransportError, type SessionPoolError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
 import type { JobData, JobResult } from './job.ts';
 import { CanonicalJSONError } from './canonical-json.ts';
 import { parseJobData } from './job-schema.ts';

@@ -1,7 +1,7 @@
 // What crosses Redis, in both directions: a job's data (the task without any provider secret: the
 // worker host resolves the provider by name), its progress messages (the pick-up, then batches of
 // worker events) and its return value (the outcome, and the host that ran it). All plain JSON.
-import type { WireError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
 import type { CallOutcome, ChatTask, ExecuteTask, SessionEvent, SessionTask } from '../../wire/protocol.ts';
 
 /** A chat task as queued: the provider by name only; the worker host holds its URL and key. */

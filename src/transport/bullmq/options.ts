@@ -1,6 +1,6 @@
 // The options of bullmq() (the producer's transport), checked before anything connects.
 import { z } from 'zod';
-import { parseOrThrow } from '../../util/validation.ts';
+import { parseOrThrow } from '../../errors/checks.ts';
 import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
 import { JobSigner, resolveJobSecret } from './job-signature.ts';
 

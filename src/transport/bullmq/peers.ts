@@ -1,6 +1,6 @@
 // bullmq and ioredis are optional peer dependencies: only the transport across hosts needs them,
 // so a lean install leaves them out and they are imported when a producer or worker host starts.
-import { importPeer } from '../../util/optional-peer.ts';
+import { importPeer } from '../../errors/optional-peer.ts';
 
 export type BullMQ = typeof import('bullmq');
 export type IORedis = { Redis: typeof import('ioredis').Redis };

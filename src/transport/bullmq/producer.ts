@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { abortError } from '../../errors/abort-reasons.ts';
-import { InvalidRequestError, TransportError, type WireError } from '../../errors/errors.ts';
+import { InvalidRequestError, TransportError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
 import type { SessionEvent, SessionTask, TaskOutcome } from '../../wire/protocol.ts';
 import { settleFrom, type RunReceiver } from '../../pool/pool.ts';
 import type { DispatchGate } from '../../engine/engine.ts';

@@ -8,9 +8,11 @@
 // signed for the job (result-signature.ts): the producer takes nothing else from Redis.
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { abortError, type AbortReason } from '../../errors/abort-reasons.ts';
+import { abortError } from '../../errors/abort-reasons.ts';
+import type { AbortReason } from '../../types/session.ts';
 import type { Clock } from '../../util/clock.ts';
-import { SessionTimeoutError, TransportError, type WireError } from '../../errors/errors.ts';
+import { SessionTimeoutError, TransportError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
 import type { ProviderProfile } from '../../supervisor/options.ts';
 import type { Dispatcher } from '../../pool/pool.ts';
 import type { ChatTask, ResolvedProvider } from '../../wire/protocol.ts';

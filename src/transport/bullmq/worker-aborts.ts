@@ -2,7 +2,7 @@
 // sessions it runs. An abort for a session not here yet (its job still on its way) is kept for a
 // while, and the job ends at once when it arrives.
 import type { Redis } from 'ioredis';
-import type { AbortReason } from '../../errors/abort-reasons.ts';
+import type { AbortReason } from '../../types/session.ts';
 import type { AbortMessage } from './job.ts';
 
 const KEEP_MS = 120_000;

@@ -5,7 +5,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AbortReason } from '../../errors/abort-reasons.ts';
+import type { AbortReason } from '../../types/session.ts';
 import { systemClock } from '../../util/clock.ts';
 import { TransportError } from '../../errors/errors.ts';
 import { defaultLogger } from '../../util/log.ts';

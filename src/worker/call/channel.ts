@@ -9,17 +9,8 @@ import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { SessionAborts } from './worker-aborts.ts';
 import { portEndpoint } from '../../util/endpoint.ts';
-import type {
-  AbortReason,
-  ChannelHello,
-  RunOutcome,
-  SessionEvent,
-  SessionTask,
-  TaskMessage,
-  TaskOutcome,
-  WorkerControl,
-  WorkerReport,
-} from '../../wire/protocol.ts';
+import type { ChannelHello, RunOutcome, SessionEvent, SessionTask, TaskMessage, TaskOutcome, WorkerControl, WorkerReport } from '../../wire/protocol.ts';
+import type { AbortReason } from '../../types/session.ts';
 
 /** What a running session sees of its worker. */
 export interface SessionScope {

@@ -1,6 +1,6 @@
 // The value a chat session returns: the reading of its rounds in the result's shape, with what the
 // server said about itself (served model, id, created, fingerprint, tier, its request id) kept.
-import type { CacheMetadata, ChatResult, ContinuationMetadata, ResponseMetadata } from '../../wire/protocol.ts';
+import type { CacheMetadata, ChatResult, ContinuationMetadata, ResponseMetadata } from '../../types/chat.ts';
 import type { Reading } from '../providers/read.ts';
 import { firstChoiceFields } from '../providers/result.ts';
 

@@ -2,7 +2,7 @@
 // handler error that keeps its code, name and message (read defensively: getters may throw,
 // prototypes may be missing), and a value that cannot be cloned is refused here, in its worker,
 // instead of failing the thread's reply (which the pool would take for a crash).
-import type { WireError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
 
 const MAX_TEXT = 1000;
 

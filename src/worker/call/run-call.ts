@@ -1,7 +1,9 @@
 // A chat session inside a worker: rounds of provider calls (each retried by policy), looped
 // through Kimi's built-in web search, continued on `length`, read into the result's shape.
-import { toWireError, type WireError } from '../../errors/errors.ts';
-import type { CacheMetadata, ChatMessage, ChatTask, CallOutcome } from '../../wire/protocol.ts';
+import { toWireError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
+import type { ChatTask, CallOutcome } from '../../wire/protocol.ts';
+import type { CacheMetadata, ChatMessage } from '../../types/chat.ts';
 import { classifyError } from '../providers/errors.ts';
 import { dialects, type DialectAdapter } from '../providers/index.ts';
 import { addUsage, type Reading } from '../providers/read.ts';

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../wire/protocol.ts';
+import type { ChatMessage } from '../../types/chat.ts';
 import type { Reading } from '../providers/read.ts';
 
 export const KIMI_WEB_SEARCH = '$web_search';

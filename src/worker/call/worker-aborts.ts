@@ -1,7 +1,7 @@
 // The worker's end of the abort protocol: one AbortController per session it runs, aborted by the
 // supervisor's message or, on its own, at the session's deadline (the task's budget), so that a lost
 // message never leaves a call running. The reason is always an Error with the session's code.
-import type { AbortReason } from '../../errors/abort-reasons.ts';
+import type { AbortReason } from '../../types/session.ts';
 import { abortError } from '../../errors/abort-reasons.ts';
 
 interface Running {

@@ -1,5 +1,6 @@
 import type { ProviderResponseError } from '../../errors/errors.ts';
-import type { ChatCall, ChatMessage, ResolvedProvider } from '../../wire/protocol.ts';
+import type { ChatCall, ResolvedProvider } from '../../wire/protocol.ts';
+import type { ChatMessage } from '../../types/chat.ts';
 
 export type Body = Record<string, unknown>;
 

@@ -1,6 +1,7 @@
 import { APIConnectionError, APIError } from 'openai';
-import { ProviderResponseError, SessionPoolError, providerErrorClass, toWireError, type WireError } from '../../errors/errors.ts';
-import type { Dialect } from '../../wire/protocol.ts';
+import { ProviderResponseError, SessionPoolError, providerErrorClass, toWireError } from '../../errors/errors.ts';
+import type { WireError } from '../../types/errors.ts';
+import type { Dialect } from '../../types/options.ts';
 
 /** A failed attempt, classified: the wire error plus what the provider said about waiting. */
 export interface AttemptFailure {

@@ -1,5 +1,5 @@
 import { ProviderResponseError } from '../../errors/errors.ts';
-import type { ChatMessage } from '../../wire/protocol.ts';
+import type { ChatMessage } from '../../types/chat.ts';
 import { baseBody, continueWithUserTurn, type DialectAdapter } from './dialect.ts';
 import { withoutOpenAIOnly } from './messages.ts';
 

@@ -1,4 +1,4 @@
-import type { Dialect } from '../../wire/protocol.ts';
+import type { Dialect } from '../../types/options.ts';
 import type { DialectAdapter } from './dialect.ts';
 import { glmDialect } from './glm.ts';
 import { kimiDialect } from './kimi.ts';

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../wire/protocol.ts';
+import type { ChatMessage } from '../../types/chat.ts';
 import { baseBody, type DialectAdapter } from './dialect.ts';
 import { withoutOpenAIOnly } from './messages.ts';
 

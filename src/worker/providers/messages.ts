@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../wire/protocol.ts';
+import type { ChatMessage } from '../../types/chat.ts';
 
 // Fields of OpenAI's assistant messages that Kimi and GLM do not know.
 const OPENAI_ONLY = ['refusal', 'annotations', 'audio'] as const;

@@ -2,7 +2,9 @@
 // usage, the response head) to a sink as it arrives. Usage is read from any of its placements
 // (top level, or inside the choice as Kimi sends it); only fields the server sent are kept.
 import { ProviderResponseError } from '../../errors/errors.ts';
-import type { AssistantMessage, ChatChoice, Logprobs, ResponseHead, StreamPartEvent, Usage } from '../../wire/protocol.ts';
+import type { StreamPartEvent } from '../../wire/protocol.ts';
+import type { ResponseHead } from '../../types/chat.ts';
+import type { AssistantMessage, ChatChoice, Logprobs, Usage } from '../../types/chat.ts';
 import { emptyUsage, readUsage, type Reading } from './read.ts';
 import { asRecord, mergeToolCallDelta, readHead, type ToolCallDraft } from './result.ts';
 

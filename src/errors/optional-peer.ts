@@ -1,16 +1,6 @@
 // Optional peer dependencies (`ws`, `@statelyai/inspect`): only the live view and the Stately relay
 // need them, so a lean install leaves them out and they are imported when those start.
-import { SessionPoolError } from '../errors/errors.ts';
-
-/** An optional peer dependency that a feature needs is not installed. */
-export class MissingPeerDependencyError extends SessionPoolError {
-  /** The npm package to install. */
-  readonly packageName: string;
-  constructor(packageName: string, feature: string, options?: ErrorOptions) {
-    super('ERR_MISSING_PEER_DEPENDENCY', `${feature} needs the optional peer dependency "${packageName}": npm install ${packageName}`, {}, options);
-    this.packageName = packageName;
-  }
-}
+import { MissingPeerDependencyError } from './errors.ts';
 
 /**
  * Runs `load` (a dynamic `import()` of `packageName`, so that its types are kept) and turns "not

@@ -1,0 +1,79 @@
+import type { Usage } from './chat.ts';
+import type { ResponseHead } from './chat.ts';
+import type { ChatResult } from './chat.ts';
+export type SessionKind = 'chat' | 'execute';
+
+export type SessionState = 'created' | 'processing' | 'completed' | 'failed' | 'released';
+
+/** How a session ended: a timeout and an abort are outcomes of their own, never generic failures. */
+export type SessionOutcome = 'completed' | 'failed' | 'timeout' | 'aborted';
+
+export interface SessionSummary {
+  sessionId: string;
+  requestId: string;
+  durationSeconds: number;
+  attempts: number;
+  /** Times the session was run again because the thread running it died (the request was sent again). */
+  crashRetries: number;
+  /** The worker host that ran it, behind a transport across hosts. */
+  host?: string;
+}
+
+export interface TransitionEvent {
+  sessionId: string;
+  requestId: string;
+  from: SessionState | null;
+  to: SessionState;
+  at: number;
+  kind: SessionKind;
+  provider?: string;
+  model?: string;
+  attempt: number;
+  threadId?: number;
+  /** The error code of a session that failed, with its outcome (`timeout`, `aborted`, `failed`). */
+  error?: { code: string; message: string };
+  outcome?: string;
+  /** The request's `metadata`, when it had some. */
+  metadata?: Record<string, unknown>;
+}
+
+/** A worker began running the session (first attempt or a retry after a crash). */
+export interface StartedEvent {
+  sessionId: string;
+  requestId: string;
+  threadId: number;
+  at: number;
+  attempt: number;
+  metadata?: Record<string, unknown>;
+}
+
+/** A provider call failed and will be tried again after `delayMs`. */
+export interface RetryEvent {
+  sessionId: string;
+  requestId: string;
+  provider?: string;
+  /** The number of the attempt about to be made (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  /** The wait the provider asked for (Retry-After); `delayMs` is never shorter, and spread above it. */
+  retryAfterMs?: number;
+  /** The failed attempt's error; `status` and `providerCode` when the provider answered. */
+  error: { code: string; message: string; status?: number; providerCode?: string };
+  at: number;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * What `stream()` yields: answer text, reasoning text, tool-call deltas (`index` says which call;
+ * `id` and `name` come with its first delta, `arguments` in pieces), usage as the server reports
+ * it, the response head (id, created, served model, …) once at the start, then one `result`.
+ */
+export type StreamEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'reasoning'; text: string }
+  | { type: 'tool-call'; index: number; id?: string; name?: string; arguments?: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'response'; head: ResponseHead }
+  | { type: 'result'; result: ChatResult };
+
+export type AbortReason = 'timeout' | 'aborted' | 'closed';
