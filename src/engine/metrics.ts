@@ -1,7 +1,6 @@
 // Counters and latency histograms kept incrementally, so that stats() is O(1) and memory is
 // bounded whatever the number of sessions (HDR histograms from node:perf_hooks, in microseconds).
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import type { RoutingStats } from '../types/stats.ts';
 import type { SessionOutcome, SessionState } from '../types/session.ts';
 import type { LatencySummary } from '../types/stats.ts';
 import type { SupervisorStats } from '../types/stats.ts';

@@ -15,7 +15,6 @@ import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimi
 import { KeyQueue } from './key-queue.ts';
 import { estimateCost } from './limits.ts';
 import { type FallbackLimiterStore, guardedStore } from './fallback-store.ts';
-import type { StoreHealth } from '../types/stats.ts';
 import { MemoryLimiterStore, type LimiterStore } from './store.ts';
 import type { RouteTarget } from './targets.ts';
 import type { FallbackTarget, RouteEntry, RouteOutcome } from '../types/route.ts';

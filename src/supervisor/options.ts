@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import type { InspectionEvent, Observer } from 'xstate';
 import { z } from 'zod';
 import type { Clock } from '../util/clock.ts';
 import { InvalidRequestError } from '../errors/errors.ts';
