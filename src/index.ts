@@ -1,13 +1,14 @@
 export { createSupervisor, Supervisor } from './supervisor/supervisor.ts';
 export type { CloseOptions, CloseReport, ExecuteResult } from './supervisor/supervisor.ts';
-export type { ThreadHeap } from './pool/threads.ts';
+export type { ThreadHeap } from './types/stats.ts';
 export type { ChatRequest, ExecuteRequest } from './request/request.ts';
 export type { StreamEvent } from './types/session.ts';
 export type { TransitionEvent, StartedEvent, RetryEvent, SessionSummary } from './types/session.ts';
 export type { SupervisorEvents } from './supervisor/supervisor.ts';
-export type { SupervisorOptions, ProviderConfig } from './supervisor/options.ts';
+export type { SupervisorOptions } from './config/options.ts';
+export type { ProviderConfig } from './types/options.ts';
 export type { InspectOption } from './types/options.ts';
-export { BUILT_IN_PROVIDERS } from './supervisor/options.ts';
+export { BUILT_IN_PROVIDERS } from './request/providers.ts';
 export type { SupervisorStats, LatencySummary } from './types/stats.ts';
 export type { Dialect } from './types/options.ts';
 export type { ChatMessage, ChatResult, Usage, ToolCall } from './types/chat.ts';
@@ -81,4 +82,4 @@ export type {
   WorkerHostOptions,
   WorkerHostStats,
 } from './transport/bullmq/index.ts';
-export type { Transport } from './seam/transport.ts';
+export type { Transport } from './seam/seam.ts';

@@ -7,18 +7,7 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import type { AbortReason } from '../types/session.ts';
-
-/** What the router needs of the pool. */
-export interface AbortTransport {
-  /** Asks one thread (every thread when undefined) to abort; resolves with the thread that ran it. */
-  abort(threadId: number | undefined, sessionId: string, reason: AbortReason): Promise<number | undefined>;
-  /** Whether `threadId` is alive and can be told. */
-  reaches(threadId: number): boolean;
-  /** Tells one thread (every thread when undefined) to drop an abort it keeps for the session. */
-  forget(sessionId: string, threadId?: number): void;
-  /** Terminates a thread (failing every run on it); false when there is no such thread. */
-  kill(threadId: number): boolean;
-}
+import type { AbortTransport } from '../seam/seam.ts';
 
 /** The abort bookkeeping of one session (part of the engine's record). */
 export interface Abortable {

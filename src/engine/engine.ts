@@ -1,20 +1,14 @@
-// The session engine: admit, dispatch, settle, release. Every admitted session is driven through
-// the session machine by explicit events (its compiled table, or an actor when inspected) and released exactly once, whatever the worker does. How a
-// stopped session's worker is told lives in src/engine/abort-router.ts; what user code does (listeners, observers,
-// onDelta) never reaches this control flow: `emit` and `report` absorb it.
-import type { Logger } from 'pino';
 import { createActor } from 'xstate';
 import { abortError, isWorkerTimeout } from '../errors/abort-reasons.ts';
 import type { AbortReason } from '../types/session.ts';
 import { AbortRouter } from './abort-router.ts';
-import type { Clock } from '../util/clock.ts';
 import { QueueFullError, WorkerCrashedError, fromWireError } from '../errors/errors.ts';
 import type { WireError } from '../types/errors.ts';
 import { scrub } from '../util/log.ts';
-import type { SessionMetrics } from './metrics.ts';
 import type { InspectOption } from '../types/options.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../wire/protocol.ts';
-import { TaskRefusedError, type Dispatcher, type RunReceiver } from '../pool/pool.ts';
+import { TaskRefusedError } from '../errors/errors.ts';
+import type { RunReceiver } from '../seam/seam.ts';
 import { initialLifecycle, step } from './session/lifecycle.ts';
 import { sessionMachine, type SessionEvent, type SessionInput } from './session/machine.ts';
 import { Admission } from './admission.ts';
@@ -23,39 +17,10 @@ import { guardInspect } from './listener-errors.ts';
 import { scrubHeaders, withCause } from './parts.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
 import { applyWorkerEvent, reportStart, type WorkerEventContext } from './worker-events.ts';
-import { stateOf, type SessionRecord, type SessionSpec } from './session-record.ts';
-import type { RetryEvent, StartedEvent, TransitionEvent } from '../types/session.ts';
-
-/**
- * Routing's hook (src/routing): a session that holds a slot leaves `created` only when `go` is
- * called (at once, or when its provider key has budget), or fails there with `fail` (an open circuit).
- */
-export interface DispatchGate {
-  wait(spec: SessionSpec, deadlineAt: number, go: () => void, fail: (error: WireError) => void): void;
-  /** The session was released: whatever it waits for or holds is let go. */
-  released(sessionId: string): void;
-}
-
-export interface EngineDeps {
-  clock: Clock;
-  dispatcher: Dispatcher;
-  metrics: SessionMetrics;
-  logger: Logger | undefined;
-  inspect: InspectOption | undefined;
-  abortGraceMs: number;
-  gate?: DispatchGate;
-  /** The supervisor's own events; each is built only when someone listens (`listening`). Never throws. */
-  emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K][0]): void;
-  listening(type: keyof EngineEvents): boolean;
-  /** User code (an inspection observer) threw: report it, never rethrow. */
-  report(error: unknown, source: 'inspect', sessionId: string | undefined): void;
-}
-
-export interface EngineEvents {
-  transition: [TransitionEvent];
-  started: [StartedEvent];
-  retry: [RetryEvent];
-}
+import { stateOf, type SessionRecord } from './session-record.ts';
+import type { SessionSpec } from '../seam/seam.ts';
+import type { TransitionEvent } from '../types/session.ts';
+import type { EngineDeps } from './engine-deps.ts';
 
 export class SessionEngine {
   readonly #deps: EngineDeps;

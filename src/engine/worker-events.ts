@@ -4,7 +4,7 @@ import type { SessionEvent as WorkerEvent } from '../wire/protocol.ts';
 import type { SessionEvent } from './session/machine.ts';
 import { deliver } from './delivery.ts';
 import { deliverPart } from './parts.ts';
-import type { EngineDeps } from './engine.ts';
+import type { EngineDeps } from './engine-deps.ts';
 import { metadataField, stateOf, type SessionRecord } from './session-record.ts';
 import type { RetryEvent } from '../types/session.ts';
 import type { WireError } from '../types/errors.ts';

@@ -251,3 +251,6 @@ export class MissingPeerDependencyError extends SessionPoolError {
     this.packageName = packageName;
   }
 }
+
+/** Piscina refused the task (its queue is at its limit): nothing ran, no thread died. */
+export class TaskRefusedError extends Error {}

@@ -5,7 +5,7 @@
 // main thread ~20 µs (its task record, async resource, balancer and one message each way).
 import type { MessagePort } from 'node:worker_threads';
 import type { SessionTask, TaskMessage, TaskOutcome } from '../wire/protocol.ts';
-import type { RunReceiver } from './pool.ts';
+import type { RunReceiver } from '../seam/seam.ts';
 
 interface Lane {
   readonly threadId: number;

@@ -3,7 +3,8 @@
 // engine, its events, the inspection events, logs, metrics, the live feed and the CLI only ever
 // handle scrubbed strings. Handler outputs of `execute` are the caller's own data and pass as they are.
 import type { EventBatch, SessionEvent, SessionTask, TaskOutcome } from '../wire/protocol.ts';
-import { TaskRefusedError, type Dispatcher, type RunReceiver } from './pool.ts';
+import { TaskRefusedError } from '../errors/errors.ts';
+import { passThrough, type Dispatcher, type RunReceiver } from '../seam/seam.ts';
 import type { Redactor } from '../util/redact.ts';
 
 function scrubEvent(event: SessionEvent, redactor: Redactor): SessionEvent {
@@ -49,18 +50,5 @@ export function redactingDispatcher(inner: Dispatcher, redactor: Redactor): Disp
     }
     return wrapped;
   };
-  return {
-    run: (task, receiver) => inner.run(task, scrubbingFor(receiver)),
-    kill: (threadId) => inner.kill(threadId),
-    abort: (threadId, sessionId, reason) => inner.abort(threadId, sessionId, reason),
-    reaches: (threadId) => inner.reaches(threadId),
-    forget: (sessionId, threadId) => inner.forget(sessionId, threadId),
-    reportStarts: (on) => inner.reportStarts(on),
-    get threads() {
-      return inner.threads;
-    },
-    ...(inner.heaps ? { heaps: () => inner.heaps!() } : {}),
-    ...(inner.closing ? { closing: (timeoutMs: number) => inner.closing!(timeoutMs) } : {}),
-    close: (timeoutMs) => inner.close(timeoutMs),
-  };
+  return passThrough(inner, { run: (task, receiver) => inner.run(task, scrubbingFor(receiver)) });
 }

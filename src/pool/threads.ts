@@ -2,6 +2,8 @@
 import { Piscina } from 'piscina';
 import type { SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import { isChannelHello, type ChannelHello } from '../wire/protocol.ts';
+import type { ThreadHeap } from '../types/stats.ts';
+import { TaskRefusedError } from '../errors/errors.ts';
 
 export interface ThreadsOptions {
   /** The worker entry module. */
@@ -16,9 +18,6 @@ export interface ThreadsOptions {
   onGone(threadId: number): void;
 }
 
-/** Piscina refused the task (its queue is at its limit): nothing ran, no thread died. */
-export class TaskRefusedError extends Error {}
-
 export interface Threads {
   run(task: SessionTask): Promise<TaskOutcome>;
   /** Terminates the thread when it belongs to this pool. */
@@ -27,11 +26,6 @@ export interface Threads {
   /** Each thread's V8 heap in use (bytes). */
   heaps(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
-}
-
-export interface ThreadHeap {
-  threadId: number;
-  heapUsed: number;
 }
 
 export function startThreads(options: ThreadsOptions): Threads {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors/errors.ts';
-import type { ProviderProfile, ResolvedOptions } from '../supervisor/options.ts';
+import type { ProviderProfile } from './providers.ts';
 import type { ChatCall, ResolvedProvider } from '../wire/protocol.ts';
 import type { ChatMessage } from '../types/chat.ts';
-import { fallbacksSchema } from '../routing/targets.ts';
+import { fallbacksSchema } from './fallbacks-schema.ts';
 import { describeValue, headerValueIssue, nonNegativeInt, positiveInt } from '../util/validation.ts';
 import { assertJsonData, parseOrThrow } from '../errors/checks.ts';
 import { checkChoices, checkExtra, parameterBody, parameterFields } from './chat-params.ts';
@@ -221,8 +221,14 @@ function quickParse(input: unknown): ParsedChat | undefined {
   return typeof out['provider'] === 'string' ? (out as ParsedChat) : undefined;
 }
 
+/** What validating a request needs of the resolved options (the supervisor's, or a worker host's). */
+export interface RequestDefaults {
+  providers: Map<string, ProviderProfile>;
+  maxResponseBytes: number;
+}
+
 /** Validates a chat request completely and resolves it against the providers; throws ERR_INVALID_REQUEST. */
-export function prepareChat(input: unknown, options: ResolvedOptions, stream: boolean): PreparedChat {
+export function prepareChat(input: unknown, options: RequestDefaults, stream: boolean): PreparedChat {
   const request = quickParse(input) ?? parseOrThrow(chatRequestSchema, input, 'request');
   checkMetadata(request.metadata);
   checkBodyData(request);

@@ -4,19 +4,7 @@
 // opens it again. Time comes in as arguments, so every path is a table test with a ManualClock.
 import type { CircuitState } from '../types/stats.ts';
 import type { CircuitSnapshot } from '../types/stats.ts';
-
-export interface BreakerSettings {
-  /** Consecutive failures that open the circuit. @default 5 */
-  failures: number;
-  /** Failure share over the window that opens it. @default 0.5 */
-  errorRate: number;
-  /** The window of the error rate, in ms. @default 30_000 */
-  windowMs: number;
-  /** Calls in the window before the error rate counts. @default 10 */
-  minRequests: number;
-  /** How long it stays open before a probe may go. @default 10_000 */
-  cooldownMs: number;
-}
+import type { BreakerSettings } from '../types/options.ts';
 
 export const DEFAULT_BREAKER: BreakerSettings = { failures: 5, errorRate: 0.5, windowMs: 30_000, minRequests: 10, cooldownMs: 10_000 };
 

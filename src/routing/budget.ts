@@ -2,6 +2,9 @@
 // a token bucket for requests, one for tokens, a concurrency count, and the AIMD factor that a 429
 // lowers and successes raise again. A store applies these functions atomically (see store.ts), so
 // a shared store (Redis, for workers on several hosts) runs the very same limiter.
+import type { AimdSettings } from '../types/options.ts';
+import type { KeyState } from '../types/options.ts';
+import type { Bucket } from '../types/options.ts';
 
 /** What a session costs a key when it is sent. */
 export interface Cost {
@@ -17,30 +20,6 @@ export interface KeyLimits {
   tokens?: { burst: number; perMs: number };
   concurrency?: number;
   aimd: AimdSettings;
-}
-
-export interface AimdSettings {
-  /** The factor is multiplied by this on a 429. @default 0.5 */
-  decrease: number;
-  /** The factor grows by this on every success, up to 1. @default 0.05 */
-  increase: number;
-  /** The factor never goes below this. @default 0.05 */
-  floor: number;
-}
-
-export interface Bucket {
-  level: number;
-  at: number;
-}
-
-export interface KeyState {
-  requests?: Bucket;
-  tokens?: Bucket;
-  inFlight: number;
-  /** Share of the configured budget in force (AIMD), in (0, 1]. */
-  factor: number;
-  /** Nobody on this key sends before this time (a 429's Retry-After). */
-  blockedUntil: number;
 }
 
 export type TakeResult =

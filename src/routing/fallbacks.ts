@@ -1,11 +1,16 @@
 // A request's targets: itself, then its fallbacks (its own, else its provider's), each validated
 // as if it were the request sent to that provider, so that a bad fallback is refused up front.
 import { InvalidRequestError } from '../errors/errors.ts';
-import type { ResolvedOptions } from '../supervisor/options.ts';
-import { prepareChat, type ChatRequest, type PreparedChat } from '../request/request.ts';
+import { prepareChat, type ChatRequest, type PreparedChat, type RequestDefaults } from '../request/request.ts';
+import type { RoutingSettings } from './router.ts';
 import type { RouteTarget } from './targets.ts';
 
-export function routeTargets(request: ChatRequest, prepared: PreparedChat, options: ResolvedOptions, stream: boolean): RouteTarget[] {
+export function routeTargets(
+  request: ChatRequest,
+  prepared: PreparedChat,
+  options: RequestDefaults & { routing: Pick<RoutingSettings, 'fallbacks'> },
+  stream: boolean,
+): RouteTarget[] {
   const primary: RouteTarget = { provider: prepared.provider, call: prepared.call };
   const own = request.fallbacks !== undefined;
   const fallbacks = request.fallbacks ?? options.routing.fallbacks.get(prepared.provider.name) ?? [];

@@ -2,8 +2,9 @@
 // store; when the key says "not yet", one timer wakes the queue when budget is due (or a finished
 // call on this host wakes it, for concurrency). Nothing polls while the queue is empty.
 import type { Clock, TimerHandle } from '../util/clock.ts';
-import { giveBack, initialState, take, type Cost, type KeyLimits, type KeyState, type TakeResult } from './budget.ts';
-import type { LimiterStore } from './store.ts';
+import { giveBack, initialState, take, type Cost, type KeyLimits, type TakeResult } from './budget.ts';
+import type { KeyState } from '../types/options.ts';
+import type { LimiterStore } from '../types/options.ts';
 
 export interface Waiter {
   readonly sessionId: string;

@@ -2,7 +2,10 @@
 // (bucket sizes and refill rates), plus the token estimate a session is charged before it is sent.
 import { z } from 'zod';
 import type { ChatCall } from '../wire/protocol.ts';
-import type { AimdSettings, Cost, KeyLimits } from './budget.ts';
+import type { Cost, KeyLimits } from './budget.ts';
+import type { AimdSettings } from '../types/options.ts';
+import type { LimitPreset } from '../types/options.ts';
+import type { LimitsConfig } from '../types/options.ts';
 
 /**
  * Moonshot's published tiers (platform.moonshot.ai/docs/pricing/limits: concurrency, RPM, TPM by
@@ -16,24 +19,7 @@ export const LIMIT_PRESETS = {
   'kimi-tier3': { concurrency: 200, requestsPerMinute: 5000, tokensPerMinute: 3_000_000 },
   'kimi-tier4': { concurrency: 400, requestsPerMinute: 5000, tokensPerMinute: 4_000_000 },
   'kimi-tier5': { concurrency: 1000, requestsPerMinute: 10_000, tokensPerMinute: 5_000_000 },
-} as const satisfies Record<string, LimitsConfig>;
-
-export type LimitPreset = keyof typeof LIMIT_PRESETS;
-
-export interface LimitsConfig {
-  /** Requests per minute on this key. */
-  requestsPerMinute?: number;
-  /** Requests per second (instead of per minute, for providers that count per second). */
-  requestsPerSecond?: number;
-  /** Tokens per minute: estimated input plus `maxOutputTokens`, corrected by the usage that comes back. */
-  tokensPerMinute?: number;
-  /** Calls in flight at once on this key. */
-  concurrency?: number;
-  /** Requests that may leave at once. @default 5 % of the per-window limit, at least 1 */
-  burst?: number;
-  /** Share of each limit kept free, for clock drift and network jitter. @default 0.05 */
-  headroom?: number;
-}
+} as const satisfies Record<LimitPreset, LimitsConfig>;
 
 const positive = z.number().positive().max(1e9);
 

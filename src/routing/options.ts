@@ -3,23 +3,14 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors/errors.ts';
 import { describeValue } from '../util/validation.ts';
-import { DEFAULT_BREAKER, type BreakerSettings } from './breaker.ts';
-import type { AimdSettings } from './budget.ts';
-import { DEFAULT_AIMD, limitsAnything, resolveLimits, type LimitPreset, type LimitsConfig } from './limits.ts';
+import { DEFAULT_BREAKER } from './breaker.ts';
+import type { AimdSettings } from '../types/options.ts';
+import { DEFAULT_AIMD, limitsAnything, resolveLimits } from './limits.ts';
+import type { LimitPreset } from '../types/options.ts';
+import type { LimitsConfig } from '../types/options.ts';
 import type { RoutingSettings } from './router.ts';
-import type { LimiterStore } from './store.ts';
+import type { LimiterStore } from '../types/options.ts';
 import type { FallbackTarget } from '../types/route.ts';
-
-export interface RoutingOptions {
-  /** A circuit breaker per provider: `true` for the defaults, or settings. @default false */
-  breaker?: boolean | Partial<BreakerSettings>;
-  /** How a 429 shrinks a key's budget and successes grow it back. @default { decrease: 0.5, increase: 0.05, floor: 0.05 } */
-  aimd?: Partial<AimdSettings>;
-  /** Output tokens charged to `tokensPerMinute` for a call without `maxOutputTokens`. @default 1024 */
-  defaultOutputTokens?: number;
-  /** Where key budgets live. @default an in-memory store (one process) */
-  store?: LimiterStore;
-}
 
 const fraction = z.number().gt(0).max(1);
 

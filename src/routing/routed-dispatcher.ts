@@ -5,7 +5,7 @@
 import { abortError } from '../errors/abort-reasons.ts';
 import type { WireError } from '../types/errors.ts';
 import type { ChatTask, SessionTask, TaskOutcome } from '../wire/protocol.ts';
-import type { Dispatcher, RunReceiver } from '../pool/pool.ts';
+import { passThrough, type Dispatcher, type RunReceiver } from '../seam/seam.ts';
 import type { Route, Router } from './router.ts';
 import type { RouteTarget } from './targets.ts';
 
@@ -51,7 +51,7 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
     });
   };
 
-  return {
+  return passThrough(inner, {
     run(task: SessionTask, receiver: RunReceiver): void {
       const route = router.route(task.sessionId);
       if (route === undefined || task.kind !== 'chat') return inner.run(task, receiver);
@@ -71,17 +71,7 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       });
       return Promise.resolve(route.threadId);
     },
-    kill: (threadId) => inner.kill(threadId),
-    reaches: (threadId) => inner.reaches(threadId),
-    forget: (sessionId, threadId) => inner.forget(sessionId, threadId),
-    reportStarts: (on) => inner.reportStarts(on),
-    get threads() {
-      return inner.threads;
-    },
-    ...(inner.heaps ? { heaps: () => inner.heaps!() } : {}),
-    ...(inner.closing ? { closing: (timeoutMs: number) => inner.closing!(timeoutMs) } : {}),
-    close: (timeoutMs) => inner.close(timeoutMs),
-  };
+  });
 }
 
 /** Another target may answer: a retryable provider failure, nothing streamed, a target left, time left. */

@@ -4,16 +4,8 @@
 // implements the same `update`, e.g. WATCH key → GET → change(state, redis TIME) → MULTI SET EXEC,
 // retried on conflict: the same limiter, one budget for every host. States are plain JSON.
 import type { Clock } from '../util/clock.ts';
-import type { KeyState } from './budget.ts';
-
-export interface LimiterStore {
-  /**
-   * Applies `change` to the state of `key` (undefined for a key never seen) as one atomic step and
-   * resolves with its result. `now` is the store's time in milliseconds (a shared store uses one
-   * clock for all hosts). Keys never contain secrets: they are a provider name and a key hash.
-   */
-  update<R>(key: string, change: (state: KeyState | undefined, now: number) => [KeyState, R]): Promise<R>;
-}
+import type { KeyState } from '../types/options.ts';
+import type { LimiterStore } from '../types/options.ts';
 
 /** The store of one process: a Map, with the supervisor's clock. */
 export class MemoryLimiterStore implements LimiterStore {

@@ -3,7 +3,7 @@
 import type { SessionTask } from '../wire/protocol.ts';
 import type { Router } from '../routing/router.ts';
 import type { RouteTarget } from '../routing/targets.ts';
-import type { SessionSpec } from '../engine/session-record.ts';
+import type { SessionSpec } from '../seam/seam.ts';
 
 export function queuedTask(router: Router, now: () => number): (spec: SessionSpec, deadlineAt: number) => SessionTask {
   return (spec, deadlineAt) => {

@@ -71,3 +71,8 @@ export interface StoreHealth {
   /** Steps waiting to be replayed on the shared store. */
   pending: number;
 }
+
+export interface ThreadHeap {
+  threadId: number;
+  heapUsed: number;
+}

@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/util/clock.ts';
 import { SessionMetrics } from '../../src/engine/metrics.ts';
-import type { Dispatcher } from '../../src/pool/pool.ts';
+import type { Dispatcher } from '../../src/seam/seam.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../../src/wire/protocol.ts';
-import { SessionEngine, type EngineEvents } from '../../src/engine/engine.ts';
-import type { SessionSpec } from '../../src/engine/session-record.ts';
+import { SessionEngine } from '../../src/engine/engine.ts';
+import type { EngineEvents } from '../../src/engine/engine-deps.ts';
+import type { SessionSpec } from '../../src/seam/seam.ts';
 import type { StartedEvent } from '../../src/types/session.ts';
 
 function fakeEngine() {

@@ -4,7 +4,8 @@
 // run's end.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TaskRefusedError, type Dispatcher, type RunReceiver } from '../../src/pool/pool.ts';
+import { TaskRefusedError } from '../../src/errors/errors.ts';
+import type { Dispatcher, RunReceiver } from '../../src/seam/seam.ts';
 import type { SessionTask } from '../../src/wire/protocol.ts';
 import { REDACTED, Redactor } from '../../src/util/redact.ts';
 import { redactingDispatcher } from '../../src/pool/redact-gate.ts';

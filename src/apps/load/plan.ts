@@ -3,7 +3,7 @@
 // the requests' shape. Bad input is an ERR_INVALID_REQUEST that names every wrong field.
 import { z } from 'zod';
 import type { MockBehaviour } from '../mock/types.ts';
-import type { ProviderConfig } from '../../supervisor/options.ts';
+import type { ProviderConfig } from '../../types/options.ts';
 import { chatRequestSchema, type ChatRequest } from '../../request/request.ts';
 import { positiveInt } from '../../util/validation.ts';
 import { parseOrThrow } from '../../errors/checks.ts';

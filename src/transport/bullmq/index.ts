@@ -1,7 +1,7 @@
 // Sessions through BullMQ on Redis: `bullmq()` is the producer's transport (createSupervisor's
 // `transport` option), `createWorker()` the worker host, `redisLimiterStore()` the shared budget.
-import type { LimiterStore } from '../../routing/store.ts';
-import type { Transport } from '../../seam/transport.ts';
+import type { LimiterStore } from '../../types/options.ts';
+import type { Transport } from '../../seam/seam.ts';
 import { resolveConnection, type RedisConnection } from './connection.ts';
 import { resolveTransportOptions, type BullMQTransportOptions } from './options.ts';
 import { QueueProducer } from './producer.ts';

@@ -6,7 +6,7 @@ import type { ExecuteTask } from '../../wire/protocol.ts';
 import type { RunningJob } from './host-runs.ts';
 import { call, failed } from './job-call.ts';
 import type { JobResult } from './job.ts';
-import type { JobRunnerDeps } from './run-job.ts';
+import type { JobRunnerDeps } from './job-call.ts';
 
 export async function runExecuteJob(deps: JobRunnerDeps, run: RunningJob, task: ExecuteTask, deadline: number): Promise<JobResult> {
   await run.relay.picked(deps.host);

@@ -7,46 +7,21 @@
 // stopped and waited for first (host-runs.ts). What goes back (progress, the return value) is
 // signed for the job (result-signature.ts): the producer takes nothing else from Redis.
 import type { Job } from 'bullmq';
-import type { Logger } from 'pino';
 import { abortError } from '../../errors/abort-reasons.ts';
-import type { AbortReason } from '../../types/session.ts';
-import type { Clock } from '../../util/clock.ts';
 import { SessionTimeoutError, TransportError } from '../../errors/errors.ts';
 import type { WireError } from '../../types/errors.ts';
-import type { ProviderProfile } from '../../supervisor/options.ts';
-import type { Dispatcher } from '../../pool/pool.ts';
+import type { ProviderProfile } from '../../request/providers.ts';
 import type { ChatTask, ResolvedProvider } from '../../wire/protocol.ts';
-import type { Router } from '../../routing/router.ts';
-import type { SessionSpec } from '../../engine/session-record.ts';
-import { type HostRuns, RunningJob } from './host-runs.ts';
+import type { SessionSpec } from '../../seam/seam.ts';
+import { RunningJob } from './host-runs.ts';
 import type { JobData, JobResult } from './job.ts';
-import type { JobIngress } from './job-ingress.ts';
-import type { FencedJob, JobFence } from './job-fence.ts';
+import type { FencedJob } from './job-fence.ts';
 import { ProgressRelay } from './progress-relay.ts';
 import { CanonicalJSONError } from './canonical-json.ts';
-import { type ResultSigner, type SignedJobResult, sessionOfJob } from './result-signature.ts';
+import { type SignedJobResult, sessionOfJob } from './result-signature.ts';
 import { call, failed } from './job-call.ts';
 import { runExecuteJob } from './run-execute-job.ts';
-import type { RecentAborts } from './worker-aborts.ts';
-
-export interface JobRunnerDeps {
-  host: string;
-  providers: Map<string, ProviderProfile>;
-  dispatcher: Dispatcher;
-  router: Router;
-  clock: Clock;
-  running: HostRuns;
-  aborts: RecentAborts;
-  /** The producer's verdicts in Redis (undefined: no fence, every job goes). */
-  fence: JobFence | undefined;
-  /** Stops one run (an older run of a session whose newer job came to this host). */
-  stop(run: RunningJob, reason: AbortReason): void;
-  logger: Logger | undefined;
-  /** Schema, signature, deadline and replay checks: what Redis hands over is not trusted. */
-  ingress: JobIngress;
-  /** Signs what goes back: the producer trusts Redis no more than the host does. */
-  results: ResultSigner;
-}
+import type { JobRunnerDeps } from './job-call.ts';
 
 function localProvider(providers: Map<string, ProviderProfile>, name: string, host: string): ResolvedProvider | WireError {
   const profile = providers.get(name);

@@ -3,8 +3,9 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { resolveOptions, type ProviderConfig, type ResolvedOptions } from '../../supervisor/options.ts';
-import type { RoutingOptions } from '../../routing/options.ts';
+import { resolveOptions, type ResolvedOptions } from '../../config/options.ts';
+import type { ProviderConfig } from '../../types/options.ts';
+import type { RoutingOptions } from '../../types/options.ts';
 import { nonNegativeInt, positiveInt } from '../../util/validation.ts';
 import { parseOrThrow } from '../../errors/checks.ts';
 import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';

@@ -1,0 +1,29 @@
+import type { Clock } from '../util/clock.ts';
+import type { Dispatcher } from '../seam/seam.ts';
+import type { SessionMetrics } from './metrics.ts';
+import type { Logger } from 'pino';
+import type { InspectOption } from '../types/options.ts';
+import type { DispatchGate } from '../seam/seam.ts';
+import type { TransitionEvent } from '../types/session.ts';
+import type { StartedEvent } from '../types/session.ts';
+import type { RetryEvent } from '../types/session.ts';
+export interface EngineDeps {
+  clock: Clock;
+  dispatcher: Dispatcher;
+  metrics: SessionMetrics;
+  logger: Logger | undefined;
+  inspect: InspectOption | undefined;
+  abortGraceMs: number;
+  gate?: DispatchGate;
+  /** The supervisor's own events; each is built only when someone listens (`listening`). Never throws. */
+  emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K][0]): void;
+  listening(type: keyof EngineEvents): boolean;
+  /** User code (an inspection observer) threw: report it, never rethrow. */
+  report(error: unknown, source: 'inspect', sessionId: string | undefined): void;
+}
+
+export interface EngineEvents {
+  transition: [TransitionEvent];
+  started: [StartedEvent];
+  retry: [RetryEvent];
+}
