@@ -99,3 +99,13 @@ export async function main(argv: string[]): Promise<number> {
     await redis.stop();
   }
 }
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -7,9 +7,7 @@
 // update is on its way to Redis).
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { JobSigner } from '../src/transport/bullmq/job-signature.ts';
-import { type ProgressCursor, ResultGuard } from '../src/transport/bullmq/result-guard.ts';
-import { ResultSigner } from '../src/transport/bullmq/result-signature.ts';
+import { JobSigner, type ProgressCursor, ResultGuard, ResultSigner } from '../src/api/internal.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '20000' } } });
 const count = Number(values.count);

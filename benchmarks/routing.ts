@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createSupervisor, type SupervisorOptions } from '../src/index.ts';
-import type { CircuitEvent } from '../src/routing/router.ts';
+import type { CircuitEvent } from '../src/index.ts';
 import type { RoutingMockConfig } from './routing-mock.ts';
 
 const SESSIONS = Number(process.env['SESSIONS'] ?? 500);

@@ -4,9 +4,7 @@ import type { SessionMetrics } from './metrics.ts';
 import type { Logger } from 'pino';
 import type { InspectOption } from '../types/options.ts';
 import type { DispatchGate } from '../seam/seam.ts';
-import type { TransitionEvent } from '../types/session.ts';
-import type { StartedEvent } from '../types/session.ts';
-import type { RetryEvent } from '../types/session.ts';
+import type { EngineEvents } from '../types/session.ts';
 export interface EngineDeps {
   clock: Clock;
   dispatcher: Dispatcher;
@@ -20,10 +18,4 @@ export interface EngineDeps {
   listening(type: keyof EngineEvents): boolean;
   /** User code (an inspection observer) threw: report it, never rethrow. */
   report(error: unknown, source: 'inspect', sessionId: string | undefined): void;
-}
-
-export interface EngineEvents {
-  transition: [TransitionEvent];
-  started: [StartedEvent];
-  retry: [RetryEvent];
 }

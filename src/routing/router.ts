@@ -9,7 +9,7 @@ import type { WireError } from '../types/errors.ts';
 import type { EventBatch, TaskOutcome } from '../wire/protocol.ts';
 import type { DispatchGate } from '../seam/seam.ts';
 import type { SessionSpec } from '../seam/seam.ts';
-import { CircuitBreaker, type CircuitChange } from './breaker.ts';
+import { CircuitBreaker } from './breaker.ts';
 import type { BreakerSettings } from '../types/options.ts';
 import type { CircuitSnapshot } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits } from './budget.ts';
@@ -23,6 +23,7 @@ import type { RouteTarget } from './targets.ts';
 import type { FallbackTarget, RouteEntry, RouteOutcome } from '../types/route.ts';
 import type { RoutingStats } from '../types/stats.ts';
 import type { KeyStats } from '../types/stats.ts';
+import type { RoutingEvents } from '../types/session.ts';
 
 export interface RoutingSettings {
   /** Limits by provider name (providers without an entry are not limited). */
@@ -34,25 +35,6 @@ export interface RoutingSettings {
   /** Output tokens charged for a call without `maxOutputTokens`. */
   defaultOutputTokens: number;
   store?: LimiterStore;
-}
-
-export interface CircuitEvent extends CircuitChange {
-  provider: string;
-}
-
-export interface FallbackEvent {
-  sessionId: string;
-  requestId: string;
-  from: { provider: string; model: string };
-  to: { provider: string; model: string };
-  reason: RouteOutcome;
-  error?: { code: string; message: string };
-  at: number;
-}
-
-export interface RoutingEvents {
-  circuit: [CircuitEvent];
-  fallback: [FallbackEvent];
 }
 
 export interface RouterDeps {

@@ -31,12 +31,13 @@ import { chainGates, type TransportDispatcher } from '../seam/seam.ts';
 import { providerSecrets, Redactor } from '../util/redact.ts';
 import { routeTargets } from '../routing/fallbacks.ts';
 import { routedDispatcher } from '../routing/routed-dispatcher.ts';
-import { Router, type RoutingEvents } from '../routing/router.ts';
+import { Router } from '../routing/router.ts';
+import type { RoutingEvents } from '../types/session.ts';
 import type { RouteTarget } from '../routing/targets.ts';
 import { assertCloneable, parseOrThrow } from '../errors/checks.ts';
 import { closeTimeoutOf } from './close-options.ts';
 import { SessionEngine } from '../engine/engine.ts';
-import type { EngineEvents } from '../engine/engine-deps.ts';
+import type { EngineEvents } from '../types/session.ts';
 import { streamSession } from '../engine/event-stream.ts';
 import type { StreamEvent } from '../types/session.ts';
 import { ListenerGuard } from '../engine/listener-errors.ts';
@@ -46,27 +47,9 @@ import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteReques
 import type { SessionSpec } from '../seam/seam.ts';
 import type { SessionSummary } from '../types/session.ts';
 import { FlowChannel } from '../engine/stream-credit.ts';
-
-export interface ExecuteResult<T = unknown> {
-  output: T;
-  metadata: { session: SessionSummary };
-}
-
-export interface CloseOptions {
-  /**
-   * How long running and queued sessions may go on before they are aborted: 0 to 2_147_483_647 ms,
-   * or `Infinity` to wait for every one of them (each still ends by its own deadline). @default 10_000
-   */
-  timeoutMs?: number;
-}
-
-export interface CloseReport {
-  activeAtStart: number;
-  queuedAtStart: number;
-  finishedDuringClose: number;
-  aborted: number;
-  durationMs: number;
-}
+import type { CloseReport } from '../types/session.ts';
+import type { ExecuteResult } from '../types/session.ts';
+import type { CloseOptions } from '../types/session.ts';
 
 /**
  * `transition`: every state change of a session; `started`: a worker began running one; `retry`: a

@@ -1,6 +1,8 @@
 import type { Usage } from './chat.ts';
 import type { ResponseHead } from './chat.ts';
 import type { ChatResult } from './chat.ts';
+
+import type { RouteOutcome } from './route.ts';
 export type SessionKind = 'chat' | 'execute';
 
 export type SessionState = 'created' | 'processing' | 'completed' | 'failed' | 'released';
@@ -77,3 +79,58 @@ export type StreamEvent =
   | { type: 'result'; result: ChatResult };
 
 export type AbortReason = 'timeout' | 'aborted' | 'closed';
+
+export interface CircuitChange {
+  from: CircuitState;
+  to: CircuitState;
+  at: number;
+  reason: string;
+}
+
+export interface CircuitEvent extends CircuitChange {
+  provider: string;
+}
+
+export interface FallbackEvent {
+  sessionId: string;
+  requestId: string;
+  from: { provider: string; model: string };
+  to: { provider: string; model: string };
+  reason: RouteOutcome;
+  error?: { code: string; message: string };
+  at: number;
+}
+
+export interface RoutingEvents {
+  circuit: [CircuitEvent];
+  fallback: [FallbackEvent];
+}
+
+export interface EngineEvents {
+  transition: [TransitionEvent];
+  started: [StartedEvent];
+  retry: [RetryEvent];
+}
+
+export interface ExecuteResult<T = unknown> {
+  output: T;
+  metadata: { session: SessionSummary };
+}
+
+export interface CloseOptions {
+  /**
+   * How long running and queued sessions may go on before they are aborted: 0 to 2_147_483_647 ms,
+   * or `Infinity` to wait for every one of them (each still ends by its own deadline). @default 10_000
+   */
+  timeoutMs?: number;
+}
+
+export interface CloseReport {
+  activeAtStart: number;
+  queuedAtStart: number;
+  finishedDuringClose: number;
+  aborted: number;
+  durationMs: number;
+}
+
+export type CircuitState = 'closed' | 'open' | 'halfOpen';

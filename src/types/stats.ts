@@ -1,4 +1,5 @@
 import type { SessionState } from './session.ts';
+import type { CircuitState } from './session.ts';
 export interface LatencySummary {
   count: number;
   p50: number;
@@ -50,8 +51,6 @@ export interface RoutingStats {
   /** With a shared `routing.store`: whether it answers (else this host runs on its own view of the keys). */
   store?: StoreHealth;
 }
-
-export type CircuitState = 'closed' | 'open' | 'halfOpen';
 
 export interface CircuitSnapshot {
   state: CircuitState;

@@ -7,7 +7,7 @@ import { SessionMetrics } from '../../src/engine/metrics.ts';
 import type { Dispatcher } from '../../src/seam/seam.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../../src/wire/protocol.ts';
 import { SessionEngine } from '../../src/engine/engine.ts';
-import type { EngineEvents } from '../../src/engine/engine-deps.ts';
+import type { EngineEvents } from '../../src/types/session.ts';
 import type { SessionSpec } from '../../src/seam/seam.ts';
 import type { StartedEvent } from '../../src/types/session.ts';
 

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '../../src/util/clock.ts';
-import { CircuitBreaker, DEFAULT_BREAKER, type CircuitChange } from '../../src/routing/breaker.ts';
+import { CircuitBreaker, DEFAULT_BREAKER } from '../../src/routing/breaker.ts';
+import type { CircuitChange } from '../../src/types/session.ts';
 import { charge, finish, giveBack, initialState, succeeded, take, throttled, type KeyLimits } from '../../src/routing/budget.ts';
 import type { KeyState } from '../../src/types/options.ts';
 import { KeyQueue } from '../../src/routing/key-queue.ts';

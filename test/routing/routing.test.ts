@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { createSupervisor, ManualClock, startMockProvider, type Supervisor, type SupervisorOptions } from '../../src/index.ts';
 import { firstBehaviour, outage, throttle } from '../../src/apps/mock/faults.ts';
 import type { MockProvider, MockProviderOptions } from '../../src/apps/mock/server.ts';
-import type { CircuitEvent, FallbackEvent } from '../../src/routing/router.ts';
+import type { CircuitEvent, FallbackEvent } from '../../src/types/session.ts';
 import { KEYS, rejection, user } from '../support/helpers.ts';
 
 interface Routed {

@@ -2,7 +2,7 @@
 // (a client library, a server quoting what it was sent), the credentials the operator handed this
 // process are blanked by value. They are known here: URLs with user:password in the arguments or
 // in REDIS_URL, the value of --api-key, and environment variables named like keys.
-import { Redactor, urlSecrets } from '../../util/redact.ts';
+import { Redactor, urlSecrets } from '../../api/internal.ts';
 
 const SECRET_FLAG = /^--(api-key|password|token|secret)(=|$)/;
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;

@@ -1,6 +1,6 @@
 // `--base-url` of chat and load, checked before anything starts: the engine would refuse a bad one
 // too, but later, after the command announced its target, and naming its own option, not the flag.
-import { quoteURL, splitURL } from '../../util/redact.ts';
+import { quoteURL, splitURL } from '../../api/internal.ts';
 
 /** Why `--base-url VALUE` cannot be used, in one line that never quotes its credentials; undefined when it can. */
 export function baseURLFlagIssue(value: string): string | undefined {

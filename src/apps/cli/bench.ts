@@ -1,13 +1,29 @@
-/** `sessionpool bench`: the side-by-side benchmark (benchmarks/run.ts); resolves with the exit code. */
-import { packageModuleURL } from '../../util/module-url.ts';
+/**
+ * `sessionpool bench`: runs the side-by-side benchmark (benchmarks/run.ts), or with `hosts` the
+ * BullMQ transport across worker processes (benchmarks/hosts.ts, from a clone: it needs
+ * redis-server), as a program of its own; resolves with its exit code. Nothing imports the
+ * benchmarks: they are programs that import the package.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { packageModuleURL } from '../../api/internal.ts';
 
-export async function runBench(argv: string[]): Promise<number> {
-  // `bench hosts`: the BullMQ transport across worker processes (needs redis-server), apart from the default run.
-  if (argv[0] === 'hosts') {
-    const hosts = (await import(packageModuleURL('../../../benchmarks/hosts.ts', import.meta.url))) as { main(argv: string[]): Promise<number> };
-    return hosts.main(argv.slice(1));
+export function runBench(argv: string[]): Promise<number> {
+  const hosts = argv[0] === 'hosts';
+  const program = fileURLToPath(packageModuleURL(hosts ? '../../../benchmarks/hosts.ts' : '../../../benchmarks/run.ts', import.meta.url));
+  if (!existsSync(program)) {
+    console.error(
+      `sessionpool bench${hosts ? ' hosts' : ''}: ${program} is not in this installation (the hosts benchmark runs from a clone of the repository)`,
+    );
+    return Promise.resolve(2);
   }
-  // Loaded on demand: the benchmark's modules (and the SDK baseline) cost nothing to other commands.
-  const bench = (await import(packageModuleURL('../../../benchmarks/run.ts', import.meta.url))) as { main(argv: string[]): Promise<number> };
-  return bench.main(argv);
+  const child = spawn(process.execPath, [...process.execArgv, program, ...(hosts ? argv.slice(1) : argv)], { stdio: 'inherit' });
+  return new Promise((resolve) => {
+    child.on('error', (error) => {
+      console.error(`sessionpool bench: ${error.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));
+  });
 }

@@ -1,9 +1,17 @@
 /** `sessionpool chat`: one call to a real provider (or any URL), streamed or not. */
 import { parseArgs } from 'node:util';
-import { quoteURL } from '../../util/redact.ts';
+import { quoteURL } from '../../api/internal.ts';
 import { baseURLFlagIssue } from './base-url-flag.ts';
 import { KEY_HELP, KEY_OPTIONS, keyFromFlags } from './key-flags.ts';
-import { BUILT_IN_PROVIDERS, createSupervisor, type ChatRequest, type ChatResult, type Dialect, type ProviderConfig, type Supervisor } from '../../index.ts';
+import {
+  BUILT_IN_PROVIDERS,
+  createSupervisor,
+  type ChatRequest,
+  type ChatResult,
+  type Dialect,
+  type ProviderConfig,
+  type Supervisor,
+} from '../../api/public.ts';
 
 const USAGE = `usage: sessionpool chat [--provider kimi|glm|openai|NAME] [--dialect kimi|glm|openai] [--model M]
                         [--system S] [--stream] [--timeout MS] [--base-url URL] [--api-key-env NAME | --api-key-file FILE] "prompt"

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { createSupervisor, startMockProvider, type ChatRequest, type ChatResult, type Supervisor, type TransitionEvent } from '../../index.ts';
+import { startMockProvider } from '../mock/server.ts';
+import { createSupervisor, type ChatRequest, type ChatResult, type Supervisor, type TransitionEvent } from '../../api/internal.ts';
 import { runInspectDemo } from '../observe/inspect-demo.ts';
 import { formatTable } from './table.ts';
 

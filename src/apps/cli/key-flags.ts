@@ -2,7 +2,7 @@
 // machine by `ps` and lands in shell history, so the key can also come from a variable named by
 // `--api-key-env` or from the first line of `--api-key-file`. None of them is ever quoted back.
 import { MAX_SECRET_FILE_BYTES, readTextFileSync } from './bounded-read.ts';
-import { headerValueIssue } from '../../util/validation.ts';
+import { headerValueIssue } from '../../api/internal.ts';
 import { UsageError } from './usage-error.ts';
 
 export const KEY_OPTIONS = {

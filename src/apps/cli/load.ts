@@ -2,8 +2,8 @@
 import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { InvalidRequestError } from '../../errors/errors.ts';
-import { startLiveView, type LiveView } from '../../index.ts';
+import { InvalidRequestError } from '../../api/public.ts';
+import { startLiveView, type LiveView } from '../observe/live-view.ts';
 import { parseLoadArgs, USAGE, type LoadCommand } from '../load/cli-options.ts';
 import { htmlReport } from '../load/html.ts';
 import { resolveLoadPlan } from '../load/plan.ts';

@@ -5,7 +5,7 @@ import { runChat } from './chat.ts';
 import { runDemo } from './demo.ts';
 import { runLoadCommand } from './load.ts';
 import { runMockCommand } from './mock.ts';
-import { scrubURLs } from '../../util/redact.ts';
+import { scrubURLs } from '../../api/internal.ts';
 import { argvRedactor } from './argv-secrets.ts';
 
 /** Codes of errors that are the operator's mistake (exit 2): a flag's value, refused options, a config file. */

@@ -1,8 +1,8 @@
 /** `sessionpool mcp`: the engine as an MCP server, over stdio (default) or Streamable HTTP. */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { logLevel } from '../../util/log.ts';
-import { createSupervisor } from '../../index.ts';
+import { logLevel } from '../../api/internal.ts';
+import { createSupervisor } from '../../api/public.ts';
 import { DEFAULT_MAX_TIMEOUT_MS } from '../mcp/chat-schema.ts';
 import { configFromEnv, configWithMock, loadConfigFile, type McpConfig } from '../mcp/config.ts';
 import { requestGuard } from '../mcp/http-guard.ts';

@@ -1,6 +1,6 @@
 /** `sessionpool worker`: a worker host that takes sessions from a BullMQ queue until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util';
-import { createWorker, type WorkerHost, type WorkerHostOptions } from '../../transport/bullmq/index.ts';
+import { createWorker, type WorkerHost, type WorkerHostOptions } from '../../api/public.ts';
 import { hasPassword, readJSONFile, readSecretFile, redisURL } from './worker-credentials.ts';
 
 const USAGE = `usage: sessionpool worker [--redis URL] [--redis-password-file FILE] [--job-secret-file FILE]

@@ -1,7 +1,7 @@
 // `sessionpool load` arguments → what to load, how, and where the figures go. Every value is
 // checked here, before a mock, a supervisor or a request exists.
 import { parseArgs } from 'node:util';
-import type { Dialect } from '../../types/options.ts';
+import type { Dialect } from '../../api/public.ts';
 import type { LoadOptions } from './plan.ts';
 import { KEY_HELP, KEY_OPTIONS, keyFromFlags } from '../cli/key-flags.ts';
 import { TargetError, type TargetInput } from './target.ts';

@@ -1,6 +1,6 @@
 // The figures of one level (a concurrency or a rate): every sample goes into HDR histograms and
 // counters; finish() turns them into a plain, JSON-ready report.
-import type { RetryEvent } from '../../index.ts';
+import type { RetryEvent } from '../../api/public.ts';
 import { Distribution, type Quantiles } from './distribution.ts';
 import type { Sample } from './measure.ts';
 import type { LoadPlan } from './plan.ts';

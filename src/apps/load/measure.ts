@@ -1,7 +1,7 @@
 // One measured request: a chat session, timed on the host's main thread where the caller sees it.
 // TTFT: call to first answer text; ITL: first to last text ÷ (output tokens − 1), the mean gap per
 // token (TPOT); e2e: call to result. Token counts come from the provider's usage, or are estimated.
-import type { ChatRequest, ChatResult, Supervisor } from '../../index.ts';
+import type { ChatRequest, ChatResult, Supervisor } from '../../api/public.ts';
 
 export interface Sample {
   /** When the request was issued, ms after its level started. */

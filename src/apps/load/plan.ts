@@ -3,10 +3,10 @@
 // the requests' shape. Bad input is an ERR_INVALID_REQUEST that names every wrong field.
 import { z } from 'zod';
 import type { MockBehaviour } from '../mock/types.ts';
-import type { ProviderConfig } from '../../types/options.ts';
-import { chatRequestSchema, type ChatRequest } from '../../request/request.ts';
-import { positiveInt } from '../../util/validation.ts';
-import { parseOrThrow } from '../../errors/checks.ts';
+import type { ProviderConfig } from '../../api/public.ts';
+import { chatRequestSchema, type ChatRequest } from '../../api/internal.ts';
+import { positiveInt } from '../../api/internal.ts';
+import { parseOrThrow } from '../../api/internal.ts';
 
 /** One prompt of a run: the messages sent, and the answer length asked for. */
 export interface Prompt {

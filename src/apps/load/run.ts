@@ -3,7 +3,7 @@
 // A stop (the signal: Ctrl-C in the CLI) ends the issuing at once, aborts what is in flight and
 // still returns every level measured so far, the current one marked interrupted.
 import { setMaxListeners } from 'node:events';
-import { createSupervisor, type ChatRequest, type RetryEvent, type Supervisor } from '../../index.ts';
+import { createSupervisor, type ChatRequest, type RetryEvent, type Supervisor } from '../../api/public.ts';
 import { LoopMeter } from '../report/loop-meter.ts';
 import { systemInfo, type SystemInfo } from '../report/system.ts';
 import { closedLoop, durationBudget, openLoop, requestBudget, type Budget } from './drivers.ts';

@@ -3,10 +3,10 @@
 // run in a child process so that serving answers is not counted as the host's work.
 import { baseURLFlagIssue } from '../cli/base-url-flag.ts';
 import { UsageError } from '../cli/usage-error.ts';
-import { BUILT_IN_PROVIDERS, type Dialect, type ProviderConfig } from '../../index.ts';
+import { BUILT_IN_PROVIDERS, type Dialect, type ProviderConfig } from '../../api/public.ts';
 import { parseMockDirective } from '../mock/behaviour.ts';
 import { behaviourIssues } from '../mock/behaviour-check.ts';
-import { quoteURL } from '../../util/redact.ts';
+import { quoteURL } from '../../api/internal.ts';
 import { startMockProcess } from '../mock/process.ts';
 import { BASE_PATHS } from '../mock/server.ts';
 import type { MockBehaviour } from '../mock/types.ts';

@@ -1,6 +1,6 @@
 /** The `chat` tool: one supervised session per call, cancelled with the MCP request. */
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
-import { type ChatRequest, QueueFullError, type Supervisor } from '../../index.ts';
+import { type ChatRequest, QueueFullError, type Supervisor } from '../../api/public.ts';
 import type { ChatToolInput } from './chat-schema.ts';
 import { budgetOf, type InputBudget, inputBytes } from './input-budget.ts';
 import { ProgressReporter, progressTokenError } from './progress.ts';

@@ -1,7 +1,8 @@
 /** Where `sessionpool mcp` gets its providers: the environment, a JSON config file, or the embedded mock. */
 import { ConfigFileError, readJsonFile } from '../cli/config-file.ts';
 import { z } from 'zod';
-import { BUILT_IN_PROVIDERS, InvalidRequestError, startMockProvider, type ProviderConfig, type SupervisorOptions } from '../../index.ts';
+import { startMockProvider } from '../mock/server.ts';
+import { BUILT_IN_PROVIDERS, InvalidRequestError, type ProviderConfig, type SupervisorOptions } from '../../api/internal.ts';
 
 /** A provider entry of the config file: the engine's ProviderConfig, plus the name of a variable holding the key. */
 export interface FileProviderConfig extends ProviderConfig {

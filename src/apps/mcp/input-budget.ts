@@ -6,7 +6,7 @@
  * A call whose input does not fit is refused at once, ERR_QUEUE_FULL (retryable), before any
  * session; the budget is per engine, shared by every transport and session.
  */
-import type { Supervisor } from '../../index.ts';
+import type { Supervisor } from '../../api/public.ts';
 import type { ChatToolInput } from './chat-schema.ts';
 
 /** 256 MiB: 64 calls of the largest message size, or thousands of ordinary ones. */

@@ -5,7 +5,7 @@
  * characters received so far, `message` the new text.
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
-import { InvalidRequestError } from '../../index.ts';
+import { InvalidRequestError } from '../../api/public.ts';
 
 /**
  * Every notification echoes the client's token: a 1 MiB token on a 200-chunk answer made 206 MB of

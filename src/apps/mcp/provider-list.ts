@@ -1,5 +1,5 @@
 /** The `providers` tool's answer: what is configured, never a key. */
-import { BUILT_IN_PROVIDERS, type ProviderConfig } from '../../index.ts';
+import { BUILT_IN_PROVIDERS, type ProviderConfig } from '../../api/public.ts';
 import { hasKey, type KeyVariables, keyVariables } from './config.ts';
 
 export interface ProviderInfo {

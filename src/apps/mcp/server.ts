@@ -1,7 +1,7 @@
 /** One McpServer with sessionpool's three tools; a transport connects to it (one per MCP session over HTTP). */
 import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { ProviderConfig, Supervisor } from '../../index.ts';
+import type { ProviderConfig, Supervisor } from '../../api/public.ts';
 import { chatInputSchemaFor, chatOutputSchema, DEFAULT_MAX_TIMEOUT_MS } from './chat-schema.ts';
 import { chatTool } from './chat-tool.ts';
 import { type KeyVariables, missingKeyError } from './config.ts';

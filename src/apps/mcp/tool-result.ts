@@ -1,6 +1,6 @@
 /** Engine outcomes as MCP tool results: an answer, or an error the client can match on by its code. */
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { ChatResult } from '../../index.ts';
+import type { ChatResult } from '../../api/public.ts';
 
 /** The fields of an engine error a client may use; nothing else of the error (no stack, no cause) leaves. */
 export interface ToolError {

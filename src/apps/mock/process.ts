@@ -2,7 +2,7 @@
 // events, timers) is not counted as work of the host being measured (used by bench and load).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { packageModuleURL } from '../../util/module-url.ts';
+import { packageModuleURL } from '../../api/internal.ts';
 
 const MOCK_CLI = packageModuleURL('../cli/mock.ts', import.meta.url);
 

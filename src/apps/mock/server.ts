@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { InvalidRequestError } from '../../errors/errors.ts';
+import { InvalidRequestError } from '../../api/public.ts';
 import { mockOptionsIssues } from './behaviour-check.ts';
 import { mergeBehaviours, requestBehaviour, shouldFail } from './behaviour.ts';
 import { Exchange } from './exchange.ts';

@@ -5,8 +5,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { startMockProvider } from '../mock/server.ts';
-import type { ChatRequest } from '../../request/request.ts';
-import { createSupervisor, type Supervisor } from '../../supervisor/supervisor.ts';
+import type { ChatRequest } from '../../api/public.ts';
+import { createSupervisor, type Supervisor } from '../../api/public.ts';
 import { startLiveView } from './live-view.ts';
 import { startStatelyInspector } from './stately.ts';
 

@@ -13,11 +13,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { importPeer } from '../../errors/optional-peer.ts';
-import type { Supervisor } from '../../supervisor/supervisor.ts';
+import { importPeer } from '../../api/internal.ts';
+import type { Supervisor } from '../../api/public.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { sessionMachineJSON } from './machine-export.ts';
-import { PROMETHEUS_CONTENT_TYPE } from '../../engine/prometheus.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../../api/public.ts';
 
 export interface LiveViewOptions extends Pick<LiveFeedOptions, 'historySize' | 'intervalMs' | 'windowMs' | 'now'> {
   /** @default 0 (a free port) */

@@ -2,7 +2,7 @@
 // state nodes referenced by id) and, built from it, a createMachine() config that the Stately editor
 // imports. Both are derived from the machine itself, so they cannot drift from the code.
 import type { AnyStateMachine } from 'xstate';
-import { sessionMachine } from '../../engine/session/machine.ts';
+import { sessionMachine } from '../../api/public.ts';
 
 /** An action or guard as serialized: its name, or `{ type }` for inline ones (e.g. `xstate.assign`). */
 export type SerializedRef = string | { type: string };

@@ -1,7 +1,7 @@
 // A Mermaid `stateDiagram-v2` generated from a machine's definition (never drawn by hand), and the
 // docs page that shows the session machine: `node src/apps/observe/mermaid.ts > docs/session-machine.md`.
 import type { AnyStateMachine } from 'xstate';
-import { sessionMachine } from '../../engine/session/machine.ts';
+import { sessionMachine } from '../../api/public.ts';
 import { machineConfigJSON, serializeMachine, type SerializedRef, type SerializedStateNode, type SerializedTransition } from './machine-export.ts';
 
 /** Between the events of one arrow (Mermaid breaks the line there). */

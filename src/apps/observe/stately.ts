@@ -19,8 +19,8 @@ import { createRequire } from 'node:module';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { InspectOption } from '../../types/options.ts';
-import { importPeer } from '../../errors/optional-peer.ts';
+import type { InspectOption } from '../../api/public.ts';
+import { importPeer } from '../../api/internal.ts';
 
 export interface StatelyInspectorOptions {
   /** Port of the inspector server (page and WebSocket relay). @default a free port */

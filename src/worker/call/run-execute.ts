@@ -2,19 +2,8 @@ import { toWireError } from '../../errors/errors.ts';
 import type { ExecuteTask, CallOutcome } from '../../wire/protocol.ts';
 import type { SessionScope } from './channel.ts';
 import { handlerFailure, resultProblem } from './handler-outcome.ts';
-
-/** What an `execute` handler receives besides its input. */
-export interface HandlerContext {
-  sessionId: string;
-  requestId: string;
-  /**
-   * Aborts at the session's deadline, on the caller's abort and on close: pass it on to your I/O.
-   * Its `reason` is a SessionTimeoutError or SessionAbortedError (`code` ERR_SESSION_TIMEOUT or ERR_SESSION_ABORTED).
-   */
-  signal: AbortSignal;
-}
-
-export type SessionHandler = (input: unknown, context: HandlerContext) => unknown;
+import type { HandlerContext } from '../../types/handler.ts';
+import type { SessionHandler } from '../../types/handler.ts';
 
 export async function runExecute(task: ExecuteTask, scope: SessionScope): Promise<CallOutcome> {
   // A session that ended while its task waited for a thread never starts its handler.
