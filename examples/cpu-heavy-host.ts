@@ -3,7 +3,8 @@
  *
  * The main thread runs a simulation that steps every TICK_MS and does WORK_MS of synchronous work
  * per tick, while 100 sessions stream their answers. The provider calls (HTTP, SSE parsing, retries)
- * run on sessionpool's worker threads, so the ticks keep their pace: this thread only gets the text.
+ * run on sessionpool's worker threads, so the ticks keep their pace: this thread only gets the text
+ * (on a machine with 2 cores the threads still compete with it for CPU, which the numbers show).
  *
  * Run:    node --conditions=sessionpool-source examples/cpu-heavy-host.ts   (in this repo)
  *         node examples/cpu-heavy-host.ts                                   (with sessionpool installed)
@@ -16,19 +17,19 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BUILT_IN_PROVIDERS, createSupervisor } from 'sessionpool';
-import { startMockProvider } from 'sessionpool/mock';
+import { BASE_PATHS, startMockProvider } from 'sessionpool/mock';
 
 const SESSIONS = 100;
 const TICK_MS = 50;
 const WORK_MS = 20;
 
-// Kimi or GLM when its key is set; otherwise a mock that streams 200 words in 40 pieces over ~2 s.
+// Kimi or GLM when its key is set; otherwise a mock that streams 200 words in 10 pieces over ~2 s.
 const keyed = ['kimi', 'glm'].find((name) => BUILT_IN_PROVIDERS[name]?.keyEnv.some((variable) => process.env[variable]));
 const mock = keyed || process.env.MOCK_URL ? undefined : await startMockProvider({ defaults: { completionTokens: 200, chunks: 10, tokensPerSec: 100 } });
 const mockURL = process.env.MOCK_URL || mock?.url;
 const provider = mockURL ? 'kimi' : keyed!;
 const supervisor = createSupervisor({
-  providers: mockURL ? { kimi: { baseURL: `${mockURL}/kimi/v1`, apiKey: 'sk-mock' } } : {},
+  providers: mockURL ? { kimi: { baseURL: mockURL + BASE_PATHS.kimi, apiKey: 'sk-mock' } } : {},
   maxConcurrent: SESSIONS,
   logger: false,
 });

@@ -18,14 +18,14 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import { BUILT_IN_PROVIDERS, createSupervisor, SessionPoolError } from 'sessionpool';
-import { startMockProvider } from 'sessionpool/mock';
+import { BASE_PATHS, startMockProvider } from 'sessionpool/mock';
 
 // Kimi or GLM when its key is set; otherwise a mock that streams its answers at 30 words a second.
 const keyed = ['kimi', 'glm'].find((name) => BUILT_IN_PROVIDERS[name]?.keyEnv.some((variable) => process.env[variable]));
 const mock = keyed || process.env.MOCK_URL ? undefined : await startMockProvider({ defaults: { completionTokens: 90, tokensPerSec: 30 } });
 const mockURL = process.env.MOCK_URL || mock?.url;
 const provider = mockURL ? 'kimi' : keyed!;
-const supervisor = createSupervisor({ providers: mockURL ? { kimi: { baseURL: `${mockURL}/kimi/v1`, apiKey: 'sk-mock' } } : {}, logger: false });
+const supervisor = createSupervisor({ providers: mockURL ? { kimi: { baseURL: mockURL + BASE_PATHS.kimi, apiKey: 'sk-mock' } } : {}, logger: false });
 const page = await readFile(new URL('./sse-page.html', import.meta.url));
 
 /** Writes one SSE event; waits while the browser reads slower than the answer comes (backpressure). */

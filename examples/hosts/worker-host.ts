@@ -13,7 +13,7 @@
  *         SIGTERM) it lets running sessions finish, then prints what it ran and exits 0.
  */
 import { BUILT_IN_PROVIDERS, createWorker, type ProviderConfig } from 'sessionpool';
-import { startMockProvider } from 'sessionpool/mock';
+import { BASE_PATHS, startMockProvider } from 'sessionpool/mock';
 
 const QUEUE = 'sessionpool-example';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -23,7 +23,7 @@ const keyed = ['kimi', 'glm'].some((name) => BUILT_IN_PROVIDERS[name]?.keyEnv.so
 const mock = keyed || process.env.MOCK_URL ? undefined : await startMockProvider({ latencyMs: 200 });
 const mockURL = process.env.MOCK_URL || mock?.url;
 const providers: Record<string, ProviderConfig> = mockURL
-  ? { kimi: { baseURL: `${mockURL}/kimi/v1`, apiKey: 'sk-mock' }, glm: { baseURL: `${mockURL}/glm/api/paas/v4`, apiKey: 'sk-mock' } }
+  ? { kimi: { baseURL: mockURL + BASE_PATHS.kimi, apiKey: 'sk-mock' }, glm: { baseURL: mockURL + BASE_PATHS.glm, apiKey: 'sk-mock' } }
   : {};
 
 const host = createWorker({
