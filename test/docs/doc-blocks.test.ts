@@ -18,7 +18,7 @@
 //   repository's (strict, nodenext, customConditions sessionpool-source).
 // - A ts/js block whose first line is `// file: NAME` (a handler module another block refers to, or
 //   a CommonJS host `host.cjs`) is written under NAME instead, before any block of its document
-//   runs; it is run (and type-checked) like the others. `<!-- doc-test: file NAME -->` right before
+//   runs; it is run like the others (and type-checked when it is a ts block). `<!-- doc-test: file NAME -->` right before
 //   a block does the same for blocks that cannot hold a comment (a JSON config file).
 // - ```sh / ```bash / ```shell blocks run with `bash -euo pipefail`, stdin closed; ```console blocks
 //   run their `$ ` lines (the rest is output). `sessionpool` and `npx sessionpool` run the command
@@ -34,6 +34,8 @@
 // - Every block runs with the provider keys (every *_API_KEY variable, OPENAI_BASE_URL) removed from
 //   its environment, so an example that forgot to point at the mock fails rather than call a real
 //   provider, and with SESSIONPOOL_JOB_SECRET set to a fresh random secret (what a deployment sets).
+//   NODE_COMPILE_CACHE (in the temp directory, kept between runs) spares each block part of loading
+//   the sources.
 // - A failure names the document, the block's line, and the block's stderr (tsc errors are mapped
 //   to the document's lines). Blocks run two at a time, one node process each.
 import assert from 'node:assert/strict';
@@ -50,6 +52,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BLOCK_TIMEOUT_MS = 30_000;
 const TSC_TIMEOUT_MS = 90_000;
+// The whole suite: longer than `npm test`'s --test-timeout (120 s), which a loaded machine could pass;
+// each block keeps its own bound.
+const SUITE_TIMEOUT_MS = 600_000;
 
 type Kind = 'node' | 'shell' | 'console' | 'json' | 'yaml' | 'inert';
 
@@ -235,7 +240,7 @@ function makeScratch(): void {
   }
   writeFileSync(
     join(scratch, 'tsconfig.json'),
-    `${JSON.stringify({ extends: join(ROOT, 'tsconfig.json'), compilerOptions: { noEmit: true }, include: ['*/**/*.mts'], exclude: ['node_modules'] }, null, 2)}\n`,
+    `${JSON.stringify({ extends: join(ROOT, 'tsconfig.json'), compilerOptions: { noEmit: true }, include: ['*/**/*.mts', '*/**/*.cts', '*/**/*.ts'], exclude: ['node_modules'] }, null, 2)}\n`,
   );
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (/_API_KEY$/.test(name) || name === 'OPENAI_BASE_URL' || name.startsWith('NODE_TEST')) delete env[name];
@@ -442,6 +447,7 @@ const counted = {
 
 describe(`doc blocks: ${counted.run} run, ${counted.typeChecked} type-checked, ${counted.skipped} skipped, ${counted.inert} not code`, {
   concurrency: 2,
+  timeout: SUITE_TIMEOUT_MS,
 }, () => {
   before(makeScratch);
   after(async () => {
