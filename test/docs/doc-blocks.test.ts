@@ -38,11 +38,14 @@
 //   the sources.
 // - A failure names the document, the block's line, and the block's stderr (tsc errors are mapped
 //   to the document's lines). Blocks run two at a time, one node process each.
+// - Besides the blocks: relative links must name existing files and headings, and repository paths
+//   in inline code (`src/redact.ts`, `test/bullmq-*.test.ts`) must exist, so a file that moves shows
+//   every document that names it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, globSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -436,6 +439,22 @@ function brokenLinks(): string[] {
   return broken;
 }
 
+/** Repository paths the documents name in inline code (`src/redact.ts`, `test/faults/`) that do not exist. */
+function missingPaths(): string[] {
+  const missing: string[] = [];
+  const pathPattern = /(?<![\w./-])((?:src|test|test-[\w-]+|benchmarks|workers|bin|scripts|docs|\.ci)\/[\w./*-]*\w)/g;
+  for (const doc of markdownFiles()) {
+    const text = readFileSync(join(ROOT, doc), 'utf8').replace(/^\s*(`{3,}|~{3,})[\s\S]*?^\s*\1\s*$/gm, '');
+    for (const [, code = ''] of text.matchAll(/`([^`]+)`/g)) {
+      for (const [, path = ''] of code.matchAll(pathPattern)) {
+        const exists = path.includes('*') ? globSync(path, { cwd: ROOT }).length > 0 : existsSync(join(ROOT, path));
+        if (!exists) missing.push(`${doc}: ${path}`);
+      }
+    }
+  }
+  return missing;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const counted = {
@@ -463,6 +482,11 @@ describe(`doc blocks: ${counted.run} run, ${counted.typeChecked} type-checked, $
   test('relative links in the documents name existing files and headings', () => {
     const broken = brokenLinks();
     assert.deepEqual(broken, [], `broken links:\n${broken.join('\n')}`);
+  });
+
+  test('the repository paths the documents name exist', () => {
+    const missing = missingPaths();
+    assert.deepEqual(missing, [], `paths named in the documents that do not exist (moved?):\n${missing.join('\n')}`);
   });
 
   if (tsBlocks.length > 0) test(`${tsBlocks.length} ts blocks type-check (tsc --noEmit)`, { timeout: TSC_TIMEOUT_MS + 10_000 }, typeCheck);
