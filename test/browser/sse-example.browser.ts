@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startMockProvider } from '../src/index.ts';
+import { startMockProvider } from '../../src/index.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ARGS = [
@@ -21,7 +21,7 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SERVER = fileURLToPath(new URL('../examples/sse-server.ts', import.meta.url));
+const SERVER = fileURLToPath(new URL('../../examples/sse-server.ts', import.meta.url));
 
 let mock: Awaited<ReturnType<typeof startMockProvider>>;
 let server: ChildProcess;

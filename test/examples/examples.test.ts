@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startMockProvider } from '../../src/index.ts';
-import { MAIN } from '../mcp-helpers.ts';
-import { redisMissing, startRedis, type TestRedis } from '../redis-helpers.ts';
+import { MAIN } from '../mcp/mcp-helpers.ts';
+import { redisMissing, startRedis, type TestRedis } from '../support/redis-helpers.ts';
 
 type MockProvider = Awaited<ReturnType<typeof startMockProvider>>;
 

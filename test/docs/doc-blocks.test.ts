@@ -1,0 +1,503 @@
+// The doc-test: every fenced block of README.md and docs/**/*.md runs as written, against the
+// embedded mock provider, with no key and no network. Run it alone with
+//   node --test test/docs/doc-blocks.test.ts        (or npm run test:docs)
+// DOC_TEST_ONLY=docs/engine.md runs the blocks of the documents whose path contains that text;
+// DOC_TEST_KEEP=1 keeps the scratch project (its path is printed) to look at the files written;
+// DOC_TEST_VERBOSE=1 prints what each block wrote.
+//
+// The conventions (docs/README.md, "How the examples are tested", says the same for writers):
+//
+// - ```ts / ```typescript blocks are written as `<doc>-L<line>.mts`, ```js / ```javascript blocks as
+//   `.mjs`, in a scratch project whose package.json says "type": "commonjs" (what `npm init` writes):
+//   an example is an ES module by its extension, so it runs as written in any project. Each runs as
+//   `node --conditions=sessionpool-source FILE` from its document's folder (the package.json export
+//   condition maps 'sessionpool', 'sessionpool/mock' and 'sessionpool/observe' to the sources), and
+//   must exit 0 by itself within 30 s. Blocks import only those three, node builtins and installed
+//   packages: a block starts the mock itself (startMockProvider) and points its providers at it.
+// - ts blocks are also type-checked: `tsc --noEmit` over all of them, with a tsconfig extending the
+//   repository's (strict, nodenext, customConditions sessionpool-source).
+// - A ts/js block whose first line is `// file: NAME` (a handler module another block refers to, or
+//   a CommonJS host `host.cjs`) is written under NAME instead, before any block of its document
+//   runs; it is run like the others (and type-checked when it is a ts block). `<!-- doc-test: file NAME -->` right before
+//   a block does the same for blocks that cannot hold a comment (a JSON config file).
+// - ```sh / ```bash / ```shell blocks run with `bash -euo pipefail`, stdin closed; ```console blocks
+//   run their `$ ` lines (the rest is output). `sessionpool` and `npx sessionpool` run the command
+//   from the sources: the scratch project's node_modules/.bin/sessionpool runs the file that
+//   bin/sessionpool.js loads from dist/, as its .ts source.
+// - ```json blocks are parsed; ```yaml blocks are parsed (with the `yaml` package of the tree).
+//   ```text and ```mermaid blocks are not run. A block without a language fails: say what it is.
+// - `<!-- doc-test: skip — REASON -->` right before a block: not run, reported as skipped with its
+//   reason; a skip marker without a reason fails. Keep them few: npm install from the registry, real
+//   keys, servers that run until stopped.
+// - `<!-- doc-test: redis -->` right before a block: the runner starts one redis-server on 127.0.0.1
+//   and gives the block REDIS_URL; without redis-server the block is skipped, saying so.
+// - Every block runs with the provider keys (every *_API_KEY variable, OPENAI_BASE_URL) removed from
+//   its environment, so an example that forgot to point at the mock fails rather than call a real
+//   provider, and with SESSIONPOOL_JOB_SECRET set to a fresh random secret (what a deployment sets).
+//   NODE_COMPILE_CACHE (in the temp directory, kept between runs) spares each block part of loading
+//   the sources.
+// - A failure names the document, the block's line, and the block's stderr (tsc errors are mapped
+//   to the document's lines). Blocks run two at a time, one node process each.
+// - Besides the blocks: relative links must name existing files and headings, and repository paths
+//   in inline code (`src/redact.ts`, `test/bullmq-*.test.ts`) must exist, so a file that moves shows
+//   every document that names it.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { chmodSync, existsSync, globSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BLOCK_TIMEOUT_MS = 30_000;
+const TSC_TIMEOUT_MS = 90_000;
+// The whole suite: longer than `npm test`'s --test-timeout (120 s), which a loaded machine could pass;
+// each block keeps its own bound.
+const SUITE_TIMEOUT_MS = 600_000;
+
+type Kind = 'node' | 'shell' | 'console' | 'json' | 'yaml' | 'inert';
+
+const LANGUAGES: Readonly<Record<string, { kind: Kind; ext: string }>> = {
+  ts: { kind: 'node', ext: '.mts' },
+  typescript: { kind: 'node', ext: '.mts' },
+  js: { kind: 'node', ext: '.mjs' },
+  javascript: { kind: 'node', ext: '.mjs' },
+  sh: { kind: 'shell', ext: '.sh' },
+  bash: { kind: 'shell', ext: '.sh' },
+  shell: { kind: 'shell', ext: '.sh' },
+  console: { kind: 'console', ext: '.sh' },
+  json: { kind: 'json', ext: '.json' },
+  yaml: { kind: 'yaml', ext: '.yaml' },
+  yml: { kind: 'yaml', ext: '.yaml' },
+  text: { kind: 'inert', ext: '.txt' },
+  mermaid: { kind: 'inert', ext: '.mmd' },
+};
+
+interface Block {
+  /** The document, relative to the repository (README.md, docs/engine.md). */
+  doc: string;
+  /** The 1-based line of the opening fence. */
+  line: number;
+  lang: string;
+  body: string;
+  /** The file name in the document's folder of the scratch project. */
+  file: string;
+  /** Set when the block was given its own name (`// file: NAME` or a file marker). */
+  named: boolean;
+  skip?: string;
+  redis: boolean;
+  /** Why the block is wrong before it runs (an unknown language, a skip without a reason). */
+  problem?: string;
+}
+
+function markdownFiles(): string[] {
+  const docs: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.md')) docs.push(path);
+    }
+  };
+  walk('docs');
+  return ['README.md', ...docs.sort()];
+}
+
+/** The folder a document's blocks are written to: README, docs_engine, docs_hosts_x. */
+const folderOf = (doc: string): string => doc.replace(/\.md$/, '').replaceAll('/', '_');
+
+const MARKER = /^\s*<!--\s*doc-test:\s*(.*?)\s*-->\s*$/;
+
+/** Every fenced block of a document, with the markers written right before it. */
+function extractBlocks(doc: string): Block[] {
+  const lines = readFileSync(join(ROOT, doc), 'utf8').split('\n');
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/.exec(lines[i]!);
+    if (open === null) continue;
+    const [, indent = '', fence = '```', lang = ''] = open;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const close = lines[j]!.trim();
+      if (close.length >= fence.length && close === fence[0]!.repeat(close.length)) break;
+      body.push(lines[j]!.startsWith(indent) ? lines[j]!.slice(indent.length) : lines[j]!.trimStart());
+    }
+    blocks.push(describeBlock(doc, i + 1, lang.toLowerCase(), body, markersBefore(lines, i)));
+    i = j;
+  }
+  return blocks;
+}
+
+/** The doc-test markers on the lines right before line `index` (blank lines between are allowed). */
+function markersBefore(lines: string[], index: number): string[] {
+  const markers: string[] = [];
+  for (let k = index - 1; k >= 0; k--) {
+    const text = lines[k]!;
+    if (text.trim() === '') continue;
+    const match = MARKER.exec(text);
+    if (match === null) break;
+    markers.unshift(match[1]!);
+  }
+  return markers;
+}
+
+function describeBlock(doc: string, line: number, lang: string, lines: string[], markers: string[]): Block {
+  const language = LANGUAGES[lang];
+  const block: Block = {
+    doc,
+    line,
+    lang,
+    body: `${lines.join('\n')}\n`,
+    file: `${folderOf(doc).replace(/^docs_/, '')}-L${line}${language?.ext ?? '.txt'}`,
+    named: false,
+    redis: false,
+  };
+  if (language === undefined) {
+    block.problem =
+      lang === ''
+        ? 'a block without a language: write ```text for output, or the language it is in'
+        : `a block in "${lang}", which the doc-test does not know (${Object.keys(LANGUAGES).join(', ')})`;
+  }
+  const fileComment = /^\/\/ file: (\S+)\s*$/.exec(lines[0] ?? '');
+  if (fileComment !== null && language?.kind === 'node') [block.file, block.named] = [fileComment[1]!, true];
+  for (const marker of markers) {
+    const skip = /^skip\b\s*[—:-]*\s*(.*)$/.exec(marker);
+    const file = /^file\s+(\S+)$/.exec(marker);
+    if (skip !== null) {
+      if (skip[1]!.trim() === '') block.problem = 'a `doc-test: skip` marker without a reason: say why the block cannot run here';
+      else block.skip = skip[1]!.trim();
+    } else if (file !== null) [block.file, block.named] = [file[1]!, true];
+    else if (marker === 'redis') block.redis = true;
+    else block.problem = `an unknown doc-test marker "${marker}" (skip — REASON, file NAME, redis)`;
+  }
+  // The scratch project's node_modules links the repository's packages: an install there could change them.
+  if (
+    block.skip === undefined &&
+    (language?.kind === 'shell' || language?.kind === 'console') &&
+    /\bnpm\s+(install|i|ci|add|update|uninstall)\b/.test(block.body)
+  ) {
+    block.problem = 'a shell block that runs npm install: the doc-test would install into its scratch project; mark it `doc-test: skip — REASON`';
+  }
+  return block;
+}
+
+const only = process.env['DOC_TEST_ONLY'];
+const allBlocks = markdownFiles()
+  .filter((doc) => only === undefined || doc.includes(only))
+  .flatMap(extractBlocks);
+const fileNames = new Map<string, Block>();
+for (const block of allBlocks) {
+  const key = `${folderOf(block.doc)}/${block.file}`;
+  const first = fileNames.get(key);
+  if (first !== undefined) block.problem = `the file name ${block.file} is taken by the block at line ${first.line} of the same document`;
+  else fileNames.set(key, block);
+}
+const runnable = allBlocks.filter((b) => LANGUAGES[b.lang]?.kind !== 'inert');
+const tsBlocks = runnable.filter((b) => (b.lang === 'ts' || b.lang === 'typescript') && b.skip === undefined && b.problem === undefined);
+const redisMissing = spawnSync('redis-server', ['--version']).status === 0 ? undefined : 'redis-server is not installed (apt-get install redis-server)';
+
+// ---------------------------------------------------------------------------------------------
+// The scratch project: package.json ("type": "commonjs"), node_modules linking the repository's
+// packages and the repository itself as `sessionpool`, .bin/sessionpool running the CLI's source.
+
+let scratch = '';
+let blockEnv: NodeJS.ProcessEnv = {};
+
+/** The CLI's source: the file bin/sessionpool.js imports from dist/, as .ts (dist/src/x.js ← src/x.ts). */
+function cliSource(): string {
+  const bin = readFileSync(join(ROOT, 'bin/sessionpool.js'), 'utf8');
+  const built = /new URL\(\s*['"]\.\.\/dist\/([^'"]+)\.js['"]/.exec(bin)?.[1];
+  const source = built === undefined ? undefined : join(ROOT, `${built}.ts`);
+  assert.ok(
+    source !== undefined && existsSync(source),
+    `bin/sessionpool.js should load dist/<path>.js whose source is <path>.ts; found ${built ?? 'no dist/ path'}`,
+  );
+  return source;
+}
+
+function makeScratch(): void {
+  scratch = mkdtempSync(join(tmpdir(), 'sessionpool-doc-blocks-'));
+  writeFileSync(join(scratch, 'package.json'), `${JSON.stringify({ name: 'doc-blocks', private: true, type: 'commonjs' }, null, 2)}\n`);
+  const modules = join(scratch, 'node_modules');
+  mkdirSync(join(modules, '.bin'), { recursive: true });
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+    if (name.startsWith('.') || name === 'sessionpool') continue;
+    symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
+  }
+  symlinkSync(ROOT, join(modules, 'sessionpool'));
+  const shim = join(modules, '.bin', 'sessionpool');
+  writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' --conditions=sessionpool-source '${cliSource()}' "$@"\n`);
+  chmodSync(shim, 0o755);
+  // Every file is written before any block runs: a block may refer to a file another one defines.
+  for (const block of runnable) {
+    if (block.problem !== undefined || block.skip !== undefined) continue;
+    const dir = join(scratch, folderOf(block.doc));
+    mkdirSync(dir, { recursive: true });
+    const body = LANGUAGES[block.lang]?.kind === 'console' ? consoleCommands(block.body) : block.body;
+    writeFileSync(join(dir, block.file), LANGUAGES[block.lang]?.ext === '.sh' ? `set -euo pipefail\n${body}` : body);
+  }
+  writeFileSync(
+    join(scratch, 'tsconfig.json'),
+    `${JSON.stringify({ extends: join(ROOT, 'tsconfig.json'), compilerOptions: { noEmit: true }, include: ['*/**/*.mts', '*/**/*.cts', '*/**/*.ts'], exclude: ['node_modules'] }, null, 2)}\n`,
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) if (/_API_KEY$/.test(name) || name === 'OPENAI_BASE_URL' || name.startsWith('NODE_TEST')) delete env[name];
+  for (const name of ['REDIS_URL', 'REDIS_PASSWORD', 'SESSIONPOOL_LOG_LEVEL']) delete env[name];
+  env['SESSIONPOOL_JOB_SECRET'] = randomBytes(32).toString('hex');
+  // Node's compile cache (kept between runs) spares each block part of loading the sources.
+  env['NODE_COMPILE_CACHE'] ??= join(tmpdir(), 'sessionpool-doc-blocks-compile-cache');
+  env['PATH'] = [join(modules, '.bin'), dirname(process.execPath), join(ROOT, 'node_modules', '.bin'), process.env['PATH'] ?? ''].join(':');
+  blockEnv = env;
+}
+
+/** A console block's commands: its `$ ` lines. */
+function consoleCommands(body: string): string {
+  return `${body
+    .split('\n')
+    .filter((l) => l.startsWith('$ '))
+    .map((l) => l.slice(2))
+    .join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a block: one process (its own process group, killed when it ends or times out).
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout = (stdout + chunk).slice(-20_000)));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-20_000)));
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      killGroup(); // what the block left running in the background (a server it started)
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+const where = (block: Block): string => `${block.doc}:${block.line} (${block.lang} block, ${block.file})`;
+
+function failure(block: Block, outcome: Outcome): string {
+  const how = outcome.timedOut ? `did not exit within ${BLOCK_TIMEOUT_MS / 1000} s` : `exited with ${outcome.code ?? outcome.signal}`;
+  const tail = (text: string) => (text.length > 4000 ? `…${text.slice(-4000)}` : text);
+  return `${where(block)} ${how}\n--- stderr ---\n${tail(outcome.stderr)}\n--- stdout ---\n${tail(outcome.stdout)}`;
+}
+
+let redis: { url: string; child: ChildProcess } | undefined;
+let redisStarting: Promise<string> | undefined;
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** One redis-server on loopback for the blocks that need one, started by the first of them. */
+function redisURL(): Promise<string> {
+  redisStarting ??= (async () => {
+    const port = await freePort();
+    const dir = join(scratch, 'redis');
+    mkdirSync(dir, { recursive: true });
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('Ready to accept connections')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+    });
+    redis = { url: `redis://127.0.0.1:${port}`, child };
+    return redis.url;
+  })();
+  return redisStarting;
+}
+
+async function runBlock(block: Block): Promise<void> {
+  const kind = LANGUAGES[block.lang]!.kind;
+  const cwd = join(scratch, folderOf(block.doc));
+  if (kind === 'json') {
+    assert.doesNotThrow(
+      () => JSON.parse(block.body),
+      (error: Error) => assert.fail(`${where(block)}: not JSON: ${error.message}`),
+    );
+    return;
+  }
+  if (kind === 'yaml') {
+    const yamlPackage = 'yaml'; // a package of the tree (not a dependency of ours): only YAML blocks need it
+    const yaml = (await import(yamlPackage).catch(() => assert.fail(`${where(block)}: cannot parse YAML blocks: the \`yaml\` package is not installed`))) as {
+      parse(text: string): unknown;
+    };
+    try {
+      yaml.parse(block.body);
+    } catch (error) {
+      assert.fail(`${where(block)}: not YAML: ${(error as Error).message}`);
+    }
+    return;
+  }
+  const env = block.redis ? { ...blockEnv, REDIS_URL: await redisURL() } : blockEnv;
+  const outcome =
+    kind === 'node'
+      ? await run(process.execPath, ['--conditions=sessionpool-source', block.file], cwd, env, BLOCK_TIMEOUT_MS)
+      : await run('bash', [block.file], cwd, env, BLOCK_TIMEOUT_MS);
+  assert.ok(outcome.code === 0 && !outcome.timedOut, failure(block, outcome));
+  if (process.env['DOC_TEST_VERBOSE']) console.log(`--- ${where(block)}\n${outcome.stdout}${outcome.stderr}`);
+}
+
+/** tsc over every ts block at once; its errors as `document:line`. */
+async function typeCheck(): Promise<void> {
+  const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
+  const outcome = await run(tsc, ['-p', join(scratch, 'tsconfig.json'), '--pretty', 'false'], scratch, blockEnv, TSC_TIMEOUT_MS);
+  if (outcome.code === 0) return;
+  const byFile = new Map(tsBlocks.map((b) => [`${folderOf(b.doc)}/${b.file}`, b]));
+  const ours: string[] = [];
+  const others: string[] = [];
+  let last: string[] | undefined;
+  for (const line of outcome.stdout.split('\n').filter((l) => l.trim() !== '')) {
+    const match = /^(.+?)\((\d+),(\d+)\): (.*)$/.exec(line);
+    const block = match === null ? undefined : byFile.get(relative(scratch, join(scratch, match[1]!)));
+    if (match === null && /^\s/.test(line) && last !== undefined)
+      last.push(`${last.pop()}\n${line}`); // a message's next line
+    else if (match !== null && block !== undefined)
+      (last = ours).push(`${block.doc}:${block.line + Number(match[2])} (col ${match[3]}, ${block.file}): ${match[4]}`);
+    else (last = others).push(line);
+  }
+  assert.ok(!outcome.timedOut, `tsc did not finish within ${TSC_TIMEOUT_MS / 1000} s`);
+  assert.ok(ours.length === 0, `ts blocks do not type-check:\n${ours.join('\n')}`);
+  const unplaced = others.filter((l) => !/^\S.*\(\d+,\d+\): /.test(l));
+  assert.ok(unplaced.length === 0, `tsc failed (exit ${outcome.code}):\n${unplaced.join('\n')}`);
+  // Errors in the sources themselves: `npm run typecheck` reports those; the blocks are fine.
+  if (others.length > 0) console.warn(`doc-test: tsc reported errors outside the doc blocks:\n${others.slice(0, 20).join('\n')}`);
+}
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens; repeats get -1, -2. */
+function anchorsOf(doc: string): Set<string> {
+  const anchors = new Set<string>();
+  let fenced = false;
+  for (const line of readFileSync(join(ROOT, doc), 'utf8').split('\n')) {
+    if (/^\s*(`{3,}|~{3,})/.test(line)) fenced = !fenced;
+    const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (heading === null) continue;
+    const slug = heading[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    let candidate = slug;
+    for (let n = 1; anchors.has(candidate); n++) candidate = `${slug}-${n}`;
+    anchors.add(candidate);
+  }
+  return anchors;
+}
+
+/** Every relative link of the documents that names a missing file or heading. */
+function brokenLinks(): string[] {
+  const broken: string[] = [];
+  for (const doc of markdownFiles()) {
+    const text = readFileSync(join(ROOT, doc), 'utf8').replace(/^\s*(`{3,}|~{3,})[\s\S]*?^\s*\1\s*$/gm, '');
+    for (const [, target = ''] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
+      const [path = '', anchor] = target.split('#');
+      const file = path === '' ? doc : join(dirname(doc), path);
+      if (!existsSync(join(ROOT, file))) broken.push(`${doc}: ${target} (no file ${file})`);
+      else if (anchor !== undefined && file.endsWith('.md') && !anchorsOf(file).has(anchor))
+        broken.push(`${doc}: ${target} (no heading #${anchor} in ${file})`);
+    }
+  }
+  return broken;
+}
+
+/** Repository paths the documents name in inline code (`src/redact.ts`, `test/faults/`) that do not exist. */
+function missingPaths(): string[] {
+  const missing: string[] = [];
+  const pathPattern = /(?<![\w./-])((?:src|test|test-[\w-]+|benchmarks|workers|bin|scripts|docs|\.ci)\/[\w./*-]*\w)/g;
+  for (const doc of markdownFiles()) {
+    const text = readFileSync(join(ROOT, doc), 'utf8').replace(/^\s*(`{3,}|~{3,})[\s\S]*?^\s*\1\s*$/gm, '');
+    for (const [, code = ''] of text.matchAll(/`([^`]+)`/g)) {
+      for (const [, path = ''] of code.matchAll(pathPattern)) {
+        const exists = path.includes('*') ? globSync(path, { cwd: ROOT }).length > 0 : existsSync(join(ROOT, path));
+        if (!exists) missing.push(`${doc}: ${path}`);
+      }
+    }
+  }
+  return missing;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const counted = {
+  run: runnable.filter((b) => b.skip === undefined && b.problem === undefined && !(b.redis && redisMissing)).length,
+  typeChecked: tsBlocks.length,
+  skipped: runnable.filter((b) => b.skip !== undefined || (b.redis && redisMissing)).length,
+  inert: allBlocks.length - runnable.length,
+};
+
+describe(`doc blocks: ${counted.run} run, ${counted.typeChecked} type-checked, ${counted.skipped} skipped, ${counted.inert} not code`, {
+  concurrency: 2,
+  timeout: SUITE_TIMEOUT_MS,
+}, () => {
+  before(makeScratch);
+  after(async () => {
+    redis?.child.kill('SIGKILL');
+    if (process.env['DOC_TEST_KEEP']) console.log(`doc-test: scratch project kept at ${scratch}`);
+    else if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('the documents have code blocks', () => {
+    assert.ok(only !== undefined || runnable.length > 20, `found only ${runnable.length} blocks to run: is the extraction broken?`);
+  });
+
+  test('relative links in the documents name existing files and headings', () => {
+    const broken = brokenLinks();
+    assert.deepEqual(broken, [], `broken links:\n${broken.join('\n')}`);
+  });
+
+  test('the repository paths the documents name exist', () => {
+    const missing = missingPaths();
+    assert.deepEqual(missing, [], `paths named in the documents that do not exist (moved?):\n${missing.join('\n')}`);
+  });
+
+  if (tsBlocks.length > 0) test(`${tsBlocks.length} ts blocks type-check (tsc --noEmit)`, { timeout: TSC_TIMEOUT_MS + 10_000 }, typeCheck);
+
+  for (const block of runnable) {
+    const name = `${block.doc}:${block.line} ${block.lang}${block.named ? ` (${block.file})` : ''}`;
+    if (block.problem !== undefined) {
+      const problem = block.problem;
+      test(name, () => assert.fail(`${where(block)}: ${problem}`));
+    } else if (block.skip !== undefined) test(name, { skip: block.skip }, () => {});
+    else if (block.redis && redisMissing) test(name, { skip: redisMissing }, () => {});
+    else test(name, { timeout: BLOCK_TIMEOUT_MS + 10_000 }, () => runBlock(block));
+  }
+});
