@@ -4,9 +4,9 @@
 export { createSupervisor, Supervisor } from '../supervisor/supervisor.ts';
 export type { CloseOptions, CloseReport, ExecuteResult } from '../types/session.ts';
 export type { ThreadHeap } from '../types/stats.ts';
-export type { ChatRequest, ExecuteRequest } from '../request/request.ts';
+export type { ChatRequest, ExecuteRequest } from '../types/request.ts';
 export type { StreamEvent } from '../types/session.ts';
-export type { TransitionEvent, StartedEvent, RetryEvent, SessionSummary, CircuitEvent, FallbackEvent } from '../types/session.ts';
+export type { TransitionEvent, StartedEvent, RetryEvent, CircuitEvent, FallbackEvent } from '../types/session.ts';
 export type { SupervisorEvents } from '../supervisor/supervisor.ts';
 export type { SupervisorOptions } from '../config/options.ts';
 export type { ProviderConfig } from '../types/options.ts';

@@ -1,3 +1,7 @@
+// The session engine: admit, dispatch, settle, release. Every admitted session is driven through
+// the session machine by explicit events (its compiled table, or an actor when inspected) and released exactly once, whatever the worker does. How a
+// stopped session's worker is told lives in src/engine/abort-router.ts; what user code does (listeners, observers,
+// onDelta) never reaches this control flow: `emit` and `report` absorb it.
 import { createActor } from 'xstate';
 import { abortError, isWorkerTimeout } from '../errors/abort-reasons.ts';
 import type { AbortReason } from '../types/session.ts';

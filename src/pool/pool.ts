@@ -1,3 +1,9 @@
+// The worker pools behind the small Dispatcher interface that the supervisor uses (a second
+// transport, such as a queue across hosts, would implement it too). Provider calls run on one
+// pool, many per thread, sent over the threads' own ports in batches (lanes.ts); `execute`
+// handlers on a second pool of their own, as Piscina tasks, started on the first handler, one
+// handler per thread: a handler that blocks, crashes or is killed never touches a provider call,
+// nor another handler.
 import { WorkerChannels } from './channels.ts';
 import { SessionLanes } from './lanes.ts';
 import { packageModuleURL } from '../util/module-url.ts';
@@ -5,9 +11,6 @@ import { startThreads, type Threads, type ThreadsOptions } from './threads.ts';
 import type { DispatcherOptions } from '../seam/seam.ts';
 import type { Dispatcher } from '../seam/seam.ts';
 import { settleFrom } from '../seam/seam.ts';
-
-export { TaskRefusedError } from '../errors/errors.ts';
-export type { ThreadHeap } from '../types/stats.ts';
 
 const CHAT_WORKER = packageModuleURL('../../workers/session-worker.ts', import.meta.url);
 const HANDLER_WORKER = packageModuleURL('../../workers/handler-worker.ts', import.meta.url);

@@ -84,8 +84,6 @@ export const chatRequestSchema = z.strictObject({
   ...sessionFields,
 });
 
-export type { ChatRequest } from '../types/request.ts';
-
 export const executeRequestSchema = z.strictObject({
   handler: z.union([z.string().min(1), z.instanceof(URL)]),
   name: z.string().min(1).optional(),
@@ -94,8 +92,6 @@ export const executeRequestSchema = z.strictObject({
   retryOnCrash: z.boolean().optional(),
   ...sessionFields,
 });
-
-export type ExecuteRequest = z.input<typeof executeRequestSchema>;
 
 /** What the supervisor needs of any request beyond its payload. */
 export interface SessionRequestFields {

@@ -1,7 +1,8 @@
 // A request's targets: itself, then its fallbacks (its own, else its provider's), each validated
 // as if it were the request sent to that provider, so that a bad fallback is refused up front.
 import { InvalidRequestError } from '../errors/errors.ts';
-import { prepareChat, type ChatRequest, type PreparedChat, type RequestDefaults } from '../request/request.ts';
+import { prepareChat, type PreparedChat, type RequestDefaults } from '../request/request.ts';
+import type { ChatRequest } from '../types/request.ts';
 import type { RoutingSettings } from './router.ts';
 import type { RouteTarget } from './targets.ts';
 

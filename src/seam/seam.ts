@@ -11,7 +11,8 @@
 //   engine ── abort / forget / kill ► AbortTransport (part of every Dispatcher)
 import type { Logger } from 'pino';
 import type { WireError } from '../types/errors.ts';
-import type { AbortReason, SessionKind, SessionSummary } from '../types/session.ts';
+import type { SessionMetadata } from '../types/chat.ts';
+import type { AbortReason, SessionKind } from '../types/session.ts';
 import type { ThreadHeap } from '../types/stats.ts';
 import type { EventBatch, SessionTask, StreamPartEvent, TaskOutcome } from '../wire/protocol.ts';
 export interface DispatcherOptions {
@@ -111,7 +112,7 @@ export interface SessionSpec {
   /** The caller's own data: on the result and on every event of the session, never sent to a provider. */
   metadata?: Record<string, unknown>;
   /** Builds what the caller receives from the worker's value, the session's summary and the request's `metadata`. */
-  toValue(value: unknown, session: SessionSummary, metadata: Record<string, unknown> | undefined): unknown;
+  toValue(value: unknown, session: SessionMetadata, metadata: Record<string, unknown> | undefined): unknown;
 }
 
 /**

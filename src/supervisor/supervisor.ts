@@ -43,9 +43,10 @@ import type { StreamEvent } from '../types/session.ts';
 import { ListenerGuard } from '../engine/listener-errors.ts';
 import { withCause } from '../engine/parts.ts';
 import { redactingDispatcher, scrubBatch } from '../pool/redact-gate.ts';
-import { executeRequestSchema, prepareChat, type ChatRequest, type ExecuteRequest } from '../request/request.ts';
+import { executeRequestSchema, prepareChat } from '../request/request.ts';
+import type { ChatRequest, ExecuteRequest } from '../types/request.ts';
 import type { SessionSpec } from '../seam/seam.ts';
-import type { SessionSummary } from '../types/session.ts';
+import type { SessionMetadata } from '../types/chat.ts';
 import { FlowChannel } from '../engine/stream-credit.ts';
 import type { CloseReport } from '../types/session.ts';
 import type { ExecuteResult } from '../types/session.ts';
@@ -394,13 +395,13 @@ function mergeSignals(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
   return a === undefined ? b : AbortSignal.any([a, b]);
 }
 
-function chatValue(value: unknown, session: SessionSummary, request: Record<string, unknown> | undefined): ChatResult {
+function chatValue(value: unknown, session: SessionMetadata, request: Record<string, unknown> | undefined): ChatResult {
   const result = value as ChatResult;
   result.metadata = withRequest({ ...result.metadata, session }, request);
   return result;
 }
 
-function executeValue(output: unknown, session: SessionSummary, request: Record<string, unknown> | undefined): ExecuteResult {
+function executeValue(output: unknown, session: SessionMetadata, request: Record<string, unknown> | undefined): ExecuteResult {
   return { output, metadata: withRequest({ session }, request) };
 }
 

@@ -60,7 +60,7 @@ export interface ChatParameters {
   serviceTier?: string;
 }
 
-export interface ChatRequest extends ChatParameters {
+export interface ChatRequest extends ChatParameters, SessionOptions {
   /** A provider name: `kimi`, `glm`, `openai` or one configured in `createSupervisor({ providers })`. */
   provider: string;
   /** @default the provider's `defaultModel` */
@@ -101,6 +101,10 @@ export interface ChatRequest extends ChatParameters {
    * (`top_p` with `topP`) is refused with ERR_INVALID_REQUEST. @default none
    */
   extra?: Record<string, unknown>;
+}
+
+/** What every request may say about its session, beside its payload (chat and execute alike). */
+export interface SessionOptions {
   /** The session's deadline, queue wait included. @default the supervisor's `timeoutMs` (120000) */
   timeoutMs?: number;
   /** Your id for the session (at most 256 characters); refused while an active session uses it. @default a UUID */
@@ -109,4 +113,16 @@ export interface ChatRequest extends ChatParameters {
   signal?: AbortSignal;
   /** Your data (at most 16 KiB of JSON); never sent to the provider. */
   metadata?: Record<string, unknown>;
+}
+
+/** A request of `supervisor.execute()`: your handler module run on a thread of the handler pool. */
+export interface ExecuteRequest extends SessionOptions {
+  /** The handler module: a file URL or path whose default export (or `name`) is the handler. */
+  handler: string | URL;
+  /** The module's export to call. @default the default export */
+  name?: string;
+  /** Handed to the handler as its first argument (structured-cloned to the thread). */
+  input: unknown;
+  /** Run the handler again (once, on a new thread) when its thread dies; off: a handler's side effects must not happen twice unasked. @default false */
+  retryOnCrash?: boolean;
 }

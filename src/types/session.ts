@@ -3,23 +3,13 @@ import type { ResponseHead } from './chat.ts';
 import type { ChatResult } from './chat.ts';
 
 import type { RouteOutcome } from './route.ts';
+import type { SessionMetadata } from './chat.ts';
 export type SessionKind = 'chat' | 'execute';
 
 export type SessionState = 'created' | 'processing' | 'completed' | 'failed' | 'released';
 
 /** How a session ended: a timeout and an abort are outcomes of their own, never generic failures. */
 export type SessionOutcome = 'completed' | 'failed' | 'timeout' | 'aborted';
-
-export interface SessionSummary {
-  sessionId: string;
-  requestId: string;
-  durationSeconds: number;
-  attempts: number;
-  /** Times the session was run again because the thread running it died (the request was sent again). */
-  crashRetries: number;
-  /** The worker host that ran it, behind a transport across hosts. */
-  host?: string;
-}
 
 export interface TransitionEvent {
   sessionId: string;
@@ -114,7 +104,7 @@ export interface EngineEvents {
 
 export interface ExecuteResult<T = unknown> {
   output: T;
-  metadata: { session: SessionSummary };
+  metadata: { session: SessionMetadata };
 }
 
 export interface CloseOptions {

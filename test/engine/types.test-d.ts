@@ -2,8 +2,8 @@
 // and the validation schema describe the same requests, and what the openai SDK produces fits them.
 import type OpenAI from 'openai';
 import type { z } from 'zod';
-import type { ChatMessage, ChatRequest, SessionPoolOpenAI } from '../../src/index.ts';
-import type { chatRequestSchema } from '../../src/request/request.ts';
+import type { ChatMessage, ChatRequest, ExecuteRequest, SessionPoolOpenAI } from '../../src/index.ts';
+import type { chatRequestSchema, executeRequestSchema } from '../../src/request/request.ts';
 
 type Assignable<From, To> = [From] extends [To] ? true : false;
 const yes = <T extends true>(value: T): T => value;
@@ -21,6 +21,13 @@ yes<Assignable<Exclude<keyof SchemaInput, keyof ChatRequest>, never>>(true);
 yes<Assignable<Exclude<keyof ChatRequest, keyof SchemaInput>, never>>(true);
 yes<Assignable<Exclude<keyof SchemaMessage, keyof ChatMessage>, never>>(true);
 yes<Assignable<Exclude<keyof ChatMessage, keyof SchemaMessage>, never>>(true);
+
+// The written ExecuteRequest and its schema, the same way.
+type ExecuteInput = z.input<typeof executeRequestSchema>;
+yes<Assignable<ExecuteRequest, ExecuteInput>>(true);
+yes<Assignable<ExecuteInput, ExecuteRequest>>(true);
+yes<Assignable<Exclude<keyof ExecuteInput, keyof ExecuteRequest>, never>>(true);
+yes<Assignable<Exclude<keyof ExecuteRequest, keyof ExecuteInput>, never>>(true);
 
 // Every message the SDK's types allow is a ChatMessage; so is the assistant message it returns.
 yes<Assignable<OpenAI.ChatCompletionMessageParam, ChatMessage>>(true);

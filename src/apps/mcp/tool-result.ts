@@ -1,18 +1,12 @@
 /** Engine outcomes as MCP tool results: an answer, or an error the client can match on by its code. */
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { ChatResult } from '../../api/public.ts';
+import type { ChatResult, WireError } from '../../api/public.ts';
 
 /** The fields of an engine error a client may use; nothing else of the error (no stack, no cause) leaves. */
-export interface ToolError {
-  code: string;
-  message: string;
-  status?: number;
-  providerCode?: string;
-  retryable?: boolean;
-  sessionId?: string;
-  requestId?: string;
+export type ToolError = Pick<WireError, 'code' | 'message' | 'status' | 'providerCode' | 'retryable' | 'sessionId' | 'requestId'> & {
+  /** ERR_INVALID_REQUEST: each problem found. */
   issues?: string[];
-}
+};
 
 export function answerResult(result: ChatResult): CallToolResult {
   return {
