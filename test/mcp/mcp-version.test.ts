@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { spawnMcp } from './mcp-helpers.ts';
 
-const root = new URL('..', import.meta.url);
+const root = new URL('../..', import.meta.url);
 const manifest = JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as { name: string; version: string };
 
 test('serverInfo.version over stdio is the version in package.json', async () => {
