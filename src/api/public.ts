@@ -7,12 +7,18 @@ export type { ThreadHeap } from '../types/stats.ts';
 export type { ChatRequest, ExecuteRequest } from '../types/request.ts';
 export type { StreamEvent } from '../types/session.ts';
 export type { TransitionEvent, StartedEvent, RetryEvent, CircuitEvent, FallbackEvent } from '../types/session.ts';
+export type { EngineEvents, RoutingEvents, CircuitState, SessionKind } from '../types/session.ts';
 export type { SupervisorEvents } from '../supervisor/supervisor.ts';
-export type { SupervisorOptions } from '../config/options.ts';
+export type { SupervisorOptions, RetryOptions } from '../config/options.ts';
 export type { ProviderConfig } from '../types/options.ts';
 export type { InspectOption } from '../types/options.ts';
+// Routing: limits, breakers, AIMD, and the limiter's store (a custom LimiterStore implements `update`).
+export type { LimitsConfig, LimitPreset, RoutingOptions, BreakerSettings, AimdSettings, LimiterStore, KeyState, Bucket } from '../types/options.ts';
+export type { FallbackTarget, RouteEntry, RouteOutcome } from '../types/route.ts';
 export { BUILT_IN_PROVIDERS } from '../request/providers.ts';
+export type { BuiltInProvider } from '../request/providers.ts';
 export type { SupervisorStats, LatencySummary } from '../types/stats.ts';
+export type { RoutingStats, KeyStats, CircuitSnapshot, StoreHealth } from '../types/stats.ts';
 export type { Dialect } from '../types/options.ts';
 export type { ChatMessage, ChatResult, Usage, ToolCall } from '../types/chat.ts';
 export type {
@@ -29,7 +35,7 @@ export type {
 export type { ChatParameters, ContinuationOptions, ToolChoice, ToolDefinition } from '../types/request.ts';
 export type { ResponseHead } from '../types/chat.ts';
 export { SessionPoolOpenAI, Completions } from '../openai/client.ts';
-export type { OpenAIClientOptions } from '../openai/client.ts';
+export type { OpenAIClientOptions, ChatEngine } from '../openai/client.ts';
 export type { CreateOptions } from '../openai/params.ts';
 export { ChatCompletionChunkStream } from '../openai/chunk-stream.ts';
 export { sessionOf, resultOf } from '../openai/sessions.ts';
@@ -58,10 +64,11 @@ export {
   ListenerError,
   ResponseTooLargeError,
 } from '../errors/errors.ts';
-export type { ErrorCode, WireError } from '../types/errors.ts';
+export type { ErrorCode, WireError, SessionIds } from '../types/errors.ts';
+export type { ProviderErrorFields } from '../errors/errors.ts';
 export { MissingPeerDependencyError } from '../errors/errors.ts';
 export { sessionMachine } from '../engine/session/machine.ts';
-export type { SessionContext } from '../engine/session/machine.ts';
+export type { SessionContext, SessionInput } from '../engine/session/machine.ts';
 export type { SessionState, SessionOutcome } from '../types/session.ts';
 export { ManualClock, systemClock } from '../util/clock.ts';
 export type { Clock, TimerHandle } from '../util/clock.ts';

@@ -16,38 +16,78 @@ import type { ProviderConfig } from '../types/options.ts';
 import type { ProviderProfile } from '../request/providers.ts';
 import { resolveProviders } from '../request/providers.ts';
 
+/**
+ * Retries of a failed provider call (`SupervisorOptions.retry`). A call is tried again only when it
+ * can succeed (connection errors, 5xx, rate limits, overloads; never 400/401/403/404), never past the
+ * session's deadline, and a stream only while no text was delivered. The wait honours the provider's
+ * `Retry-After` (never sooner); without one it is a jittered exponential backoff.
+ */
+export interface RetryOptions {
+  /** Retries after the first call (0: none, up to 20); a request's `maxRetries` overrides it. @default 2 */
+  maxRetries?: number;
+  /** The first retry waits between half of this and all of it, in ms; it doubles with each further retry. @default 500 */
+  baseDelayMs?: number;
+  /** The cap of that doubling, in ms: no backoff wait is longer (a provider's `Retry-After` may be). @default 8000 */
+  maxDelayMs?: number;
+}
+
+/**
+ * The options of {@link createSupervisor} (and `new Supervisor`), all optional and all checked when
+ * the supervisor is created: a wrong one throws ERR_INVALID_REQUEST naming it, and nothing starts.
+ */
 export interface SupervisorOptions {
-  /** Providers by name; `kimi`, `glm` and `openai` are built in and can be overridden field by field. */
+  /** Providers by name; `kimi`, `glm` and `openai` are built in and can be overridden field by field. @default the built-in providers, keys read from the environment */
   providers?: Record<string, ProviderConfig>;
-  /** Worker threads. @default min(4, availableParallelism()) */
+  /** Worker threads for provider calls (1 to 256); each runs many sessions at once. `execute` handlers get a second pool of as many threads. @default min(4, availableParallelism()) */
   threads?: number;
-  /** Sessions in `processing` at once. @default 64 */
+  /** Sessions in `processing` at once: the slots (real calls in flight). @default 64 */
   maxConcurrent?: number;
-  /** Sessions waiting for a slot; beyond it `ERR_QUEUE_FULL`. @default 1024 */
+  /** Sessions waiting for a slot; one more is refused at once with `ERR_QUEUE_FULL`. @default 1024 */
   maxQueue?: number;
-  /** Default deadline of a session, queue wait included. @default 120_000 */
+  /** Default deadline of a session in ms, queue wait included (1 ms to 24 h); a request's `timeoutMs` overrides it. @default 120_000 */
   timeoutMs?: number;
-  /** Retries of a provider call. @default { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8000 } */
-  retry?: Partial<RetrySettings>;
-  /** How long a worker may take to confirm an aborted call settled before its thread is killed. @default 5000 */
+  /** Retries of a failed provider call. @default { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8000 } */
+  retry?: RetryOptions;
+  /** How long (ms) a worker may take to confirm an aborted call settled before its thread is killed. @default 5000 */
   abortGraceMs?: number;
-  /** A pino logger (a child per session is derived from it), or false for silence. @default pino at 'info' on stderr */
+  /**
+   * A pino logger (a child per session is derived from it, bound to `sessionId`, `requestId`,
+   * `provider`), or false for silence.
+   * @default pino at 'warn' (or `SESSIONPOOL_LOG_LEVEL`) on stderr
+   */
   logger?: Logger | false;
+  /**
+   * An XState inspection observer or callback: every session then runs as an XState actor of the
+   * session machine, reporting to it (without it sessions follow the same machine through a table
+   * compiled from it, at a fraction of the cost). What it throws is an `error` event, never the session's.
+   * @default none
+   */
   inspect?: InspectOption;
-  /** Time source of deadlines; tests pass a ManualClock. @default the system clock */
+  /** Time source of the supervisor's deadlines; tests pass a ManualClock (workers still end calls on real time). @default the system clock */
   clock?: Clock;
-  /** Memory limits of each worker thread (see worker_threads resourceLimits); values a worker cannot start with are refused. */
-  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  /**
+   * Memory limits of each worker thread (see worker_threads `resourceLimits`); values a worker cannot
+   * start with are refused. `ready()` rejects with ERR_WORKER_CRASHED when a thread exits before it was up.
+   * @default none: Node's own limits
+   */
+  resourceLimits?: {
+    /** The main heap's size, in MB (at least 16). */
+    maxOldGenerationSizeMb?: number;
+    /** The heap space for recently created objects, in MB (at least 2). */
+    maxYoungGenerationSizeMb?: number;
+    /** The thread's stack, in MB (at least 1). */
+    stackSizeMb?: number;
+  };
   /**
    * Decoded bytes (after gzip) of one response body or stream beyond which the call fails with
    * ERR_RESPONSE_TOO_LARGE; a request can ask for less or more. @default 33_554_432 (32 MiB)
    */
   maxResponseBytes?: number;
-  /** Circuit breakers, AIMD, the limiter's store (see README, Routing). */
+  /** Circuit breakers, AIMD, the limiter's store (see docs/routing.md). @default no breaker, an in-memory limiter */
   routing?: RoutingOptions;
   /**
    * Where sessions run: the in-process pool of worker threads, or a queue across hosts, e.g.
-   * `bullmq({ connection: 'redis://127.0.0.1:6379', queueName: 'sessions' })` (see README, Several hosts).
+   * `bullmq({ connection: 'redis://127.0.0.1:6379', queueName: 'sessions' })` (see docs/hosts.md).
    * @default the in-process pool
    */
   transport?: Transport;

@@ -25,9 +25,26 @@ const QUANTILES = [
 ] as const;
 
 /**
- * Formats a stats() snapshot: counters end in `_total`, latencies are summaries in seconds with
- * `quantile` labels (no `_sum`: stats() keeps quantiles and counts only).
- * @example res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(formatPrometheus(supervisor.stats()))
+ * Formats a stats() snapshot in the Prometheus text exposition format (0.0.4): counters end in
+ * `_total`, latencies are summaries in seconds with `quantile` labels (no `_sum`: stats() keeps
+ * quantiles and counts only), routing's keys and circuits are gauges labelled by key and provider.
+ * `supervisor.metrics()` is this with the default prefix; call it yourself to change the prefix or
+ * to format stats you kept.
+ *
+ * @param stats - A snapshot from `supervisor.stats()`.
+ * @param prefix - Put before every metric name, with an `_` (default `'sessionpool'`).
+ * @returns The exposition text, one `# HELP` and `# TYPE` line per family; serve it with {@link PROMETHEUS_CONTENT_TYPE}.
+ *
+ * @example
+ * ```ts
+ * import { createSupervisor, formatPrometheus } from 'sessionpool';
+ *
+ * const supervisor = createSupervisor({ threads: 1 });
+ * const text = formatPrometheus(supervisor.stats(), 'llm');
+ * console.log(text.split('\n').filter((line) => line.startsWith('llm_sessions_total')).join('\n'));
+ * // llm_sessions_total{outcome="completed"} 0 …
+ * await supervisor.close();
+ * ```
  */
 export function formatPrometheus(stats: SupervisorStats, prefix = 'sessionpool'): string {
   return families(stats)

@@ -10,6 +10,36 @@ import { remember } from './sessions.ts';
 
 type Writable = Record<string, unknown>;
 
+/**
+ * A streamed completion, from {@link Completions.create} with `stream: true`, shaped as
+ * the openai SDK's `Stream<ChatCompletionChunk>`: an async iterable of chunks (once), a `controller`
+ * that aborts the session, and {@link ChatCompletionChunkStream.finalChatCompletion | finalChatCompletion()}.
+ * Chunks are rebuilt from the session's events: their text, reasoning and tool-call pieces add up to
+ * the same message as the SDK's, but boundaries differ (pieces of one worker turn arrive joined), and
+ * the refusal and logprobs come in the finish chunk.
+ *
+ * @example
+ * ```ts
+ * import { createSupervisor, startMockProvider } from 'sessionpool';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { openai: { baseURL: mock.baseURL('openai'), apiKey: 'sk-test' } } });
+ *
+ * const stream = await supervisor.openai().chat.completions.create({
+ *   model: 'gpt-4o-mini',
+ *   messages: [{ role: 'user', content: 'Tell me a story [[mock chunks=20 chunkDelayMs=50]]' }],
+ *   stream: true,
+ * });
+ * let received = 0;
+ * try {
+ *   for await (const chunk of stream) if (++received === 3) stream.controller.abort(); // stops the session
+ * } catch (error) {
+ *   console.log((error as { code?: string }).code); // 'ERR_SESSION_ABORTED'
+ * }
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class ChatCompletionChunkStream implements AsyncIterable<ChatCompletionChunk> {
   /** Aborts the session (and so the provider call); iteration then throws ERR_SESSION_ABORTED. */
   readonly controller: AbortController;
@@ -19,12 +49,47 @@ export class ChatCompletionChunkStream implements AsyncIterable<ChatCompletionCh
   #used = false;
   #result: ChatResult | undefined;
 
+  /**
+   * Made by {@link Completions.create}; not for constructing yourself.
+   * @param events - The session's events ({@link Supervisor.stream}).
+   * @param controller - Aborts the session: its signal must be the session's.
+   * @param includeUsage - Yield a last chunk with the usage (`stream_options.include_usage`).
+   */
   constructor(events: AsyncIterableIterator<StreamEvent>, controller: AbortController, includeUsage: boolean) {
     this.#events = events;
     this.controller = controller;
     this.#includeUsage = includeUsage;
   }
 
+  /**
+   * The chunks, in order: a first one with `role: 'assistant'`, the text, reasoning and tool-call
+   * pieces, the finish chunk, and with `include_usage` a last chunk with `usage` and no choices.
+   * A stream can be iterated once; leaving the loop early aborts the session.
+   *
+   * @throws An Error when the stream was iterated already; while iterating, the session's failures
+   *   (a {@link SessionPoolError}: ERR_SESSION_ABORTED after `controller.abort()`, ERR_SESSION_TIMEOUT, ERR_PROVIDER, …).
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor, startMockProvider } from 'sessionpool';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { openai: { baseURL: mock.baseURL('openai'), apiKey: 'sk-test' } } });
+   * const stream = await supervisor.openai().chat.completions.create({
+   *   model: 'gpt-4o-mini',
+   *   messages: [{ role: 'user', content: 'Hello' }],
+   *   stream: true,
+   *   stream_options: { include_usage: true },
+   * });
+   *
+   * for await (const chunk of stream) {
+   *   if (chunk.usage) console.log('\n', chunk.usage.total_tokens);
+   *   else process.stdout.write(chunk.choices[0]?.delta.content ?? '');
+   * }
+   * await supervisor.close();
+   * await mock.close();
+   * ```
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
     if (this.#used) throw new Error('Cannot iterate over a consumed stream, use `.tee()` in the openai SDK or iterate once');
     this.#used = true;
@@ -45,7 +110,31 @@ export class ChatCompletionChunkStream implements AsyncIterable<ChatCompletionCh
     }
   }
 
-  /** Reads the stream to its end (unless iterated already) and returns the whole completion. */
+  /**
+   * Reads the stream to its end (unless iterated already) and returns the whole completion, as a
+   * call without `stream` would have; {@link sessionOf} and {@link resultOf} work on it.
+   *
+   * @returns The `ChatCompletion`. Rejects with the session's failure, or with an Error when the
+   *   stream ended without a result (it was left early).
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor, sessionOf, startMockProvider } from 'sessionpool';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { openai: { baseURL: mock.baseURL('openai'), apiKey: 'sk-test' } } });
+   * const stream = await supervisor.openai().chat.completions.create({
+   *   model: 'gpt-4o-mini',
+   *   messages: [{ role: 'user', content: 'Hello' }],
+   *   stream: true,
+   * });
+   *
+   * const completion = await stream.finalChatCompletion();
+   * console.log(completion.choices[0]?.message.content, sessionOf(completion)?.durationSeconds);
+   * await supervisor.close();
+   * await mock.close();
+   * ```
+   */
   async finalChatCompletion(): Promise<ChatCompletion> {
     if (!this.#used) for await (const _ of this) void _;
     if (this.#result === undefined) throw new Error('the stream ended without a result');

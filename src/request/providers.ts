@@ -14,15 +14,37 @@ export interface ProviderProfile extends Omit<ResolvedProvider, 'apiKey'> {
   keyEnv: readonly string[];
 }
 
-interface BuiltIn {
+/** A built-in provider's profile: what `providers.<name>` starts from before your fields override it. */
+export interface BuiltInProvider {
+  /** How requests are shaped and answers read (continuation, cache, web search, temperature range). */
   dialect: Dialect;
+  /** The provider's API base URL (the SDK's `baseURL`). */
   baseURL: string;
+  /** The model of a request that names none. */
   defaultModel: string;
+  /** The temperature of a request that gives none (absent: the server's default). */
   defaultTemperature?: number;
+  /** Environment variables the key is read from when `apiKey` is not given, first set wins. */
   keyEnv: readonly string[];
 }
 
-export const BUILT_IN_PROVIDERS: Readonly<Record<string, BuiltIn>> = {
+/**
+ * The built-in providers by name: `kimi` (Moonshot), `glm` (Zhipu / Z.ai) and `openai`, with their
+ * base URL, dialect, default model and temperature, and the environment variables their key is read
+ * from. Typed read-only: override a built-in field by field with `createSupervisor({ providers })`
+ * rather than changing this object.
+ *
+ * @example
+ * ```ts
+ * import { BUILT_IN_PROVIDERS } from 'sessionpool';
+ *
+ * for (const [name, { baseURL, defaultModel, keyEnv }] of Object.entries(BUILT_IN_PROVIDERS)) {
+ *   console.log(name, baseURL, defaultModel, keyEnv.join(' or '));
+ * }
+ * // kimi https://api.moonshot.ai/v1 moonshot-v1-8k MOONSHOT_API_KEY or KIMI_API_KEY …
+ * ```
+ */
+export const BUILT_IN_PROVIDERS: Readonly<Record<string, BuiltInProvider>> = {
   kimi: {
     dialect: 'kimi',
     baseURL: 'https://api.moonshot.ai/v1',

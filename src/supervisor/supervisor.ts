@@ -53,13 +53,47 @@ import type { ExecuteResult } from '../types/session.ts';
 import type { CloseOptions } from '../types/session.ts';
 
 /**
- * `transition`: every state change of a session; `started`: a worker began running one; `retry`: a
- * provider call will be tried again; `circuit`: a provider's breaker changed state; `fallback`: a
- * session moved on to its next target; `error`: one of your listeners or your `inspect` observer threw
- * (a ListenerError, `code` ERR_LISTENER; without an `error` listener it is logged as a warning).
+ * The events a {@link Supervisor} emits, by name, with their listener's arguments: `transition`: every
+ * state change of a session; `started`: a worker began running one (reported only while a `started`
+ * listener is attached); `retry`: a provider call will be tried again; `circuit`: a provider's breaker
+ * changed state; `fallback`: a session moved on to its next target; `error`: one of your listeners or
+ * your `inspect` observer threw. A listener's failure never reaches the session.
  */
-export type SupervisorEvents = EngineEvents & RoutingEvents & { error: [ListenerError] };
+export type SupervisorEvents = EngineEvents &
+  RoutingEvents & {
+    /**
+     * One of your listeners (`transition`, `started`, `retry`) or your `inspect` observer threw, or an
+     * async listener rejected: a ListenerError (`code` ERR_LISTENER) naming the `source` and the
+     * `sessionId`, with what was thrown as its `cause`. Without an `error` listener it is logged as a
+     * warning (`process.emitWarning` with `logger: false`).
+     */
+    error: [ListenerError];
+  };
 
+/**
+ * Runs LLM provider calls, and functions of your own, as supervised sessions on a pool of worker
+ * threads. Each session is checked, admitted (or queued: `maxConcurrent`, `maxQueue`), run on a
+ * worker thread, ended by its deadline (completed or failed) and released, exactly once; its state
+ * changes are `transition` events ({@link SupervisorEvents}). The worker threads start with the
+ * supervisor; {@link Supervisor.close | close()} stops them and leaves no handle open.
+ *
+ * `new Supervisor(options)` is the same as {@link createSupervisor}; it throws ERR_INVALID_REQUEST
+ * ({@link InvalidRequestError}, naming the option) when an option is invalid, before anything starts.
+ *
+ * @example
+ * ```ts
+ * import { Supervisor, startMockProvider } from 'sessionpool';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = new Supervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } } });
+ * supervisor.on('transition', (e) => console.log(e.sessionId.slice(0, 8), e.from, '→', e.to));
+ *
+ * const result = await supervisor.chat({ provider: 'kimi', prompt: 'Write a haiku about threads.' });
+ * console.log(result.content, result.usage.totalTokens);
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
@@ -74,6 +108,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #isReady = false;
   readonly #flow = new FlowChannel();
 
+  /**
+   * Checks the options and starts the worker threads (or opens the transport).
+   * @throws ERR_INVALID_REQUEST ({@link InvalidRequestError}) when an option is invalid: it names the option.
+   */
   constructor(options: SupervisorOptions = {}) {
     super();
     this.#options = resolveOptions(options);
@@ -158,7 +196,39 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
-  /** Runs one chat call as a session and resolves with its result. */
+  /**
+   * Runs one chat call as a session and resolves with its result: the answer, usage summed over
+   * continuation rounds, and `metadata.session` (ids, duration in seconds, attempts). The request is
+   * checked whole before anything starts; provider calls that can succeed are retried (`retry`,
+   * `maxRetries`), and a chat whose worker thread died is sent again once when nothing was streamed.
+   *
+   * @param request - What to ask and of whom: `provider` and `messages` (or `prompt`), plus any
+   *   option of {@link ChatRequest} (`timeoutMs`, `signal`, `onDelta`, `metadata`, …).
+   * @returns The session's {@link ChatResult}. Never throws: every failure is a rejection, with a
+   *   {@link SessionPoolError} whose `code` says what happened: ERR_INVALID_REQUEST (nothing
+   *   started), ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_TIMEOUT, ERR_SESSION_ABORTED,
+   *   ERR_PROVIDER (or its subclasses by status, such as {@link RateLimitError}),
+   *   ERR_PROVIDER_RESPONSE, ERR_RESPONSE_TOO_LARGE, ERR_WORKER_CRASHED, ERR_CIRCUIT_OPEN,
+   *   ERR_TRANSPORT.
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor, startMockProvider } from 'sessionpool';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } } });
+   *
+   * const result = await supervisor.chat({
+   *   provider: 'kimi',
+   *   messages: [{ role: 'user', content: 'Write a haiku about threads.' }],
+   *   timeoutMs: 30_000,
+   *   metadata: { tenant: 't1' },
+   * });
+   * console.log(result.content, result.finishReason, result.metadata.session.durationSeconds);
+   * await supervisor.close();
+   * await mock.close();
+   * ```
+   */
   chat(request: ChatRequest): Promise<ChatResult> {
     // Not an async function: its frame and second promise would stay alive for the whole call.
     try {
@@ -169,11 +239,33 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Runs one chat call as a streamed session: `delta` events as text arrives, then one `result`.
+   * Runs one chat call as a streamed session: `delta` events as text arrives (and `reasoning`,
+   * `tool-call`, `usage`, `response` pieces), then one `result` event with the {@link ChatResult}.
    * The request is checked and admitted at once: what `chat()` would reject with before its
-   * session starts (ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, an aborted signal)
-   * `stream()` throws; later failures are thrown by the iterator. The caller's own `onDelta` is
-   * called too. The worker reads at most a window ahead of this iterator's consumer.
+   * session starts (ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_ABORTED
+   * for a signal aborted already) `stream()` throws; later failures are thrown by the iterator.
+   * Leaving the loop early (`break`, `return`, a throw) aborts the session. The caller's own
+   * `onDelta` is called too. The worker reads at most a window ahead of this iterator's consumer
+   * (back-pressure down to the socket); a stream is retried only while no text was delivered.
+   *
+   * @param request - The same request as {@link Supervisor.chat | chat()} takes.
+   * @returns An async iterator of {@link StreamEvent}s ending with `{ type: 'result', result }`.
+   * @throws ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_ABORTED, at once.
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor, startMockProvider } from 'sessionpool';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { glm: { baseURL: mock.baseURL('glm'), apiKey: 'sk-test' } } });
+   *
+   * for await (const event of supervisor.stream({ provider: 'glm', prompt: 'Tell me a story' })) {
+   *   if (event.type === 'delta') process.stdout.write(event.text);
+   *   else if (event.type === 'result') console.log('\n', event.result.finishReason, event.result.usage);
+   * }
+   * await supervisor.close();
+   * await mock.close();
+   * ```
    */
   stream(request: ChatRequest): AsyncIterableIterator<StreamEvent> {
     return streamSession(
@@ -197,13 +289,71 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * An OpenAI-shaped client on this supervisor: `chat.completions.create(body, options)` with the
-   * openai SDK's own types, each call a session. `sessionOf(completion)` gives its session.
+   * openai SDK's own types, each call a session. {@link sessionOf | sessionOf(completion)} gives its
+   * session, {@link resultOf | resultOf(completion)} the whole {@link ChatResult}.
+   *
+   * @param options - Which provider the client's calls go to (`provider`, default `'openai'`).
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor, sessionOf, startMockProvider } from 'sessionpool';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } } });
+   * const openai = supervisor.openai({ provider: 'kimi' });
+   *
+   * const completion = await openai.chat.completions.create({
+   *   model: 'moonshot-v1-8k',
+   *   messages: [{ role: 'user', content: 'Hello' }],
+   * });
+   * console.log(completion.choices[0]?.message.content, sessionOf(completion)?.sessionId);
+   * await supervisor.close();
+   * await mock.close();
+   * ```
    */
   openai(options: OpenAIClientOptions = {}): SessionPoolOpenAI {
     return new SessionPoolOpenAI(this, options);
   }
 
-  /** Runs any module's exported function as a session in the pool. */
+  /**
+   * Runs a module's exported function as a session, on a pool of handler threads of its own (started
+   * by the first `execute()`, one handler per thread at a time): the function `name` of `handler` is
+   * called as `fn(input, { sessionId, requestId, signal })`. `signal` aborts at the session's
+   * deadline, on the caller's abort and on `close()`. A handler whose thread dies is run again only
+   * with `retryOnCrash: true`.
+   *
+   * @typeParam T - The type of the handler's output (not checked).
+   * @param request - `handler` (a path, relative to the working directory, or a `file:` URL of an
+   *   existing module), `name` (default `'default'`), `input` (anything `structuredClone` accepts),
+   *   and the session's options ({@link ExecuteRequest}).
+   * @returns `{ output, metadata: { session } }` (and `metadata.request`, your `metadata`). Rejects
+   *   with ERR_INVALID_REQUEST (an invalid request, a handler that is not an existing file),
+   *   ERR_SUPERVISOR_CLOSED, ERR_QUEUE_FULL, ERR_SESSION_TIMEOUT, ERR_SESSION_ABORTED, ERR_HANDLER
+   *   (a {@link HandlerError}: what the handler threw, its `name`, `message` and `code` kept),
+   *   ERR_HANDLER_RESULT (an output that cannot cross threads) or ERR_WORKER_CRASHED.
+   *
+   * @example
+   * ```ts
+   * import { writeFileSync } from 'node:fs';
+   * import { tmpdir } from 'node:os';
+   * import { join } from 'node:path';
+   * import { createSupervisor } from 'sessionpool';
+   *
+   * // A handler: any ES module that exports a function of (input, { sessionId, requestId, signal }).
+   * const handler = join(tmpdir(), 'word-count.mjs');
+   * writeFileSync(handler, "export function wordCount({ text }) { return { words: text.split(' ').length }; }\n");
+   *
+   * const supervisor = createSupervisor({ threads: 1 });
+   * const { output, metadata } = await supervisor.execute<{ words: number }>({
+   *   handler,
+   *   name: 'wordCount',
+   *   input: { text: 'one two three' },
+   *   timeoutMs: 5_000,
+   * });
+   * console.log(output.words, metadata.session.durationSeconds); // 3 …
+   * await supervisor.close();
+   * ```
+   */
   async execute<T = unknown>(request: ExecuteRequest): Promise<ExecuteResult<T>> {
     this.#assertOpen();
     const parsed = this.#checked(() => {
@@ -240,11 +390,47 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * Resolves once every worker thread is up (~50 ms each): sessions submitted before then simply
    * wait for their thread, so this is only for hosts that want the start-up cost paid in advance.
+   * With a transport that connects (`bullmq()`), resolves once it is connected instead.
+   *
+   * @returns A promise that rejects with ERR_WORKER_CRASHED ({@link WorkerCrashedError}) when a
+   *   thread exits before it was up (`resourceLimits` too small, say), or with ERR_TRANSPORT
+   *   ({@link TransportError}) when the transport cannot connect (Redis unreachable, password refused).
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor } from 'sessionpool';
+   *
+   * const supervisor = createSupervisor({ threads: 2 });
+   * await supervisor.ready(); // both threads are up: the first session pays no start-up cost
+   * console.log(supervisor.stats().pool.threads); // 2
+   * await supervisor.close();
+   * ```
    */
   ready(): Promise<void> {
     return this.#ready.promise;
   }
 
+  /**
+   * A snapshot of the supervisor's counters, in O(1): sessions in each state, outcomes since the
+   * start, requests refused before admission, latency percentiles in milliseconds (admission to
+   * outcome, all and by provider), the pool's slots in use, and routing (keys, circuits, fallbacks).
+   *
+   * @returns A fresh object each call ({@link SupervisorStats}); counters are cumulative.
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor, startMockProvider } from 'sessionpool';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } } });
+   * await Promise.all([1, 2, 3].map((i) => supervisor.chat({ provider: 'kimi', prompt: `question ${i}` })));
+   *
+   * const stats = supervisor.stats();
+   * console.log(stats.completed, stats.states.released, stats.latencyMs.p95, stats.pool.utilization); // 3 3 … 0
+   * await supervisor.close();
+   * await mock.close();
+   * ```
+   */
   stats(): SupervisorStats {
     const running = this.#engine.running;
     const stats = this.#metrics.snapshot(this.#engine.queued, {
@@ -256,17 +442,74 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return stats;
   }
 
-  /** The V8 heap in use on each worker thread, in bytes (an empty list for a transport without threads). */
+  /**
+   * The V8 heap in use on each worker thread, in bytes (an empty list for a transport without threads).
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor } from 'sessionpool';
+   *
+   * const supervisor = createSupervisor({ threads: 2 });
+   * await supervisor.ready();
+   * for (const { threadId, heapUsed } of await supervisor.workerHeaps()) console.log(threadId, (heapUsed / 2 ** 20).toFixed(1), 'MiB');
+   * await supervisor.close();
+   * ```
+   */
   async workerHeaps(): Promise<ThreadHeap[]> {
     return (await this.#dispatcher.heaps?.()) ?? [];
   }
 
-  /** stats() in the Prometheus text exposition format (serve it with `PROMETHEUS_CONTENT_TYPE`). */
+  /**
+   * {@link Supervisor.stats | stats()} in the Prometheus text exposition format, metric names
+   * prefixed `sessionpool_` (see {@link formatPrometheus}); serve it with `PROMETHEUS_CONTENT_TYPE`.
+   *
+   * @example
+   * ```ts
+   * import { createServer } from 'node:http';
+   * import { createSupervisor, PROMETHEUS_CONTENT_TYPE } from 'sessionpool';
+   *
+   * const supervisor = createSupervisor({ threads: 1 });
+   * const server = createServer((req, res) => {
+   *   if (req.url === '/metrics') res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(supervisor.metrics());
+   *   else res.writeHead(404).end();
+   * }).listen(0);
+   * server.once('listening', async () => {
+   *   const { port } = server.address() as { port: number };
+   *   console.log((await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n')[0]); // # HELP sessionpool_sessions_total …
+   *   server.close();
+   *   await supervisor.close();
+   * });
+   * ```
+   */
   metrics(): string {
     return formatPrometheus(this.stats());
   }
 
-  /** Stops admitting, lets sessions finish until `timeoutMs`, aborts the rest, stops the pool. */
+  /**
+   * Stops admitting (new calls get ERR_SUPERVISOR_CLOSED), lets running and queued sessions finish
+   * until `timeoutMs`, aborts the rest (ERR_SESSION_ABORTED), stops the pools (or the transport) and
+   * resolves with a report. A process that creates, uses and closes a supervisor exits by itself.
+   * Calling it again returns the same promise.
+   *
+   * @param options - `timeoutMs`: 0 to 2_147_483_647 ms, or `Infinity` to wait for every session
+   *   (each still ends by its own deadline); `close()` and `close(null)` wait 10_000 ms.
+   * @returns `{ activeAtStart, queuedAtStart, finishedDuringClose, aborted, durationMs }`
+   *   ({@link CloseReport}). Rejects with ERR_INVALID_REQUEST for any other `timeoutMs` (`NaN`,
+   *   `-5`, `'soon'`), closing nothing.
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor, startMockProvider } from 'sessionpool';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } } });
+   * const pending = supervisor.chat({ provider: 'kimi', prompt: 'never answered [[mock hang]]' }).catch((e: { code: string }) => e.code);
+   *
+   * const report = await supervisor.close({ timeoutMs: 500 });
+   * console.log(report.aborted, await pending); // 1 'ERR_SESSION_ABORTED'
+   * await mock.close();
+   * ```
+   */
   close(options?: CloseOptions | null): Promise<CloseReport> {
     if (this.#closing !== undefined) return this.#closing;
     let timeoutMs: number;
@@ -279,6 +522,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#closing;
   }
 
+  /**
+   * `await using supervisor = createSupervisor(…)` closes the supervisor when the block ends:
+   * {@link Supervisor.close | close()} with its default timeout (10 s).
+   *
+   * @example
+   * ```ts
+   * import { createSupervisor } from 'sessionpool';
+   *
+   * {
+   *   await using supervisor = createSupervisor({ threads: 1 });
+   *   await supervisor.ready();
+   *   console.log(supervisor.stats().pool.threads); // 1
+   * } // supervisor.close() has returned here
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -426,6 +684,31 @@ function handlerURL(handler: string | URL): string {
   return url.href;
 }
 
+/**
+ * Creates a {@link Supervisor}: checks every option, then starts its worker threads (or opens its
+ * transport). Sessions may be submitted at once; they wait for their thread.
+ *
+ * @param options - Providers, pool size, limits, deadlines, retries, routing, transport
+ *   ({@link SupervisorOptions}); every one has a default.
+ * @throws ERR_INVALID_REQUEST ({@link InvalidRequestError}) when an option is invalid: the message
+ *   names it, what was expected and what was received; nothing starts.
+ *
+ * @example
+ * ```ts
+ * import { createSupervisor, startMockProvider } from 'sessionpool';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({
+ *   maxConcurrent: 64, // sessions in flight at once; more wait in the queue
+ *   timeoutMs: 60_000, // each session's deadline, queue wait included
+ *   providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } },
+ * });
+ * const result = await supervisor.chat({ provider: 'kimi', prompt: 'Hello' });
+ * console.log(result.content);
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export function createSupervisor(options?: SupervisorOptions): Supervisor {
   return new Supervisor(options);
 }

@@ -7,16 +7,22 @@ import { decodeURIPart, REDACTED, Redactor, scrubURLs, splitURL, urlSecrets } fr
 import { describeValue } from '../../util/validation.ts';
 import { parseOrThrow } from '../../errors/checks.ts';
 
+/**
+ * Where Redis is, as parts (the form ioredis takes); a `redis://` URL says the same. The password is
+ * kept out of every label, log line and error message.
+ */
 export interface RedisConnectionOptions {
-  /** @default '127.0.0.1' */
+  /** Redis's host name or address (an IPv6 address without brackets). @default '127.0.0.1' */
   host?: string;
-  /** @default 6379 */
+  /** Redis's TCP port. @default 6379 */
   port?: number;
+  /** The ACL user (Redis 6 and later). @default Redis's `default` user */
   username?: string;
+  /** The password (`AUTH`). @default none */
   password?: string;
-  /** @default 0 */
+  /** The database number. @default 0 */
   db?: number;
-  /** TLS options of node:tls (`true` for the defaults); a `rediss://` URL sets it too. */
+  /** TLS options of node:tls (`true` for the defaults); a `rediss://` URL sets it too. @default false: plain TCP */
   tls?: boolean | Record<string, unknown>;
 }
 

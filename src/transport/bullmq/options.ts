@@ -4,19 +4,20 @@ import { parseOrThrow } from '../../errors/checks.ts';
 import { resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
 import { JobSigner, resolveJobSecret } from './job-signature.ts';
 
+/** The options of {@link bullmq}, checked when it is called (before anything connects). */
 export interface BullMQTransportOptions {
   /** Where Redis is: `redis://[user:password@]host:port/db` (`rediss://` for TLS), or `{ host, port, password, tls }`. */
   connection: RedisConnection;
   /** The BullMQ queue the sessions go through; workers started with the same name take them. @default 'sessionpool' */
   queueName?: string;
-  /** Prefix of every Redis key of the queue. @default 'bull' */
+  /** Prefix of every Redis key of the queue (BullMQ's `prefix`); the worker hosts must use the same. @default 'bull' */
   prefix?: string;
   /**
    * How long past its deadline a session whose job never answered (every worker host gone, say) keeps
-   * its slot before the transport gives its run up. @default 10_000
+   * its slot before the transport gives its run up, in ms (0 to 3_600_000). @default 10_000
    */
   lostAfterMs?: number;
-  /** Entries kept (approximately) in the queue's event stream, which carries results and deltas. @default 100_000 */
+  /** Entries kept (approximately) in the queue's event stream, which carries results and deltas (1000 to 10_000_000). @default 100_000 */
   eventsMaxLen?: number;
   /**
    * The secret jobs are signed with (HMAC-SHA256), shared with the worker hosts and never stored in
@@ -27,7 +28,7 @@ export interface BullMQTransportOptions {
   /**
    * This producer says it is alive in Redis with a key of this TTL, refreshed every third of it; a
    * worker host refuses, without a call, a job whose producer's key is gone (killed, or away from
-   * Redis this long). @default 15_000
+   * Redis this long), in ms (300 to 3_600_000). @default 15_000
    */
   producerTtlMs?: number;
 }

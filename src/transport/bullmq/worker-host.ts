@@ -33,24 +33,32 @@ import { RecentAborts, subscribeAborts } from './worker-aborts.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerHostOptions } from './worker-options.ts';
 import { RerunPermits } from './rerun-permit.ts';
 
+/** What {@link WorkerHost.stats | host.stats()} returns: this host's jobs, counted since it started. */
 export interface WorkerHostStats {
+  /** This host's name (`name`), as results give it in `metadata.session.host`. */
   host: string;
+  /** Jobs running on this host now. */
   running: number;
+  /** Jobs this host finished and answered (a session that failed is answered too). */
   completed: number;
+  /** Runs this host stopped: the session was aborted or ended elsewhere, its producer went away, or the host closed. */
   aborted: number;
 }
 
+/** A worker host, from {@link createWorker}: it takes session jobs from the queue and runs them on its own pool. */
 export interface WorkerHost {
   /** This host's name, as results give it in `metadata.session.host`. */
   readonly host: string;
-  /** Resolves once connected to Redis and every thread of the pool is up. */
+  /** Resolves once connected to Redis and every thread of the pool is up; rejects with ERR_TRANSPORT when Redis cannot be reached (or refuses the password). */
   ready(): Promise<void>;
+  /** This host's counters, in O(1). */
   stats(): WorkerHostStats;
   /**
    * Stops taking jobs and lets the running ones finish until `timeoutMs`; then aborts the rest (they
    * answer as crashed, or their locks lapse: the producer runs them again once elsewhere, when it
    * may), stops the pool and disconnects. Returns within `timeoutMs` (plus at most 50 ms for the
    * threads to stop), whatever Redis does: the last 300 ms (a quarter, when shorter) are for letting go.
+   * `timeoutMs` defaults to 10_000.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -84,6 +92,38 @@ function stopLockRenewals(worker: Worker): void {
   void (worker as unknown as { lockManager?: { close(): Promise<void> } }).lockManager?.close().catch(noop);
 }
 
+/**
+ * Starts a worker host: it takes session jobs from a BullMQ queue in Redis (the producers are
+ * supervisors created with `transport: bullmq(…)`), runs them on its own pool of worker threads with
+ * its own provider keys (which never leave it), and sends events and results back through Redis. It
+ * runs only jobs signed with the shared job secret, and key budgets are shared with the other hosts
+ * in Redis. `sessionpool worker` is this function as a command.
+ *
+ * @param options - Where Redis is, the queue, this host's providers and pool ({@link WorkerHostOptions}).
+ * @returns The host, starting: {@link WorkerHost.ready | ready()} says when it takes jobs.
+ * @throws ERR_INVALID_REQUEST ({@link InvalidRequestError}) for an invalid option, or no job secret
+ *   (neither `jobSecret` nor `SESSIONPOOL_JOB_SECRET`, or one shorter than 32 characters).
+ *
+ * @example
+ * ```ts
+ * import { createWorker, startMockProvider } from 'sessionpool';
+ *
+ * const mock = await startMockProvider(); // stands in for the provider
+ * // SESSIONPOOL_JOB_SECRET is set in the environment: the producers' secret.
+ * const host = createWorker({
+ *   connection: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+ *   queueName: 'sessions',
+ *   threads: 2,
+ *   concurrency: 64,
+ *   providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } },
+ * });
+ * await host.ready();
+ * console.log(host.stats()); // { host: 'hostname:pid', running: 0, completed: 0, aborted: 0 }
+ * // A host runs until it is told to stop (on SIGTERM, say); here, at once.
+ * await host.close({ timeoutMs: 5_000 });
+ * await mock.close();
+ * ```
+ */
 export function createWorker(options: WorkerHostOptions): WorkerHost {
   const settings = resolveWorkerOptions(options);
   const logger = options.logger === false ? undefined : (options.logger ?? defaultLogger());

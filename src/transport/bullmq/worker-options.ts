@@ -13,30 +13,31 @@ import { JobSigner, resolveJobSecret } from './job-signature.ts';
 import { queueNameSchema } from './options.ts';
 import { resolveHandlers } from './worker-handlers.ts';
 
+/** The options of {@link createWorker} (and of `sessionpool worker`'s config file), checked when it is called. */
 export interface WorkerHostOptions {
-  /** Where Redis is (as for bullmq()). */
+  /** Where Redis is (as for bullmq()): a `redis://` or `rediss://` URL, or {@link RedisConnectionOptions}. */
   connection: RedisConnection;
-  /** @default 'sessionpool' */
+  /** The queue to take jobs from: the producers' `queueName`. @default 'sessionpool' */
   queueName?: string;
-  /** @default 'bull' */
+  /** Prefix of every Redis key of the queue: the producers' `prefix`. @default 'bull' */
   prefix?: string;
-  /** This host's providers, keys included (kimi and glm read theirs from the environment). Jobs name a provider; its key stays here. */
+  /** This host's providers, keys included (the built-in ones read theirs from the environment). Jobs name a provider; its key stays here. @default the built-in providers */
   providers?: Record<string, ProviderConfig>;
   /** Worker threads of this host's pool. @default min(4, availableParallelism()) */
   threads?: number;
-  /** Sessions this host runs at once. @default 64 */
+  /** Sessions (jobs) this host runs at once (1 to 100_000): its `maxConcurrent`. @default 64 */
   concurrency?: number;
   /** Breakers and AIMD; key limits (`providers.<name>.limits`) are shared with every host through Redis unless `store` is given. */
   routing?: RoutingOptions;
-  /** How long an aborted call may take to settle before its thread is killed. @default 5000 */
+  /** How long (ms) an aborted call may take to settle before its thread is killed. @default 5000 */
   abortGraceMs?: number;
-  /** BullMQ's job lock: a host that stops renewing it for this long is taken for dead. @default 30_000 */
+  /** BullMQ's job lock, in ms (at least 500): a host that stops renewing it for this long is taken for dead. @default 30_000 */
   lockDurationMs?: number;
-  /** How often this host looks for jobs whose host died (BullMQ's stalled-job check). @default 30_000 */
+  /** How often (ms, at least 100) this host looks for jobs whose host died (BullMQ's stalled-job check). @default 30_000 */
   stalledIntervalMs?: number;
   /** This host's name in results (`metadata.session.host`). @default `${hostname()}:${process.pid}` */
   name?: string;
-  /** @default pino at 'warn' on stderr */
+  /** A pino logger (Redis errors, refused jobs, the sessions' own lines), or false for silence. @default pino at 'warn' (or `SESSIONPOOL_LOG_LEVEL`) on stderr */
   logger?: Logger | false;
   /**
    * The secret the producers sign jobs with (see bullmq()): this host runs only jobs signed with it
