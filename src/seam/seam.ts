@@ -153,11 +153,16 @@ export interface TransportDispatcher extends Dispatcher {
   readonly ready?: Promise<void>;
 }
 
+/**
+ * Where a supervisor's sessions run, given as `createSupervisor({ transport })`: `bullmq(…)` queues
+ * them in Redis for worker hosts; without one they run on the supervisor's own worker threads.
+ */
 export interface Transport {
   /** Shown in logs and stats. */
   readonly name: string;
   /** Worker hosts hold the provider keys: the supervisor sends none and needs none. */
   readonly remoteKeys: boolean;
+  /** Called once by the supervisor it is given to (not by your code): builds the dispatcher its sessions are sent to. */
   open(options: TransportOptions): TransportDispatcher;
 }
 
