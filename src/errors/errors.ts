@@ -52,12 +52,12 @@ export class SessionPoolError extends Error {
    * `JSON.stringify(error)` writes: for logs and for sending an error across a process boundary.
    * @example
    * ```ts
-   * import { createSupervisor } from 'sessionpool';
+   * import { createSupervisor, SessionPoolError } from 'sessionpool';
    *
    * const supervisor = createSupervisor();
    * await supervisor.close();
    * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi' }).catch((e: unknown) => e);
-   * if (error instanceof Error && 'toJSON' in error) console.log(JSON.stringify(error)); // {"code":"ERR_SUPERVISOR_CLOSED","name":"SupervisorClosedError",…}
+   * if (error instanceof SessionPoolError) console.log(JSON.stringify(error)); // {"code":"ERR_SUPERVISOR_CLOSED","name":"SupervisorClosedError",…}
    * ```
    */
   toJSON(): WireError {

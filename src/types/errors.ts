@@ -5,8 +5,9 @@ import type { RouteEntry } from './route.ts';
 /**
  * The stable `code` of every error the engine raises: match on it (`error.code === 'ERR_QUEUE_FULL'`),
  * it survives every thread and host hop where `instanceof` may not. An `execute` handler's own errors
- * keep their own code (HandlerError), and the optional views raise `ERR_MISSING_PEER_DEPENDENCY`
- * (MissingPeerDependencyError).
+ * keep their own code (HandlerError), and a feature whose optional peer dependency is missing
+ * raises `ERR_MISSING_PEER_DEPENDENCY` (MissingPeerDependencyError). `ERR_CIRCUIT_OPEN` (every target
+ * of a routed session has its circuit open; nothing was sent) has no exported class: match its code.
  */
 export type ErrorCode =
   | 'ERR_INVALID_REQUEST'
