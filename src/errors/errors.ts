@@ -4,10 +4,36 @@
 import type { SessionIds, WireError } from '../types/errors.ts';
 import type { RouteEntry } from '../types/route.ts';
 
+/**
+ * The base class of every error the engine raises. Match on `code` (an ErrorCode): it survives every
+ * thread and host hop, and `instanceof` works too on the main thread. An error that ended a session
+ * carries its `sessionId` and `requestId`; every one says whether it is `retryable`.
+ * @example
+ * ```ts
+ * import { createSupervisor, SessionPoolError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * try {
+ *   await supervisor.chat({ provider: 'kimi', prompt: 'Never answered [[mock hang]]', timeoutMs: 200 });
+ * } catch (error) {
+ *   if (!(error instanceof SessionPoolError)) throw error;
+ *   if (error.code === 'ERR_SESSION_TIMEOUT') console.log('timed out', error.requestId, error.retryable); // timed out <uuid> false
+ *   else throw error;
+ * }
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class SessionPoolError extends Error {
+  /** The stable code (an ErrorCode, or an `execute` handler's own): what to match on. */
   readonly code: string;
+  /** The engine's id of the session it ended; absent for an error raised before a session existed (an invalid request, a closed supervisor). */
   sessionId?: string;
+  /** The request id of that session (yours, or the UUID given to it). */
   requestId?: string;
+  /** Whether the same request, sent again later, may succeed (a full queue, a 429 or 5xx, a crashed thread); the engine's own retries are already spent. */
   retryable: boolean;
   /** For a routed chat session: every target tried and why it was left. */
   route?: RouteEntry[];
@@ -21,11 +47,38 @@ export class SessionPoolError extends Error {
     if (ids.requestId !== undefined) this.requestId = ids.requestId;
   }
 
+  /**
+   * The error as plain data (a WireError: code, name, message, ids, the provider's fields), what
+   * `JSON.stringify(error)` writes: for logs and for sending an error across a process boundary.
+   * @example
+   * ```ts
+   * import { createSupervisor, SessionPoolError } from 'sessionpool';
+   *
+   * const supervisor = createSupervisor();
+   * await supervisor.close();
+   * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi' }).catch((e: unknown) => e);
+   * if (error instanceof SessionPoolError) console.log(JSON.stringify(error)); // {"code":"ERR_SUPERVISOR_CLOSED","name":"SupervisorClosedError",…}
+   * ```
+   */
   toJSON(): WireError {
     return toWireError(this);
   }
 }
 
+/**
+ * `ERR_INVALID_REQUEST`: a request, the supervisor's options or a mock's options are invalid (a
+ * wrong field, an unknown provider, a `requestId` already in use); nothing was started. Thrown by
+ * `chat()`, `stream()`, `execute()`, `createSupervisor()` and `close()` (a bad `timeoutMs`).
+ * @example
+ * ```ts
+ * import { createSupervisor, InvalidRequestError } from 'sessionpool';
+ *
+ * const supervisor = createSupervisor();
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi', temperature: 9 }).catch((e: unknown) => e);
+ * if (error instanceof InvalidRequestError) console.log(error.code, error.issues); // ERR_INVALID_REQUEST [ '`temperature`: Too big: expected number to be <=2, got 9 (number)' ]
+ * await supervisor.close();
+ * ```
+ */
 export class InvalidRequestError extends SessionPoolError {
   /** Each problem found, as `path: what was expected, got what`. */
   readonly issues: string[];
@@ -35,6 +88,24 @@ export class InvalidRequestError extends SessionPoolError {
   }
 }
 
+/**
+ * `ERR_QUEUE_FULL`: `maxQueue` sessions already wait for a slot, so this one was refused at once
+ * (`retryable: true`: try again later, or raise `maxConcurrent`/`maxQueue`).
+ * @example
+ * ```ts
+ * import { createSupervisor, QueueFullError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ maxConcurrent: 1, maxQueue: 0, providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const slow = supervisor.chat({ provider: 'kimi', prompt: 'Slow [[mock latencyMs=200]]' });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi' }).catch((e: unknown) => e);
+ * if (error instanceof QueueFullError) console.log(error.code, error.retryable); // ERR_QUEUE_FULL true
+ * await slow;
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class QueueFullError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_QUEUE_FULL', message, ids);
@@ -42,23 +113,78 @@ export class QueueFullError extends SessionPoolError {
   }
 }
 
+/**
+ * `ERR_SESSION_TIMEOUT`: the session reached its deadline (`timeoutMs`, queue wait included); its
+ * provider call or handler was aborted. Also the `reason` of a handler's `signal` at the deadline.
+ * @example
+ * ```ts
+ * import { createSupervisor, SessionTimeoutError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Never answered [[mock hang]]', timeoutMs: 200 }).catch((e: unknown) => e);
+ * if (error instanceof SessionTimeoutError) console.log(error.code, error.message); // ERR_SESSION_TIMEOUT The session reached its deadline of 200 ms
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class SessionTimeoutError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_SESSION_TIMEOUT', message, ids);
   }
 }
 
+/**
+ * `ERR_SESSION_ABORTED`: the caller's `signal` aborted the session (its reason is the error's
+ * `cause`), the caller broke out of `stream()`, or `close()` gave up waiting for it.
+ * @example
+ * ```ts
+ * import { createSupervisor, SessionAbortedError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const signal = AbortSignal.timeout(100);
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Never answered [[mock hang]]', signal }).catch((e: unknown) => e);
+ * if (error instanceof SessionAbortedError) console.log(error.code, (error.cause as Error).name); // ERR_SESSION_ABORTED TimeoutError
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class SessionAbortedError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_SESSION_ABORTED', message, ids);
   }
 }
 
+/** What a ProviderError is built with besides its message: the provider's side of the failure. */
 export type ProviderErrorFields = Pick<WireError, 'status' | 'providerCode' | 'retryable' | 'headers' | 'requestID'>;
 
-/** The provider answered with an error or could not be reached. Subclasses by status are named as in the openai SDK. */
+/**
+ * `ERR_PROVIDER`: the provider answered with an error (an HTTP status, or an error inside a 200
+ * stream) or could not be reached, after the retries the error allowed. Known statuses get a
+ * subclass named as in the openai SDK (BadRequestError … InternalServerError); others, and failures
+ * without a response, are a plain ProviderError. `retryable` follows the status and the provider's
+ * code (429, 5xx, overloads: yes; a spent quota or balance: never). `requestId` is yours, `requestID`
+ * the provider's.
+ * @example
+ * ```ts
+ * import { createSupervisor, ProviderError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=418]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof ProviderError) console.log(error.code, error.name, error.status, error.headers?.['content-type']); // ERR_PROVIDER ProviderError 418 application/json; charset=utf-8
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class ProviderError extends SessionPoolError {
+  /** The HTTP status the provider answered with; absent when no response came (connection refused or reset, DNS). */
   status?: number;
+  /** The provider's own error code or type from the body (Kimi `rate_limit_reached_error`, GLM `1302`), or `redirect` for a redirect that was not followed. */
   providerCode?: string;
   /** The response headers, secrets scrubbed; absent when there was no response. */
   headers?: Record<string, string>;
@@ -74,21 +200,134 @@ export class ProviderError extends SessionPoolError {
   }
 }
 
-/** 400 */
+/**
+ * `ERR_PROVIDER` with status 400: the provider refused the request as malformed.
+ * @example
+ * ```ts
+ * import { createSupervisor, BadRequestError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=400]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof BadRequestError) console.log(error.code, error.status, error.providerCode, error.retryable); // ERR_PROVIDER 400 invalid_request_error false
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class BadRequestError extends ProviderError {}
-/** 401 */
+/**
+ * `ERR_PROVIDER` with status 401: the provider refused the API key.
+ * @example
+ * ```ts
+ * import { createSupervisor, AuthenticationError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=401]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof AuthenticationError) console.log(error.code, error.status, error.providerCode, error.retryable); // ERR_PROVIDER 401 invalid_authentication_error false
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class AuthenticationError extends ProviderError {}
-/** 403 */
+/**
+ * `ERR_PROVIDER` with status 403: the key may not use this model or endpoint.
+ * @example
+ * ```ts
+ * import { createSupervisor, PermissionDeniedError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=403]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof PermissionDeniedError) console.log(error.code, error.status, error.providerCode, error.retryable); // ERR_PROVIDER 403 permission_denied_error false
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class PermissionDeniedError extends ProviderError {}
-/** 404 */
+/**
+ * `ERR_PROVIDER` with status 404: an unknown model or a wrong `baseURL`.
+ * @example
+ * ```ts
+ * import { createSupervisor, NotFoundError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=404]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof NotFoundError) console.log(error.code, error.status, error.providerCode, error.retryable); // ERR_PROVIDER 404 resource_not_found_error false
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class NotFoundError extends ProviderError {}
-/** 409 */
+/**
+ * `ERR_PROVIDER` with status 409: a conflict (retried under the OpenAI dialect; under Kimi and GLM only when the provider's code says so).
+ * @example
+ * ```ts
+ * import { createSupervisor, ConflictError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=409]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof ConflictError) console.log(error.code, error.status); // ERR_PROVIDER 409
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class ConflictError extends ProviderError {}
-/** 422 */
+/**
+ * `ERR_PROVIDER` with status 422: the provider could not process the request as sent.
+ * @example
+ * ```ts
+ * import { createSupervisor, UnprocessableEntityError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=422]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof UnprocessableEntityError) console.log(error.code, error.status); // ERR_PROVIDER 422
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class UnprocessableEntityError extends ProviderError {}
-/** 429 */
+/**
+ * `ERR_PROVIDER` with status 429: a rate limit or an overload, retried after its `Retry-After` until
+ * `maxRetries`; a spent quota or balance is final (`retryable: false`).
+ * @example
+ * ```ts
+ * import { createSupervisor, RateLimitError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=429]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof RateLimitError) console.log(error.code, error.status, error.providerCode, error.retryable); // ERR_PROVIDER 429 rate_limit_reached_error true
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class RateLimitError extends ProviderError {}
-/** 500 and above */
+/**
+ * `ERR_PROVIDER` with a status of 500 or above: the provider failed (`retryable: true`: retried until `maxRetries`).
+ * @example
+ * ```ts
+ * import { createSupervisor, InternalServerError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock status=503]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof InternalServerError) console.log(error.code, error.status, error.providerCode, error.retryable); // ERR_PROVIDER 503 server_error true
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class InternalServerError extends ProviderError {}
 
 const BY_STATUS: Readonly<Record<number, typeof ProviderError>> = {
@@ -107,6 +346,24 @@ export function providerErrorClass(status: number | undefined): typeof ProviderE
   return BY_STATUS[status] ?? (status >= 500 ? InternalServerError : ProviderError);
 }
 
+/**
+ * `ERR_PROVIDER_RESPONSE`: the provider answered 200 with something unusable: a malformed body or
+ * stream, a stream that ended without a finish reason or went idle (`idleTimeoutMs`), a completion
+ * without a message, GLM's `sensitive` or `network_error` endings. `retryable` says whether it was
+ * (and may again be) retried.
+ * @example
+ * ```ts
+ * import { createSupervisor, ProviderResponseError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi [[mock garbage=body]]', maxRetries: 0 }).catch((e: unknown) => e);
+ * if (error instanceof ProviderResponseError) console.log(error.code, error.retryable, error.message); // ERR_PROVIDER_RESPONSE …
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class ProviderResponseError extends SessionPoolError {
   /** The provider's word for what went wrong when it gave one (GLM `sensitive`, `network_error`). */
   providerCode?: string;
@@ -117,13 +374,49 @@ export class ProviderResponseError extends SessionPoolError {
   }
 }
 
-/** A response body (or stream) grew past `maxResponseBytes` decoded bytes; reading stopped there. */
+/**
+ * `ERR_RESPONSE_TOO_LARGE`: a response body (or stream) grew past `maxResponseBytes` decoded bytes
+ * (the request's, else the supervisor's); reading stopped there. Not retried.
+ * @example
+ * ```ts
+ * import { createSupervisor, ResponseTooLargeError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi', maxResponseBytes: 100 }).catch((e: unknown) => e);
+ * if (error instanceof ResponseTooLargeError) console.log(error.code, error.message); // ERR_RESPONSE_TOO_LARGE kimi sent more than maxResponseBytes (100) bytes; …
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class ResponseTooLargeError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_RESPONSE_TOO_LARGE', message, ids);
   }
 }
 
+/**
+ * `ERR_WORKER_CRASHED`: the worker thread running the session died (out of memory, a native crash,
+ * `process.exit()` in a handler). A chat is first sent again once, on another thread, when nothing
+ * was streamed (`metadata.session.crashRetries`); a handler only with `retryOnCrash`. Also what
+ * `ready()` rejects with when a thread exits before it is up. `retryable: true`.
+ * @example
+ * ```ts
+ * import { WorkerCrashedError, type ChatRequest, type ChatResult, type Supervisor } from 'sessionpool';
+ *
+ * // One more try when a thread died twice under the same request.
+ * export async function chatOnceMore(supervisor: Supervisor, request: ChatRequest): Promise<ChatResult> {
+ *   try {
+ *     return await supervisor.chat(request);
+ *   } catch (error) {
+ *     if (!(error instanceof WorkerCrashedError)) throw error;
+ *     console.warn(error.code, error.sessionId, error.message); // ERR_WORKER_CRASHED <uuid> The worker running this session crashed: …
+ *     return supervisor.chat(request);
+ *   }
+ * }
+ * ```
+ */
 export class WorkerCrashedError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_WORKER_CRASHED', message, ids);
@@ -131,23 +424,92 @@ export class WorkerCrashedError extends SessionPoolError {
   }
 }
 
+/**
+ * `ERR_SUPERVISOR_CLOSED`: `close()` was called; the supervisor admits no new session (those
+ * admitted before go on until close's timeout).
+ * @example
+ * ```ts
+ * import { createSupervisor, SupervisorClosedError } from 'sessionpool';
+ *
+ * const supervisor = createSupervisor();
+ * await supervisor.close();
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hi' }).catch((e: unknown) => e);
+ * if (error instanceof SupervisorClosedError) console.log(error.code); // ERR_SUPERVISOR_CLOSED
+ * ```
+ */
 export class SupervisorClosedError extends SessionPoolError {
   constructor(message = 'The supervisor is closed and admits no new sessions', ids: SessionIds = {}) {
     super('ERR_SUPERVISOR_CLOSED', message, ids);
   }
 }
 
-/** What an `execute` handler threw: `code` and `name` are the handler's own (`ERR_HANDLER` when it gave none). */
+/**
+ * What an `execute` handler threw: `code`, `name` and `message` are the handler's own (`code`
+ * `ERR_HANDLER` when it had none). It never turns into one of the engine's classes: a handler that
+ * throws `{ code: 'ERR_QUEUE_FULL' }` gives a HandlerError, not a QueueFullError.
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { createSupervisor, HandlerError } from 'sessionpool';
+ *
+ * const handler = join(tmpdir(), 'reserve.mjs');
+ * await writeFile(handler, "export default () => { throw Object.assign(new Error('out of stock'), { code: 'ERR_OUT_OF_STOCK' }); };");
+ * const supervisor = createSupervisor();
+ * const error = await supervisor.execute({ handler, input: { sku: 'A1' } }).catch((e: unknown) => e);
+ * if (error instanceof HandlerError) console.log(error.code, error.name, error.message); // ERR_OUT_OF_STOCK Error out of stock
+ * await supervisor.close();
+ * ```
+ */
 export class HandlerError extends SessionPoolError {}
 
-/** An `execute` handler returned a value that cannot cross threads (a function, a Symbol, a stream...). */
+/**
+ * `ERR_HANDLER_RESULT`: an `execute` handler returned a value that cannot cross threads (a
+ * function, a Symbol, a stream...). The handler ran once: it is not run again.
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { createSupervisor, HandlerResultError } from 'sessionpool';
+ *
+ * const handler = join(tmpdir(), 'counter.mjs');
+ * await writeFile(handler, 'export default () => ({ next: () => 1 });'); // a function cannot be cloned
+ * const supervisor = createSupervisor();
+ * const error = await supervisor.execute({ handler, input: null }).catch((e: unknown) => e);
+ * if (error instanceof HandlerResultError) console.log(error.code); // ERR_HANDLER_RESULT
+ * await supervisor.close();
+ * ```
+ */
 export class HandlerResultError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_HANDLER_RESULT', message, ids);
   }
 }
 
-/** A `transition`, `started` or `retry` listener, or the `inspect` observer, threw: reported, never rethrown. */
+/**
+ * `ERR_LISTENER`: a listener of the supervisor's events (`transition`, `started`, `retry`, …), or
+ * the `inspect` observer, threw or rejected. Only emitted as the supervisor's `error` event (logged
+ * as a warning when nobody listens), never thrown: the session goes on. Its `cause` is what was thrown.
+ * @example
+ * ```ts
+ * import { createSupervisor, ListenerError } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * supervisor.once('transition', () => {
+ *   throw new Error('bug in my listener');
+ * });
+ * supervisor.on('error', (error) => {
+ *   if (error instanceof ListenerError) console.log(error.code, error.source, (error.cause as Error).message); // ERR_LISTENER transition bug in my listener
+ * });
+ * await supervisor.chat({ provider: 'kimi', prompt: 'Hi' }); // completes all the same
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class ListenerError extends SessionPoolError {
   /** Where it was thrown: the event's name, or `inspect`. */
   readonly source: string;
@@ -165,7 +527,27 @@ export class CircuitOpenError extends SessionPoolError {
   }
 }
 
-/** The queue behind a transport across hosts (Redis, for bullmq()) could not take or keep the session. */
+/**
+ * `ERR_TRANSPORT`: the queue behind a transport across hosts (Redis, for bullmq()) could not take or
+ * keep the session, or a worker host refused its job (`retryable: false` then). Also what `ready()`
+ * rejects with when the transport cannot connect.
+ * @example
+ * ```ts
+ * import { TransportError, type Supervisor } from 'sessionpool';
+ *
+ * // Whether the supervisor's transport is up; any other failure is rethrown.
+ * export async function transportUp(supervisor: Supervisor): Promise<boolean> {
+ *   try {
+ *     await supervisor.ready();
+ *     return true;
+ *   } catch (error) {
+ *     if (!(error instanceof TransportError)) throw error;
+ *     console.warn(error.code, error.message); // ERR_TRANSPORT …
+ *     return false;
+ *   }
+ * }
+ * ```
+ */
 export class TransportError extends SessionPoolError {
   constructor(message: string, ids: SessionIds = {}) {
     super('ERR_TRANSPORT', message, ids);
@@ -173,6 +555,7 @@ export class TransportError extends SessionPoolError {
   }
 }
 
+/** Any thrown value as a WireError (`ERR_HANDLER` for one without a string `code`). */
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
     const e = error as Error & Partial<WireError>;
@@ -242,7 +625,25 @@ function named<E extends SessionPoolError>(error: E, wire: WireError): E {
   return error;
 }
 
-/** An optional peer dependency that a feature needs is not installed. */
+/**
+ * `ERR_MISSING_PEER_DEPENDENCY`: an optional peer dependency that a feature needs is not installed
+ * (`ws` for startLiveView(), `@statelyai/inspect` for startStatelyInspector(), `bullmq` and
+ * `ioredis` for bullmq()); its message says what to `npm install`.
+ * @example
+ * ```ts
+ * import { createSupervisor, MissingPeerDependencyError } from 'sessionpool';
+ * import { startLiveView } from 'sessionpool/observe';
+ *
+ * const supervisor = createSupervisor();
+ * const view = await startLiveView(supervisor).catch((error: unknown) => {
+ *   if (!(error instanceof MissingPeerDependencyError)) throw error;
+ *   console.warn(`no live view: npm install ${error.packageName}`);
+ *   return undefined;
+ * });
+ * await view?.close();
+ * await supervisor.close();
+ * ```
+ */
 export class MissingPeerDependencyError extends SessionPoolError {
   /** The npm package to install. */
   readonly packageName: string;

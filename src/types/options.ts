@@ -4,14 +4,28 @@ import type { FallbackTarget } from './route.ts';
 /** An XState inspection observer or callback, attached to every session actor. */
 export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
+/**
+ * How requests are shaped and responses read: Moonshot Kimi's API (partial mode, context cache,
+ * `$web_search`), Zhipu GLM's (its error codes, `web_search` tool, temperature range), or plain
+ * OpenAI Chat Completions (any other compatible server).
+ */
 export type Dialect = 'kimi' | 'glm' | 'openai';
 
+/**
+ * A provider of `createSupervisor({ providers })`: a built-in one (`kimi`, `glm`, `openai`) overridden
+ * field by field, or one of your own (an OpenAI-compatible server: `baseURL` required).
+ */
 export interface ProviderConfig {
-  /** @default the built-in profile's URL; required for a provider that is not built in */
+  /** The API's base URL, without `/chat/completions` (and without credentials in it). @default the built-in profile's URL; required for a provider that is not built in */
   baseURL?: string;
-  /** @default read from the profile's environment variables */
+  /**
+   * The key sent as `Authorization: Bearer`. A session of a provider without one fails with ERR_INVALID_REQUEST.
+   * @default read from the profile's environment variables (`MOONSHOT_API_KEY` or `KIMI_API_KEY`; `ZHIPUAI_API_KEY`, `GLM_API_KEY` or `ZAI_API_KEY`; `OPENAI_API_KEY`)
+   */
   apiKey?: string;
+  /** The model of a request that names none. @default `moonshot-v1-8k` (kimi), `glm-4.5-flash` (glm), `gpt-4o-mini` (openai), `default` for others */
   defaultModel?: string;
+  /** The temperature of a request that sets none (0 to 2). @default 0.6 (kimi), 0.3 (glm); others: not sent */
   defaultTemperature?: number;
   /** How requests are shaped and responses read. @default 'openai' for custom providers */
   dialect?: Dialect;
@@ -26,21 +40,23 @@ export interface ProviderConfig {
 /** Moonshot's published rate-limit tiers, usable as `providers.kimi.limits` (see src/routing/limits.ts for their figures). */
 export type LimitPreset = 'kimi-tier0' | 'kimi-tier1' | 'kimi-tier2' | 'kimi-tier3' | 'kimi-tier4' | 'kimi-tier5';
 
+/** The rate limits of one provider's key (`providers.<name>.limits`); every field is optional and unset means not limited. */
 export interface LimitsConfig {
-  /** Requests per minute on this key. */
+  /** Requests per minute on this key. @default not limited */
   requestsPerMinute?: number;
-  /** Requests per second (instead of per minute, for providers that count per second). */
+  /** Requests per second (instead of per minute, for providers that count per second; not both). @default not limited */
   requestsPerSecond?: number;
-  /** Tokens per minute: estimated input plus `maxOutputTokens`, corrected by the usage that comes back. */
+  /** Tokens per minute: estimated input plus `maxOutputTokens`, corrected by the usage that comes back. @default not limited */
   tokensPerMinute?: number;
-  /** Calls in flight at once on this key. */
+  /** Calls in flight at once on this key (not the supervisor's `maxConcurrent`). @default not limited */
   concurrency?: number;
   /** Requests that may leave at once. @default 5 % of the per-window limit, at least 1 */
   burst?: number;
-  /** Share of each limit kept free, for clock drift and network jitter. @default 0.05 */
+  /** Share of each limit kept free, for clock drift and network jitter (0 to 0.9). @default 0.05 */
   headroom?: number;
 }
 
+/** The `routing` option of `createSupervisor()`: circuit breakers, AIMD on 429s, and where key budgets live. */
 export interface RoutingOptions {
   /** A circuit breaker per provider: `true` for the defaults, or settings. @default false */
   breaker?: boolean | Partial<BreakerSettings>;
@@ -52,6 +68,7 @@ export interface RoutingOptions {
   store?: LimiterStore;
 }
 
+/** When a provider's circuit opens and how long it stays open (`routing.breaker`). */
 export interface BreakerSettings {
   /** Consecutive failures that open the circuit. @default 5 */
   failures: number;
@@ -61,10 +78,14 @@ export interface BreakerSettings {
   windowMs: number;
   /** Calls in the window before the error rate counts. @default 10 */
   minRequests: number;
-  /** How long it stays open before a probe may go. @default 10_000 */
+  /** How long it stays open before a probe may go, in ms. @default 10_000 */
   cooldownMs: number;
 }
 
+/**
+ * Additive increase, multiplicative decrease of a key's budget (`routing.aimd`): the factor, the share
+ * of the configured limits in force, shrinks on every 429 and grows back on every success.
+ */
 export interface AimdSettings {
   /** The factor is multiplied by this on a 429. @default 0.5 */
   decrease: number;
@@ -74,21 +95,33 @@ export interface AimdSettings {
   floor: number;
 }
 
+/** A token bucket of a key, as a LimiterStore keeps it. */
 export interface Bucket {
+  /** What is left to spend (requests or tokens) as of `at`; it refills with time up to the burst. */
   level: number;
+  /** When `level` was last brought up to date, in the store's milliseconds (the `now` of `update`). */
   at: number;
 }
 
+/** The limiter's state of one key (a provider and a key hash), as a LimiterStore keeps it. */
 export interface KeyState {
+  /** The requests bucket; absent when the key has no request limit. */
   requests?: Bucket;
+  /** The tokens bucket; absent when the key has no `tokensPerMinute`. */
   tokens?: Bucket;
+  /** Calls on this key sent and not yet settled, all hosts sharing the store together. */
   inFlight: number;
   /** Share of the configured budget in force (AIMD), in (0, 1]. */
   factor: number;
-  /** Nobody on this key sends before this time (a 429's Retry-After). */
+  /** Nobody on this key sends before this time (a 429's Retry-After), in the store's milliseconds (0: never blocked). */
   blockedUntil: number;
 }
 
+/**
+ * Where the rate limiter keeps its key states (`routing.store`): in memory by default, or shared by
+ * several processes, e.g. `redisLimiterStore(url)`. A store that fails or does not answer never
+ * fails a session: the limiter goes on with this host's own view and replays its steps later.
+ */
 export interface LimiterStore {
   /**
    * Applies `change` to the state of `key` (undefined for a key never seen) as one atomic step and

@@ -5,12 +5,21 @@ import type { ChatMessage } from './chat.ts';
 
 /** A tool definition (`{ type: 'function', function: { name, description?, parameters? } }`, Kimi/GLM built-ins, …), passed on. */
 export type ToolDefinition = {
+  /** `'function'`, or a provider's built-in tool type (GLM `web_search`, Kimi `builtin_function`); its other fields are passed on. */
   type: string;
 };
 
 /** `"auto"`, `"none"`, `"required"` or a named choice such as `{ type: 'function', function: { name } }`. */
-export type ToolChoice = 'auto' | 'none' | 'required' | { type: string };
+export type ToolChoice =
+  | 'auto'
+  | 'none'
+  | 'required'
+  | {
+      /** The kind of the named choice (`'function'`); its other fields (`function: { name }`) are passed on. */
+      type: string;
+    };
 
+/** How far a cut answer (`finish_reason: "length"`) is continued (ChatRequest's `continuation`). */
 export interface ContinuationOptions {
   /** Calls in all, the first one included. @default 3 */
   maxAttempts?: number;
@@ -33,7 +42,10 @@ export interface ChatParameters {
   /** Best-effort deterministic sampling, sent as `seed`. @default not sent */
   seed?: number;
   /** `{ type: 'text' | 'json_object' }` or `{ type: 'json_schema', json_schema: {...} }`, sent as `response_format`. @default not sent */
-  responseFormat?: { type: string };
+  responseFormat?: {
+    /** `'text'`, `'json_object'` or `'json_schema'`; the other fields (`json_schema`) are passed on. */
+    type: string;
+  };
   /** Whether the model may call several tools in one turn, sent as `parallel_tool_calls`. @default not sent (the provider's default) */
   parallelToolCalls?: boolean;
   /** Reasoning effort of reasoning models (`none`, `minimal`, `low`, `medium`, `high`, `xhigh`), sent as `reasoning_effort`. @default not sent */
@@ -73,6 +85,7 @@ export interface ChatRequest extends ChatParameters, SessionOptions {
   systemPrompt?: string;
   /** At most 128 tools, passed on. Kimi refuses `toolChoice: "required"`; GLM accepts only `"auto"` (filled in when tools are given). */
   tools?: ToolDefinition[];
+  /** Whether and which tool the model must call, sent as `tool_choice`. @default not sent (GLM: `"auto"` when tools are given) */
   toolChoice?: ToolChoice;
   /**
    * On `finish_reason: "length"`, call again (Kimi partial mode; others: the cut answer plus a
@@ -80,13 +93,23 @@ export interface ChatRequest extends ChatParameters, SessionOptions {
    */
   continuation?: false | ContinuationOptions;
   /** Kimi context cache: `X-Msh-Context-Cache` (and `-Reset-TTL`); reported in `metadata.cache`. @default none */
-  cache?: { id: string; resetTtlSeconds?: number };
+  cache?: {
+    /** The id of a context cache created on Moonshot's platform, sent as `X-Msh-Context-Cache`. */
+    id: string;
+    /** Resets the cache's time to live to this many seconds from this call (0 to 86400), sent as `X-Msh-Context-Cache-Reset-TTL`. @default not sent */
+    resetTtlSeconds?: number;
+  };
   /** GLM: `true` or web_search options → the `web_search` tool; Kimi: the `$web_search` built-in and its tool-call loop. @default off */
   webSearch?: boolean | Record<string, unknown>;
   /** A stream that sends nothing for this long fails the attempt. @default 60000 */
   idleTimeoutMs?: number;
   /** Targets tried in order when this one fails in a way another may not (retries exhausted on a retryable failure, or an open circuit); streams only before their first delta. @default the provider's `fallbacks` */
-  fallbacks?: Array<{ provider: string; model?: string }>;
+  fallbacks?: Array<{
+    /** A configured provider's name. */
+    provider: string;
+    /** @default that provider's `defaultModel` */
+    model?: string;
+  }>;
   /** Decoded bytes of one response body or stream beyond which the call fails with `ERR_RESPONSE_TOO_LARGE`. @default the supervisor's `maxResponseBytes` (32 MiB) */
   maxResponseBytes?: number;
   /** Called with answer text as it streams; setting it turns streaming on. */

@@ -1,42 +1,81 @@
 import type { SessionState } from './session.ts';
 import type { CircuitState } from './session.ts';
+/** Percentiles of session latency (admission to outcome), in ms; all zeros before the first outcome. */
 export interface LatencySummary {
+  /** Sessions measured (every outcome so far). */
   count: number;
+  /** Median, in ms. */
   p50: number;
+  /** 95th percentile, in ms. */
   p95: number;
+  /** 99th percentile, in ms. */
   p99: number;
+  /** The slowest, in ms. */
   max: number;
 }
 
+/** What `supervisor.stats()` returns (O(1)); counters run from the supervisor's creation. */
 export interface SupervisorStats {
   /** Sessions currently in each state (`released` counts every session released so far). */
   states: Record<SessionState, number>;
+  /** Sessions waiting for a slot now. */
   queued: number;
+  /** Sessions admitted so far. */
   admitted: number;
+  /** Sessions that completed. */
   completed: number;
+  /** Sessions that failed (timeouts and aborts are counted apart). */
   failed: number;
+  /** Sessions that reached their deadline (ERR_SESSION_TIMEOUT). */
   timedOut: number;
+  /** Sessions aborted by their caller or by close() (ERR_SESSION_ABORTED). */
   aborted: number;
+  /** Runs lost to a worker thread that died (whether or not the session was run again). */
   crashed: number;
+  /** Provider calls tried again after a failure. */
   retried: number;
-  rejected: { invalid: number; queueFull: number; closed: number };
+  /** Calls refused before admission. */
+  rejected: {
+    /** With ERR_INVALID_REQUEST (a `requestId` already in use included). */
+    invalid: number;
+    /** With ERR_QUEUE_FULL. */
+    queueFull: number;
+    /** With ERR_SUPERVISOR_CLOSED. */
+    closed: number;
+  };
   /** Milliseconds from admission to outcome, all sessions and per provider. */
-  latencyMs: LatencySummary & { byProvider: Record<string, LatencySummary> };
+  latencyMs: LatencySummary & {
+    /** The same per chat provider (the provider the request named). */
+    byProvider: Record<string, LatencySummary>;
+  };
   /** Worker threads; sessions holding a slot (`running`), and that as a share of `maxConcurrent`. */
-  pool: { threads: number; running: number; utilization: number };
+  pool: {
+    /** Worker threads of the in-process pool (behind bullmq(): the worker hosts seen). */
+    threads: number;
+    /** Sessions holding a slot now (at most `maxConcurrent`). */
+    running: number;
+    /** `running / maxConcurrent`, 0 to 1. */
+    utilization: number;
+  };
   /** Rate limits, circuits and fallbacks (src/routing); set by the supervisor. */
   routing?: RoutingStats;
 }
 
+/** One rate-limited key in `stats().routing.keys` (keyed by `provider:hash`, a hash of its API key). */
 export interface KeyStats {
+  /** The provider the key belongs to. */
   provider: string;
+  /** Sessions waiting for this key's budget now. */
   waiting: number;
+  /** Calls in flight on this key now. */
   inFlight: number;
+  /** Share of the configured budget in force (AIMD), in (0, 1]: 1 is the full budget, less after 429s. */
   factor: number;
   /** Milliseconds until a Retry-After on this key ends (0 when none). */
   blockedMs: number;
 }
 
+/** Rate limits, circuits and fallbacks (`stats().routing`): counters from the supervisor's creation, the rest as of now. */
 export interface RoutingStats {
   /** Sessions waiting for a key's budget now (before their first call, or between targets). */
   waiting: number;
@@ -46,22 +85,31 @@ export interface RoutingStats {
   throttled: number;
   /** Targets skipped because their circuit was open. */
   circuitRejected: number;
+  /** Every rate-limited key that has been used, by `provider:hash`. */
   keys: Record<string, KeyStats>;
+  /** Every provider's circuit breaker (with `routing.breaker`), by provider name. */
   circuits: Record<string, CircuitSnapshot>;
   /** With a shared `routing.store`: whether it answers (else this host runs on its own view of the keys). */
   store?: StoreHealth;
 }
 
+/** A provider's circuit breaker as of now (`stats().routing.circuits`). */
 export interface CircuitSnapshot {
+  /** Its state now. */
   state: CircuitState;
+  /** Failed calls in a row (reset by a success and when it opens). */
   consecutiveFailures: number;
   /** Calls and failures in the current window. */
   windowCalls: number;
+  /** Failed calls in the current window (`windowMs`). */
   windowFailures: number;
+  /** When it last opened, in ms on the supervisor's clock; absent while closed. */
   openedAt?: number;
+  /** Times it opened so far. */
   opened: number;
 }
 
+/** The health of a shared `routing.store` (`stats().routing.store`). */
 export interface StoreHealth {
   /** The shared store answers (false: this host runs on its own view). */
   shared: boolean;
@@ -71,7 +119,10 @@ export interface StoreHealth {
   pending: number;
 }
 
+/** One worker thread's V8 heap, as `supervisor.workerHeaps()` lists them. */
 export interface ThreadHeap {
+  /** The worker thread's `threadId`. */
   threadId: number;
+  /** Its V8 heap in use, in bytes. */
   heapUsed: number;
 }

@@ -60,6 +60,13 @@ function coerce(kind: FieldKind, value: string | number | boolean): string | num
  * Values: numbers become numbers, `true`/`false` booleans, a bare word is `true`, anything else a
  * string (no spaces unless double-quoted); then each known field is coerced to its type (e.g.
  * `error=500` or `key=7` stay strings). Unknown fields and values of the wrong type are ignored.
+ * @example
+ * ```ts
+ * import { parseMockDirective } from 'sessionpool/mock';
+ *
+ * console.log(parseMockDirective('Hello [[mock status=429 retryAfter=2 hang content="two words"]]'));
+ * // { status: 429, retryAfter: '2', hang: true, content: 'two words' }
+ * ```
  */
 export function parseMockDirective(text: string): MockBehaviour {
   const out: Record<string, unknown> = {};
@@ -77,7 +84,17 @@ export function parseMockDirective(text: string): MockBehaviour {
   return out;
 }
 
-/** Merges behaviours left to right; undefined fields do not override; `headers` objects are merged. */
+/**
+ * Merges behaviours left to right (as the mock merges `defaults`, `behave()`, the body's `mock` and
+ * the directive); undefined fields do not override; `headers` objects are merged.
+ * @example
+ * ```ts
+ * import { mergeBehaviours } from 'sessionpool/mock';
+ *
+ * const merged = mergeBehaviours({ latencyMs: 50, headers: { 'x-a': '1' } }, undefined, { latencyMs: undefined, status: 503, headers: { 'x-b': '2' } });
+ * console.log(merged); // { latencyMs: 50, headers: { 'x-a': '1', 'x-b': '2' }, status: 503 }
+ * ```
+ */
 export function mergeBehaviours(...parts: (MockBehaviour | null | undefined)[]): MockBehaviour {
   const out: Record<string, unknown> = {};
   for (const part of parts) {

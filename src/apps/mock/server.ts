@@ -1,8 +1,9 @@
 /**
  * The embedded mock provider: an OpenAI-compatible HTTP server speaking three dialects by path:
  * `POST /kimi/v1/chat/completions`, `POST /glm/api/paas/v4/chat/completions`, `POST /v1/chat/completions`.
- * What each response does is chosen per request (see MockBehaviour in types.ts); every request is
+ * What each response does is chosen per request (see MockBehaviour); every request is
  * recorded for tests. Start it with startMockProvider().
+ * @packageDocumentation
  */
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
@@ -19,6 +20,7 @@ import type { MockBehaviour, MockDialect, MockProviderEvents, MockProviderOption
 export { parseMockDirective, mergeBehaviours } from './behaviour.ts';
 export type * from './types.ts';
 
+/** The base path of each dialect's API on the mock: `mock.baseURL(dialect)` is `mock.url` followed by it. */
 export const BASE_PATHS: Record<MockDialect, string> = { kimi: '/kimi/v1', glm: '/glm/api/paas/v4', openai: '/v1' };
 
 function dialectOf(path: string): MockDialect {
@@ -42,8 +44,28 @@ function parseBody(raw: string): MockRequestBody | null {
   }
 }
 
+/**
+ * A running mock provider (startMockProvider() makes one): an OpenAI-compatible HTTP server in the
+ * Kimi, GLM and OpenAI dialects that records every request. An EventEmitter of `request`, `closed`
+ * and `finished` (MockProviderEvents).
+ * @example
+ * ```ts
+ * import { createSupervisor } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * const mock = await startMockProvider();
+ * mock.on('request', (record) => console.log(record.dialect, record.path)); // kimi /kimi/v1/chat/completions
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+ * await supervisor.chat({ provider: 'kimi', prompt: 'Hello', maxOutputTokens: 77 });
+ * console.log(mock.totalRequests, mock.requests[0]?.body?.['max_tokens']); // 1 77
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export class MockProvider extends EventEmitter<MockProviderEvents> {
+  /** The server's origin, `http://127.0.0.1:<port>` (no path: see baseURL()). */
   readonly url: string;
+  /** The port it listens on. */
   readonly port: number;
   /** The newest `maxRecords` requests, in arrival order. */
   readonly requests: MockRequestRecord[] = [];
@@ -93,15 +115,50 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
     return this.#inFlight;
   }
 
+  /** The most requests in flight at once since the start (or since reset()). */
   get maxInFlight(): number {
     return this.#maxInFlight;
   }
 
+  /**
+   * The base URL of a dialect's API, to use as a provider's `baseURL` (`http://127.0.0.1:<port>/kimi/v1`,
+   * `/glm/api/paas/v4`, `/v1`).
+   * @example
+   * ```ts
+   * import { startMockProvider } from 'sessionpool/mock';
+   *
+   * const mock = await startMockProvider();
+   * const response = await fetch(`${mock.baseURL('openai')}/chat/completions`, {
+   *   method: 'POST',
+   *   headers: { authorization: 'Bearer sk-mock', 'content-type': 'application/json' },
+   *   body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi [[mock content="Hello there."]]' }] }),
+   * });
+   * const completion = (await response.json()) as { choices: Array<{ message: { content: string } }> };
+   * console.log(mock.baseURL('kimi'), completion.choices[0]?.message.content); // http://127.0.0.1:<port>/kimi/v1 Hello there.
+   * await mock.close();
+   * ```
+   */
   baseURL(dialect: MockDialect): string {
     return this.url + BASE_PATHS[dialect];
   }
 
-  /** Clears records, counters, failTimes state and maxInFlight (requests still open keep counting). */
+  /**
+   * Clears records, counters, failTimes state and maxInFlight (requests still open keep counting).
+   * @example
+   * ```ts
+   * import { createSupervisor } from 'sessionpool';
+   * import { startMockProvider } from 'sessionpool/mock';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { glm: { baseURL: mock.baseURL('glm'), apiKey: 'sk-mock' } } });
+   * await supervisor.chat({ provider: 'glm', prompt: 'warm-up' });
+   * mock.reset(); // the next test starts from zero
+   * await supervisor.chat({ provider: 'glm', prompt: 'measured' });
+   * console.log(mock.totalRequests, mock.requests.length); // 1 1
+   * await supervisor.close();
+   * await mock.close();
+   * ```
+   */
   reset(): void {
     this.requests.length = 0;
     this.#totalRequests = 0;
@@ -111,7 +168,23 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
     this.#maxInFlight = this.#inFlight;
   }
 
-  /** Resolves (with the kept records) once totalRequests >= n. */
+  /**
+   * Resolves (with the kept records) once totalRequests >= n; rejects if the mock closes first.
+   * @example
+   * ```ts
+   * import { createSupervisor } from 'sessionpool';
+   * import { startMockProvider } from 'sessionpool/mock';
+   *
+   * const mock = await startMockProvider({ latencyMs: 100 });
+   * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+   * const answers = Promise.all([supervisor.chat({ provider: 'kimi', prompt: 'a' }), supervisor.chat({ provider: 'kimi', prompt: 'b' })]);
+   * const records = await mock.waitForRequests(2); // both arrived, neither answered yet
+   * console.log(records.length, mock.inFlight); // 2 2
+   * await answers;
+   * await supervisor.close();
+   * await mock.close();
+   * ```
+   */
   waitForRequests(n: number): Promise<MockRequestRecord[]> {
     return this.#waitFor(
       'request',
@@ -120,7 +193,26 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
     );
   }
 
-  /** Resolves (with the kept records that closed early) once n requests were closed early by clients. */
+  /**
+   * Resolves (with the kept records that closed early) once n requests were closed early by clients;
+   * rejects if the mock closes first. How a test sees that a timeout or an abort really cut the call.
+   * @example
+   * ```ts
+   * import { createSupervisor } from 'sessionpool';
+   * import { startMockProvider } from 'sessionpool/mock';
+   *
+   * const mock = await startMockProvider();
+   * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+   * const controller = new AbortController();
+   * const call = supervisor.chat({ provider: 'kimi', prompt: 'Never answered [[mock hang]]', signal: controller.signal }).catch((error: Error & { code: string }) => error.code);
+   * await mock.waitForRequests(1);
+   * controller.abort();
+   * const [record] = await mock.waitForClosed(1); // the abort reached the HTTP call
+   * console.log(record?.closedEarly, await call); // true ERR_SESSION_ABORTED
+   * await supervisor.close();
+   * await mock.close();
+   * ```
+   */
   waitForClosed(n: number): Promise<MockRequestRecord[]> {
     return this.#waitFor(
       'closed',
@@ -129,7 +221,23 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
     );
   }
 
-  /** Resolves once inFlight >= n. */
+  /**
+   * Resolves once inFlight >= n; rejects if the mock closes first.
+   * @example
+   * ```ts
+   * import { createSupervisor } from 'sessionpool';
+   * import { startMockProvider } from 'sessionpool/mock';
+   *
+   * const mock = await startMockProvider({ defaults: { hang: true } });
+   * const supervisor = createSupervisor({ maxConcurrent: 3, providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
+   * const calls = Array.from({ length: 5 }, (_, i) => supervisor.chat({ provider: 'kimi', prompt: `q${i}` }).catch(() => 'aborted'));
+   * await mock.waitForInFlight(3); // maxConcurrent calls reached the provider at once
+   * console.log(mock.inFlight, supervisor.stats().queued); // 3 2
+   * await supervisor.close({ timeoutMs: 0 }); // aborts them all
+   * console.log(await Promise.all(calls)); // [ 'aborted', 'aborted', 'aborted', 'aborted', 'aborted' ]
+   * await mock.close();
+   * ```
+   */
   waitForInFlight(n: number): Promise<void> {
     return this.#waitFor(
       'request',
@@ -138,7 +246,21 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
     );
   }
 
-  /** Destroys every connection (hanging ones included), clears every timer and closes the server. */
+  /**
+   * Destroys every connection (hanging ones included), clears every timer and closes the server;
+   * pending waitFor…() calls reject. Calling it again returns the same promise.
+   * @example
+   * ```ts
+   * import { startMockProvider } from 'sessionpool/mock';
+   *
+   * const mock = await startMockProvider();
+   * try {
+   *   console.log(mock.url); // http://127.0.0.1:<port>
+   * } finally {
+   *   await mock.close(); // the process can exit: nothing is left open
+   * }
+   * ```
+   */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       for (const exchange of this.#exchanges) exchange.end();
@@ -257,7 +379,27 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
   }
 }
 
-/** Starts a mock provider listening on options.host (127.0.0.1) and options.port (0: a free port). */
+/**
+ * Starts a mock provider listening on options.host (127.0.0.1) and options.port (0: a free port).
+ * Rejects with ERR_INVALID_REQUEST when an option is out of range (a negative latency, …), and with
+ * the server's error when it cannot listen (a port in use).
+ * @example
+ * ```ts
+ * import { createSupervisor } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ *
+ * // Every Kimi request fails twice with a 503, then succeeds.
+ * const mock = await startMockProvider({ behave: (request) => (request.dialect === 'kimi' ? { status: 503, failTimes: 2 } : undefined) });
+ * const supervisor = createSupervisor({
+ *   retry: { baseDelayMs: 10 },
+ *   providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } },
+ * });
+ * const result = await supervisor.chat({ provider: 'kimi', prompt: 'Hello' });
+ * console.log(result.metadata.session.attempts, result.content); // 3 Answer to "Hello" …
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
   const issues = mockOptionsIssues(options);
   if (issues.length > 0) throw new InvalidRequestError(`Invalid mock provider options: ${issues.join('; ')}`, issues);

@@ -1,9 +1,11 @@
-/** Public types of the embedded mock provider (see server.ts). */
+// Public types of the embedded mock provider (see server.ts).
 
+/** The API a request speaks, chosen by its path (see BASE_PATHS): the shapes of its answers, errors and fixtures. */
 export type MockDialect = 'kimi' | 'glm' | 'openai';
 
 /** A tool call the mock should answer with (`behaviour.toolCalls`). */
 export interface MockToolCall {
+  /** The function's name. */
   name: string;
   /** A JSON string, or an object that is serialized. */
   arguments: string | Record<string, unknown>;
@@ -15,21 +17,21 @@ export interface MockToolCall {
  * `[[mock key=value flag]]` directive in the last user message that has one (see parseMockDirective).
  */
 export interface MockBehaviour {
-  /** Delay before the response headers (default `options.latencyMs ?? 0`). */
+  /** Delay before the response headers, in ms. @default `options.latencyMs`, else 0 */
   latencyMs?: number;
-  /** The answer text (default: `Answer to "<first 40 chars of the last user message>"` + filler). */
+  /** The answer text. @default `Answer to "<first 40 chars of the last user message>"` + filler */
   content?: string;
-  /** Words (= mock tokens) of a generated answer per round (default 16). */
+  /** Words (= mock tokens) of a generated answer per round. @default 16 */
   completionTokens?: number;
   /** Sent as `reasoning_content` when given. */
   reasoning?: string;
-  /** Final finish_reason (default 'stop'); sent as-is ('sensitive', 'network_error', ...). */
+  /** Final finish_reason; sent as-is ('sensitive', 'network_error', ...). @default 'stop' */
   finishReason?: string;
   /** Answer with finish_reason 'length' while fewer continuation rounds than this are done. */
   lengthRounds?: number;
-  /** Streaming: number of content deltas (default one per word). */
+  /** Streaming: number of content deltas. @default one per word */
   chunks?: number;
-  /** Streaming: delay between SSE events (default 0: everything written at once). */
+  /** Streaming: delay between SSE events, in ms. @default 0 (everything written at once) */
   chunkDelayMs?: number;
   /**
    * Streaming: pace the answer at this many tokens (words) per second, i.e. a delay between SSE
@@ -50,7 +52,7 @@ export interface MockBehaviour {
    * so 0.1 fails the 10th, 20th, 30th... (status default 500, or `status` / `error`).
    */
   errorRate?: number;
-  /** Counter key for `failTimes` and `errorRate` (default ''). */
+  /** Counter key for `failTimes` and `errorRate`. @default '' */
   key?: string;
   /** Sent as the `Retry-After` header. */
   retryAfter?: string;
@@ -64,7 +66,7 @@ export interface MockBehaviour {
   hangAfterChunks?: number;
   /** Write the body `dripBytes` bytes every `dripMs` ms. */
   dripMs?: number;
-  /** Bytes per drip (default 16). */
+  /** Bytes per drip. @default 16 */
   dripBytes?: number;
   /** Destroy the socket before the headers, or after half the events / half the body. */
   reset?: 'before' | 'mid';
@@ -78,7 +80,7 @@ export interface MockBehaviour {
   toolCalls?: MockToolCall[];
   /** Streaming: send this error inside the stream (status 200): a fixture key of the dialect, or the `error` object itself. */
   streamError?: string | Record<string, unknown>;
-  /** Streaming: how many answer events precede `streamError` (default half of them). */
+  /** Streaming: how many answer events precede `streamError`. @default half of them */
   streamErrorAfter?: number;
   /** Streaming: frame `streamError` as `event: error` instead of a plain `data:` event. */
   streamErrorEvent?: boolean;
@@ -90,30 +92,48 @@ export interface MockBehaviour {
   rawBody?: string | Uint8Array;
 }
 
+/** A message of a request body, as the mock reads it (never validated: the mock answers what it is sent). */
 export interface MockMessage {
+  /** `system`, `user`, `assistant`, `tool`, …; the last `user` message is what the answer quotes and where a directive is looked for. */
   role?: string;
+  /** A string, or content parts whose `text` the mock reads. */
   content?: unknown;
+  /** Kimi partial mode: the answer continues this assistant message. */
   partial?: boolean;
+  /** Any other field, kept as sent. */
   [key: string]: unknown;
 }
 
 /** The parsed JSON request body (only the fields the mock reads are typed). */
 export interface MockRequestBody {
+  /** The model asked for; the answer says it served this one. */
   model?: string;
+  /** The conversation. */
   messages?: MockMessage[];
+  /** `true` for a server-sent-events stream. */
   stream?: boolean;
-  stream_options?: { include_usage?: boolean };
+  /** Stream options. */
+  stream_options?: {
+    /** Add a trailing chunk with `usage` (the only usage of an OpenAI stream; Kimi and GLM send it in their last chunk anyway). */
+    include_usage?: boolean;
+  };
+  /** Tool definitions, as sent. */
   tools?: unknown[];
+  /** A behaviour for this request (merged after `defaults` and `behave()`, before a directive). */
   mock?: MockBehaviour;
+  /** Any other body field, kept as sent (`max_tokens`, `temperature`, …). */
   [key: string]: unknown;
 }
 
+/** One request the mock received, as `mock.requests` and its events give it. Times are `performance.now()` ms. */
 export interface MockRequestRecord {
   /** 1, 2, 3... over the server's life (not reset by reset()). */
   seq: number;
   /** Selected by path prefix; unknown paths get the 'openai' dialect (and a 404). */
   dialect: MockDialect;
+  /** The HTTP method (`POST`; anything else gets a 404). */
   method: string;
+  /** The URL path, without the query string. */
   path: string;
   /** Lower-cased names; repeated headers joined with ', '. */
   headers: Record<string, string>;
@@ -129,23 +149,30 @@ export interface MockRequestRecord {
   finishedAt?: number;
 }
 
+/** The options of startMockProvider(). */
 export interface MockProviderOptions {
-  /** Default 0 (a free port). */
+  /** The port to listen on. @default 0 (a free port) */
   port?: number;
-  /** Default '127.0.0.1'. */
+  /** The interface to listen on. @default '127.0.0.1' */
   host?: string;
-  /** Default latency of every response. */
+  /** Default latency of every response, in ms. @default 0 */
   latencyMs?: number;
-  /** When set, any other bearer token gets 401 (a bearer is always required). */
+  /** When set, any other bearer token gets 401 (a bearer is always required). @default any bearer token */
   apiKey?: string;
+  /** A behaviour for every request (the first source merged; later ones win). @default none */
   defaults?: MockBehaviour;
+  /** Chooses a behaviour per request from its record (dialect, path, headers, body); `undefined` adds nothing. If it throws, the request gets a 500. @default none */
   behave?: (request: MockRequestRecord) => MockBehaviour | undefined;
-  /** Records kept (newest); default 10_000. */
+  /** Records kept in `mock.requests` (the newest). @default 10_000 */
   maxRecords?: number;
 }
 
+/** The events of a MockProvider (an EventEmitter), each with the request's record. */
 export type MockProviderEvents = {
+  /** A request arrived (its whole body read), before it is answered. */
   request: [MockRequestRecord];
+  /** The client closed the connection before the response was finished (`closedEarly`). */
   closed: [MockRequestRecord];
+  /** The response was written in full (or the mock reset the connection on purpose). */
   finished: [MockRequestRecord];
 };

@@ -19,16 +19,19 @@ import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { sessionMachineJSON } from './machine-export.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../../api/public.ts';
 
+/** The options of startLiveView(). */
 export interface LiveViewOptions extends Pick<LiveFeedOptions, 'historySize' | 'intervalMs' | 'windowMs' | 'now'> {
-  /** @default 0 (a free port) */
+  /** The port to listen on. @default 0 (a free port) */
   port?: number;
   /** Loopback only unless told otherwise. @default '127.0.0.1' */
   host?: string;
 }
 
+/** A running live view (startLiveView() resolves with it). */
 export interface LiveView {
-  /** `http://127.0.0.1:<port>/` */
+  /** The page to open in a browser: `http://127.0.0.1:<port>/` (`/metrics` and `/machine.json` beside it). */
   url: string;
+  /** The port it listens on. */
   port: number;
   /** Sends the last events, ends every page's connection and stops the server; leaves no handle behind. */
   close(): Promise<void>;
@@ -38,12 +41,26 @@ export interface LiveView {
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
 /**
- * Serves the live view of a supervisor's sessions.
+ * Serves the live view of a supervisor's sessions: one self-contained page (nothing fetched from
+ * elsewhere) with the session machine and live counts, the queue, and a timeline of sessions per
+ * worker thread, fed over a WebSocket; `/metrics` (Prometheus) and `/machine.json` beside it. Only
+ * pages of this server may connect. Needs the optional peer `ws` (else MissingPeerDependencyError).
  * @example
+ * ```ts
+ * import { createSupervisor } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ * import { startLiveView } from 'sessionpool/observe';
+ *
+ * const mock = await startMockProvider({ latencyMs: 200 });
+ * const supervisor = createSupervisor({ providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
  * const view = await startLiveView(supervisor);
- * console.log(`live view: ${view.url}`);
- * // ...
+ * console.log(`live view: ${view.url}`); // open it in a browser
+ * await Promise.all(Array.from({ length: 10 }, (_, i) => supervisor.chat({ provider: 'kimi', prompt: `question ${i}` })));
+ * console.log((await (await fetch(`${view.url}metrics`)).text()).includes('sessionpool_sessions')); // true
  * await view.close();
+ * await supervisor.close();
+ * await mock.close();
+ * ```
  */
 export async function startLiveView(supervisor: Supervisor, options: LiveViewOptions = {}): Promise<LiveView> {
   const [{ WebSocketServer }, page] = await Promise.all([importPeer('ws', 'startLiveView', () => import('ws')), pageHtml()]);

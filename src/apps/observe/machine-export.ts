@@ -33,38 +33,78 @@ export function serializeMachine(machine: AnyStateMachine): SerializedStateNode 
   return JSON.parse(JSON.stringify(machine.toJSON())) as SerializedStateNode;
 }
 
+/** A state node of a MachineConfigJSON, as `createMachine()` takes it (fields that would be empty are left out). */
 export interface StateConfigJSON {
+  /** `parallel`, `final` or `history`; absent for atomic and compound states. */
   type?: 'parallel' | 'final' | 'history';
+  /** A compound state's initial child, by key. */
   initial?: string;
+  /** Actions run on entering the state. */
   entry?: JsonRef | JsonRef[];
+  /** Actions run on leaving the state. */
   exit?: JsonRef | JsonRef[];
+  /** The state's tags. */
   tags?: string[];
+  /** Transitions by event type (several for one event: tried in order, by their guards). */
   on?: Record<string, TransitionConfigJSON | TransitionConfigJSON[]>;
+  /** Child states by key. */
   states?: Record<string, StateConfigJSON>;
 }
 
+/** A machine as a `createMachine()` config in JSON: its root state node plus its id. */
 export interface MachineConfigJSON extends StateConfigJSON {
+  /** The machine's id (`session` for the session machine). */
   id: string;
 }
 
-type JsonRef = string | { type: string };
+/** An action or guard in a MachineConfigJSON: its name, or `{ type }` for a built-in one (`xstate.assign`). */
+export type JsonRef =
+  | string
+  | {
+      /** The action's or guard's type. */
+      type: string;
+    };
 
+/** A transition of a StateConfigJSON. */
 export interface TransitionConfigJSON {
+  /** The target state: a sibling's key, or `#id` for any other; absent for a transition that only runs actions. */
   target?: string | string[];
+  /** The guard that must pass, by name. */
   guard?: JsonRef;
+  /** The actions it runs, by name. */
   actions?: JsonRef | JsonRef[];
 }
 
 /**
  * The machine as a `createMachine()` config in JSON (no implementations: actions and guards by
  * name), for the Stately editor or for `createMachine(json)` in a test.
+ * @example
+ * ```ts
+ * import { setup } from 'xstate';
+ * import { machineConfigJSON } from 'sessionpool/observe';
+ *
+ * const toggle = setup({}).createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { FLIP: 'on' } }, on: { on: { FLIP: 'off' } } } });
+ * console.log(JSON.stringify(machineConfigJSON(toggle)));
+ * // {"id":"toggle","initial":"off","states":{"off":{"on":{"FLIP":{"target":"on"}}},"on":{"on":{"FLIP":{"target":"off"}}}}}
+ * ```
  */
 export function machineConfigJSON(machine: AnyStateMachine): MachineConfigJSON {
   const root = serializeMachine(machine);
   return { id: root.key, ...stateConfig(root) };
 }
 
-/** The session lifecycle machine as a `createMachine()` config in JSON (see docs/session-machine.md). */
+/**
+ * The session lifecycle machine (sessionMachine) as a `createMachine()` config in JSON, to paste into
+ * the Stately editor; the live view serves it at `/machine.json`.
+ * @example
+ * ```ts
+ * import { sessionMachineJSON } from 'sessionpool/observe';
+ *
+ * const config = sessionMachineJSON();
+ * console.log(config.id, config.initial, Object.keys(config.states ?? {})); // session created [ 'created', 'processing', 'completed', 'failed', 'released' ]
+ * console.log(config.states?.['processing']?.on?.['COMPLETE']); // { target: 'completed', actions: 'markCompleted' }
+ * ```
+ */
 export function sessionMachineJSON(): MachineConfigJSON {
   return machineConfigJSON(sessionMachine);
 }

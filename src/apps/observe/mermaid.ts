@@ -11,7 +11,20 @@ export const LABEL_SEPARATOR = '<br/>';
  * The machine as a Mermaid state diagram: `[*] --> initial`, an arrow from each state to each of its
  * targets labelled with the events that lead there (and `[guard]`), transitions that only run
  * actions as self-loops, final states `--> [*]`. Compound states become `state x { ... }`, parallel
- * regions are separated by `--`.
+ * regions are separated by `--`. `direction` lays it out left to right (`LR`, the default) or top to bottom.
+ * @example
+ * ```ts
+ * import { setup } from 'xstate';
+ * import { machineToMermaid } from 'sessionpool/observe';
+ *
+ * const door = setup({}).createMachine({ id: 'door', initial: 'closed', states: { closed: { on: { OPEN: 'open' } }, open: { on: { CLOSE: 'closed' } } } });
+ * console.log(machineToMermaid(door, { direction: 'TB' }));
+ * // stateDiagram-v2
+ * //   direction TB
+ * //   [*] --> closed
+ * //   closed --> open : OPEN
+ * //   open --> closed : CLOSE
+ * ```
  */
 export function machineToMermaid(machine: AnyStateMachine, options: { direction?: 'LR' | 'TB' } = {}): string {
   const root = serializeMachine(machine);
@@ -21,7 +34,27 @@ export function machineToMermaid(machine: AnyStateMachine, options: { direction?
   return `${lines.join('\n')}\n`;
 }
 
-/** The session lifecycle machine as a Mermaid state diagram. */
+/**
+ * The session lifecycle machine (sessionMachine) as a Mermaid state diagram (docs/session-machine.md
+ * shows it), to render in Markdown or in the Mermaid live editor.
+ * @example
+ * ```ts
+ * import { sessionMachineMermaid } from 'sessionpool/observe';
+ *
+ * console.log(sessionMachineMermaid());
+ * // stateDiagram-v2
+ * //   direction LR
+ * //   [*] --> created
+ * //   created --> processing : DISPATCH
+ * //   created --> failed : TIMEOUT<br/>ABORT<br/>FAIL
+ * //   processing --> processing : RETRY [isNewAttempt]
+ * //   processing --> completed : COMPLETE
+ * //   processing --> failed : FAIL<br/>TIMEOUT<br/>ABORT
+ * //   completed --> released : RELEASE
+ * //   failed --> released : RELEASE
+ * //   released --> [*]
+ * ```
+ */
 export function sessionMachineMermaid(): string {
   return machineToMermaid(sessionMachine);
 }

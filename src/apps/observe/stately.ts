@@ -22,6 +22,7 @@ import type { Duplex } from 'node:stream';
 import type { InspectOption } from '../../api/public.ts';
 import { importPeer } from '../../api/internal.ts';
 
+/** The options of startStatelyInspector(). */
 export interface StatelyInspectorOptions {
   /** Port of the inspector server (page and WebSocket relay). @default a free port */
   port?: number;
@@ -31,6 +32,7 @@ export interface StatelyInspectorOptions {
   host?: string;
 }
 
+/** A running Stately inspector relay (startStatelyInspector() resolves with it). */
 export interface StatelyInspector {
   /** Pass to `createSupervisor({ inspect })`: every session actor is reported to the inspector. */
   inspect: InspectOption;
@@ -43,13 +45,25 @@ export interface StatelyInspector {
 type HttpModule = { createServer: (...args: unknown[]) => Server };
 
 /**
- * Starts @statelyai/inspect's inspector server and a WebSocket inspector connected to it.
+ * Starts @statelyai/inspect's inspector server (on loopback) and a WebSocket inspector connected to
+ * it: pass its `inspect` to `createSupervisor({ inspect })` and open its `url` to watch every session
+ * machine in the Stately inspector (the page needs internet in the browser). Needs the optional peer
+ * `@statelyai/inspect` (else MissingPeerDependencyError).
  * @example
+ * ```ts
+ * import { createSupervisor } from 'sessionpool';
+ * import { startMockProvider } from 'sessionpool/mock';
+ * import { startStatelyInspector } from 'sessionpool/observe';
+ *
+ * const mock = await startMockProvider();
  * const stately = await startStatelyInspector();
- * const supervisor = createSupervisor({ inspect: stately.inspect });
+ * const supervisor = createSupervisor({ inspect: stately.inspect, providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-mock' } } });
  * console.log(`open ${stately.url}`);
- * // ... later, after supervisor.close():
- * await stately.stop();
+ * await supervisor.chat({ provider: 'kimi', prompt: 'Hello' });
+ * await supervisor.close();
+ * await stately.stop(); // after close(), so that the last events go out
+ * await mock.close();
+ * ```
  */
 export async function startStatelyInspector(options: StatelyInspectorOptions = {}): Promise<StatelyInspector> {
   const [{ createWebSocketInspector }, { createInspectorServer }] = await Promise.all([
