@@ -8,5 +8,5 @@ export type { StatelyInspector, StatelyInspectorOptions } from './apps/observe/s
 export { startLiveView } from './apps/observe/live-view.ts';
 export type { LiveView, LiveViewOptions } from './apps/observe/live-view.ts';
 export { sessionMachineJSON, machineConfigJSON } from './apps/observe/machine-export.ts';
-export type { MachineConfigJSON, StateConfigJSON, TransitionConfigJSON } from './apps/observe/machine-export.ts';
+export type { JsonRef, MachineConfigJSON, StateConfigJSON, TransitionConfigJSON } from './apps/observe/machine-export.ts';
 export { machineToMermaid, sessionMachineMermaid } from './apps/observe/mermaid.ts';

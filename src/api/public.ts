@@ -85,3 +85,5 @@ export type {
   WorkerHostStats,
 } from '../transport/bullmq/index.ts';
 export type { Transport } from '../seam/seam.ts';
+export type { CircuitChange } from '../types/session.ts';
+export type { SessionMachine, SessionEvent } from '../engine/session/machine.ts';
