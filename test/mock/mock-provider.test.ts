@@ -453,7 +453,10 @@ describe('mock provider options', () => {
 describe('sessionpool mock CLI', () => {
   test('prints the URLs, serves, and exits 0 on SIGTERM', async () => {
     const script = "import { runMockCommand } from './src/apps/cli/mock.ts'; await runMockCommand(['--port', '0', '--latency', '0']);";
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     after(() => child.kill('SIGKILL'));
     const line = await new Promise<string>((resolve) => {
       let out = '';
