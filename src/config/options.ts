@@ -15,21 +15,7 @@ import type { InspectOption } from '../types/options.ts';
 import type { ProviderConfig } from '../types/options.ts';
 import type { ProviderProfile } from '../request/providers.ts';
 import { resolveProviders } from '../request/providers.ts';
-
-/**
- * Retries of a failed provider call (`SupervisorOptions.retry`). A call is tried again only when it
- * can succeed (connection errors, 5xx, rate limits, overloads; never 400/401/403/404), never past the
- * session's deadline, and a stream only while no text was delivered. The wait honours the provider's
- * `Retry-After` (never sooner); without one it is a jittered exponential backoff.
- */
-export interface RetryOptions {
-  /** Retries after the first call (0: none, up to 20); a request's `maxRetries` overrides it. @default 2 */
-  maxRetries?: number;
-  /** The first retry waits between half of this and all of it, in ms; it doubles with each further retry. @default 500 */
-  baseDelayMs?: number;
-  /** The cap of that doubling, in ms: no backoff wait is longer (a provider's `Retry-After` may be). @default 8000 */
-  maxDelayMs?: number;
-}
+import type { RetryOptions } from '../types/options.ts';
 
 /**
  * The options of {@link createSupervisor} (and `new Supervisor`), all optional and all checked when
