@@ -42,7 +42,7 @@
 //   in inline code (`src/redact.ts`, `test/bullmq-*.test.ts`) must exist, so a file that moves shows
 //   every document that names it.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, existsSync, globSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -94,16 +94,10 @@ interface Block {
   problem?: string;
 }
 
+/** The documents: README.md, docs/ and examples/, as git sees them (docs/api/, TypeDoc's output, is ignored). */
 function markdownFiles(): string[] {
-  const docs: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.md')) docs.push(path);
-    }
-  };
-  walk('docs');
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'docs', 'examples'], { cwd: ROOT, encoding: 'utf8' });
+  const docs = listed.split('\n').filter((path) => path.endsWith('.md') && existsSync(join(ROOT, path)));
   return ['README.md', ...docs.sort()];
 }
 
