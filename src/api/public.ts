@@ -7,7 +7,7 @@ export { createSupervisor, Supervisor } from '../supervisor/supervisor.ts';
 export type { SupervisorEvents } from '../supervisor/supervisor.ts';
 export type { SupervisorOptions } from '../config/options.ts';
 export { BUILT_IN_PROVIDERS } from '../request/providers.ts';
-export type { BuiltInProvider } from '../request/providers.ts';
+export type { BuiltInProvider } from '../types/options.ts';
 
 // Options and their parts.
 export type { ProviderConfig, Dialect, InspectOption, RetryOptions } from '../types/options.ts';
@@ -76,8 +76,7 @@ export type { ErrorCode, WireError, SessionIds } from '../types/errors.ts';
 
 // The OpenAI-shaped client (`supervisor.openai()`).
 export { SessionPoolOpenAI, Completions } from '../openai/client.ts';
-export type { OpenAIClientOptions, ChatEngine } from '../openai/client.ts';
-export type { CreateOptions } from '../openai/params.ts';
+export type { OpenAIClientOptions, ChatEngine, CreateOptions } from '../types/openai.ts';
 export { ChatCompletionChunkStream } from '../openai/chunk-stream.ts';
 export { sessionOf, resultOf } from '../openai/sessions.ts';
 

@@ -8,29 +8,13 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import type { ChatResult } from '../types/chat.ts';
-import type { StreamEvent } from '../types/session.ts';
-import type { ChatRequest } from '../types/request.ts';
 import { ChatCompletionChunkStream } from './chunk-stream.ts';
 import { toChatCompletion } from './completion.ts';
-import { toChatRequest, type CreateOptions } from './params.ts';
+import { toChatRequest } from './params.ts';
+import type { CreateOptions } from '../types/openai.ts';
 import { remember } from './sessions.ts';
-
-/**
- * What the OpenAI-shaped client needs of a supervisor: a {@link Supervisor} is one (pass your own to
- * put something between the client and the supervisor, or to test code that takes the client).
- */
-export interface ChatEngine {
-  /** Runs a chat session and resolves with its result ({@link Supervisor.chat}). */
-  chat(request: ChatRequest): Promise<ChatResult>;
-  /** Runs a streamed chat session ({@link Supervisor.stream}): its events, ending with `result`. */
-  stream(request: ChatRequest): AsyncIterableIterator<StreamEvent>;
-}
-
-/** The options of {@link Supervisor.openai | supervisor.openai(options)}. */
-export interface OpenAIClientOptions {
-  /** The provider every call goes to (a built-in or configured name). @default 'openai' */
-  provider?: string;
-}
+import type { ChatEngine } from '../types/openai.ts';
+import type { OpenAIClientOptions } from '../types/openai.ts';
 
 /**
  * `client.chat.completions` of {@link SessionPoolOpenAI}: the openai SDK's `create()`, each call one

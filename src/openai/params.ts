@@ -1,26 +1,9 @@
 // The openai SDK's ChatCompletionCreateParams as a ChatRequest: known fields to the typed options,
 // everything else passed on in `extra`, under the name the SDK would send.
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import type { ChatRequest, ContinuationOptions } from '../types/request.ts';
+import type { ChatRequest } from '../types/request.ts';
 import type { ChatMessage } from '../types/chat.ts';
-
-/** The SDK's per-request options this client honours (`timeout` is the whole session's deadline here). */
-export interface CreateOptions {
-  /** Aborts the session (ERR_SESSION_ABORTED, with the signal's reason as `cause`). */
-  signal?: AbortSignal | null;
-  /** Deadline of the whole session in milliseconds, queue wait and retries included. @default the supervisor's `timeoutMs` */
-  timeout?: number;
-  /** Retries of a failed provider call. @default the supervisor's `retry.maxRetries` (2) */
-  maxRetries?: number;
-  /** Headers sent with every call of the session; a `null` value is left out. */
-  headers?: Record<string, string | null | undefined> | Headers;
-  /** Continue answers cut at `length` (off by default, as with the SDK). @default false */
-  continuation?: boolean | ContinuationOptions;
-  /** Your id for the session. @default a UUID */
-  requestId?: string;
-  /** Your data for the session (not sent). */
-  metadata?: Record<string, unknown>;
-}
+import type { CreateOptions } from '../types/openai.ts';
 
 // SDK body field → typed ChatRequest option. `null` means "the provider's default": left out.
 const TYPED: Readonly<Record<string, keyof ChatRequest>> = {

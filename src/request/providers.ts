@@ -3,28 +3,14 @@
 // work. The supervisor and a worker host resolve their providers here; a request names one.
 import { InvalidRequestError } from '../errors/errors.ts';
 import type { ProviderConfig } from '../types/options.ts';
-import type { Dialect } from '../types/options.ts';
 import { splitURL } from '../util/redact.ts';
 import { HEADER_NAME, headerValueIssue } from '../util/validation.ts';
 import type { ResolvedProvider } from '../wire/protocol.ts';
+import type { BuiltInProvider } from '../types/options.ts';
 
 /** A provider as configured; `apiKey` may still be missing (checked when a session uses it). */
 export interface ProviderProfile extends Omit<ResolvedProvider, 'apiKey'> {
   apiKey?: string;
-  keyEnv: readonly string[];
-}
-
-/** A built-in provider's profile: what `providers.<name>` starts from before your fields override it. */
-export interface BuiltInProvider {
-  /** How requests are shaped and answers read (continuation, cache, web search, temperature range). */
-  dialect: Dialect;
-  /** The provider's API base URL (the SDK's `baseURL`). */
-  baseURL: string;
-  /** The model of a request that names none. */
-  defaultModel: string;
-  /** The temperature of a request that gives none (absent: the server's default). */
-  defaultTemperature?: number;
-  /** Environment variables the key is read from when `apiKey` is not given, first set wins. */
   keyEnv: readonly string[];
 }
 

@@ -145,3 +145,17 @@ export interface RetryOptions {
   /** The cap of that doubling, in ms: no backoff wait is longer (a provider's `Retry-After` may be). @default 8000 */
   maxDelayMs?: number;
 }
+
+/** A built-in provider's profile: what `providers.<name>` starts from before your fields override it. */
+export interface BuiltInProvider {
+  /** How requests are shaped and answers read (continuation, cache, web search, temperature range). */
+  dialect: Dialect;
+  /** The provider's API base URL (the SDK's `baseURL`). */
+  baseURL: string;
+  /** The model of a request that names none. */
+  defaultModel: string;
+  /** The temperature of a request that gives none (absent: the server's default). */
+  defaultTemperature?: number;
+  /** Environment variables the key is read from when `apiKey` is not given, first set wins. */
+  keyEnv: readonly string[];
+}
