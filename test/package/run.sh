@@ -35,7 +35,7 @@ echo "$tarball: $(du -k "$tarball" | cut -f1) KiB, packed in $(since "$t") s"
 listing=$(tar -tzf "$tarball")
 grep -qx 'package/dist/workers/session-worker.js' <<<"$listing" || fail "the worker entry is not in the tarball"
 grep -qx 'package/dist/src/apps/observe/live-view.html' <<<"$listing" || fail "the live view page is not in the tarball"
-if grep -E '^package/(test|test-package|test-browser|\.ci)/' <<<"$listing"; then fail "test files are in the tarball"; fi
+if grep -E '^package/(dist/)?(test|test-package|test-browser|\.ci)/' <<<"$listing"; then fail "test files are in the tarball (a benchmark the build includes imports test/?)"; fi
 
 step "install the tarball into a consumer project ($consumer)"
 cp -R "$root/test/package/consumer" "$consumer"
