@@ -41,6 +41,13 @@ module.exports = {
       to: { path: '^(src|workers)/', pathNot: [layer.path, ...layer.may.map((name) => pathOf[name])] },
     })),
     {
+      name: 'every-src-file-in-a-layer',
+      severity: 'error',
+      comment: 'A file of src/ outside every layer escapes the layer rules: give it a layer (or a folder of one).',
+      from: { path: '^src/', pathNot: layers.map((layer) => layer.path) },
+      to: {},
+    },
+    {
       name: 'benchmarks-use-the-package',
       severity: 'error',
       comment: 'Benchmarks import the package (its entry, the internal entry of the apps, the apps) and the test support that starts processes.',
