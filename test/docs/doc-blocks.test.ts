@@ -111,6 +111,15 @@ function extractBlocks(doc: string): Block[] {
   const lines = readFileSync(join(ROOT, doc), 'utf8').split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
+    // A fence in a blockquote (or a list item's `>`) would be left out unseen: refused, not skipped.
+    if (/^\s*>\s*(`{3,}|~{3,})/.test(lines[i]!)) {
+      const quoted = describeBlock(doc, i + 1, 'text', [], []);
+      quoted.problem = 'a fenced block inside a blockquote is not run: move it out of the quote';
+      blocks.push(quoted);
+      const end = lines.findIndex((line, k) => k > i && /^\s*>\s*(`{3,}|~{3,})\s*$/.test(line));
+      if (end > i) i = end;
+      continue;
+    }
     const open = /^(\s*)(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/.exec(lines[i]!);
     if (open === null) continue;
     const [, indent = '', fence = '```', lang = ''] = open;
@@ -157,13 +166,16 @@ function describeBlock(doc: string, line: number, lang: string, lines: string[],
         ? 'a block without a language: write ```text for output, or the language it is in'
         : `a block in "${lang}", which the doc-test does not know (${Object.keys(LANGUAGES).join(', ')})`;
   }
+  if (language?.kind === 'console' && lines.some((l) => l.startsWith('$ ') && l.trimEnd().endsWith('\\'))) {
+    block.problem = 'a console block with a continued command (a line ending in \\): write it as a ```sh block, whose lines all run';
+  }
   const fileComment = /^\/\/ file: (\S+)\s*$/.exec(lines[0] ?? '');
   if (fileComment !== null && language?.kind === 'node') [block.file, block.named] = [fileComment[1]!, true];
   for (const marker of markers) {
     const skip = /^skip\b\s*[—:-]*\s*(.*)$/.exec(marker);
     const file = /^file\s+(\S+)$/.exec(marker);
     if (skip !== null) {
-      if (skip[1]!.trim() === '') block.problem = 'a `doc-test: skip` marker without a reason: say why the block cannot run here';
+      if (!/[A-Za-z]{3}/.test(skip[1]!)) block.problem = 'a `doc-test: skip` marker without a reason: say why the block cannot run here';
       else block.skip = skip[1]!.trim();
     } else if (file !== null) [block.file, block.named] = [file[1]!, true];
     else if (marker === 'redis') block.redis = true;
@@ -191,7 +203,7 @@ for (const block of allBlocks) {
   if (first !== undefined) block.problem = `the file name ${block.file} is taken by the block at line ${first.line} of the same document`;
   else fileNames.set(key, block);
 }
-const runnable = allBlocks.filter((b) => LANGUAGES[b.lang]?.kind !== 'inert');
+const runnable = allBlocks.filter((b) => LANGUAGES[b.lang]?.kind !== 'inert' || b.problem !== undefined);
 const tsBlocks = runnable.filter((b) => (b.lang === 'ts' || b.lang === 'typescript') && b.skip === undefined && b.problem === undefined);
 const redisMissing = spawnSync('redis-server', ['--version']).status === 0 ? undefined : 'redis-server is not installed (apt-get install redis-server)';
 
