@@ -1,7 +1,7 @@
 // The one internal entry of the applications in src/apps (the CLI, the MCP server, the load harness,
-// the views, the mock): the engine's public API, plus the few internals they share (URL redaction,
-// validation helpers, request validation, the session machine). Nothing in the engine imports it;
-// the package does not export it.
+// the views, the mock) and of the benchmarks: the engine's public API, plus the few internals they
+// share (URL redaction, validation helpers, request validation, the optional-peer loader, module
+// URLs of the package). Nothing in the engine imports it; the package does not export it.
 export * from './public.ts';
 export { parseOrThrow } from '../errors/checks.ts';
 export { importPeer } from '../errors/optional-peer.ts';

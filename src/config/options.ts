@@ -1,3 +1,6 @@
+// The supervisor's options: their schema (every field checked, with what was expected and what was
+// received), their defaults and their resolution into what the engine, routing and the pool run
+// with. A worker host resolves its own options through the same schema.
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -5,17 +8,14 @@ import type { Clock } from '../util/clock.ts';
 import type { RetrySettings } from '../wire/protocol.ts';
 import { limitsSchema } from '../routing/limits.ts';
 import { resolveRouting, routingSchema } from '../routing/options.ts';
-import type { RoutingOptions } from '../types/options.ts';
+import type { RoutingOptions, InspectOption, ProviderConfig, RetryOptions } from '../types/options.ts';
 import type { RoutingSettings } from '../routing/router.ts';
 import { isTransport, type Transport } from '../seam/seam.ts';
 import { fallbacksSchema } from '../request/fallbacks-schema.ts';
 import { nonNegativeInt, positiveInt } from '../util/validation.ts';
 import { parseOrThrow } from '../errors/checks.ts';
-import type { InspectOption } from '../types/options.ts';
-import type { ProviderConfig } from '../types/options.ts';
 import type { ProviderProfile } from '../request/providers.ts';
 import { resolveProviders } from '../request/providers.ts';
-import type { RetryOptions } from '../types/options.ts';
 
 /**
  * The options of {@link createSupervisor} (and `new Supervisor`), all optional and all checked when

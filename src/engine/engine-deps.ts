@@ -1,10 +1,12 @@
+// What the session engine is given by the supervisor that composes it: the clock, the dispatcher
+// (through the seam), metrics, logging, inspection, routing's gate, and the way out for events.
 import type { Clock } from '../util/clock.ts';
-import type { Dispatcher } from '../seam/seam.ts';
+import type { Dispatcher, DispatchGate } from '../seam/seam.ts';
 import type { SessionMetrics } from './metrics.ts';
 import type { Logger } from 'pino';
 import type { InspectOption } from '../types/options.ts';
-import type { DispatchGate } from '../seam/seam.ts';
 import type { EngineEvents } from '../types/session.ts';
+
 export interface EngineDeps {
   clock: Clock;
   dispatcher: Dispatcher;

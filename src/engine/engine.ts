@@ -4,15 +4,14 @@
 // onDelta) never reaches this control flow: `emit` and `report` absorb it.
 import { createActor } from 'xstate';
 import { abortError, isWorkerTimeout } from '../errors/abort-reasons.ts';
-import type { AbortReason } from '../types/session.ts';
+import type { AbortReason, TransitionEvent } from '../types/session.ts';
 import { AbortRouter } from './abort-router.ts';
-import { QueueFullError, WorkerCrashedError, fromWireError } from '../errors/errors.ts';
+import { QueueFullError, WorkerCrashedError, fromWireError, TaskRefusedError } from '../errors/errors.ts';
 import type { WireError } from '../types/errors.ts';
 import { scrub } from '../util/log.ts';
 import type { InspectOption } from '../types/options.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../wire/protocol.ts';
-import { TaskRefusedError } from '../errors/errors.ts';
-import type { RunReceiver } from '../seam/seam.ts';
+import type { RunReceiver, SessionSpec } from '../seam/seam.ts';
 import { initialLifecycle, step } from './session/lifecycle.ts';
 import { sessionMachine, type SessionEvent, type SessionInput } from './session/machine.ts';
 import { Admission } from './admission.ts';
@@ -22,8 +21,6 @@ import { scrubHeaders, withCause } from './parts.ts';
 import { logRelease, transitionEvent } from './reporting.ts';
 import { applyWorkerEvent, reportStart, type WorkerEventContext } from './worker-events.ts';
 import { stateOf, type SessionRecord } from './session-record.ts';
-import type { SessionSpec } from '../seam/seam.ts';
-import type { TransitionEvent } from '../types/session.ts';
 import type { EngineDeps } from './engine-deps.ts';
 
 export class SessionEngine {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ResponseHead } from '../types/chat.ts';
-import type { ChatResult, ToolCall } from '../types/chat.ts';
+import type { ResponseHead, ChatResult, ToolCall } from '../types/chat.ts';
 import type { StreamPartEvent } from '../wire/protocol.ts';
 import { StreamTally } from './stream-tally.ts';
 import type { StreamEvent } from '../types/session.ts';

@@ -2,8 +2,7 @@
 // bounded whatever the number of sessions (HDR histograms from node:perf_hooks, in microseconds).
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { SessionOutcome, SessionState } from '../types/session.ts';
-import type { LatencySummary } from '../types/stats.ts';
-import type { SupervisorStats } from '../types/stats.ts';
+import type { LatencySummary, SupervisorStats } from '../types/stats.ts';
 
 function summarise(h: RecordableHistogram): LatencySummary {
   if (h.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };

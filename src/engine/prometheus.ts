@@ -1,7 +1,6 @@
 // stats() in the Prometheus text exposition format (version 0.0.4), for a `/metrics` endpoint.
 // A pure formatter: it reads one SupervisorStats and keeps nothing, so scraping costs one stats().
-import type { LatencySummary, SupervisorStats } from '../types/stats.ts';
-import type { RoutingStats } from '../types/stats.ts';
+import type { LatencySummary, SupervisorStats, RoutingStats } from '../types/stats.ts';
 
 /** The content type a `/metrics` endpoint answers with. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -2,8 +2,7 @@
 // arrive first and the batch is then dropped. The engine hands over the text the caller has not
 // seen; this tally does the same for the other parts, so that a stream's events always add up to
 // its result: the head first, missing reasoning before the text, tool-call pieces and usage after.
-import type { ResponseHead } from '../types/chat.ts';
-import type { ChatResult } from '../types/chat.ts';
+import type { ResponseHead, ChatResult } from '../types/chat.ts';
 import type { StreamEvent } from '../types/session.ts';
 
 interface CallSeen {

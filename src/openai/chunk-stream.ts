@@ -2,8 +2,7 @@
 // with a `controller` that aborts the session, plus `finalChatCompletion()`. Chunks are built from
 // the session's events, which arrive batched: one chunk may carry several of the server's pieces.
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ChatResult } from '../types/chat.ts';
-import type { ResponseHead } from '../types/chat.ts';
+import type { ChatResult, ResponseHead } from '../types/chat.ts';
 import type { StreamEvent } from '../types/session.ts';
 import { headFields, toChatCompletion, toCompletionUsage } from './completion.ts';
 import { remember } from './sessions.ts';

@@ -11,10 +11,8 @@ import type { ChatResult } from '../types/chat.ts';
 import { ChatCompletionChunkStream } from './chunk-stream.ts';
 import { toChatCompletion } from './completion.ts';
 import { toChatRequest } from './params.ts';
-import type { CreateOptions } from '../types/openai.ts';
+import type { CreateOptions, ChatEngine, OpenAIClientOptions } from '../types/openai.ts';
 import { remember } from './sessions.ts';
-import type { ChatEngine } from '../types/openai.ts';
-import type { OpenAIClientOptions } from '../types/openai.ts';
 
 /**
  * `client.chat.completions` of {@link SessionPoolOpenAI}: the openai SDK's `create()`, each call one

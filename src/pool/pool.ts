@@ -8,8 +8,7 @@ import { WorkerChannels } from './channels.ts';
 import { SessionLanes } from './lanes.ts';
 import { packageModuleURL } from '../util/module-url.ts';
 import { startThreads, type Threads, type ThreadsOptions } from './threads.ts';
-import type { DispatcherOptions } from '../seam/seam.ts';
-import type { Dispatcher } from '../seam/seam.ts';
+import type { DispatcherOptions, Dispatcher } from '../seam/seam.ts';
 import { settleFrom } from '../seam/seam.ts';
 
 const CHAT_WORKER = packageModuleURL('../../workers/session-worker.ts', import.meta.url);

@@ -2,11 +2,10 @@
 // key (given, or read from its environment variables), dialect and defaults, checked before any
 // work. The supervisor and a worker host resolve their providers here; a request names one.
 import { InvalidRequestError } from '../errors/errors.ts';
-import type { ProviderConfig } from '../types/options.ts';
+import type { ProviderConfig, BuiltInProvider } from '../types/options.ts';
 import { splitURL } from '../util/redact.ts';
 import { HEADER_NAME, headerValueIssue } from '../util/validation.ts';
 import type { ResolvedProvider } from '../wire/protocol.ts';
-import type { BuiltInProvider } from '../types/options.ts';
 
 /** A provider as configured; `apiKey` may still be missing (checked when a session uses it). */
 export interface ProviderProfile extends Omit<ResolvedProvider, 'apiKey'> {

@@ -2,10 +2,9 @@
 // at least `minRequests` calls in the last `windowMs` failed at `errorRate` or more; open → half-open
 // once `cooldownMs` passed, letting one probe through; the probe's success closes it, its failure
 // opens it again. Time comes in as arguments, so every path is a table test with a ManualClock.
-import type { CircuitState } from '../types/session.ts';
+import type { CircuitState, CircuitChange } from '../types/session.ts';
 import type { CircuitSnapshot } from '../types/stats.ts';
 import type { BreakerSettings } from '../types/options.ts';
-import type { CircuitChange } from '../types/session.ts';
 
 export const DEFAULT_BREAKER: BreakerSettings = { failures: 5, errorRate: 0.5, windowMs: 30_000, minRequests: 10, cooldownMs: 10_000 };
 

@@ -2,9 +2,7 @@
 // a token bucket for requests, one for tokens, a concurrency count, and the AIMD factor that a 429
 // lowers and successes raise again. A store applies these functions atomically (see store.ts), so
 // a shared store (Redis, for workers on several hosts) runs the very same limiter.
-import type { AimdSettings } from '../types/options.ts';
-import type { KeyState } from '../types/options.ts';
-import type { Bucket } from '../types/options.ts';
+import type { AimdSettings, KeyState, Bucket } from '../types/options.ts';
 
 /** What a session costs a key when it is sent. */
 export interface Cost {

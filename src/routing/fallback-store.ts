@@ -9,8 +9,7 @@
 // A host on its own view may exceed a budget shared with other hosts (each sees only itself): that
 // is the price of going on; `stats().routing.store` says when it happens.
 import type { Clock } from '../util/clock.ts';
-import type { KeyState } from '../types/options.ts';
-import type { LimiterStore } from '../types/options.ts';
+import type { KeyState, LimiterStore } from '../types/options.ts';
 import type { StoreHealth } from '../types/stats.ts';
 
 type Change<R> = (state: KeyState | undefined, now: number) => [KeyState, R];

@@ -3,8 +3,7 @@
 // call on this host wakes it, for concurrency). Nothing polls while the queue is empty.
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { giveBack, initialState, take, type Cost, type KeyLimits, type TakeResult } from './budget.ts';
-import type { KeyState } from '../types/options.ts';
-import type { LimiterStore } from '../types/options.ts';
+import type { KeyState, LimiterStore } from '../types/options.ts';
 
 export interface Waiter {
   readonly sessionId: string;

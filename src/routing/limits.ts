@@ -3,9 +3,7 @@
 import { z } from 'zod';
 import type { ChatCall } from '../wire/protocol.ts';
 import type { Cost, KeyLimits } from './budget.ts';
-import type { AimdSettings } from '../types/options.ts';
-import type { LimitPreset } from '../types/options.ts';
-import type { LimitsConfig } from '../types/options.ts';
+import type { AimdSettings, LimitPreset, LimitsConfig } from '../types/options.ts';
 
 /**
  * Moonshot's published tiers (platform.moonshot.ai/docs/pricing/limits: concurrency, RPM, TPM by

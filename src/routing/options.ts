@@ -4,12 +4,9 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../errors/errors.ts';
 import { describeValue } from '../util/validation.ts';
 import { DEFAULT_BREAKER } from './breaker.ts';
-import type { AimdSettings } from '../types/options.ts';
+import type { AimdSettings, LimitPreset, LimitsConfig, LimiterStore } from '../types/options.ts';
 import { DEFAULT_AIMD, limitsAnything, resolveLimits } from './limits.ts';
-import type { LimitPreset } from '../types/options.ts';
-import type { LimitsConfig } from '../types/options.ts';
 import type { RoutingSettings } from './router.ts';
-import type { LimiterStore } from '../types/options.ts';
 import type { FallbackTarget } from '../types/route.ts';
 
 const fraction = z.number().gt(0).max(1);

@@ -7,22 +7,17 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../util/clock.ts';
 import type { WireError } from '../types/errors.ts';
 import type { EventBatch, TaskOutcome } from '../wire/protocol.ts';
-import type { DispatchGate } from '../seam/seam.ts';
-import type { SessionSpec } from '../seam/seam.ts';
+import type { DispatchGate, SessionSpec } from '../seam/seam.ts';
 import { CircuitBreaker } from './breaker.ts';
-import type { BreakerSettings } from '../types/options.ts';
-import type { CircuitSnapshot } from '../types/stats.ts';
+import type { BreakerSettings, KeyState, LimiterStore } from '../types/options.ts';
+import type { CircuitSnapshot, RoutingStats, KeyStats } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits } from './budget.ts';
-import type { KeyState } from '../types/options.ts';
 import { KeyQueue } from './key-queue.ts';
 import { estimateCost } from './limits.ts';
 import { type FallbackLimiterStore, guardedStore } from './fallback-store.ts';
 import { MemoryLimiterStore } from './store.ts';
-import type { LimiterStore } from '../types/options.ts';
 import type { RouteTarget } from './targets.ts';
 import type { FallbackTarget, RouteEntry, RouteOutcome } from '../types/route.ts';
-import type { RoutingStats } from '../types/stats.ts';
-import type { KeyStats } from '../types/stats.ts';
 import type { RoutingEvents } from '../types/session.ts';
 
 export interface RoutingSettings {

@@ -4,8 +4,7 @@
 // implements the same `update`, e.g. WATCH key → GET → change(state, redis TIME) → MULTI SET EXEC,
 // retried on conflict: the same limiter, one budget for every host. States are plain JSON.
 import type { Clock } from '../util/clock.ts';
-import type { KeyState } from '../types/options.ts';
-import type { LimiterStore } from '../types/options.ts';
+import type { KeyState, LimiterStore } from '../types/options.ts';
 
 /** The store of one process: a Map, with the supervisor's clock. */
 export class MemoryLimiterStore implements LimiterStore {

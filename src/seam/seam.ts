@@ -15,6 +15,7 @@ import type { SessionMetadata } from '../types/chat.ts';
 import type { AbortReason, SessionKind } from '../types/session.ts';
 import type { ThreadHeap } from '../types/stats.ts';
 import type { EventBatch, SessionTask, StreamPartEvent, TaskOutcome } from '../wire/protocol.ts';
+
 export interface DispatcherOptions {
   threads: number;
   /** Upper bound of tasks given to the pools at once (the supervisor's maxConcurrent). */

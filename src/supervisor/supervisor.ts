@@ -16,16 +16,15 @@ import {
 } from '../errors/errors.ts';
 import { defaultLogger } from '../util/log.ts';
 import { SessionMetrics } from '../engine/metrics.ts';
-import type { SupervisorStats } from '../types/stats.ts';
+import type { SupervisorStats, ThreadHeap } from '../types/stats.ts';
 import { formatPrometheus } from '../engine/prometheus.ts';
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from '../config/options.ts';
 import type { ChatTask, ExecuteTask } from '../wire/protocol.ts';
-import type { ChatResult } from '../types/chat.ts';
+import type { ChatResult, SessionMetadata } from '../types/chat.ts';
 import { SessionPoolOpenAI } from '../openai/client.ts';
 import type { OpenAIClientOptions } from '../types/openai.ts';
 import { createPool } from '../pool/pool.ts';
-import type { ThreadHeap } from '../types/stats.ts';
-import type { Dispatcher, DispatcherOptions } from '../seam/seam.ts';
+import type { Dispatcher, DispatcherOptions, SessionSpec } from '../seam/seam.ts';
 import { remoteKeyProfiles } from './remote-keys.ts';
 import { queuedTask } from './queued-task.ts';
 import { chainGates, type TransportDispatcher } from '../seam/seam.ts';
@@ -33,25 +32,18 @@ import { providerSecrets, Redactor } from '../util/redact.ts';
 import { routeTargets } from '../routing/fallbacks.ts';
 import { routedDispatcher } from '../routing/routed-dispatcher.ts';
 import { Router } from '../routing/router.ts';
-import type { RoutingEvents } from '../types/session.ts';
+import type { RoutingEvents, EngineEvents, StreamEvent, CloseReport, ExecuteResult, CloseOptions } from '../types/session.ts';
 import type { RouteTarget } from '../routing/targets.ts';
 import { assertCloneable, parseOrThrow } from '../errors/checks.ts';
 import { closeTimeoutOf } from './close-options.ts';
 import { SessionEngine } from '../engine/engine.ts';
-import type { EngineEvents } from '../types/session.ts';
 import { streamSession } from '../engine/event-stream.ts';
-import type { StreamEvent } from '../types/session.ts';
 import { ListenerGuard } from '../engine/listener-errors.ts';
 import { withCause } from '../engine/parts.ts';
 import { redactingDispatcher, scrubBatch } from '../pool/redact-gate.ts';
 import { executeRequestSchema, prepareChat } from '../request/request.ts';
 import type { ChatRequest, ExecuteRequest } from '../types/request.ts';
-import type { SessionSpec } from '../seam/seam.ts';
-import type { SessionMetadata } from '../types/chat.ts';
 import { FlowChannel } from '../engine/stream-credit.ts';
-import type { CloseReport } from '../types/session.ts';
-import type { ExecuteResult } from '../types/session.ts';
-import type { CloseOptions } from '../types/session.ts';
 
 /**
  * The events a {@link Supervisor} emits, by name, with their listener's arguments: `transition`: every

@@ -1,9 +1,8 @@
 // The OpenAI-shaped client's own types: its options, what it needs of a supervisor, and the SDK's
 // per-request options it honours.
-import type { ChatRequest } from './request.ts';
+import type { ChatRequest, ContinuationOptions } from './request.ts';
 import type { ChatResult } from './chat.ts';
 import type { StreamEvent } from './session.ts';
-import type { ContinuationOptions } from './request.ts';
 
 /** The options of {@link Supervisor.openai | supervisor.openai(options)}. */
 export interface OpenAIClientOptions {

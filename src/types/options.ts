@@ -1,6 +1,8 @@
-import type { Observer } from 'xstate';
-import type { InspectionEvent } from 'xstate';
+// The public types of options: providers and their dialects, retries, inspection, rate limits and
+// presets, circuit breakers, AIMD, and the limiter store a shared deployment plugs in.
+import type { Observer, InspectionEvent } from 'xstate';
 import type { FallbackTarget } from './route.ts';
+
 /** An XState inspection observer or callback, attached to every session actor. */
 export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 

@@ -1,9 +1,9 @@
-import type { Usage } from './chat.ts';
-import type { ResponseHead } from './chat.ts';
-import type { ChatResult } from './chat.ts';
+// The public types of sessions: their kinds, states and outcomes, the events a supervisor emits
+// (transitions, starts, retries, circuits, fallbacks), what stream() yields, and close()'s report.
+import type { Usage, ResponseHead, ChatResult, SessionMetadata } from './chat.ts';
 
 import type { RouteOutcome } from './route.ts';
-import type { SessionMetadata } from './chat.ts';
+
 /** What a session runs: a provider call (`chat()`, `stream()`, the openai client) or an `execute()` handler. */
 export type SessionKind = 'chat' | 'execute';
 

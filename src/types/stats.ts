@@ -1,5 +1,7 @@
-import type { SessionState } from './session.ts';
-import type { CircuitState } from './session.ts';
+// The public types of stats: latency summaries, the supervisor's counters, thread heaps, and
+// routing's view of keys, circuits and a shared store.
+import type { SessionState, CircuitState } from './session.ts';
+
 /** Percentiles of session latency (admission to outcome), in ms; all zeros before the first outcome. */
 export interface LatencySummary {
   /** Sessions measured (every outcome so far). */

@@ -4,9 +4,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { AbortReason } from '../types/session.ts';
 import type { WireError } from '../types/errors.ts';
 
-import type { ChatMessage, Usage } from '../types/chat.ts';
+import type { ChatMessage, Usage, ResponseHead } from '../types/chat.ts';
 import type { Dialect } from '../types/options.ts';
-import type { ResponseHead } from '../types/chat.ts';
 
 /** A provider as the worker needs it: everything resolved on the main thread. */
 export interface ResolvedProvider {

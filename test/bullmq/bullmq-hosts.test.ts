@@ -5,8 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { bullmq, createSupervisor, startMockProvider, type ChatResult, type TransitionEvent } from '../../src/index.ts';
 import { throttle } from '../../src/apps/mock/faults.ts';
 import type { MockProvider } from '../../src/apps/mock/server.ts';
-import { redisMissing, startRedis, type TestRedis } from '../support/redis-helpers.ts';
-import { startWorkerProcess, type WorkerProcess } from '../support/redis-helpers.ts';
+import { redisMissing, startRedis, type TestRedis, startWorkerProcess, type WorkerProcess } from '../support/redis-helpers.ts';
 
 // Producers and worker hosts (child processes inherit it) sign and check jobs with this secret.
 process.env['SESSIONPOOL_JOB_SECRET'] ??= 'test-job-secret-shared-by-producer-and-hosts';

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createSupervisor, ManualClock, startMockProvider } from '../../src/index.ts';
-import type { KeyState } from '../../src/types/options.ts';
+import type { KeyState, LimiterStore } from '../../src/types/options.ts';
 import { FallbackLimiterStore } from '../../src/routing/fallback-store.ts';
 import { MemoryLimiterStore } from '../../src/routing/store.ts';
-import type { LimiterStore } from '../../src/types/options.ts';
 import { redisLimiterStore } from '../../src/transport/bullmq/index.ts';
 import { redisMissing, startRedis, type TestRedis } from '../support/redis-helpers.ts';
 

@@ -5,10 +5,9 @@ import { test } from 'node:test';
 import { WorkerChannel } from '../../src/worker/call/channel.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { SessionMetrics } from '../../src/engine/metrics.ts';
-import type { Dispatcher } from '../../src/seam/seam.ts';
+import type { Dispatcher, SessionSpec } from '../../src/seam/seam.ts';
 import type { SessionTask, TaskOutcome } from '../../src/wire/protocol.ts';
 import { SessionEngine } from '../../src/engine/engine.ts';
-import type { SessionSpec } from '../../src/seam/seam.ts';
 
 test('an aborted session’s task, not yet posted, carries the abort', async () => {
   const runs: Array<{ task: SessionTask; settle: (outcome: TaskOutcome) => void }> = [];

@@ -4,12 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/util/clock.ts';
 import { SessionMetrics } from '../../src/engine/metrics.ts';
-import type { Dispatcher } from '../../src/seam/seam.ts';
+import type { Dispatcher, SessionSpec } from '../../src/seam/seam.ts';
 import type { EventBatch, SessionTask, TaskOutcome } from '../../src/wire/protocol.ts';
 import { SessionEngine } from '../../src/engine/engine.ts';
-import type { EngineEvents } from '../../src/types/session.ts';
-import type { SessionSpec } from '../../src/seam/seam.ts';
-import type { StartedEvent } from '../../src/types/session.ts';
+import type { EngineEvents, StartedEvent } from '../../src/types/session.ts';
 
 function fakeEngine() {
   const runs: Array<{ task: SessionTask; settle: (outcome: TaskOutcome) => void }> = [];

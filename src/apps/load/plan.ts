@@ -4,9 +4,7 @@
 import { z } from 'zod';
 import type { MockBehaviour } from '../mock/types.ts';
 import type { ProviderConfig } from '../../api/public.ts';
-import { chatRequestSchema, type ChatRequest } from '../../api/internal.ts';
-import { positiveInt } from '../../api/internal.ts';
-import { parseOrThrow } from '../../api/internal.ts';
+import { chatRequestSchema, type ChatRequest, positiveInt, parseOrThrow } from '../../api/internal.ts';
 
 /** One prompt of a run: the messages sent, and the answer length asked for. */
 export interface Prompt {

@@ -3,8 +3,7 @@ import { MAX_PROMPT_FILE_BYTES, readTextFileSync } from '../cli/bounded-read.ts'
 import { z } from 'zod';
 import { describeJsonSyntaxError, jsonSyntaxError } from '../cli/json-syntax.ts';
 import { InvalidRequestError } from '../../api/public.ts';
-import { chatRequestSchema } from '../../api/internal.ts';
-import { formatIssue, positiveInt } from '../../api/internal.ts';
+import { chatRequestSchema, formatIssue, positiveInt } from '../../api/internal.ts';
 import type { Prompt, PromptMessages } from './plan.ts';
 
 const FILLER = (

@@ -3,10 +3,8 @@
 // A page that connects late gets the machine, the newest events (a bounded history) and stats first.
 // Nothing here runs, and the supervisor builds no event objects, unless a LiveFeed exists; its timer
 // runs only while a page is connected.
-import type { SupervisorStats } from '../../api/public.ts';
+import type { SupervisorStats, StartedEvent, TransitionEvent, Supervisor } from '../../api/public.ts';
 import { sessionMachine } from '../../api/public.ts';
-import type { StartedEvent, TransitionEvent } from '../../api/public.ts';
-import type { Supervisor } from '../../api/public.ts';
 import { serializeMachine } from './machine-export.ts';
 import { transitionLabel } from './mermaid.ts';
 

@@ -1,8 +1,6 @@
 import { assign, setup, type EventObject, type MetaObject, type NonReducibleUnknown, type StateMachine, type StateSchema } from 'xstate';
 import type { WireError } from '../../types/errors.ts';
-import type { SessionKind } from '../../types/session.ts';
-import type { SessionOutcome } from '../../types/session.ts';
-import type { SessionState } from '../../types/session.ts';
+import type { SessionKind, SessionOutcome, SessionState } from '../../types/session.ts';
 
 /** What a session actor is created with (`createActor(sessionMachine, { input })`): the session's identity and admission time. */
 export interface SessionInput {

@@ -3,13 +3,12 @@
 import type { WireError } from '../../types/errors.ts';
 import { runOnce } from '../../seam/seam.ts';
 import type { SessionTask } from '../../wire/protocol.ts';
-import type { RunningJob } from './host-runs.ts';
+import type { RunningJob, HostRuns } from './host-runs.ts';
 import type { JobResult } from './job.ts';
 import type { ProviderProfile } from '../../request/providers.ts';
 import type { Dispatcher } from '../../seam/seam.ts';
 import type { Router } from '../../routing/router.ts';
 import type { Clock } from '../../util/clock.ts';
-import type { HostRuns } from './host-runs.ts';
 import type { RecentAborts } from './worker-aborts.ts';
 import type { JobFence } from './job-fence.ts';
 import type { AbortReason } from '../../types/session.ts';

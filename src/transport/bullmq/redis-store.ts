@@ -3,8 +3,7 @@
 // when another host changed the key in between. Redis's clock is the one clock of every host.
 // WATCH belongs to a connection: steps run one at a time on a connection of their own.
 import type { Redis } from 'ioredis';
-import type { KeyState } from '../../types/options.ts';
-import type { LimiterStore } from '../../types/options.ts';
+import type { KeyState, LimiterStore } from '../../types/options.ts';
 import { type ResolvedConnection, scrubRedis } from './connection.ts';
 import { loadIORedis } from './peers.ts';
 

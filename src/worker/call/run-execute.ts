@@ -2,8 +2,7 @@ import { toWireError } from '../../errors/errors.ts';
 import type { ExecuteTask, CallOutcome } from '../../wire/protocol.ts';
 import type { SessionScope } from './channel.ts';
 import { handlerFailure, resultProblem } from './handler-outcome.ts';
-import type { HandlerContext } from '../../types/handler.ts';
-import type { SessionHandler } from '../../types/handler.ts';
+import type { HandlerContext, SessionHandler } from '../../types/handler.ts';
 
 export async function runExecute(task: ExecuteTask, scope: SessionScope): Promise<CallOutcome> {
   // A session that ended while its task waited for a thread never starts its handler.

@@ -1,8 +1,7 @@
 // Reading provider responses into the result's shape. Raw bodies are read defensively: the
 // providers add fields the SDK types do not know (cached_tokens, reasoning_content, web_search).
 import { ProviderResponseError } from '../../errors/errors.ts';
-import type { ResponseHead } from '../../types/chat.ts';
-import type { ChatChoice, ToolCall, Usage } from '../../types/chat.ts';
+import type { ResponseHead, ChatChoice, ToolCall, Usage } from '../../types/chat.ts';
 import { errorInBody, readChoices, readHead, readToolCalls } from './result.ts';
 
 export { readToolCalls } from './result.ts';

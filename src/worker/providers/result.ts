@@ -2,8 +2,7 @@
 // (id, created, served model, system_fingerprint, service_tier), every choice with its message,
 // refusal, annotations and logprobs. A field the server left out stays out; nothing is invented.
 import { ProviderResponseError } from '../../errors/errors.ts';
-import type { ResponseHead } from '../../types/chat.ts';
-import type { AssistantMessage, ChatChoice, ToolCall } from '../../types/chat.ts';
+import type { ResponseHead, AssistantMessage, ChatChoice, ToolCall } from '../../types/chat.ts';
 
 type Raw = Record<string, unknown>;
 

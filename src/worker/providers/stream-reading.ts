@@ -3,8 +3,7 @@
 // (top level, or inside the choice as Kimi sends it); only fields the server sent are kept.
 import { ProviderResponseError } from '../../errors/errors.ts';
 import type { StreamPartEvent } from '../../wire/protocol.ts';
-import type { ResponseHead } from '../../types/chat.ts';
-import type { AssistantMessage, ChatChoice, Logprobs, Usage } from '../../types/chat.ts';
+import type { ResponseHead, AssistantMessage, ChatChoice, Logprobs, Usage } from '../../types/chat.ts';
 import { emptyUsage, readUsage, type Reading } from './read.ts';
 import { asRecord, mergeToolCallDelta, readHead, type ToolCallDraft } from './result.ts';
 
