@@ -403,18 +403,17 @@ export class ResponseTooLargeError extends SessionPoolError {
  * `ready()` rejects with when a thread exits before it is up. `retryable: true`.
  * @example
  * ```ts
- * import { WorkerCrashedError, type ChatRequest, type ChatResult, type Supervisor } from 'sessionpool';
+ * import { writeFile } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { createSupervisor, WorkerCrashedError } from 'sessionpool';
  *
- * // One more try when a thread died twice under the same request.
- * export async function chatOnceMore(supervisor: Supervisor, request: ChatRequest): Promise<ChatResult> {
- *   try {
- *     return await supervisor.chat(request);
- *   } catch (error) {
- *     if (!(error instanceof WorkerCrashedError)) throw error;
- *     console.warn(error.code, error.sessionId, error.message); // ERR_WORKER_CRASHED <uuid> The worker running this session crashed: …
- *     return supervisor.chat(request);
- *   }
- * }
+ * const handler = join(tmpdir(), 'crash.mjs');
+ * await writeFile(handler, 'export default () => process.exit(1);'); // takes its worker thread down with it
+ * const supervisor = createSupervisor();
+ * const error = await supervisor.execute({ handler, input: null }).catch((e: unknown) => e);
+ * if (error instanceof WorkerCrashedError) console.log(error.code, error.retryable, error.message); // ERR_WORKER_CRASHED true The worker running this session crashed: …
+ * await supervisor.close();
  * ```
  */
 export class WorkerCrashedError extends SessionPoolError {
@@ -533,19 +532,24 @@ export class CircuitOpenError extends SessionPoolError {
  * rejects with when the transport cannot connect.
  * @example
  * ```ts
- * import { TransportError, type Supervisor } from 'sessionpool';
+ * import { bullmq, createSupervisor, TransportError, type Supervisor } from 'sessionpool';
  *
  * // Whether the supervisor's transport is up; any other failure is rethrown.
- * export async function transportUp(supervisor: Supervisor): Promise<boolean> {
+ * async function transportUp(supervisor: Supervisor): Promise<boolean> {
  *   try {
  *     await supervisor.ready();
  *     return true;
  *   } catch (error) {
  *     if (!(error instanceof TransportError)) throw error;
- *     console.warn(error.code, error.message); // ERR_TRANSPORT …
+ *     console.warn(error.code, error.message); // ERR_TRANSPORT Could not connect to Redis at redis://127.0.0.1:1/0: …
  *     return false;
  *   }
  * }
+ *
+ * // SESSIONPOOL_JOB_SECRET is set in the environment; no Redis listens on port 1.
+ * const supervisor = createSupervisor({ transport: bullmq({ connection: 'redis://127.0.0.1:1', queueName: 'sessions' }) });
+ * console.log(await transportUp(supervisor)); // false
+ * await supervisor.close();
  * ```
  */
 export class TransportError extends SessionPoolError {

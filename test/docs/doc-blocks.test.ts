@@ -1,7 +1,9 @@
-// The doc-test: every fenced block of README.md and docs/**/*.md runs as written, against the
+// The doc-test: every fenced block of README.md, docs/**/*.md and examples/*.md, and every fenced
+// block of the TSDoc comments of src/ (the API reference's `@example`s), runs as written, against the
 // embedded mock provider, with no key and no network. Run it alone with
-//   node --test test/docs/doc-blocks.test.ts        (or npm run test:docs)
-// DOC_TEST_ONLY=docs/engine.md runs the blocks of the documents whose path contains that text;
+//   node --test test/docs/doc-blocks.test.ts        (or npm run test:docs; npm run test:tsdoc: src/ only)
+// DOC_TEST_ONLY=docs/engine.md runs the blocks of the documents (or source files: src/errors/) whose
+// path contains that text;
 // DOC_TEST_KEEP=1 keeps the scratch project (its path is printed) to look at the files written;
 // DOC_TEST_VERBOSE=1 prints what each block wrote.
 //
@@ -37,7 +39,19 @@
 //   NODE_COMPILE_CACHE (in the temp directory, kept between runs) spares each block part of loading
 //   the sources.
 // - A failure names the document, the block's line, and the block's stderr (tsc errors are mapped
-//   to the document's lines). Blocks run two at a time, one node process each.
+//   to the document's lines). Blocks run two at a time, one node process each; on Linux each is
+//   pinned (taskset) to a core of its own, as on a one-core machine: the two at once do not fight over
+//   both cores, and a supervisor's default pool is one thread.
+// - TSDoc examples (src/**/*.ts as git lists them): a fenced block inside a `/** … */` comment, its
+//   ` * ` prefix stripped, is a block like the others, named `src/x.ts:LINE` (the line of its opening
+//   fence in the .ts file; tsc's errors point at the .ts file's line and column) and written as
+//   `src_x/src_x-L<line>.mts`. Its markers, which an HTML comment cannot be in TSDoc, are its first
+//   lines: `// doc-test: skip — REASON` (a reason in words, as above), `// doc-test: redis`; a
+//   `<!-- doc-test: … -->` line in a TSDoc comment fails, saying so. An example that reads REDIS_URL
+//   gets the redis-server without a marker (a marker line would show in the API reference). Each redis
+//   block gets a database of its own on that server (REDIS_URL ends in /N), so two at once do not take
+//   each other's jobs. TMPDIR is a folder of the scratch project: what an example writes to
+//   os.tmpdir() (a handler module) is removed with it.
 // - Besides the blocks: relative links must name existing files and headings, and repository paths
 //   in inline code (`src/redact.ts`, `test/bullmq-*.test.ts`) must exist, so a file that moves shows
 //   every document that names it (a path git ignores, such as docs/api/, built by `npm run docs`, need not).
@@ -78,14 +92,18 @@ const LANGUAGES: Readonly<Record<string, { kind: Kind; ext: string }>> = {
 };
 
 interface Block {
-  /** The document, relative to the repository (README.md, docs/engine.md). */
+  /** The document, relative to the repository (README.md, docs/engine.md), or the source file of a TSDoc example. */
   doc: string;
-  /** The 1-based line of the opening fence. */
+  /** The 1-based line of the opening fence (in the .ts file for a TSDoc example). */
   line: number;
+  /** A fenced block of a TSDoc comment in src/ (an `@example`), not of a markdown document. */
+  tsdoc: boolean;
   lang: string;
   body: string;
   /** The file name in the document's folder of the scratch project. */
   file: string;
+  /** For a TSDoc example: the width of the comment's prefix (`   * `), added to tsc's columns. */
+  columnOffset?: number;
   /** Set when the block was given its own name (`// file: NAME` or a file marker). */
   named: boolean;
   skip?: string;
@@ -101,8 +119,8 @@ function markdownFiles(): string[] {
   return ['README.md', ...docs.sort()];
 }
 
-/** The folder a document's blocks are written to: README, docs_engine, docs_hosts_x. */
-const folderOf = (doc: string): string => doc.replace(/\.md$/, '').replaceAll('/', '_');
+/** The folder a document's blocks are written to: README, docs_engine, docs_hosts_x, src_errors_errors. */
+const folderOf = (doc: string): string => doc.replace(/\.(md|[cm]?ts)$/, '').replaceAll('/', '_');
 
 const MARKER = /^\s*<!--\s*doc-test:\s*(.*?)\s*-->\s*$/;
 
@@ -149,11 +167,12 @@ function markersBefore(lines: string[], index: number): string[] {
   return markers;
 }
 
-function describeBlock(doc: string, line: number, lang: string, lines: string[], markers: string[]): Block {
+function describeBlock(doc: string, line: number, lang: string, lines: string[], markers: string[], tsdoc = false): Block {
   const language = LANGUAGES[lang];
   const block: Block = {
     doc,
     line,
+    tsdoc,
     lang,
     body: `${lines.join('\n')}\n`,
     file: `${folderOf(doc).replace(/^docs_/, '')}-L${line}${language?.ext ?? '.txt'}`,
@@ -181,6 +200,8 @@ function describeBlock(doc: string, line: number, lang: string, lines: string[],
     else if (marker === 'redis') block.redis = true;
     else block.problem = `an unknown doc-test marker "${marker}" (skip — REASON, file NAME, redis)`;
   }
+  // A TSDoc example that reads REDIS_URL needs a server: it gets one without a marker line in the API reference.
+  if (tsdoc && /\bREDIS_URL\b/.test(block.body)) block.redis = true;
   // The scratch project's node_modules links the repository's packages: an install there could change them.
   if (
     block.skip === undefined &&
@@ -192,10 +213,81 @@ function describeBlock(doc: string, line: number, lang: string, lines: string[],
   return block;
 }
 
+/** The TypeScript sources whose TSDoc examples run: src/, as git sees it. */
+function sourceFiles(): string[] {
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
+  return listed
+    .split('\n')
+    .filter((path) => /\.[cm]?ts$/.test(path) && !/\.d\.[cm]?ts$/.test(path) && existsSync(join(ROOT, path)))
+    .sort();
+}
+
+/** A TSDoc comment line without its ` * ` prefix. */
+const uncomment = (line: string): string => {
+  const prefix = /^\s*\*(?: |$)/.exec(line);
+  return prefix === null ? line.trimStart() : line.slice(prefix[0].length);
+};
+
+const TSDOC_MARKER = /^\/\/\s*doc-test:\s*(.*?)\s*$/;
+
+/**
+ * Every fenced block of the TSDoc comments (`/** … *\/`) of a source file: its lines without the
+ * comment's ` * ` prefix, named by the line of its opening fence in the .ts file. Its markers are its
+ * first lines, `// doc-test: skip — REASON` (an HTML comment has no place in TSDoc).
+ */
+function extractExamples(file: string): Block[] {
+  const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+  const blocks: Block[] = [];
+  let inComment = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!inComment) {
+      // A TSDoc comment opens a line (`/**` inside a string, 'src/**/*.ts', is not one) and may close on it.
+      inComment = /^\s*\/\*\*(?!\/)/.test(line) && !line.replace(/^\s*\/\*\*/, '').includes('*/');
+      continue;
+    }
+    if (line.includes('*/')) {
+      inComment = false;
+      continue;
+    }
+    const open = /^(\s*)(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/.exec(uncomment(line));
+    if (open === null) continue;
+    const [, indent = '', fence = '```', lang = ''] = open;
+    const body: string[] = [];
+    let closed = false;
+    let j = i + 1;
+    for (; j < lines.length && !lines[j]!.includes('*/'); j++) {
+      const text = uncomment(lines[j]!);
+      const close = text.trim();
+      if (close.length >= fence.length && close === fence[0]!.repeat(close.length)) {
+        closed = true;
+        break;
+      }
+      body.push(text.startsWith(indent) ? text.slice(indent.length) : text.trimStart());
+    }
+    const markers: string[] = [];
+    while (markers.length < body.length && TSDOC_MARKER.test(body[markers.length]!)) markers.push(TSDOC_MARKER.exec(body[markers.length]!)![1]!);
+    const block = describeBlock(file, i + 1, lang.toLowerCase(), body, markers, true);
+    block.columnOffset = line.length - uncomment(line).length + indent.length;
+    const htmlMarker = markersBefore(lines.slice(0, i + 1).map(uncomment), i);
+    if (!closed) block.problem = 'the fenced block is not closed before its TSDoc comment ends';
+    else if (htmlMarker.length > 0)
+      block.problem = `a \`<!-- doc-test: ${htmlMarker[0]} -->\` marker in TSDoc: write it as the block's first line, \`// doc-test: ${htmlMarker[0]}\``;
+    blocks.push(block);
+    if (!closed) inComment = false;
+    i = j;
+  }
+  return blocks;
+}
+
 const only = process.env['DOC_TEST_ONLY'];
-const allBlocks = markdownFiles()
+const markdownBlocks = markdownFiles()
   .filter((doc) => only === undefined || doc.includes(only))
   .flatMap(extractBlocks);
+const exampleBlocks = sourceFiles()
+  .filter((file) => only === undefined || file.includes(only))
+  .flatMap(extractExamples);
+const allBlocks = [...markdownBlocks, ...exampleBlocks];
 const fileNames = new Map<string, Block>();
 for (const block of allBlocks) {
   const key = `${folderOf(block.doc)}/${block.file}`;
@@ -257,6 +349,9 @@ function makeScratch(): void {
   env['SESSIONPOOL_JOB_SECRET'] = randomBytes(32).toString('hex');
   // Node's compile cache (kept between runs) spares each block part of loading the sources.
   env['NODE_COMPILE_CACHE'] ??= join(tmpdir(), 'sessionpool-doc-blocks-compile-cache');
+  // What an example writes to os.tmpdir() (a handler module) stays in the scratch project.
+  env['TMPDIR'] = join(scratch, 'tmp');
+  mkdirSync(env['TMPDIR']);
   env['PATH'] = [join(modules, '.bin'), dirname(process.execPath), join(ROOT, 'node_modules', '.bin'), process.env['PATH'] ?? ''].join(':');
   blockEnv = env;
 }
@@ -309,7 +404,7 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
 }
 
-const where = (block: Block): string => `${block.doc}:${block.line} (${block.lang} block, ${block.file})`;
+const where = (block: Block): string => `${block.doc}:${block.line} (${block.tsdoc ? '@example ' : ''}${block.lang} block, ${block.file})`;
 
 function failure(block: Block, outcome: Outcome): string {
   const how = outcome.timedOut ? `did not exit within ${BLOCK_TIMEOUT_MS / 1000} s` : `exited with ${outcome.code ?? outcome.signal}`;
@@ -319,6 +414,8 @@ function failure(block: Block, outcome: Outcome): string {
 
 let redis: { url: string; child: ChildProcess } | undefined;
 let redisStarting: Promise<string> | undefined;
+/** The server's databases (`--databases`): one for each redis block (database 0 is left unused). */
+const REDIS_DATABASES = 64;
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -330,12 +427,13 @@ async function freePort(): Promise<number> {
 }
 
 /** One redis-server on loopback for the blocks that need one, started by the first of them. */
-function redisURL(): Promise<string> {
+function redisServer(): Promise<string> {
   redisStarting ??= (async () => {
     const port = await freePort();
     const dir = join(scratch, 'redis');
     mkdirSync(dir, { recursive: true });
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--databases', String(REDIS_DATABASES)];
+    const child = spawn('redis-server', args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -350,6 +448,42 @@ function redisURL(): Promise<string> {
     return redis.url;
   })();
   return redisStarting;
+}
+
+/**
+ * The cores this process may run on (Linux), each lent to one block at a time: a block runs pinned
+ * to its core (taskset), as on a one-core machine, so the two that run at once do not share their
+ * cores, and a supervisor's default pool (min(4, availableParallelism()) threads) is one thread, not
+ * two on a two-core machine — the same programs at about two thirds of the CPU time.
+ */
+const freeCores = new Set<number>(allowedCores());
+
+/** The cores of Cpus_allowed_list (0-1, 0,2-3), when taskset can pin a process to them; else none. */
+function allowedCores(): number[] {
+  if (process.platform !== 'linux') return [];
+  const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  const cores = list.split(',').flatMap((range) => {
+    const [from = Number.NaN, to = from] = range.split('-').map(Number);
+    return Number.isInteger(from) && Number.isInteger(to) ? Array.from({ length: to - from + 1 }, (_, i) => from + i) : [];
+  });
+  return cores.length > 0 && spawnSync('taskset', ['-c', String(cores[0]), 'true']).status === 0 ? cores : [];
+}
+
+/** A free core, taken until the block ends; none when every core is lent (the block runs unpinned). */
+function takeCore(): number | undefined {
+  const [core] = freeCores;
+  if (core !== undefined) freeCores.delete(core);
+  return core;
+}
+
+/**
+ * A redis block's REDIS_URL: a database of its own on the one server, so that two blocks running at
+ * once (both with queueName 'sessions') do not take each other's jobs.
+ */
+async function redisURL(block: Block): Promise<string> {
+  const database = runnable.filter((b) => b.redis).indexOf(block) + 1;
+  assert.ok(database > 0 && database < REDIS_DATABASES, `${where(block)}: no redis database left for it (${REDIS_DATABASES} in all)`);
+  return `${await redisServer()}/${database}`;
 }
 
 async function runBlock(block: Block): Promise<void> {
@@ -374,11 +508,18 @@ async function runBlock(block: Block): Promise<void> {
     }
     return;
   }
-  const env = block.redis ? { ...blockEnv, REDIS_URL: await redisURL() } : blockEnv;
-  const outcome =
-    kind === 'node'
-      ? await run(process.execPath, ['--conditions=sessionpool-source', block.file], cwd, env, BLOCK_TIMEOUT_MS)
-      : await run('bash', [block.file], cwd, env, BLOCK_TIMEOUT_MS);
+  const env = block.redis ? { ...blockEnv, REDIS_URL: await redisURL(block) } : blockEnv;
+  const [command, ...args] = kind === 'node' ? [process.execPath, '--conditions=sessionpool-source', block.file] : ['bash', block.file];
+  const core = takeCore();
+  let outcome: Outcome;
+  try {
+    outcome =
+      core === undefined
+        ? await run(command!, args, cwd, env, BLOCK_TIMEOUT_MS)
+        : await run('taskset', ['-c', String(core), command!, ...args], cwd, env, BLOCK_TIMEOUT_MS);
+  } finally {
+    if (core !== undefined) freeCores.add(core);
+  }
   assert.ok(outcome.code === 0 && !outcome.timedOut, failure(block, outcome));
   if (process.env['DOC_TEST_VERBOSE']) console.log(`--- ${where(block)}\n${outcome.stdout}${outcome.stderr}`);
 }
@@ -398,7 +539,7 @@ async function typeCheck(): Promise<void> {
     if (match === null && /^\s/.test(line) && last !== undefined)
       last.push(`${last.pop()}\n${line}`); // a message's next line
     else if (match !== null && block !== undefined)
-      (last = ours).push(`${block.doc}:${block.line + Number(match[2])} (col ${match[3]}, ${block.file}): ${match[4]}`);
+      (last = ours).push(`${block.doc}:${block.line + Number(match[2])} (col ${Number(match[3]) + (block.columnOffset ?? 0)}, ${block.file}): ${match[4]}`);
     else (last = others).push(line);
   }
   assert.ok(!outcome.timedOut, `tsc did not finish within ${TSC_TIMEOUT_MS / 1000} s`);
@@ -468,14 +609,19 @@ function missingPaths(): string[] {
 
 // ---------------------------------------------------------------------------------------------
 
-const counted = {
-  run: runnable.filter((b) => b.skip === undefined && b.problem === undefined && !(b.redis && redisMissing)).length,
-  typeChecked: tsBlocks.length,
-  skipped: runnable.filter((b) => b.skip !== undefined || (b.redis && redisMissing)).length,
-  inert: allBlocks.length - runnable.length,
-};
+function count(tsdoc: boolean) {
+  const blocks = runnable.filter((b) => b.tsdoc === tsdoc);
+  return {
+    found: allBlocks.filter((b) => b.tsdoc === tsdoc).length,
+    run: blocks.filter((b) => b.skip === undefined && b.problem === undefined && !(b.redis && redisMissing)).length,
+    typeChecked: tsBlocks.filter((b) => b.tsdoc === tsdoc).length,
+    skipped: blocks.filter((b) => b.skip !== undefined || (b.redis && redisMissing)).length,
+    inert: allBlocks.filter((b) => b.tsdoc === tsdoc).length - blocks.length,
+  };
+}
+const [documents, examples] = [count(false), count(true)];
 
-describe(`doc blocks: ${counted.run} run, ${counted.typeChecked} type-checked, ${counted.skipped} skipped, ${counted.inert} not code`, {
+describe(`doc blocks: ${documents.run} run, ${documents.typeChecked} type-checked, ${documents.skipped} skipped, ${documents.inert} not code; TSDoc examples of src/: ${examples.found} found, ${examples.typeChecked} type-checked, ${examples.run} run, ${examples.skipped} skipped`, {
   concurrency: 2,
   timeout: SUITE_TIMEOUT_MS,
 }, () => {
@@ -487,7 +633,12 @@ describe(`doc blocks: ${counted.run} run, ${counted.typeChecked} type-checked, $
   });
 
   test('the documents have code blocks', () => {
-    assert.ok(only !== undefined || runnable.length > 20, `found only ${runnable.length} blocks to run: is the extraction broken?`);
+    const found = runnable.filter((b) => !b.tsdoc).length;
+    assert.ok(only !== undefined || found > 20, `found only ${found} blocks to run: is the extraction broken?`);
+  });
+
+  test('the sources have TSDoc examples', () => {
+    assert.ok(only !== undefined || examples.found > 50, `found only ${examples.found} fenced blocks in the TSDoc of src/: is the extraction broken?`);
   });
 
   test('relative links in the documents name existing files and headings', () => {
@@ -503,7 +654,7 @@ describe(`doc blocks: ${counted.run} run, ${counted.typeChecked} type-checked, $
   if (tsBlocks.length > 0) test(`${tsBlocks.length} ts blocks type-check (tsc --noEmit)`, { timeout: TSC_TIMEOUT_MS + 10_000 }, typeCheck);
 
   for (const block of runnable) {
-    const name = `${block.doc}:${block.line} ${block.lang}${block.named ? ` (${block.file})` : ''}`;
+    const name = `${block.doc}:${block.line} ${block.tsdoc ? '@example ' : ''}${block.lang}${block.named ? ` (${block.file})` : ''}`;
     if (block.problem !== undefined) {
       const problem = block.problem;
       test(name, () => assert.fail(`${where(block)}: ${problem}`));
