@@ -14,6 +14,8 @@ export interface ThreadsOptions {
   /** Tasks that may wait for a thread (the supervisor never gives more than its slots). */
   maxQueue: number;
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  /** The threads' `process.env` (default: the host's, read when each thread starts). */
+  env?: NodeJS.ProcessEnv;
   onHello(hello: ChannelHello): void;
   onGone(threadId: number): void;
 }
@@ -40,6 +42,7 @@ export function startThreads(options: ThreadsOptions): Threads {
     maxQueue: options.maxQueue,
     recordTiming: false,
     ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
   });
   const greeted = new Set<number>();
   pool.on('message', (message: unknown) => {
