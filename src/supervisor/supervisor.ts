@@ -142,11 +142,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       onWorkerReady: (threadId, handlers) => {
         this.#engine.workerReady(threadId);
         if (handlers) return;
+        // One thread can run sessions: rate budget is handed out from now on (ready() waits for every thread, sessions do not).
+        this.#router.poolReady();
         this.#readyWorkers.add(threadId);
-        if (this.#readyWorkers.size >= this.#options.threads) {
-          [this.#isReady] = [true, this.#ready.resolve()];
-          this.#router.poolReady();
-        }
+        if (this.#readyWorkers.size >= this.#options.threads) [this.#isReady] = [true, this.#ready.resolve()];
       },
       onWorkerGone: (threadId) => {
         // A thread that goes before every thread was up could not start: ready() says so.
