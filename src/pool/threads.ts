@@ -80,15 +80,22 @@ export function startThreads(options: ThreadsOptions): Threads {
     },
     // A thread that is exiting (a crash, an out-of-memory kill) has no heap to read: it is left out.
     heaps: async () => {
-      const read = await Promise.all(
-        pool.threads.map((w) =>
-          w.getHeapStatistics().then(
-            (h) => ({ threadId: w.threadId, heapUsed: h.used_heap_size }),
-            () => undefined,
+      // Idle threads do not hold the host open (Piscina unrefs them): the answer must, or a host
+      // with nothing else to do exits while it waits (`await ready(); await workerHeaps()`).
+      const keepAlive = setInterval(() => {}, 60_000);
+      try {
+        const read = await Promise.all(
+          pool.threads.map((w) =>
+            w.getHeapStatistics().then(
+              (h) => ({ threadId: w.threadId, heapUsed: h.used_heap_size }),
+              () => undefined,
+            ),
           ),
-        ),
-      );
-      return read.filter((heap) => heap !== undefined);
+        );
+        return read.filter((heap) => heap !== undefined);
+      } finally {
+        clearInterval(keepAlive);
+      }
     },
     close: () => pool.destroy(),
   };
