@@ -1,10 +1,25 @@
 // The first session of a fresh supervisor, reported apart from the rounds: created and called at
-// once, it waits for its thread to boot (createSupervisor starts the threads at once, so a host
+// once, it waits for its thread to start (createSupervisor starts the threads at once, so a host
 // that creates the supervisor early never waits). The SDK's first call on a fresh client is beside it.
+//
+// Each run is a fresh process (this module again, as a child: `node first-session.ts --child URL
+// KEY THREADS`): a thread's start depends on what its process loaded and compiled before, so the
+// benchmark's own process would say little, and one run says little on a shared machine; the
+// figures are the median [min–max] of the runs. From the sources (`npm run bench`) the built package
+// (dist/, `npm run build`) is measured too when it is there; from an installed package
+// (`sessionpool bench`), the built package alone.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createSupervisor } from '../src/index.ts';
+import { fmt } from '../src/apps/report/format.ts';
 import { Baseline } from './baseline.ts';
+import { spread, type Spread } from './measure.ts';
 
+/** One run: one fresh process, one fresh supervisor. */
 export interface FirstSession {
   /** From createSupervisor() to the first result, the call made at once (ms). */
   engineColdMs: number;
@@ -16,6 +31,22 @@ export interface FirstSession {
   sdkFirstMs: number;
 }
 
+/** What the package ran from: its .ts sources, or the built files of dist/. */
+export type Build = 'sources' | 'built';
+
+export interface FirstSessionFigures {
+  build: Build;
+  /** Fresh processes measured. */
+  runs: number;
+  engineColdMs: Spread;
+  readyMs: Spread;
+  engineSecondMs: Spread;
+  sdkFirstMs: Spread;
+  /** The built package is older than the sources it is measured beside (run `npm run build`). */
+  stale?: true;
+}
+
+/** One run, in this process: measured from createSupervisor(), the package already imported. */
 export async function firstSession(baseURL: string, apiKey: string, threads: number): Promise<FirstSession> {
   const prompt = 'first [[mock latencyMs=0]]';
   const started = performance.now();
@@ -37,7 +68,81 @@ export async function firstSession(baseURL: string, apiKey: string, threads: num
   }
 }
 
-export function firstSessionLine(f: FirstSession): string {
-  const ms = (x: number) => `${x.toFixed(1)} ms`;
-  return `first session (fresh supervisor, called at once): ${ms(f.engineColdMs)} to its result (threads ready at ${ms(f.readyMs)}), the next ${ms(f.engineSecondMs)}; the SDK's first call on a fresh client ${ms(f.sdkFirstMs)}`;
+interface Program {
+  build: Build;
+  file: string;
+  stale: boolean;
+}
+
+/** This module as each build has it: itself, and from the sources the built copy when there is one. */
+function programs(): Program[] {
+  const self: Program = { build: import.meta.url.endsWith('.ts') ? 'sources' : 'built', file: fileURLToPath(import.meta.url), stale: false };
+  if (self.build === 'built') return [self];
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const built = join(root, 'dist', 'benchmarks', 'first-session.js');
+  if (!existsSync(built)) return [self];
+  const builtAt = statSync(join(root, 'dist', 'workers', 'session-worker.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  return [self, { build: 'built', file: built, stale: newestSource(root) > builtAt }];
+}
+
+function newestSource(root: string): number {
+  let newest = 0;
+  for (const dir of ['src', 'workers']) {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true, recursive: true })) {
+      if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+async function runOnce(program: Program, baseURL: string, apiKey: string, threads: number): Promise<FirstSession> {
+  const args = [...process.execArgv, program.file, '--child', baseURL, apiKey, String(threads)];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as FirstSession;
+}
+
+/** `runs` fresh processes per build, the builds taking turns (a busy moment weighs on both alike). */
+export async function firstSessions(baseURL: string, apiKey: string, threads: number, runs: number): Promise<FirstSessionFigures[]> {
+  const builds = programs();
+  // The mock provider answers its first requests slower (its own code is cold): not the first run's to pay.
+  const warm = new Baseline(baseURL, apiKey);
+  for (let i = 0; i < 3; i++) await warm.chat('warm-up [[mock latencyMs=0]]');
+  const measured = builds.map(() => [] as FirstSession[]);
+  for (let run = 0; run < runs; run++) {
+    for (const [i, program] of builds.entries()) measured[i]?.push(await runOnce(program, baseURL, apiKey, threads));
+  }
+  return builds.map((program, i) => {
+    const each = measured[i] ?? [];
+    const of = (pick: (f: FirstSession) => number) => spread(each.map(pick));
+    return {
+      build: program.build,
+      runs: each.length,
+      engineColdMs: of((f) => f.engineColdMs),
+      readyMs: of((f) => f.readyMs),
+      engineSecondMs: of((f) => f.engineSecondMs),
+      sdkFirstMs: of((f) => f.sdkFirstMs),
+      ...(program.stale ? { stale: true as const } : {}),
+    };
+  });
+}
+
+export function firstSessionLine(f: FirstSessionFigures): string {
+  const ms = (s: Spread) => `${fmt(s.median)} ms [${fmt(s.min)}–${fmt(s.max)}]`;
+  const from = f.build === 'built' ? `the built package${f.stale ? ', older than the sources: npm run build' : ''}` : 'the sources';
+  return `first session (fresh supervisor, called at once; ${from}, ${f.runs} fresh processes): ${ms(f.engineColdMs)} to its result (threads ready at ${ms(f.readyMs)}), the next ${ms(f.engineSecondMs)}; the SDK's first call on a fresh client ${ms(f.sdkFirstMs)}`;
+}
+
+if (import.meta.main && process.argv[2] === '--child') {
+  const [baseURL = '', apiKey = '', threads = '2'] = process.argv.slice(3);
+  // Exit explicitly: the SDK's keep-alive socket must not hold the run open.
+  firstSession(baseURL, apiKey, Number(threads)).then(
+    (figures) => {
+      console.log(JSON.stringify(figures));
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

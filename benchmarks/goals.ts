@@ -1,6 +1,7 @@
-// The performance goals of DESIGN.md and issue 13, judged on this run's figures (medians, same
-// machine, same run). A goal whose scenario was not run is not judged. The README's table of goals
-// says the same: change both together.
+// The performance goals of DESIGN.md and issues 13 and 26, judged on this run's figures (medians,
+// same machine, same run). A goal whose scenario was not run is not judged. The table of goals in
+// docs/performance.md says the same: change both together.
+import type { FirstSessionFigures } from './first-session.ts';
 import { fmt, type ScenarioReport } from './report.ts';
 
 export interface GoalVerdict {
@@ -86,13 +87,33 @@ function latencyGoal(r: ScenarioReport, maxP50: number, maxP99?: number): Omit<G
   };
 }
 
-export function judgeGoals(reports: readonly ScenarioReport[]): GoalVerdict[] {
+/**
+ * Issue 26, a fresh supervisor created and called at once: its first result within 150 ms and 5x
+ * the SDK's first call from the built package (what users run), within 350 ms from the .ts sources.
+ */
+const FIRST_SESSION_GOALS: Record<FirstSessionFigures['build'], { maxMs: number; maxSdkRatio?: number; goal: string }> = {
+  built: { maxMs: 150, maxSdkRatio: 5, goal: "fresh supervisor's first session (called at once) <= 150 ms and <= 5x the SDK's first call, built package" },
+  sources: { maxMs: 350, goal: "fresh supervisor's first session (called at once) <= 350 ms, from the .ts sources" },
+};
+
+function firstSessionVerdict(f: FirstSessionFigures): GoalVerdict {
+  const { maxMs, maxSdkRatio, goal } = FIRST_SESSION_GOALS[f.build];
+  const cold = f.engineColdMs.median;
+  const ratio = cold / f.sdkFirstMs.median;
+  const measured = `${fmt(cold)} ms [${fmt(f.engineColdMs.min)}–${fmt(f.engineColdMs.max)}] over ${f.runs} fresh processes (threads ready ${fmt(f.readyMs.median)} ms), ${fmt(ratio)}x the SDK's first call (${fmt(f.sdkFirstMs.median)} ms)`;
+  if (f.stale)
+    return { scenario: `first-session (${f.build})`, goal, measured: `${measured} (not judged: dist/ is older than the sources, npm run build)`, met: null };
+  return { scenario: `first-session (${f.build})`, goal, measured, met: cold <= maxMs && (maxSdkRatio === undefined || ratio <= maxSdkRatio) };
+}
+
+export function judgeGoals(reports: readonly ScenarioReport[], firstSessions: readonly FirstSessionFigures[] = []): GoalVerdict[] {
   const verdicts: GoalVerdict[] = [];
   for (const { scenario, goal, judge } of GOALS) {
     const report = reports.find((r) => r.scenario === scenario);
     const verdict = report && judge(report);
     if (verdict) verdicts.push({ scenario, goal, ...verdict });
   }
+  for (const f of firstSessions) verdicts.push(firstSessionVerdict(f));
   return verdicts;
 }
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createSupervisor, type Supervisor } from '../src/index.ts';
 import type { Baseline } from './baseline.ts';
-import type { FirstSession } from './first-session.ts';
+import type { FirstSessionFigures } from './first-session.ts';
 import { MB } from './measure.ts';
 import { goalLines, judgeGoals } from './goals.ts';
 import { htmlReport, type ScenarioCharts } from './html.ts';
@@ -222,13 +222,16 @@ export async function main(argv: string[]): Promise<number> {
   const progress = new Progress(options.scenarios.reduce((n, s) => n + stepsOf(s, options), 0));
   const mock = await startMockProcess();
   const runs: ScenarioRun[] = [];
-  let first: FirstSession | undefined;
+  let first: FirstSessionFigures[] = [];
   // Loaded here, not imported at the top: a child process never loads the SDK.
   const { Baseline } = await import('./baseline.ts');
-  const { firstSession, firstSessionLine } = await import('./first-session.ts');
+  const { firstSessions, firstSessionLine } = await import('./first-session.ts');
   try {
     const baseURL = `${mock.url}/v1`;
-    if (options.side === undefined) first = await firstSession(baseURL, API_KEY, THREADS);
+    if (options.side === undefined) {
+      progress.show('first session (fresh processes)');
+      first = await firstSessions(baseURL, API_KEY, THREADS, options.quick ? 3 : 5);
+    }
     const ctx: Context = { options, baseline: new Baseline(baseURL, API_KEY), baseURL, progress };
     for (const scenario of options.scenarios) runs.push(await (scenario.ownProcess ? runInOwnProcess(scenario, ctx) : runScenario(scenario, ctx)));
   } finally {
@@ -236,14 +239,14 @@ export async function main(argv: string[]): Promise<number> {
     await mock.close();
   }
   const reports = runs.map((r) => r.report);
-  const goals = options.side === undefined ? judgeGoals(reports) : [];
+  const goals = options.side === undefined ? judgeGoals(reports, first) : [];
   const system = systemInfo(THREADS);
   const wrong = runs.flatMap((r) => r.wrong);
   const wallSeconds = (Date.now() - started) / 1000;
   if (options.json) {
     for (const r of reports) console.log(jsonLine(r));
     console.log(JSON.stringify({ goals }));
-    if (first !== undefined) console.log(JSON.stringify({ firstSession: first }));
+    if (first.length > 0) console.log(JSON.stringify({ firstSession: first }));
     console.log(JSON.stringify({ system, quick: options.quick, wallSeconds, wrongAnswers: wrong.length }));
   } else {
     console.log(
@@ -251,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
     );
     console.log(table(reports));
     console.log(`\ngoals (DESIGN.md):\n${goalLines(goals)}\n`);
-    if (first !== undefined) console.log(`${firstSessionLine(first)}\n`);
+    if (first.length > 0) console.log(`${first.map(firstSessionLine).join('\n')}\n`);
     for (const r of reports) console.log(jsonLine(r));
     console.log(`${systemLine(system)}; wall time ${wallSeconds.toFixed(1)} s`);
   }

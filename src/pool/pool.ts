@@ -5,6 +5,7 @@
 // handler per thread: a handler that blocks, crashes or is killed never touches a provider call,
 // nor another handler.
 import { WorkerChannels } from './channels.ts';
+import { compileCacheEnv } from './compile-cache.ts';
 import { SessionLanes } from './lanes.ts';
 import { packageModuleURL } from '../util/module-url.ts';
 import { startThreads, type Threads, type ThreadsOptions } from './threads.ts';
@@ -37,7 +38,14 @@ export function createPool(options: DispatcherOptions): Dispatcher {
       options.onWorkerGone?.(threadId);
     },
   };
-  const chats = startThreads({ ...common, filename: CHAT_WORKER, perThread: Math.max(1, Math.ceil(options.maxTasks / options.threads)) });
+  // Provider-call threads read their compiled modules from Node's compile cache (compile-cache.ts);
+  // handler threads run the caller's code in the caller's environment, untouched.
+  const chats = startThreads({
+    ...common,
+    filename: CHAT_WORKER,
+    perThread: Math.max(1, Math.ceil(options.maxTasks / options.threads)),
+    env: compileCacheEnv(),
+  });
   let handlers: Threads | undefined;
   const pools = (): Threads[] => (handlers === undefined ? [chats] : [chats, handlers]);
   return {

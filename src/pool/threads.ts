@@ -14,6 +14,8 @@ export interface ThreadsOptions {
   /** Tasks that may wait for a thread (the supervisor never gives more than its slots). */
   maxQueue: number;
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  /** The threads' `process.env` (default: the host's, read when each thread starts). */
+  env?: NodeJS.ProcessEnv;
   onHello(hello: ChannelHello): void;
   onGone(threadId: number): void;
 }
@@ -40,6 +42,7 @@ export function startThreads(options: ThreadsOptions): Threads {
     maxQueue: options.maxQueue,
     recordTiming: false,
     ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
   });
   const greeted = new Set<number>();
   pool.on('message', (message: unknown) => {
@@ -77,15 +80,22 @@ export function startThreads(options: ThreadsOptions): Threads {
     },
     // A thread that is exiting (a crash, an out-of-memory kill) has no heap to read: it is left out.
     heaps: async () => {
-      const read = await Promise.all(
-        pool.threads.map((w) =>
-          w.getHeapStatistics().then(
-            (h) => ({ threadId: w.threadId, heapUsed: h.used_heap_size }),
-            () => undefined,
+      // Idle threads do not hold the host open (Piscina unrefs them): the answer must, or a host
+      // with nothing else to do exits while it waits (`await ready(); await workerHeaps()`).
+      const keepAlive = setInterval(() => {}, 60_000);
+      try {
+        const read = await Promise.all(
+          pool.threads.map((w) =>
+            w.getHeapStatistics().then(
+              (h) => ({ threadId: w.threadId, heapUsed: h.used_heap_size }),
+              () => undefined,
+            ),
           ),
-        ),
-      );
-      return read.filter((heap) => heap !== undefined);
+        );
+        return read.filter((heap) => heap !== undefined);
+      } finally {
+        clearInterval(keepAlive);
+      }
     },
     close: () => pool.destroy(),
   };

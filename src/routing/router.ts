@@ -77,8 +77,8 @@ export class Router implements DispatchGate {
   readonly #keyIds = new Map<string, string>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   #waiting = 0;
-  // Until a worker is up, tasks pile up in the pool and would all leave at once when it starts:
-  // budget is handed out only once something can use it.
+  // Until a worker thread is up, tasks pile up in the pool and would all leave at once when it
+  // starts: budget is handed out only once something can use it (the first thread, not all of them).
   #poolReady = false;
   #untilReady: Array<() => void> = [];
   #fallbacks = 0;

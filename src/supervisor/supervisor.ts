@@ -134,11 +134,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       onWorkerReady: (threadId, handlers) => {
         this.#engine.workerReady(threadId);
         if (handlers) return;
+        // One thread can run sessions: rate budget is handed out from now on (ready() waits for every thread, sessions do not).
+        this.#router.poolReady();
         this.#readyWorkers.add(threadId);
-        if (this.#readyWorkers.size >= this.#options.threads) {
-          [this.#isReady] = [true, this.#ready.resolve()];
-          this.#router.poolReady();
-        }
+        if (this.#readyWorkers.size >= this.#options.threads) [this.#isReady] = [true, this.#ready.resolve()];
       },
       onWorkerGone: (threadId) => {
         // A thread that goes before every thread was up could not start: ready() says so.
@@ -381,8 +380,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Resolves once every worker thread is up (~50 ms each): sessions submitted before then simply
-   * wait for their thread, so this is only for hosts that want the start-up cost paid in advance.
+   * Resolves once every worker thread is up, its modules loaded (~0.2 s for 2 threads on 2 cores
+   * from the built package): a session submitted before then waits for the first thread up, not for
+   * all of them, so this is only for hosts that want the start-up cost paid in advance.
    * With a transport that connects (`bullmq()`), resolves once it is connected instead.
    *
    * @returns A promise that rejects with ERR_WORKER_CRASHED ({@link WorkerCrashedError}) when a
@@ -394,7 +394,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * import { createSupervisor } from 'sessionpool';
    *
    * const supervisor = createSupervisor({ threads: 2 });
-   * await supervisor.ready(); // both threads are up: the first session pays no start-up cost
+   * await supervisor.ready(); // both threads are up and loaded: the first session waits for neither
    * console.log(supervisor.stats().pool.threads); // 2
    * await supervisor.close();
    * ```

@@ -75,6 +75,20 @@ describe('chat through the public API', () => {
   });
 });
 
+test('a host with nothing else to do waits for workerHeaps() right after ready(): idle threads hold it open no longer, the call does', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const script = `
+    import { createSupervisor } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};
+    const supervisor = createSupervisor({ threads: 2, logger: false });
+    await supervisor.ready();
+    const heaps = await supervisor.workerHeaps();
+    await supervisor.close();
+    console.log(heaps.length);`;
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+  assert.equal(stdout.trim(), '2', stderr);
+});
+
 test("ready() resolves once every worker thread is up; workerHeaps() reads each thread's heap", async () => {
   const { createSupervisor } = await import('../../src/index.ts');
   const supervisor = createSupervisor({ threads: 2, logger: false });

@@ -3,7 +3,7 @@
 // circuits that open, fail fast, probe and close.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createSupervisor, ManualClock, startMockProvider, type Supervisor, type SupervisorOptions } from '../../src/index.ts';
+import { createSupervisor, ManualClock, startMockProvider, type Supervisor, type SupervisorOptions, type Transport } from '../../src/index.ts';
 import { firstBehaviour, outage, throttle } from '../../src/apps/mock/faults.ts';
 import type { MockProvider, MockProviderOptions } from '../../src/apps/mock/server.ts';
 import type { CircuitEvent, FallbackEvent } from '../../src/types/session.ts';
@@ -359,4 +359,45 @@ describe('shutdown', () => {
       await r.close();
     }
   });
+});
+
+test('a provider with limits: the first session leaves as soon as one thread is up, not once all of them are', async () => {
+  const sent: string[] = [];
+  let up: ((threadId: number, handlers: boolean) => void) | undefined;
+  const transport: Transport = {
+    name: 'two-threads-one-up',
+    remoteKeys: false,
+    open(options) {
+      up = options.onWorkerReady;
+      return {
+        threads: 2,
+        run: (task, receiver) => {
+          sent.push(task.sessionId);
+          receiver.settled(task, { ok: false, error: { code: 'ERR_HANDLER', name: 'Error', message: 'not run' }, attempts: 1, threadId: 1 });
+        },
+        reportStarts: () => {},
+        abort: async () => undefined,
+        reaches: () => true,
+        forget: () => {},
+        kill: () => false,
+        close: async () => {},
+      };
+    },
+  };
+  const supervisor = createSupervisor({
+    threads: 2,
+    logger: false,
+    transport,
+    providers: { kimi: { baseURL: 'http://127.0.0.1:9/v1', apiKey: KEYS.kimi, limits: { concurrency: 5 } } },
+  });
+  try {
+    const chat = supervisor.chat({ provider: 'kimi', messages: user('hi') }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(sent, [], 'no thread up: the session waits for one');
+    up?.(1, false);
+    await chat;
+    assert.equal(sent.length, 1, 'one thread of two up: the session was sent');
+  } finally {
+    await supervisor.close({ timeoutMs: 1000 });
+  }
 });

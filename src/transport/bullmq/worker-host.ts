@@ -175,9 +175,12 @@ class Host implements WorkerHost {
           if (run !== undefined && (event.type === 'retry' || event.type === 'continuation')) this.#verify([run]);
         }
       },
-      onWorkerReady: (threadId) => {
+      onWorkerReady: (threadId, handlers) => {
+        if (handlers) return;
+        // One thread can run sessions: rate budget is handed out from now on; ready() waits for every thread.
+        this.#router.poolReady();
         up.add(threadId);
-        if (up.size >= engine.threads) [this.#threadsUp.resolve(), this.#router.poolReady()];
+        if (up.size >= engine.threads) this.#threadsUp.resolve();
       },
     });
     this.#dispatcher = redactingDispatcher(

@@ -159,9 +159,13 @@ export class WorkerChannel implements WorkerControl {
   }
 }
 
-/** Creates the two channels, exposes this worker's control on one and posts both far ends to the pool. */
-export function openWorkerChannel(): WorkerChannel {
-  if (parentPort === null) return new WorkerChannel();
+/**
+ * Creates the two channels and exposes this worker's control on one; `greet` posts both far ends to
+ * the pool (once), which takes the thread as up from then on.
+ */
+export function openWorkerChannel(): { channel: WorkerChannel; greet(): void } {
+  if (parentPort === null) return { channel: new WorkerChannel(), greet: () => {} };
+  const parent = parentPort;
   const events = new MessageChannel();
   const control = new MessageChannel();
   const channel = new WorkerChannel(events.port1);
@@ -171,7 +175,12 @@ export function openWorkerChannel(): WorkerChannel {
     reportStarts: (on) => channel.reportStarts(on),
   };
   Comlink.expose(exposed, portEndpoint(control.port1));
-  const hello: ChannelHello = { type: 'sessionpool:channel', threadId, events: events.port2, control: control.port2 };
-  parentPort.postMessage(hello, [events.port2, control.port2]);
-  return channel;
+  let greeted = false;
+  const greet = () => {
+    if (greeted) return;
+    greeted = true;
+    const hello: ChannelHello = { type: 'sessionpool:channel', threadId, events: events.port2, control: control.port2 };
+    parent.postMessage(hello, [events.port2, control.port2]);
+  };
+  return { channel, greet };
 }

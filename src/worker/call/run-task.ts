@@ -2,8 +2,9 @@ import { threadId } from 'node:worker_threads';
 import type { CallOutcome, SessionTask, TaskOutcome } from '../../wire/protocol.ts';
 import { openWorkerChannel, type SessionScope } from './channel.ts';
 
-// Opened once, when the worker module loads: the pool hands its ports to the supervisor.
-const channel = openWorkerChannel();
+// Opened once, when the worker module loads; the pool hands its ports to the supervisor once the
+// thread's entry has its task runner, that is once everything its sessions run was loaded.
+const { channel, greet } = openWorkerChannel();
 
 /**
  * The pool's task function for one kind of session: start to settled. It never throws: a task
@@ -33,5 +34,7 @@ export function taskRunner<T extends SessionTask>(
   };
   // Provider calls also come over the events port, in batches (src/pool/lanes.ts); handlers only as Piscina tasks.
   if (!blocking) channel.serve(runner as (task: SessionTask) => Promise<TaskOutcome>);
+  // The thread is up: ready() and the routing's budget count on it, and a session sent now starts at once.
+  greet();
   return runner;
 }
