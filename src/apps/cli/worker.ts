@@ -111,18 +111,25 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     throw error;
   }
   console.log(`sessionpool worker ${host.host}: taking sessions from queue "${values.queue ?? 'sessionpool'}"`);
+  // One listener per signal for the rest of the process: removing it and adding another between the
+  // first signal and the second would leave a moment where SIGTERM has Node's default action (the
+  // process killed by the signal rather than exiting 143), and the line below can be read before then.
+  let received: NodeJS.Signals | undefined;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    const onSignal = (again: NodeJS.Signals) => {
+      if (received === undefined) {
+        received = again;
+        resolve(again);
+        return;
+      }
+      // Asked twice: the operator does not want to wait for the running jobs.
+      console.error(`sessionpool worker: ${again} again: exiting now`);
+      process.exit(exitCodeOf(again));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   console.error(`sessionpool worker: ${signal}: closing (running jobs have up to ${CLOSE_TIMEOUT_MS / 1000} s; ${signal} again exits now)`);
-  // Asked twice: the operator does not want to wait for the running jobs.
-  const now = (again: NodeJS.Signals) => {
-    console.error(`sessionpool worker: ${again} again: exiting now`);
-    process.exit(exitCodeOf(again));
-  };
-  process.once('SIGINT', now);
-  process.once('SIGTERM', now);
   await host.close({ timeoutMs: CLOSE_TIMEOUT_MS });
   exitSoon(signal);
   return 0;
