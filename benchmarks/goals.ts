@@ -65,6 +65,25 @@ const GOALS: ReadonlyArray<{ scenario: string; goal: string; judge: Judge }> = [
   },
 ];
 
+/**
+ * Issue 26: what the whole machine pays. The SDK does the same HTTP and parsing work wherever it
+ * runs, so CPU of every thread per session beyond the SDK's is the engine's own cost.
+ */
+const ALL_THREADS_GOALS: ReadonlyArray<{ scenario: string; maxRatio: number }> = [
+  { scenario: 'nonstream-100', maxRatio: 1.25 },
+  { scenario: 'stream-500', maxRatio: 1.1 },
+  { scenario: 'latency-1', maxRatio: 1.25 },
+  { scenario: 'latency-10', maxRatio: 1.25 },
+];
+
+function allThreadsGoal(r: ScenarioReport, maxRatio: number): Omit<GoalVerdict, 'scenario' | 'goal'> | undefined {
+  if (!r.ratio || !r.baseline) return undefined;
+  return {
+    measured: `${fmt(r.engine.processCpuPerSessionMs.median)} vs SDK ${fmt(r.baseline.processCpuPerSessionMs.median)} ms = ${fmt(r.ratio.processCpuPerSession)}x`,
+    met: r.ratio.processCpuPerSession <= maxRatio,
+  };
+}
+
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${fmt(x)}`;
 
 /** The goal's figure is the main thread's own CPU time; event-loop active time is shown beside it (and judged when `maxLoopRatio` is given). */
@@ -112,6 +131,11 @@ export function judgeGoals(reports: readonly ScenarioReport[], firstSessions: re
     const report = reports.find((r) => r.scenario === scenario);
     const verdict = report && judge(report);
     if (verdict) verdicts.push({ scenario, goal, ...verdict });
+  }
+  for (const { scenario, maxRatio } of ALL_THREADS_GOALS) {
+    const report = reports.find((r) => r.scenario === scenario);
+    const verdict = report && allThreadsGoal(report, maxRatio);
+    if (verdict) verdicts.push({ scenario, goal: `all-threads CPU/session <= ${maxRatio}x the SDK`, ...verdict });
   }
   for (const f of firstSessions) verdicts.push(firstSessionVerdict(f));
   return verdicts;

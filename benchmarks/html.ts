@@ -146,9 +146,9 @@ const spreadCell = (s: SideFigures['p50Ms']) => `${fmt(s.median)} <small>[${fmt(
 
 function figuresTable(reports: ScenarioReport[]): string {
   const head =
-    '<tr><th>scenario</th><th>conc.</th><th>side</th><th>CPU ms/session (ELU)</th><th>thread CPU ms/session</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>sessions/s</th><th>heap MB</th><th>RSS MB</th></tr>';
+    '<tr><th>scenario</th><th>conc.</th><th>side</th><th>CPU ms/session (ELU)</th><th>thread CPU ms/session</th><th>all-threads CPU ms/session</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>sessions/s</th><th>heap MB</th><th>RSS MB</th></tr>';
   const side = (name: string, f: SideFigures, first: string) =>
-    `<tr>${first}<td>${name}</td><td>${spreadCell(f.cpuPerSessionMs)}</td><td>${spreadCell(f.threadCpuPerSessionMs)}</td><td>${spreadCell(f.p50Ms)}</td><td>${spreadCell(f.p95Ms)}</td><td>${spreadCell(f.p99Ms)}</td><td>${spreadCell(f.sessionsPerSec)}</td><td>${spreadCell(f.peakHeapMB)}</td><td>${spreadCell(f.peakRssMB)}</td></tr>`;
+    `<tr>${first}<td>${name}</td><td>${spreadCell(f.cpuPerSessionMs)}</td><td>${spreadCell(f.threadCpuPerSessionMs)}</td><td>${spreadCell(f.processCpuPerSessionMs)}</td><td>${spreadCell(f.p50Ms)}</td><td>${spreadCell(f.p95Ms)}</td><td>${spreadCell(f.p99Ms)}</td><td>${spreadCell(f.sessionsPerSec)}</td><td>${spreadCell(f.peakHeapMB)}</td><td>${spreadCell(f.peakRssMB)}</td></tr>`;
   const rows = reports.map((r) => {
     const span = r.baseline ? 3 : 1;
     const first = `<td rowspan="${span}"><b>${esc(r.scenario)}</b></td><td rowspan="${span}">${r.concurrency}</td>`;
@@ -156,11 +156,11 @@ function figuresTable(reports: ScenarioReport[]): string {
     if (r.baseline && r.ratio) {
       const x = (v: number) => `<td>${fmt(v)}×</td>`;
       html += side('plain SDK', r.baseline, '');
-      html += `<tr class="ratio"><td>ratio</td>${x(r.ratio.cpuPerSession)}${x(r.ratio.threadCpuPerSession)}${x(r.ratio.p50)}${x(r.ratio.p95)}${x(r.ratio.p99)}${x(r.ratio.sessionsPerSec)}${x(r.ratio.peakHeap)}<td></td></tr>`;
+      html += `<tr class="ratio"><td>ratio</td>${x(r.ratio.cpuPerSession)}${x(r.ratio.threadCpuPerSession)}${x(r.ratio.processCpuPerSession)}${x(r.ratio.p50)}${x(r.ratio.p95)}${x(r.ratio.p99)}${x(r.ratio.sessionsPerSec)}${x(r.ratio.peakHeap)}<td></td></tr>`;
     }
     return html;
   });
-  return `<table>${head}${rows.join('')}</table><p class="note">median [min–max] over the measured rounds; CPU (ELU) = main-thread event-loop active time ÷ sessions (on busy cores it counts waiting for one too); thread CPU = the main thread's own CPU time (process.threadCpuUsage) ÷ sessions, the goals' figure; blocked-host: the host's own busy slices excluded from both; heap = main thread; RSS = whole process.</p>`;
+  return `<table>${head}${rows.join('')}</table><p class="note">median [min–max] over the measured rounds; CPU (ELU) = main-thread event-loop active time ÷ sessions (on busy cores it counts waiting for one too); thread CPU = the main thread's own CPU time (process.threadCpuUsage) ÷ sessions, the main-thread goals' figure; all-threads CPU = every thread of the process (process.cpuUsage) ÷ sessions, what offloading costs the machine; blocked-host: the host's own busy slices excluded from both; heap = main thread; RSS = whole process.</p>`;
 }
 
 function cpuBars(reports: ScenarioReport[]): string {

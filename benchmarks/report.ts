@@ -14,6 +14,8 @@ export interface SideFigures {
   cpuPerSessionMs: Spread;
   /** The main thread's own CPU time per session (process.threadCpuUsage): ELU minus waiting for a core. */
   threadCpuPerSessionMs: Spread;
+  /** CPU time of every thread of the process per session (process.cpuUsage): what offloading costs the machine. */
+  processCpuPerSessionMs: Spread;
   p50Ms: Spread;
   p95Ms: Spread;
   p99Ms: Spread;
@@ -32,6 +34,7 @@ export interface SideFigures {
 export interface Ratios {
   cpuPerSession: number;
   threadCpuPerSession: number;
+  processCpuPerSession: number;
   p50: number;
   p95: number;
   p99: number;
@@ -60,6 +63,7 @@ export function sideFigures(rounds: readonly RoundResult[]): SideFigures {
     sessions: rounds.reduce((n, r) => n + r.sessions, 0),
     cpuPerSessionMs: of((x) => x.r.hostMs / x.r.sessions),
     threadCpuPerSessionMs: of((x) => x.r.hostCpuMs / x.r.sessions),
+    processCpuPerSessionMs: of((x) => x.r.processCpuMs / x.r.sessions),
     p50Ms: of((x) => x.p50),
     p95Ms: of((x) => x.p95),
     p99Ms: of((x) => x.p99),
@@ -90,6 +94,7 @@ export function scenarioReport(
     ratio: b && {
       cpuPerSession: div(e.cpuPerSessionMs, b.cpuPerSessionMs),
       threadCpuPerSession: div(e.threadCpuPerSessionMs, b.threadCpuPerSessionMs),
+      processCpuPerSession: div(e.processCpuPerSessionMs, b.processCpuPerSessionMs),
       p50: div(e.p50Ms, b.p50Ms),
       p95: div(e.p95Ms, b.p95Ms),
       p99: div(e.p99Ms, b.p99Ms),
@@ -103,7 +108,7 @@ export function scenarioReport(
 export { fmt } from '../src/apps/report/format.ts';
 
 const cell = (s: Spread) => `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
-const COLUMNS = ['scenario', 'conc', 'side', 'cpu ms/session', 'thread-cpu ms', 'p50 ms', 'p95 ms', 'p99 ms', 'sessions/s', 'heap MB', 'rss MB'];
+const COLUMNS = ['scenario', 'conc', 'side', 'cpu ms/session', 'thread-cpu ms', 'all-cpu ms', 'p50 ms', 'p95 ms', 'p99 ms', 'sessions/s', 'heap MB', 'rss MB'];
 
 function sideRow(name: string, side: string, conc: string, f: SideFigures): string[] {
   return [
@@ -112,6 +117,7 @@ function sideRow(name: string, side: string, conc: string, f: SideFigures): stri
     side,
     cell(f.cpuPerSessionMs),
     cell(f.threadCpuPerSessionMs),
+    cell(f.processCpuPerSessionMs),
     cell(f.p50Ms),
     cell(f.p95Ms),
     cell(f.p99Ms),
@@ -135,6 +141,7 @@ export function table(reports: readonly ScenarioReport[]): string {
         'ratio',
         x(r.ratio.cpuPerSession),
         x(r.ratio.threadCpuPerSession),
+        x(r.ratio.processCpuPerSession),
         x(r.ratio.p50),
         x(r.ratio.p95),
         x(r.ratio.p99),
@@ -154,7 +161,7 @@ export function table(reports: readonly ScenarioReport[]): string {
   for (const row of rows.slice(1)) out.push(line(row));
   out.push(
     'median [min–max] over the measured rounds. cpu = main-thread event-loop active time ÷ sessions (on busy cores it counts waiting for one too); ' +
-      "thread-cpu = the main thread's own CPU time ÷ sessions (process.threadCpuUsage; the goals' figure); blocked-host: the host's busy slices excluded from both; " +
+      "thread-cpu = the main thread's own CPU time ÷ sessions (process.threadCpuUsage; the main-thread goals' figure); all-cpu = every thread of the process ÷ sessions (process.cpuUsage; the mock is another process); blocked-host: the host's busy slices excluded from both; " +
       'heap = main thread, peak heapUsed; rss = whole process (worker threads included, a high-water mark); thread-cpu is tick-granular (4 ms)',
   );
   return out.join('\n');
@@ -170,6 +177,7 @@ function sideJSON(f: SideFigures) {
     wrong: f.wrong,
     cpuPerSessionMs: spreadJSON(f.cpuPerSessionMs),
     threadCpuPerSessionMs: spreadJSON(f.threadCpuPerSessionMs),
+    processCpuPerSessionMs: spreadJSON(f.processCpuPerSessionMs),
     latencyMs: { p50: spreadJSON(f.p50Ms), p95: spreadJSON(f.p95Ms), p99: spreadJSON(f.p99Ms) },
     sessionsPerSec: spreadJSON(f.sessionsPerSec),
     peakHeapMB: spreadJSON(f.peakHeapMB),

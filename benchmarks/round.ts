@@ -21,6 +21,11 @@ export interface RoundResult {
   hostMs: number;
   /** Main-thread CPU time (process.threadCpuUsage), minus the host's own busy slices. */
   hostCpuMs: number;
+  /**
+   * CPU time of the whole process, every thread (process.cpuUsage: the worker threads' HTTP and
+   * parsing work too), minus the host's own busy slices. The mock provider is another process.
+   */
+  processCpuMs: number;
   /** Time the simulated host spent in its own busy slices (blocked-host only). */
   busyMs: number;
   /** Per session, from the call to its result (ms). */
@@ -94,6 +99,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
   collectGarbage();
   memory.start();
   meter.start();
+  const processCpu = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -123,6 +129,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
   const wallMs = performance.now() - started;
   const activeMs = meter.activeMs();
   const cpuMs = meter.cpuMs();
+  const processUsage = process.cpuUsage(processCpu);
   memory.stop();
   const wrong: string[] = [];
   for (let i = 0; i < sessions; i++) {
@@ -135,6 +142,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
     wallMs,
     hostMs: activeMs - host.wallMs,
     hostCpuMs: cpuMs - host.cpuMs,
+    processCpuMs: (processUsage.user + processUsage.system) / 1000 - host.cpuMs,
     busyMs: host.wallMs,
     latencies,
     peakHeap: memory.peakHeap,

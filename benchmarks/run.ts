@@ -82,14 +82,21 @@ interface Context {
   baseline: Baseline | undefined;
   baseURL: string;
   progress: Progress;
+  /**
+   * One supervisor for every scenario run in this process, as the SDK baseline is one client: both
+   * sides keep what they compiled and the connections they opened from one scenario to the next (a
+   * supervisor per scenario measured its worker threads' JIT warm-up against an SDK warm for good).
+   */
+  supervisor?: Supervisor;
 }
 
 const roundsOf = (s: Scenario, o: Options) => o.rounds ?? s.rounds(o.quick);
 const sidesOf = (s: Scenario, o: Options) => (o.side !== undefined ? 1 : s.engineOnly ? 1 : 2);
 const stepsOf = (s: Scenario, o: Options) => sidesOf(s, o) * (roundsOf(s, o) + 1) + (o.html ? 1 : 0) + (s.probeLiveHeap ? 1 : 0);
 
-function supervisorFor(scenario: Scenario, ctx: Context): Supervisor {
-  const { concurrency } = scenario.size(ctx.options.quick);
+/** Admits the largest concurrency of `scenarios` at once: each round bounds its own sessions in flight. */
+function supervisorFor(scenarios: readonly Scenario[], options: Options, baseURL: string): Supervisor {
+  const concurrency = Math.max(...scenarios.map((s) => s.size(options.quick).concurrency));
   return createSupervisor({
     threads: THREADS,
     maxConcurrent: concurrency,
@@ -97,7 +104,7 @@ function supervisorFor(scenario: Scenario, ctx: Context): Supervisor {
     logger: false,
     // The SDK baseline does not retry either (maxRetries: 0): the same work on both sides.
     retry: { maxRetries: 0 },
-    providers: { openai: { baseURL: ctx.baseURL, apiKey: API_KEY } },
+    providers: { openai: { baseURL, apiKey: API_KEY } },
   });
 }
 
@@ -111,7 +118,7 @@ function lostSessions(supervisor: Supervisor, scenario: Scenario, tag: string): 
 async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRun> {
   const { options, progress } = ctx;
   const size = scenario.size(options.quick);
-  const supervisor = supervisorFor(scenario, ctx);
+  const supervisor = ctx.supervisor ?? supervisorFor([scenario], options, ctx.baseURL);
   const sides = {
     engine: options.side === 'baseline' ? undefined : engineCall(supervisor, scenario.kind),
     baseline: scenario.engineOnly || options.side === 'engine' ? undefined : baselineCall(required(ctx.baseline), scenario.kind),
@@ -157,7 +164,7 @@ async function runScenario(scenario: Scenario, ctx: Context): Promise<ScenarioRu
     // The timeline comes from one extra engine round with event listeners on (they cost the host).
     if (options.html !== undefined) trace = await traced(supervisor, () => round('engine', 't', size.sessions));
   } finally {
-    await supervisor.close({ timeoutMs: 5000 });
+    if (supervisor !== ctx.supervisor) await supervisor.close({ timeoutMs: 5000 });
   }
   const report = scenarioReport(scenario, size.concurrency, size.sessions, measured.engine, measured.baseline);
   if (liveHeap !== undefined) report.engine.liveHeapMB = liveHeap / MB;
@@ -232,8 +239,14 @@ export async function main(argv: string[]): Promise<number> {
       progress.show('first session (fresh processes)');
       first = await firstSessions(baseURL, API_KEY, THREADS, options.quick ? 3 : 5);
     }
+    const inProcess = options.scenarios.filter((s) => !s.ownProcess);
     const ctx: Context = { options, baseline: new Baseline(baseURL, API_KEY), baseURL, progress };
-    for (const scenario of options.scenarios) runs.push(await (scenario.ownProcess ? runInOwnProcess(scenario, ctx) : runScenario(scenario, ctx)));
+    if (inProcess.length > 0) ctx.supervisor = supervisorFor(inProcess, options, baseURL);
+    try {
+      for (const scenario of options.scenarios) runs.push(await (scenario.ownProcess ? runInOwnProcess(scenario, ctx) : runScenario(scenario, ctx)));
+    } finally {
+      await ctx.supervisor?.close({ timeoutMs: 5000 });
+    }
   } finally {
     progress.end();
     await mock.close();

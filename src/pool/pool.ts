@@ -17,7 +17,8 @@ const HANDLER_WORKER = packageModuleURL('../../workers/handler-worker.ts', impor
 
 export function createPool(options: DispatcherOptions): Dispatcher {
   const handlerThreads = new Set<number>();
-  const lanes = new SessionLanes();
+  // The provider-call threads' load decides which of them takes a session (lanes.ts).
+  const lanes = new SessionLanes((threadId, since) => chats.eventLoopUtilization(threadId, since));
   const channels = new WorkerChannels({
     onBatch: options.onBatch,
     onOutcomes: (outcomes) => lanes.settle(outcomes),

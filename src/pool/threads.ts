@@ -1,4 +1,5 @@
 // One Piscina pool of worker threads, configured for the kind of session it runs.
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import { isChannelHello, type ChannelHello } from '../wire/protocol.ts';
@@ -25,6 +26,8 @@ export interface Threads {
   /** Terminates the thread when it belongs to this pool. */
   kill(threadId: number): boolean;
   readonly count: number;
+  /** The thread's event-loop utilization since `since` (all of its life without), read from this thread; undefined when it is not this pool's. */
+  eventLoopUtilization(threadId: number, since?: EventLoopUtilization): EventLoopUtilization | undefined;
   /** Each thread's V8 heap in use (bytes). */
   heaps(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
@@ -77,6 +80,10 @@ export function startThreads(options: ThreadsOptions): Threads {
     },
     get count() {
       return pool.threads.length;
+    },
+    eventLoopUtilization(threadId, since) {
+      const worker = pool.threads.find((w) => w.threadId === threadId);
+      return worker?.performance.eventLoopUtilization(since);
     },
     // A thread that is exiting (a crash, an out-of-memory kill) has no heap to read: it is left out.
     heaps: async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { within } from '../support/waits.ts';
 import { harness, KEYS, released, user, waitForTransition, type Harness } from '../support/helpers.ts';
 
 describe('chat through the public API', () => {
@@ -52,24 +53,31 @@ describe('chat through the public API', () => {
     assert.equal(event.requestId, 'order-42');
   });
 
-  test('12 slow calls run side by side: the provider sees all 12 open at once', async () => {
+  test('12 calls run side by side: the provider sees all 12 open at once', async () => {
     h.mock.reset();
-    const calls = Array.from({ length: 12 }, (_, i) =>
-      h.supervisor.chat({ provider: i % 2 ? 'kimi' : 'glm', messages: user(`call ${i} [[mock latencyMs=400]]`) }),
+    // The provider holds every answer: the 12 can only be open together if none waited for another,
+    // however slowly a busy machine starts them (a timed answer could end before the last started).
+    const controllers = Array.from({ length: 12 }, () => new AbortController());
+    const calls = controllers.map((controller, i) =>
+      h.supervisor.chat({ provider: i % 2 ? 'kimi' : 'glm', messages: user(`call ${i} [[mock hang]]`), signal: controller.signal }).then(
+        () => 'answered',
+        (error: { code?: string }) => error.code,
+      ),
     );
-    // Resolves only if 12 requests are in flight at the same moment.
-    await h.mock.waitForInFlight(12);
-    const results = await Promise.all(calls);
-    assert.equal(results.length, 12);
+    await within(h.mock.waitForInFlight(12), 30_000, () => `12 calls open at the provider at once (open: ${h.mock.inFlight})`);
     assert.equal(h.mock.maxInFlight, 12);
-    assert.equal(new Set(results.map((r) => r.metadata.session.sessionId)).size, 12);
+    for (const controller of controllers) controller.abort();
+    assert.deepEqual(await Promise.all(calls), Array(12).fill('ERR_SESSION_ABORTED'));
+    await within(h.mock.waitForClosed(12), 10_000, 'the 12 HTTP calls cut by the aborts');
   });
 
   test('stats count what happened', async () => {
     const stats = h.supervisor.stats();
     assert.equal(stats.states.created + stats.states.processing, 0);
-    assert.ok(stats.completed >= 16);
+    assert.ok(stats.completed >= 4, JSON.stringify(stats));
     assert.equal(stats.failed, 0);
+    // The 12 held calls, aborted by their callers.
+    assert.equal(stats.aborted, 12);
     assert.ok(stats.latencyMs.byProvider['kimi']!.count > 0);
     assert.equal(stats.pool.threads, 2);
   });
