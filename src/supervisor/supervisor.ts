@@ -141,8 +141,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       },
       onWorkerGone: (threadId) => {
         // A thread that goes before every thread was up could not start: ready() says so.
+        // Closed first: the threads were stopped, not lost, and ready() says that.
         if (!this.#isReady && !this.#readyWorkers.has(threadId))
-          this.#ready.reject(new WorkerCrashedError(`A worker thread exited before it was ready (thread ${threadId})`));
+          this.#ready.reject(
+            this.#closing !== undefined
+              ? new SupervisorClosedError('The supervisor was closed before its worker threads were ready')
+              : new WorkerCrashedError(`A worker thread exited before it was ready (thread ${threadId})`),
+          );
         this.#readyWorkers.delete(threadId);
         this.#logger?.debug({ threadId }, 'worker gone');
       },

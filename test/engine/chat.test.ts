@@ -107,3 +107,17 @@ test("ready() resolves once every worker thread is up; workerHeaps() reads each 
   for (const heap of heaps) assert.ok(heap.threadId > 0 && heap.heapUsed > 0, JSON.stringify(heap));
   await supervisor.close();
 });
+
+test('a supervisor closed before its threads are up: ready() says it was closed, not that a thread crashed', async () => {
+  const { createSupervisor } = await import('../../src/index.ts');
+  for (let i = 0; i < 3; i++) {
+    const supervisor = createSupervisor({ threads: 2, logger: false });
+    const ready = supervisor.ready().then(
+      () => 'ready',
+      (error: { code?: string }) => error.code,
+    );
+    await supervisor.close();
+    // A thread may still have come up before close() stopped it; one stopped on the way never reads as crashed.
+    assert.ok(['ready', 'ERR_SUPERVISOR_CLOSED'].includes((await ready) ?? ''), `ready() settled with ${await ready}`);
+  }
+});
