@@ -71,12 +71,17 @@ describe('sessionpool mcp --mock over stdio', () => {
     );
     const content = (result.structuredContent as { content: string }).content;
     assert.ok(progress.length >= 1);
-    assert.equal(progress.map((p) => p.message).join(''), content);
+    // The SDK's client drops a notification that arrives in the same read as the answer (its
+    // progress handler is gone by the time it runs), which a loaded machine makes likely: what it
+    // passed on is the answer's beginning, in order; 'on the wire' below checks that every
+    // notification was sent, and before the answer.
+    const streamed = progress.map((p) => p.message).join('');
+    assert.ok(content.startsWith(streamed), `progress ${JSON.stringify(streamed)} is not the beginning of ${JSON.stringify(content)}`);
     assert.deepEqual(
       progress.map((p) => p.progress),
-      [...progress.map((p) => p.progress)].sort((a, b) => a - b),
+      progress.map((_, i) => progress.slice(0, i + 1).reduce((n, p) => n + (p.message?.length ?? 0), 0)),
+      'each progress value counts the characters sent so far',
     );
-    assert.equal(progress.at(-1)?.progress, content.length);
   });
 
   test('continuation: a cut answer is continued and reported in the metadata', async () => {
