@@ -16,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSupervisor } from '../src/index.ts';
 import { fmt } from '../src/apps/report/format.ts';
-import { Baseline } from './baseline.ts';
 import { spread, type Spread } from './measure.ts';
 
 /** One run: one fresh process, one fresh supervisor. */
@@ -29,6 +28,10 @@ export interface FirstSession {
   engineSecondMs: number;
   /** The first call of a fresh SDK client (ms). */
   sdkFirstMs: number;
+  /** The process's RSS with the supervisor ready and idle after its two sessions (bytes; the SDK not yet loaded on the main thread). */
+  readyRss: number;
+  /** The RSS of a bare Node process on the same machine, measured beside it (bytes). */
+  bareRss: number;
 }
 
 /** What the package ran from: its .ts sources, or the built files of dist/. */
@@ -42,6 +45,8 @@ export interface FirstSessionFigures {
   readyMs: Spread;
   engineSecondMs: Spread;
   sdkFirstMs: Spread;
+  /** A ready supervisor's RSS over a bare Node process (MB). */
+  rssOverBareMB: Spread;
   /** The built package is older than the sources it is measured beside (run `npm run build`). */
   stale?: true;
 }
@@ -60,9 +65,12 @@ export async function firstSession(baseURL: string, apiKey: string, threads: num
     await supervisor.chat({ provider: 'openai', messages: [{ role: 'user', content: prompt }] });
     const engineSecondMs = performance.now() - second;
     await ready;
+    const readyRss = process.memoryUsage.rss();
+    // Loaded only now: the RSS above is the package's and its threads', not the SDK's on this thread.
+    const { Baseline } = await import('./baseline.ts');
     const sdk = performance.now();
     await new Baseline(baseURL, apiKey).chat(prompt);
-    return { engineColdMs, readyMs, engineSecondMs, sdkFirstMs: performance.now() - sdk };
+    return { engineColdMs, readyMs, engineSecondMs, sdkFirstMs: performance.now() - sdk, readyRss, bareRss: 0 };
   } finally {
     await supervisor.close({ timeoutMs: 5000 });
   }
@@ -98,13 +106,16 @@ function newestSource(root: string): number {
 async function runOnce(program: Program, baseURL: string, apiKey: string, threads: number): Promise<FirstSession> {
   const args = [...process.execArgv, program.file, '--child', baseURL, apiKey, String(threads)];
   const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as FirstSession;
+  const run = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as FirstSession;
+  const bare = await promisify(execFile)(process.execPath, ['-e', 'console.log(process.memoryUsage.rss())'], { timeout: 60_000 });
+  return { ...run, bareRss: Number(bare.stdout.trim()) };
 }
 
 /** `runs` fresh processes per build, the builds taking turns (a busy moment weighs on both alike). */
 export async function firstSessions(baseURL: string, apiKey: string, threads: number, runs: number): Promise<FirstSessionFigures[]> {
   const builds = programs();
   // The mock provider answers its first requests slower (its own code is cold): not the first run's to pay.
+  const { Baseline } = await import('./baseline.ts');
   const warm = new Baseline(baseURL, apiKey);
   for (let i = 0; i < 3; i++) await warm.chat('warm-up [[mock latencyMs=0]]');
   const measured = builds.map(() => [] as FirstSession[]);
@@ -121,6 +132,7 @@ export async function firstSessions(baseURL: string, apiKey: string, threads: nu
       readyMs: of((f) => f.readyMs),
       engineSecondMs: of((f) => f.engineSecondMs),
       sdkFirstMs: of((f) => f.sdkFirstMs),
+      rssOverBareMB: of((f) => (f.readyRss - f.bareRss) / 2 ** 20),
       ...(program.stale ? { stale: true as const } : {}),
     };
   });
@@ -129,7 +141,7 @@ export async function firstSessions(baseURL: string, apiKey: string, threads: nu
 export function firstSessionLine(f: FirstSessionFigures): string {
   const ms = (s: Spread) => `${fmt(s.median)} ms [${fmt(s.min)}–${fmt(s.max)}]`;
   const from = f.build === 'built' ? `the built package${f.stale ? ', older than the sources: npm run build' : ''}` : 'the sources';
-  return `first session (fresh supervisor, called at once; ${from}, ${f.runs} fresh processes): ${ms(f.engineColdMs)} to its result (threads ready at ${ms(f.readyMs)}), the next ${ms(f.engineSecondMs)}; the SDK's first call on a fresh client ${ms(f.sdkFirstMs)}`;
+  return `first session (fresh supervisor, called at once; ${from}, ${f.runs} fresh processes): ${ms(f.engineColdMs)} to its result (threads ready at ${ms(f.readyMs)}), the next ${ms(f.engineSecondMs)}; the SDK's first call on a fresh client ${ms(f.sdkFirstMs)}; RSS of the ready supervisor over bare Node ${fmt(f.rssOverBareMB.median)} MB [${fmt(f.rssOverBareMB.min)}–${fmt(f.rssOverBareMB.max)}]`;
 }
 
 if (import.meta.main && process.argv[2] === '--child') {

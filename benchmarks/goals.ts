@@ -125,6 +125,15 @@ function firstSessionVerdict(f: FirstSessionFigures): GoalVerdict {
   return { scenario: `first-session (${f.build})`, goal, measured, met: cold <= maxMs && (maxSdkRatio === undefined || ratio <= maxSdkRatio) };
 }
 
+/** Issue 26: a ready supervisor with 2 threads adds at most this much RSS to a bare Node process (built package). */
+const MAX_READY_RSS_OVER_BARE_MB = 70;
+
+function readyRssVerdict(f: FirstSessionFigures): GoalVerdict {
+  const goal = `RSS of a ready supervisor (idle, after two sessions) over bare Node <= ${MAX_READY_RSS_OVER_BARE_MB} MB, built package`;
+  const measured = `+${fmt(f.rssOverBareMB.median)} MB [${fmt(f.rssOverBareMB.min)}–${fmt(f.rssOverBareMB.max)}] over ${f.runs} fresh processes`;
+  return { scenario: 'ready-rss (built)', goal, measured, met: f.stale ? null : f.rssOverBareMB.median <= MAX_READY_RSS_OVER_BARE_MB };
+}
+
 export function judgeGoals(reports: readonly ScenarioReport[], firstSessions: readonly FirstSessionFigures[] = []): GoalVerdict[] {
   const verdicts: GoalVerdict[] = [];
   for (const { scenario, goal, judge } of GOALS) {
@@ -138,6 +147,7 @@ export function judgeGoals(reports: readonly ScenarioReport[], firstSessions: re
     if (verdict) verdicts.push({ scenario, goal: `all-threads CPU/session <= ${maxRatio}x the SDK`, ...verdict });
   }
   for (const f of firstSessions) verdicts.push(firstSessionVerdict(f));
+  for (const f of firstSessions) if (f.build === 'built') verdicts.push(readyRssVerdict(f));
   return verdicts;
 }
 
