@@ -247,7 +247,9 @@ export function prepareChat(input: unknown, options: RequestDefaults, stream: bo
     stream: stream || request.onDelta !== undefined,
     idleTimeoutMs: request.idleTimeoutMs ?? 60_000,
     maxResponseBytes: request.maxResponseBytes ?? options.maxResponseBytes,
-    ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra', 'headers', 'query', 'structuredRetries']),
+    ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra', 'headers', 'query']),
+    // Left out when 0: a call without it is what every worker host (BullMQ's job schema) already takes.
+    ...(request.structuredRetries ? { structuredRetries: request.structuredRetries } : {}),
     ...(params !== undefined ? { params } : {}),
   };
   checkDialectRules(call, provider);

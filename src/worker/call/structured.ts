@@ -3,7 +3,7 @@
 // worker. An answer that misses it is asked again with what was wrong (`structuredRetries`, never
 // for a stream: its text is out), then fails the session with ERR_PROVIDER_RESPONSE and its issues.
 // OpenAI enforces the schema itself: its answer is parsed, not checked (as the openai SDK does).
-import { ProviderResponseError } from '../../errors/errors.ts';
+import { InvalidRequestError, ProviderResponseError } from '../../errors/errors.ts';
 import type { ChatMessage } from '../../types/chat.ts';
 import { checkAnswer, schemaCheck, type SchemaCheck } from '../../util/json-schema.ts';
 import { jsonSchemaOf, structuredSupport } from '../../wire/structured.ts';
@@ -35,7 +35,14 @@ let zod: Promise<typeof import('zod')> | undefined;
 async function checkOf(schema: Record<string, unknown> | undefined): Promise<SchemaCheck | undefined> {
   if (schema === undefined) return undefined;
   zod ??= import('zod');
-  return schemaCheck((await zod).z, schema);
+  const { z } = await zod;
+  try {
+    return schemaCheck(z, schema);
+  } catch (error) {
+    // Checked with the request; a fallback target of another dialect meets it here first.
+    const issue = `\`responseFormat.json_schema.schema\`: a JSON Schema the engine can check answers against, but ${(error as Error).message}`;
+    throw new InvalidRequestError(`Invalid request: ${issue}`, [issue]);
+  }
 }
 
 /** Whether the answer is one to parse: a text answer that ended on its own (not cut, refused, filtered or a tool call). */
