@@ -40,6 +40,11 @@ function rewriteDeclarationSpecifiers(dir: string): void {
 const WORKERS = ['workers/session-worker.ts', 'workers/handler-worker.ts'];
 /** The optional peers: never inlined (no worker imports them today; one that did would load the user's copy). */
 const OPTIONAL_PEERS = Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependenciesMeta: object }).peerDependenciesMeta);
+/**
+ * Dependencies a worker imports only when a session needs them, from node_modules: zod checks
+ * structured answers (src/worker/call/structured.ts) and would double the bundle every thread loads.
+ */
+const LAZY_DEPENDENCIES = ['zod'];
 
 /**
  * Every thread imports its entry's whole module graph before it takes a session: ~270 files for a
@@ -62,7 +67,7 @@ async function bundleWorkers(): Promise<void> {
     keepNames: true,
     sourcemap: true,
     sourcesContent: false,
-    external: OPTIONAL_PEERS,
+    external: [...OPTIONAL_PEERS, ...LAZY_DEPENDENCIES],
     metafile: true,
     logLevel: 'warning',
   });

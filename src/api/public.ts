@@ -16,6 +16,7 @@ export type { FallbackTarget, RouteEntry, RouteOutcome } from '../types/route.ts
 
 // Requests and results.
 export type { ChatRequest, ExecuteRequest, ChatParameters, ContinuationOptions, ToolChoice, ToolDefinition } from '../types/request.ts';
+export type { JsonSchema, JsonSchemaResponseFormat, ResponseFormat, StructuredOutputSupport } from '../types/structured.ts';
 export type {
   AssistantMessage,
   CacheMetadata,
@@ -76,7 +77,8 @@ export type { ErrorCode, WireError, SessionIds } from '../types/errors.ts';
 
 // The OpenAI-shaped client (`supervisor.openai()`).
 export { SessionPoolOpenAI, Completions } from '../openai/client.ts';
-export type { OpenAIClientOptions, ChatEngine, CreateOptions } from '../types/openai.ts';
+export type { WithRequestID } from '../openai/client.ts';
+export type { OpenAIClientOptions, ChatEngine, CreateOptions, SDKRequestOptions } from '../types/openai.ts';
 export { ChatCompletionChunkStream } from '../openai/chunk-stream.ts';
 export { sessionOf, resultOf } from '../openai/sessions.ts';
 

@@ -159,7 +159,7 @@ export class SessionAbortedError extends SessionPoolError {
 }
 
 /** What a ProviderError is built with besides its message: the provider's side of the failure. */
-export type ProviderErrorFields = Pick<WireError, 'status' | 'providerCode' | 'retryable' | 'headers' | 'requestID'>;
+export type ProviderErrorFields = Pick<WireError, 'status' | 'providerCode' | 'retryable' | 'headers' | 'requestID' | 'apiError'>;
 
 /**
  * `ERR_PROVIDER`: the provider answered with an error (an HTTP status, or an error inside a 200
@@ -190,12 +190,15 @@ export class ProviderError extends SessionPoolError {
   headers?: Record<string, string>;
   /** The provider's request id (`x-request-id`), for its support desk. */
   requestID?: string;
+  /** The openai SDK's error the worker met (its `status` and the body's `error` object), when the provider answered with one. */
+  apiError?: WireError['apiError'];
   constructor(message: string, fields: ProviderErrorFields, ids: SessionIds = {}, options?: ErrorOptions) {
     super('ERR_PROVIDER', message, ids, options);
     if (fields.status !== undefined) this.status = fields.status;
     if (fields.providerCode !== undefined) this.providerCode = fields.providerCode;
     if (fields.headers !== undefined) this.headers = fields.headers;
     if (fields.requestID !== undefined) this.requestID = fields.requestID;
+    if (fields.apiError !== undefined) this.apiError = fields.apiError;
     this.retryable = fields.retryable ?? false;
   }
 }
@@ -367,10 +370,13 @@ export function providerErrorClass(status: number | undefined): typeof ProviderE
 export class ProviderResponseError extends SessionPoolError {
   /** The provider's word for what went wrong when it gave one (GLM `sensitive`, `network_error`). */
   providerCode?: string;
-  constructor(message: string, ids: SessionIds = {}, retryable = false, providerCode?: string) {
+  /** A structured answer (`responseFormat` with a JSON schema) that missed its schema: each problem, as `path: what`. */
+  issues?: string[];
+  constructor(message: string, ids: SessionIds = {}, retryable = false, providerCode?: string, issues?: string[]) {
     super('ERR_PROVIDER_RESPONSE', message, ids);
     this.retryable = retryable;
     if (providerCode !== undefined) this.providerCode = providerCode;
+    if (issues !== undefined) this.issues = issues;
   }
 }
 
@@ -576,6 +582,8 @@ export function toWireError(error: unknown): WireError {
     if (typeof e.requestID === 'string') wire.requestID = e.requestID;
     if (e.headers !== null && typeof e.headers === 'object') wire.headers = e.headers;
     if (Array.isArray(e.route)) wire.route = e.route;
+    if (e.apiError !== null && typeof e.apiError === 'object') wire.apiError = e.apiError;
+    if (Array.isArray(e.issues) && e.code === 'ERR_PROVIDER_RESPONSE') wire.issues = e.issues;
     return wire;
   }
   return { code: 'ERR_HANDLER', name: 'Error', message: String(error) };
@@ -612,7 +620,7 @@ function errorOf(wire: WireError, ids: SessionIds): SessionPoolError {
       return new ProviderClass(wire.message, wire, at, wire.cause !== undefined ? { cause: wire.cause } : undefined);
     }
     case 'ERR_PROVIDER_RESPONSE':
-      return new ProviderResponseError(wire.message, at, wire.retryable, wire.providerCode);
+      return new ProviderResponseError(wire.message, at, wire.retryable, wire.providerCode, wire.issues);
   }
   const ErrorClass = Object.hasOwn(ERRORS_BY_CODE, wire.code) ? ERRORS_BY_CODE[wire.code] : undefined;
   if (ErrorClass !== undefined) return new ErrorClass(wire.message, at);

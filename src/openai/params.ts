@@ -4,6 +4,7 @@ import type { ChatCompletionCreateParams } from 'openai/resources/chat/completio
 import type { ChatRequest } from '../types/request.ts';
 import type { ChatMessage } from '../types/chat.ts';
 import type { CreateOptions } from '../types/openai.ts';
+import { sessionOptions } from './options.ts';
 
 // SDK body field → typed ChatRequest option. `null` means "the provider's default": left out.
 const TYPED: Readonly<Record<string, keyof ChatRequest>> = {
@@ -42,25 +43,4 @@ export function toChatRequest(provider: string, body: ChatCompletionCreateParams
   }
   if (extra !== undefined) request['extra'] = extra;
   return { ...(request as unknown as ChatRequest), ...sessionOptions(options) };
-}
-
-function sessionOptions(options: CreateOptions): Partial<ChatRequest> {
-  const out: Partial<ChatRequest> = {};
-  out.continuation = options.continuation === true ? {} : options.continuation === undefined ? false : options.continuation;
-  if (options.signal) out.signal = options.signal;
-  if (options.timeout !== undefined) out.timeoutMs = options.timeout;
-  if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;
-  if (options.requestId !== undefined) out.requestId = options.requestId;
-  if (options.metadata !== undefined) out.metadata = options.metadata;
-  const headers = headerRecord(options.headers);
-  if (headers !== undefined) out.headers = headers;
-  return out;
-}
-
-function headerRecord(headers: CreateOptions['headers']): Record<string, string> | undefined {
-  if (headers === undefined) return undefined;
-  const entries = headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
-  const out: Record<string, string> = {};
-  for (const [name, value] of entries) if (typeof value === 'string') out[name] = value;
-  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -7,6 +7,7 @@ import { fallbacksSchema } from './fallbacks-schema.ts';
 import { describeValue, headerValueIssue, nonNegativeInt, positiveInt } from '../util/validation.ts';
 import { assertJsonData, parseOrThrow } from '../errors/checks.ts';
 import { checkChoices, checkExtra, parameterBody, parameterFields } from './chat-params.ts';
+import { checkStructured, structuredRetriesField } from './structured.ts';
 
 const METADATA_MAX_BYTES = 16 * 1024;
 /** The largest `maxResponseBytes` (1 GiB): beyond it a string cannot even hold the answer. */
@@ -78,6 +79,8 @@ export const chatRequestSchema = z.strictObject({
   onDelta: z.custom<(text: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   maxRetries: nonNegativeInt(20).optional(),
   headers: headerRecord.optional(),
+  query: jsonRecord.optional(),
+  structuredRetries: structuredRetriesField,
   extra: jsonRecord.optional(),
   ...parameterFields,
   fallbacks: fallbacksSchema.optional(),
@@ -168,7 +171,7 @@ function checkDialectRules(call: ChatCall, provider: ResolvedProvider): void {
 
 /** What goes into the request body as given must be JSON data: no cycles, BigInts, functions or Symbols. */
 function checkBodyData(request: z.output<typeof chatRequestSchema>): void {
-  for (const field of ['extra', 'tools', 'toolChoice', 'webSearch'] as const) assertJsonData(request[field], field);
+  for (const field of ['extra', 'tools', 'toolChoice', 'webSearch', 'query', 'responseFormat'] as const) assertJsonData(request[field], field);
   request.messages?.forEach((m, i) => assertJsonData(m.content, `messages[${i}].content`));
   const cacheIssue = request.cache === undefined ? undefined : headerValueIssue(request.cache.id);
   if (cacheIssue !== undefined) invalid(`\`cache.id\`: ${cacheIssue} (it is sent in the X-Msh-Context-Cache header)`);
@@ -231,9 +234,11 @@ export function prepareChat(input: unknown, options: RequestDefaults, stream: bo
   checkExtra(request.extra, request);
   checkChoices(request, stream || request.onDelta !== undefined);
   const provider = resolveProvider(request.provider, options.providers);
-  // Continuation follows the first choice: with several choices it is off unless asked for (refused above).
+  const { json } = checkStructured(request, provider, stream || request.onDelta !== undefined);
+  // Continuation follows the first choice: with several choices it is off unless asked for (refused above);
+  // a JSON answer cannot be continued (refused above when asked for).
   const several = request.n !== undefined && request.n > 1;
-  const continuation = request.continuation === false || several ? false : { maxAttempts: 3, maxTotalTokens: 32_000, ...request.continuation };
+  const continuation = request.continuation === false || several || json ? false : { maxAttempts: 3, maxTotalTokens: 32_000, ...request.continuation };
   const params = parameterBody(request);
   const call: ChatCall = {
     model: request.model ?? provider.defaultModel,
@@ -242,7 +247,9 @@ export function prepareChat(input: unknown, options: RequestDefaults, stream: bo
     stream: stream || request.onDelta !== undefined,
     idleTimeoutMs: request.idleTimeoutMs ?? 60_000,
     maxResponseBytes: request.maxResponseBytes ?? options.maxResponseBytes,
-    ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra', 'headers']),
+    ...pick(request, ['temperature', 'maxOutputTokens', 'tools', 'toolChoice', 'cache', 'webSearch', 'extra', 'headers', 'query']),
+    // Left out when 0: a call without it is what every worker host (BullMQ's job schema) already takes.
+    ...(request.structuredRetries ? { structuredRetries: request.structuredRetries } : {}),
     ...(params !== undefined ? { params } : {}),
   };
   checkDialectRules(call, provider);

@@ -243,6 +243,12 @@ export interface ChatResult {
   logprobs?: Logprobs | null;
   /** GLM web search results (`web_search`) or Kimi's, as sent. */
   webSearch?: unknown[];
+  /**
+   * With a `responseFormat` of type `json_schema`: the answer (`content`) parsed as JSON; checked
+   * against the schema where the provider takes only `json_object` (Kimi, GLM). Absent when the
+   * answer was cut (`length`), refused, filtered, or only called tools.
+   */
+  parsed?: unknown;
   /** Every choice the server sent, in order (several with `n > 1`). */
   choices: ChatChoice[];
   /** What the engine knows about the answer besides its content. */

@@ -53,6 +53,19 @@ export interface WireError {
   headers?: Record<string, string>;
   /** ERR_PROVIDER: the provider's request id (`x-request-id`). */
   requestID?: string;
+  /**
+   * ERR_PROVIDER: the openai SDK's error in the worker, as data: its HTTP `status` (absent for an
+   * error the provider sent inside a 200 stream) and its `error` (the body's `error` object as sent).
+   * What `supervisor.openai()` rebuilds the SDK's own error class from.
+   */
+  apiError?: {
+    /** The HTTP status the SDK error carried; absent for an error sent inside a stream. */
+    status?: number;
+    /** The `error` object of the provider's body, as sent (secrets scrubbed); absent when there was none. */
+    error?: unknown;
+  };
+  /** ERR_PROVIDER_RESPONSE of a structured answer: each way the answer missed the JSON schema, as `path: problem`. */
+  issues?: string[];
   /** What caused it, as plain data (the SDK's error, for instance). */
   cause?: {
     /** The cause's class name. */

@@ -1,5 +1,6 @@
 // The OpenAI-shaped client's own types: its options, what it needs of a supervisor, and the SDK's
-// per-request options it honours.
+// per-request options it takes.
+import type OpenAI from 'openai';
 import type { ChatRequest, ContinuationOptions } from './request.ts';
 import type { ChatResult } from './chat.ts';
 import type { StreamEvent } from './session.ts';
@@ -21,20 +22,30 @@ export interface ChatEngine {
   stream(request: ChatRequest): AsyncIterableIterator<StreamEvent>;
 }
 
-/** The SDK's per-request options this client honours (`timeout` is the whole session's deadline here). */
-export interface CreateOptions {
-  /** Aborts the session (ERR_SESSION_ABORTED, with the signal's reason as `cause`). */
-  signal?: AbortSignal | null;
-  /** Deadline of the whole session in milliseconds, queue wait and retries included. @default the supervisor's `timeoutMs` */
+/** The openai SDK's per-request options (its `RequestOptions`), as `chat.completions.create(body, options)` takes them. */
+export type SDKRequestOptions = NonNullable<Parameters<OpenAI['chat']['completions']['retrieve']>[1]>;
+
+/**
+ * The SDK's per-request options, each honoured or refused with ERR_INVALID_REQUEST naming it:
+ * `signal`, `timeout` (here the whole session's deadline), `maxRetries`, `headers` (every form the
+ * SDK takes), `query` and `idempotencyKey` (the session's `requestId`) are honoured; `fetchOptions`,
+ * `defaultBaseURL`, `method`, `path`, `body`, `stream` and the SDK's internal `__` options other
+ * than `__metadata` are refused. Plus the pool's own: `continuation`, `requestId`, `metadata`,
+ * `structuredRetries`.
+ */
+export type CreateOptions = SDKRequestOptions & {
+  /** Aborts the session; the call rejects with the SDK's APIUserAbortError (a stream being read ends quietly, as in the SDK). */
+  signal?: AbortSignal | null | undefined;
+  /** Deadline of the whole session in milliseconds, queue wait and retries included (the SDK's is per HTTP attempt); APIConnectionTimeoutError when it passes. @default the supervisor's `timeoutMs` */
   timeout?: number;
-  /** Retries of a failed provider call. @default the supervisor's `retry.maxRetries` (2) */
+  /** Retries of a failed provider call (the engine's policy: never 400/401/403/404). @default the supervisor's `retry.maxRetries` (2) */
   maxRetries?: number;
-  /** Headers sent with every call of the session; a `null` value is left out. */
-  headers?: Record<string, string | null | undefined> | Headers;
   /** Continue answers cut at `length` (off by default, as with the SDK). @default false */
   continuation?: boolean | ContinuationOptions;
-  /** Your id for the session. @default a UUID */
+  /** Your id for the session. @default the `idempotencyKey`, else a UUID */
   requestId?: string;
   /** Your data for the session (not sent). */
   metadata?: Record<string, unknown>;
-}
+  /** With a json_schema `response_format` on Kimi or GLM: times an answer that misses the schema is asked again ({@link ChatRequest.structuredRetries}). @default 0 */
+  structuredRetries?: number;
+};

@@ -2,6 +2,7 @@
 // checked against it in test/engine/types.test-d.ts). Sampling parameters use the house camelCase and
 // are sent under the provider's snake_case names; `extra` reaches any other body field.
 import type { ChatMessage } from './chat.ts';
+import type { JsonSchemaResponseFormat, ResponseFormat } from './structured.ts';
 
 /** A tool definition (`{ type: 'function', function: { name, description?, parameters? } }`, Kimi/GLM built-ins, …), passed on. */
 export type ToolDefinition = {
@@ -41,11 +42,19 @@ export interface ChatParameters {
   stop?: string | string[];
   /** Best-effort deterministic sampling, sent as `seed`. @default not sent */
   seed?: number;
-  /** `{ type: 'text' | 'json_object' }` or `{ type: 'json_schema', json_schema: {...} }`, sent as `response_format`. @default not sent */
-  responseFormat?: {
-    /** `'text'`, `'json_object'` or `'json_schema'`; the other fields (`json_schema`) are passed on. */
-    type: string;
-  };
+  /**
+   * `{ type: 'text' | 'json_object' }` or `{ type: 'json_schema', json_schema: { name, schema } }`
+   * (a {@link JsonSchemaResponseFormat}, what the openai SDK's `zodResponseFormat()` returns), sent as
+   * `response_format`. With a schema, the result's `parsed` is the answer parsed; Kimi and GLM take
+   * only `json_object`: the schema goes into the system prompt and the answer is checked against
+   * it (see `structuredRetries`). A JSON format turns `continuation` off. @default not sent
+   */
+  responseFormat?:
+    | ResponseFormat
+    | {
+        /** Another format a provider knows; its other fields are passed on. */
+        type: string;
+      };
   /** Whether the model may call several tools in one turn, sent as `parallel_tool_calls`. @default not sent (the provider's default) */
   parallelToolCalls?: boolean;
   /** Reasoning effort of reasoning models (`none`, `minimal`, `low`, `medium`, `high`, `xhigh`), sent as `reasoning_effort`. @default not sent */
@@ -118,6 +127,15 @@ export interface ChatRequest extends ChatParameters, SessionOptions {
   maxRetries?: number;
   /** Headers sent with every provider call of this session (not `Authorization`, which the provider's key sets). @default none */
   headers?: Record<string, string>;
+  /** Query parameters added to the URL of every provider call of this session (`{ 'api-version': '2024-10-21' }`), written as the openai SDK writes them. @default none */
+  query?: Record<string, unknown>;
+  /**
+   * With a `responseFormat` of type `json_schema`, on a provider that takes only `json_object`
+   * (Kimi, GLM): times an answer that misses the schema is asked again, with what was wrong, before
+   * the session fails with ERR_PROVIDER_RESPONSE (its `issues` say what was wrong). Not with
+   * streaming (the answer's text is out already). @default 0
+   */
+  structuredRetries?: number;
   /**
    * Body fields sent as they are (`thinking`, `web_search_options`, …). A field the engine owns
    * (`model`, `messages`, `stream`, `stream_options`, `n`) or one also set by its typed option

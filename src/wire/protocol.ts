@@ -49,6 +49,10 @@ export interface ChatCall {
   params?: Record<string, unknown>;
   /** The caller's headers for every call of the session. */
   headers?: Record<string, string>;
+  /** The caller's query parameters for every call of the session (the SDK writes them into the URL). */
+  query?: Record<string, unknown>;
+  /** Times an answer that misses its JSON schema is asked again (json_object providers). */
+  structuredRetries?: number;
   extra?: Record<string, unknown>;
 }
 

@@ -4,18 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import {
-  AuthenticationError,
-  BadRequestError,
-  InternalServerError,
-  NotFoundError,
-  ProviderError,
-  RateLimitError,
-  UnprocessableEntityError,
-  resultOf,
-  sessionOf,
-  type SessionPoolOpenAI,
-} from '../../src/index.ts';
+import { ProviderError, resultOf, sessionOf, type SessionPoolOpenAI } from '../../src/index.ts';
 import { harness, KEYS, released, rejection, waitForTransition, type Harness } from '../support/helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: SDK objects compared field by field
@@ -132,28 +121,31 @@ describe('supervisor.openai() against the plain openai SDK', () => {
   });
 
   const statuses: Array<[number, new (...args: never[]) => Error, string]> = [
-    [400, BadRequestError, 'BadRequestError'],
-    [401, AuthenticationError, 'AuthenticationError'],
-    [404, NotFoundError, 'NotFoundError'],
-    [422, UnprocessableEntityError, 'UnprocessableEntityError'],
-    [429, RateLimitError, 'RateLimitError'],
-    [500, InternalServerError, 'InternalServerError'],
+    [400, OpenAI.BadRequestError, 'BadRequestError'],
+    [401, OpenAI.AuthenticationError, 'AuthenticationError'],
+    [404, OpenAI.NotFoundError, 'NotFoundError'],
+    [422, OpenAI.UnprocessableEntityError, 'UnprocessableEntityError'],
+    [429, OpenAI.RateLimitError, 'RateLimitError'],
+    [500, OpenAI.InternalServerError, 'InternalServerError'],
   ];
   for (const [status, Class, name] of statuses) {
-    test(`HTTP ${status}: ${name}, as the SDK names it, with status, headers and requestID`, async () => {
+    test(`HTTP ${status}: the SDK's own ${name}, with status, headers and requestID; the engine's error is its cause`, async () => {
       const request = body(`fail [[mock status=${status}]]`);
       const expected = (await rejection(sdk.chat.completions.create(request))) as unknown as InstanceType<typeof OpenAI.APIError>;
-      const actual = (await rejection(pool.chat.completions.create(request, { maxRetries: 0 }))) as unknown as ProviderError;
-      assert.ok(actual instanceof Class, `${actual.name} is a ${name}`);
-      assert.ok(actual instanceof ProviderError);
-      assert.equal(actual.name, expected.constructor.name);
-      assert.equal(actual.code, 'ERR_PROVIDER');
+      const actual = (await rejection(pool.chat.completions.create(request, { maxRetries: 0 }))) as unknown as InstanceType<typeof OpenAI.APIError>;
+      assert.ok(actual instanceof Class, `${actual.name} is the SDK's ${name}`);
+      assert.equal(actual.constructor, expected.constructor);
+      assert.equal(actual.message, expected.message);
       assert.equal(actual.status, expected.status);
+      assert.deepEqual(actual.error, expected.error);
       assert.match(actual.requestID ?? '', /^req_mock_\d+$/);
-      assert.equal(actual.headers?.['x-request-id'], actual.requestID);
-      assert.equal(actual.headers?.['content-type'], expected.headers?.get('content-type'));
-      assert.equal(typeof actual.sessionId, 'string');
-      assert.ok(actual.cause !== undefined, 'the SDK error it came from is the cause');
+      assert.equal(actual.headers?.get('x-request-id'), actual.requestID);
+      assert.equal(actual.headers?.get('content-type'), expected.headers?.get('content-type'));
+      const engine = actual.cause as ProviderError;
+      assert.ok(engine instanceof ProviderError, 'the engine error is the cause');
+      assert.equal(engine.code, 'ERR_PROVIDER');
+      assert.equal(engine.status, status);
+      assert.equal(typeof engine.sessionId, 'string');
     });
   }
 
@@ -201,30 +193,33 @@ describe('supervisor.openai() against the plain openai SDK', () => {
     assert.equal(h.mock.requests[0]?.headers['x-tenant'], 't1');
     assert.equal('x-none' in (h.mock.requests[0]?.headers ?? {}), false);
     const late = await rejection(pool.chat.completions.create(body('hang [[mock hang]]'), { timeout: 200 }));
-    assert.equal(late.code, 'ERR_SESSION_TIMEOUT');
+    assert.ok(late instanceof OpenAI.APIConnectionTimeoutError);
+    assert.equal((late.cause as { code?: string }).code, 'ERR_SESSION_TIMEOUT');
   });
 
-  test('stream.controller.abort() ends the session with ERR_SESSION_ABORTED and closes the provider call', async () => {
+  test('stream.controller.abort() ends the loop quietly, as in the SDK, and stops the session and its provider call', async () => {
     h.mock.reset();
     const stream = await pool.chat.completions.create({ ...body('Slow [[mock chunks=50 chunkDelayMs=20]]'), stream: true });
-    const error = await rejection(
-      (async () => {
-        for await (const chunk of stream) if (chunk.choices[0]?.delta.content) stream.controller.abort();
-      })(),
-    );
-    assert.equal(error.code, 'ERR_SESSION_ABORTED');
+    let pieces = 0;
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content && ++pieces === 1) stream.controller.abort();
+    assert.equal(pieces, 1);
+    assert.equal(stream.result, undefined);
     await h.mock.waitForClosed(1);
+    const aborted = h.transitions.filter((e) => e.to === 'failed' && e.outcome === 'aborted');
+    assert.ok(aborted.length >= 1, 'the session ended as aborted');
   });
 
-  test("the caller's signal aborts a call and its reason is the error's cause", async () => {
+  test("the caller's signal aborts a call: the SDK's APIUserAbortError, whose cause is the engine's error (and its cause the reason)", async () => {
     const controller = new AbortController();
     const reason = new Error('user went away');
     const pending = pool.chat.completions.create(body('hang [[mock hang]]'), { signal: controller.signal });
     await h.mock.waitForInFlight(1);
     controller.abort(reason);
     const error = await rejection(pending);
-    assert.equal(error.code, 'ERR_SESSION_ABORTED');
-    assert.equal(error.cause, reason);
+    assert.ok(error instanceof OpenAI.APIUserAbortError);
+    const engine = error.cause as { code?: string; cause?: unknown };
+    assert.equal(engine.code, 'ERR_SESSION_ABORTED');
+    assert.equal(engine.cause, reason);
   });
 });
 

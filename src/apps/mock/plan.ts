@@ -3,7 +3,8 @@ import { buildAnswer, countWords, promptTokens, splitPieces } from './answer.ts'
 import { requestMessages } from './behaviour.ts';
 import { completionBody, GARBAGE_BODY, responseId, SSE_DONE, streamEvents } from './dialects.ts';
 import type { CompletionParts, WireToolCall } from './dialects.ts';
-import { errorFor, findError, GLM_WEB_SEARCH } from './fixtures.ts';
+import { errorFor, findError, genericError, GLM_WEB_SEARCH } from './fixtures.ts';
+import { refusedResponseFormat, structuredContent } from './structured.ts';
 import type { MockBehaviour, MockDialect, MockMessage, MockRequestBody } from './types.ts';
 
 export interface PlanInput {
@@ -118,6 +119,8 @@ function planBody(input: PlanInput): ResponsePlan {
   if (b.rawBody !== undefined) return { status: 200, headers, stream: false, segments: [], raw: b.rawBody, after: 'end' };
 
   const messages = requestMessages(body);
+  const refused = refusedResponseFormat(dialect, body, messages);
+  if (refused !== undefined) return jsonPlan(400, genericError(dialect, 400, refused).body, headers, b);
   const prompt = promptTokens(messages);
   const cacheId = dialect === 'kimi' ? input.headers['x-msh-context-cache'] : undefined;
   if (cacheId !== undefined) {
@@ -128,7 +131,7 @@ function planBody(input: PlanInput): ResponsePlan {
   // A tool-call answer carries the behaviour's `content` as its text, if any ("Let me search that.").
   const answer = toolCalls
     ? { text: b.content ?? '', finishReason: 'tool_calls', completionTokens: countWords(b.content ?? '') }
-    : buildAnswer(dialect, messages, b);
+    : (structuredAnswer(input, messages) ?? buildAnswer(dialect, messages, b));
   const parts: CompletionParts = {
     dialect,
     id: responseId(dialect, input.seq),
@@ -167,6 +170,14 @@ function planBody(input: PlanInput): ResponsePlan {
   const intervalMs = streamInterval(b, answer.completionTokens, pieces.length);
   if (intervalMs !== undefined) plan.intervalMs = intervalMs;
   return plan;
+}
+
+/** A response_format request's JSON answer, unless the behaviour sets the content or cuts the answer (`lengthRounds`). */
+function structuredAnswer(input: PlanInput, messages: MockMessage[]): ReturnType<typeof buildAnswer> | undefined {
+  const { behaviour: b, body, dialect } = input;
+  if (b.content !== undefined || (b.lengthRounds ?? 0) > 0) return undefined;
+  const text = structuredContent(body, messages, buildAnswer(dialect, messages, b).text);
+  return text === undefined ? undefined : { text, finishReason: b.finishReason ?? 'stop', completionTokens: countWords(text) };
 }
 
 /** The stream cut after `streamErrorAfter` events by an error event; nothing follows it but the end. */

@@ -296,12 +296,13 @@ export class MockProvider extends EventEmitter<MockProviderEvents> {
   }
 
   #record(req: IncomingMessage, body: MockRequestBody | null): MockRequestRecord {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', search = ''] = (req.url ?? '/').split('?');
     const record: MockRequestRecord = {
       seq: ++this.#seq,
       dialect: dialectOf(path),
       method: req.method ?? 'GET',
       path,
+      query: Object.fromEntries(new URLSearchParams(search)),
       headers: headerRecord(req),
       body,
       receivedAt: performance.now(),

@@ -135,6 +135,8 @@ export interface MockRequestRecord {
   method: string;
   /** The URL path, without the query string. */
   path: string;
+  /** The query string's parameters (`{}` when there is none); a repeated name keeps its last value. */
+  query: Record<string, string>;
   /** Lower-cased names; repeated headers joined with ', '. */
   headers: Record<string, string>;
   /** The parsed JSON body, or null when it is not a JSON object. */

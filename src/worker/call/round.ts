@@ -19,6 +19,8 @@ export interface RoundRequest {
   onPart?: (part: { type: string }) => void;
   /** A stream that sends nothing for this long fails the round. */
   idleTimeoutMs?: number;
+  /** Query parameters of the URL (the caller's `query`). */
+  query?: Record<string, unknown>;
 }
 
 export interface RoundResult {
@@ -32,7 +34,9 @@ export async function callRound(request: RoundRequest): Promise<RoundResult> {
   const idle = new IdleWatch(streamed ? request.idleTimeoutMs : undefined, request.provider, scope.signal);
   try {
     idle.touch();
-    const { data, response } = await client.chat.completions.create(body as never, { signal: idle.signal, headers }).withResponse();
+    const signal = idle.signal;
+    const options = request.query === undefined ? { signal, headers } : { signal, headers, query: request.query };
+    const { data, response } = await client.chat.completions.create(body as never, options).withResponse();
     const reading = streamed ? await readStream(data as unknown as AsyncIterable<unknown>, request, idle) : readCompletion(data, request.provider);
     return { reading, responseHeaders: response.headers };
   } catch (error) {

@@ -17,6 +17,8 @@ import { TextAccount } from './text-account.ts';
 import { AttemptFailed, withRetries, type RetryContext } from './retry.ts';
 import { callRound, type RoundResult } from './round.ts';
 import { builtinToolTurns } from './web-search.ts';
+import { structuredBody } from '../providers/structured.ts';
+import { structuredAnswer } from './structured.ts';
 
 export type { ChatValue } from './chat-value.ts';
 
@@ -73,9 +75,17 @@ class ChatRun {
   /** One round: a provider call that sends `messages`, retried until it succeeds or the policy stops it. */
   async round(messages: ChatMessage[]): Promise<RoundResult> {
     const { task, adapter, account } = this;
-    const body = adapter.body(task.call, task.provider, messages);
+    const body = structuredBody(task.provider.dialect, adapter.body(task.call, task.provider, messages));
     const client = clientFor(task.provider, task.call.maxResponseBytes);
-    const request = { client, provider: task.provider.name, body, headers: this.#headers, scope: this.scope, idleTimeoutMs: task.call.idleTimeoutMs };
+    const request = {
+      client,
+      provider: task.provider.name,
+      body,
+      headers: this.#headers,
+      scope: this.scope,
+      idleTimeoutMs: task.call.idleTimeoutMs,
+      query: task.call.query,
+    };
     const once = async () => {
       account.beginAttempt();
       this.partsDelivered = false;
@@ -88,6 +98,11 @@ class ChatRun {
       return result;
     };
     return withRetries(once, this.#retry);
+  }
+
+  /** An answer asked again (a structured answer that missed its schema, never streamed) replaces the one kept. */
+  restartText(): void {
+    this.account.restart();
   }
 
   close(): void {
@@ -106,8 +121,11 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
       messages = [...messages, ...turns];
       first = await run.round(messages);
     }
-    const joined = await continueAsNeeded(run, first.reading, messages);
+    const structured = await structuredAnswer(run, first, messages);
+    first = structured.result;
+    const joined = await continueAsNeeded(run, first.reading, structured.messages);
     const value: ChatValue = chatValue(task.provider.name, task.call.model, joined, run.providerRequestId);
+    if ('parsed' in structured) value.parsed = structured.parsed;
     const cache = cacheMetadata(first.responseHeaders, task.call.cache?.id);
     if (cache) value.metadata.cache = cache;
     return { ok: true, value, attempts: run.attempts };

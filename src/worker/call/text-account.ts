@@ -44,6 +44,11 @@ export class TextAccount {
     this.#text += this.#redactor.text(text);
   }
 
+  /** Forgets the text kept so far: an answer never handed out (not streamed) that is asked again. */
+  restart(): void {
+    this.#text = '';
+  }
+
   /** The round is over and its text is kept: what was held back goes out too. */
   commit(): void {
     void this.#send(this.#stream.flush());

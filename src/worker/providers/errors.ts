@@ -104,6 +104,14 @@ function responseFields(error: APIError): Pick<WireError, 'headers' | 'requestID
   return fields;
 }
 
+/** The SDK error as data, for `supervisor.openai()` to rebuild the SDK's own class: its status and the body's `error` object. */
+function apiErrorData(error: APIError): NonNullable<WireError['apiError']> {
+  const data: NonNullable<WireError['apiError']> = {};
+  if (error.status !== undefined) data.status = error.status;
+  if (error.error !== undefined) data.error = error.error;
+  return data;
+}
+
 export function classifyError(error: unknown, dialect: Dialect, provider: string): AttemptFailure {
   const lost = lostConnection(error);
   if (lost !== undefined) {
@@ -128,6 +136,7 @@ export function classifyError(error: unknown, dialect: Dialect, provider: string
       status: error.status,
       retryable: isRetryableStatus(error.status, providerCode, dialect),
       ...responseFields(error),
+      apiError: apiErrorData(error),
     };
     if (providerCode !== undefined) wire.providerCode = providerCode;
     const retryAfterMs = retryAfterMsOf(error.headers, message);
@@ -156,6 +165,8 @@ function streamErrorFailure(error: InstanceType<typeof APIError>, dialect: Diale
     name: 'ProviderError',
     message: `${provider} sent an error in its stream: ${message}`,
     retryable: isRetryableStreamError(status, providerCode, dialect),
+    ...responseFields(error),
+    apiError: apiErrorData(error),
   };
   if (status !== undefined) wire.status = status;
   if (providerCode !== undefined) wire.providerCode = providerCode;

@@ -1,0 +1,50 @@
+// Checking JSON against a JSON Schema with zod 4 (`z.fromJSONSchema`). The zod module is passed
+// in: the request checks load it anyway, while a worker thread imports it only when a structured
+// answer needs checking (the worker bundle leaves it out).
+import type { z as Zod } from 'zod';
+
+type ZodModule = typeof Zod;
+
+/** At most this many problems are reported for one answer. */
+const MAX_ISSUES = 20;
+
+/** Checks a value against one schema: the problems found, as `path: what`, none when it matches. */
+export type SchemaCheck = (value: unknown) => string[];
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out === '' ? '(root)' : out;
+}
+
+/**
+ * The check of a JSON Schema, or a thrown Error when zod cannot read the schema (what it says is
+ * wrong). Compiled checks are kept by the schema's JSON text (the last 64).
+ */
+export function schemaCheck(z: ZodModule, schema: Record<string, unknown>): SchemaCheck {
+  const key = JSON.stringify(schema);
+  let check = compiled.get(key);
+  if (check === undefined) {
+    const type = z.fromJSONSchema(schema as Parameters<ZodModule['fromJSONSchema']>[0]);
+    check = (value) => {
+      const result = type.safeParse(value);
+      return result.success ? [] : result.error.issues.slice(0, MAX_ISSUES).map((issue) => `${pathOf(issue.path)}: ${issue.message}`);
+    };
+    if (compiled.size >= 64) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, check);
+  }
+  return check;
+}
+
+const compiled = new Map<string, SchemaCheck>();
+
+/** An answer's text checked: parsed when it is JSON, with the problems found (`(root): not JSON …` when it is not). */
+export function checkAnswer(text: string, check: SchemaCheck | undefined): { parsed?: unknown; issues: string[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { issues: [`(root): the answer is not JSON (${(error as Error).message})`] };
+  }
+  return { parsed, issues: check === undefined ? [] : check(parsed) };
+}

@@ -1,0 +1,84 @@
+// The answer of a request with a JSON schema (`responseFormat` of type `json_schema`): parsed, and
+// on a provider that takes only `json_object` (Kimi, GLM) checked against the schema here, on the
+// worker. An answer that misses it is asked again with what was wrong (`structuredRetries`, never
+// for a stream: its text is out), then fails the session with ERR_PROVIDER_RESPONSE and its issues.
+// OpenAI enforces the schema itself: its answer is parsed, not checked (as the openai SDK does).
+import { InvalidRequestError, ProviderResponseError } from '../../errors/errors.ts';
+import type { ChatMessage } from '../../types/chat.ts';
+import { checkAnswer, schemaCheck, type SchemaCheck } from '../../util/json-schema.ts';
+import { jsonSchemaOf, structuredSupport } from '../../wire/structured.ts';
+import { addUsage, type Reading } from '../providers/read.ts';
+import { retryTurns } from '../providers/structured.ts';
+import type { RoundResult } from './round.ts';
+
+/** What the check needs of the running chat. */
+export interface StructuredRun {
+  readonly task: {
+    provider: { name: string; dialect: Parameters<typeof structuredSupport>[0] };
+    call: { stream: boolean; structuredRetries?: number; params?: Record<string, unknown> };
+  };
+  round(messages: ChatMessage[]): Promise<RoundResult>;
+  /** Forgets the answer text kept so far (an answer asked again replaces it; never streamed). */
+  restartText(): void;
+}
+
+export interface StructuredAnswer {
+  result: RoundResult;
+  messages: ChatMessage[];
+  /** The answer parsed; absent when there is no schema or the answer is not one to parse. */
+  parsed?: unknown;
+}
+
+// zod is loaded on the first structured answer only: threads that never check one never pay for it.
+let zod: Promise<typeof import('zod')> | undefined;
+
+async function checkOf(schema: Record<string, unknown> | undefined): Promise<SchemaCheck | undefined> {
+  if (schema === undefined) return undefined;
+  zod ??= import('zod');
+  const { z } = await zod;
+  try {
+    return schemaCheck(z, schema);
+  } catch (error) {
+    // Checked with the request; a fallback target of another dialect meets it here first.
+    const issue = `\`responseFormat.json_schema.schema\`: a JSON Schema the engine can check answers against, but ${(error as Error).message}`;
+    throw new InvalidRequestError(`Invalid request: ${issue}`, [issue]);
+  }
+}
+
+/** Whether the answer is one to parse: a text answer that ended on its own (not cut, refused, filtered or a tool call). */
+function answered(reading: Reading): boolean {
+  const choice = reading.choices[0];
+  return reading.finishReason === 'stop' && !reading.toolCalls?.length && typeof choice?.message.refusal !== 'string' && reading.content !== '';
+}
+
+export async function structuredAnswer(run: StructuredRun, first: RoundResult, messages: ChatMessage[]): Promise<StructuredAnswer> {
+  const { call, provider } = run.task;
+  const spec = jsonSchemaOf(call.params?.['response_format']);
+  if (spec === undefined || !answered(first.reading)) return { result: first, messages };
+  if (structuredSupport(provider.dialect) === 'json_schema') {
+    const { parsed, issues } = checkAnswer(first.reading.content, undefined);
+    return issues.length === 0 ? { result: first, messages, parsed } : { result: first, messages };
+  }
+  const check = await checkOf(spec.schema);
+  let result = first;
+  let usage = first.reading.usage;
+  for (let asked = 0; ; asked++) {
+    const { parsed, issues } = checkAnswer(result.reading.content, check);
+    if (issues.length === 0) return { result: { ...result, reading: { ...result.reading, usage } }, messages, parsed };
+    if (call.stream || asked >= (call.structuredRetries ?? 0)) {
+      const what = issues.length === 1 ? 'a problem' : `${issues.length} problems`;
+      throw new ProviderResponseError(
+        `${provider.name}'s answer does not match the JSON schema (${what}: ${issues.join('; ')})`,
+        {},
+        false,
+        'schema_mismatch',
+        issues,
+      );
+    }
+    messages = [...messages, ...retryTurns(result.reading.content, issues)];
+    run.restartText();
+    result = await run.round(messages);
+    usage = addUsage(usage, result.reading.usage);
+    if (!answered(result.reading)) return { result: { ...result, reading: { ...result.reading, usage } }, messages };
+  }
+}
