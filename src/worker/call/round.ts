@@ -19,6 +19,8 @@ export interface RoundRequest {
   onPart?: (part: { type: string }) => void;
   /** A stream that sends nothing for this long fails the round. */
   idleTimeoutMs?: number;
+  /** Called on every chunk of a stream (traced sessions only: their call records count chunks). */
+  onChunk?: () => void;
 }
 
 export interface RoundResult {
@@ -58,6 +60,7 @@ async function readStream(stream: AsyncIterable<unknown>, request: RoundRequest,
   try {
     for await (const chunk of stream) {
       idle.touch();
+      request.onChunk?.();
       const wait = reading.add(chunk);
       if (wait !== undefined) await idle.paused(wait);
       if (reading.finishing !== 'no') idle.finishing(reading.finishing === 'usage');
