@@ -168,7 +168,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       routedDispatcher(telemetry === undefined ? pool : telemetry.dispatcher(pool, (calls) => redactor.deep(calls)), this.#router, () => this.#clock.now()),
       redactor,
     );
-    const gate = pool.gate === undefined ? this.#router : chainGates(this.#router, pool.gate);
+    // The waits marked on traced sessions: for a slot, then for routing's budget (not a queue's pick-up).
+    const routerGate = telemetry === undefined ? this.#router : telemetry.gate(this.#router);
+    const gate = pool.gate === undefined ? routerGate : chainGates(routerGate, pool.gate);
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
       dispatcher: this.#dispatcher,
@@ -176,7 +178,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: this.#logger,
       inspect: options.inspect,
       abortGraceMs: this.#options.abortGraceMs,
-      gate: telemetry === undefined ? gate : telemetry.gate(gate),
+      gate,
       emit: (type, event) => guard.emit(type, event),
       listening: (type) => this.listenerCount(type) > 0,
       report: (error, source, sessionId) => guard.report(error, source, sessionId),

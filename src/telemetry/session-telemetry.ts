@@ -123,14 +123,14 @@ export class SessionTelemetry {
   }
 
   /**
-   * The gate with the waits marked on traced sessions' spans: the queue wait ends when the gate is
-   * asked (the session has its slot), the budget wait when it lets the session go.
+   * Routing's gate with the waits marked on traced sessions' spans: the queue wait ends when the
+   * gate is asked (the session has its slot), the budget wait when it lets the session go.
    */
-  gate(inner: DispatchGate | undefined): DispatchGate {
+  gate(inner: DispatchGate): DispatchGate {
     return {
       wait: (spec: SessionSpec, deadlineAt, go, fail) => {
         const trace = this.#traces.get(spec.sessionId);
-        if (trace === undefined) return inner === undefined ? go() : inner.wait(spec, deadlineAt, go, fail);
+        if (trace === undefined) return inner.wait(spec, deadlineAt, go, fail);
         const slotAt = Date.now();
         trace.event('sessionpool.queue.wait', { 'sessionpool.wait_ms': slotAt - trace.startedAt });
         const going = () => {
@@ -138,10 +138,9 @@ export class SessionTelemetry {
           if (waited > 0) trace.event('sessionpool.budget.wait', { 'sessionpool.wait_ms': waited });
           go();
         };
-        if (inner === undefined) going();
-        else inner.wait(spec, deadlineAt, going, fail);
+        inner.wait(spec, deadlineAt, going, fail);
       },
-      released: (sessionId) => inner?.released(sessionId),
+      released: (sessionId) => inner.released(sessionId),
     };
   }
 }
