@@ -99,3 +99,70 @@ test('a session span under the caller span, a child span per provider call (retr
 });
 
 const hrMs = (time: [number, number]) => time[0] * 1000 + time[1] / 1e6;
+
+test('a fallback target: its first call is a `fallback` span, the decision an event of the session span', async () => {
+  const result = await h.supervisor.chat({
+    provider: 'kimi',
+    prompt: 'Falls back [[mock failTimes=1 status=503 key=fallback]]',
+    maxRetries: 0,
+    fallbacks: [{ provider: 'glm', model: 'glm-4.6' }],
+  });
+  assert.equal(result.provider, 'glm');
+  await tracing.provider.forceFlush();
+  const spans = tracing.spans();
+  const session = spans.find((s) => s.attributes['sessionpool.session.id'] === result.metadata.session.sessionId);
+  assert.ok(session);
+  assert.ok(
+    session.events.some((e) => e.name === 'sessionpool.fallback' && e.attributes?.['sessionpool.fallback.to'] === 'glm/glm-4.6'),
+    'the fallback is an event',
+  );
+  const calls = spans.filter((s) => s.parentSpanContext?.spanId === session.spanContext().spanId);
+  assert.deepEqual(
+    calls.map((s) => [s.attributes['sessionpool.call.kind'], s.attributes['gen_ai.provider.name']]),
+    [
+      ['first', 'moonshot'],
+      ['fallback', 'zhipu'],
+    ],
+  );
+});
+
+test('a stream: its call span marks the first chunk; a session that fails ends its span with error.type', async () => {
+  let text = '';
+  for await (const event of h.supervisor.stream({ provider: 'glm', prompt: 'Streamed [[mock chunks=8]]' })) if (event.type === 'delta') text += event.text;
+  assert.ok(text.length > 0);
+  const failed = (await h.supervisor.chat({ provider: 'openai', prompt: 'Refused [[mock status=401]]' }).catch((error: unknown) => error)) as { code: string };
+  assert.equal(failed.code, 'ERR_PROVIDER');
+  await tracing.provider.forceFlush();
+  const spans = tracing.spans();
+  const streamed = spans.find((s) => s.attributes['sessionpool.stream'] === true);
+  assert.ok(streamed);
+  const call = spans.find((s) => s.parentSpanContext?.spanId === streamed.spanContext().spanId);
+  assert.ok(
+    call?.events.some((e) => e.name === 'gen_ai.first_chunk'),
+    'the first chunk is marked',
+  );
+  const refused = spans.find((s) => s.attributes['gen_ai.provider.name'] === 'openai' && s.attributes['sessionpool.session.id'] !== undefined);
+  assert.equal(refused?.attributes['error.type'], 'ERR_PROVIDER');
+  assert.equal(refused?.attributes['http.response.status_code'], 401);
+  assert.equal(refused?.status.code, SpanStatusCode.ERROR);
+});
+
+test('`telemetry: false` records nothing; `recordContent` puts the messages on the span', async () => {
+  const off = await harness({ supervisor: { telemetry: false } });
+  const content = await harness({ supervisor: { telemetry: { recordContent: true } } });
+  try {
+    const quiet = await off.supervisor.chat({ provider: 'kimi', prompt: 'Not traced' });
+    const said = await content.supervisor.chat({ provider: 'kimi', prompt: 'Traced with content' });
+    await tracing.provider.forceFlush();
+    const spans = tracing.spans();
+    assert.equal(spans.filter((s) => s.attributes['sessionpool.session.id'] === quiet.metadata.session.sessionId).length, 0);
+    const session = spans.find((s) => s.attributes['sessionpool.session.id'] === said.metadata.session.sessionId);
+    assert.deepEqual(JSON.parse(String(session?.attributes['gen_ai.input.messages'])), [
+      { role: 'user', parts: [{ type: 'text', content: 'Traced with content' }] },
+    ]);
+    assert.equal(JSON.parse(String(session?.attributes['gen_ai.output.messages']))[0].parts[0].content, said.content);
+  } finally {
+    await off.close();
+    await content.close();
+  }
+});
