@@ -46,11 +46,11 @@ async function startReceiver() {
   return { url: `http://127.0.0.1:${port}/v1/traces`, spans, paths, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-const valueOf = (v: OtlpValue | undefined): unknown =>
+const decoded = (v: OtlpValue | undefined): unknown =>
   v === undefined
     ? undefined
-    : (v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.doubleValue ?? v.boolValue ?? v.arrayValue?.values.map(valueOf))));
-const attr = (span: OtlpSpan | undefined, key: string) => valueOf(span?.attributes.find((a) => a.key === key)?.value);
+    : (v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.doubleValue ?? v.boolValue ?? v.arrayValue?.values.map(decoded))));
+const attr = (span: OtlpSpan | undefined, key: string) => decoded(span?.attributes.find((a) => a.key === key)?.value);
 
 test('OTLP/HTTP: the session span and one span per provider call reach a collector, parented and attributed', async () => {
   const receiver = await startReceiver();
