@@ -19,14 +19,6 @@ export function scrubBatch(batch: EventBatch, redactor: Redactor): EventBatch {
 }
 
 function scrubOutcome(outcome: TaskOutcome, kind: SessionTask['kind'], redactor: Redactor): TaskOutcome {
-  const scrubbed = scrubAnswer(outcome, kind, redactor);
-  // A traced session's call records (response ids, models, error names) become span attributes.
-  if (outcome.calls === undefined) return scrubbed;
-  const calls = redactor.deep(outcome.calls);
-  return calls === outcome.calls ? scrubbed : { ...scrubbed, calls };
-}
-
-function scrubAnswer(outcome: TaskOutcome, kind: SessionTask['kind'], redactor: Redactor): TaskOutcome {
   if (!outcome.ok) {
     const error = redactor.deep(outcome.error);
     return error === outcome.error ? outcome : { ...outcome, error };

@@ -163,7 +163,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         ? createPool(dispatcherOptions)
         : transport.open({ ...dispatcherOptions, taskFor: queuedTask(this.#router, () => this.#clock.now()), logger: this.#logger });
     if (pool.ready !== undefined) this.#whenTransportReady(pool.ready);
-    // Under routing's fallbacks, so that every target's calls become spans (and are scrubbed first).
+    // Under routing's fallbacks, so that every target's calls become spans. The call records are
+    // scrubbed there (they become span attributes), not by the redaction gate: the engine never reads them.
     this.#dispatcher = redactingDispatcher(
       routedDispatcher(telemetry === undefined ? pool : telemetry.dispatcher(pool, (calls) => redactor.deep(calls)), this.#router, () => this.#clock.now()),
       redactor,

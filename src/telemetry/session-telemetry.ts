@@ -49,7 +49,7 @@ export class SessionTelemetry {
     const startedAt = Date.now();
     const span = this.#tracer.startSpan(`chat ${request.call.model}`, { kind: SPAN_KIND_CLIENT, startTime: startedAt }, this.#api.context.active());
     if (!span.isRecording()) return undefined;
-    span.setAttributes({ ...requestAttributes(request.provider, request.call), ...SessionTrace.attributes(request, this.#recordContent) });
+    span.setAttributes(SessionTrace.attributes(requestAttributes(request.provider, request.call), request, this.#recordContent));
     const trace = new SessionTrace(this.#api, this.#tracer, span, { ...request, startedAt, recordContent: this.#recordContent });
     this.#traces.set(request.sessionId, trace);
     return trace;
@@ -60,7 +60,8 @@ export class SessionTelemetry {
     const trace = this.#traces.get(sessionId);
     if (trace === undefined || trace.ended) return;
     trace.end(end);
-    this.#metrics.operation((Date.now() - trace.startedAt) / 1000, metricAttributes(trace, end), 'result' in end ? end.result.usage : undefined);
+    if (this.#metrics.active)
+      this.#metrics.operation((Date.now() - trace.startedAt) / 1000, metricAttributes(trace, end), 'result' in end ? end.result.usage : undefined);
     if (trace.runs === 0) this.#traces.delete(sessionId);
   }
 
@@ -117,7 +118,8 @@ export class SessionTelemetry {
     const chat = task as ChatTask;
     if (outcome?.calls !== undefined) {
       trace.calls(outcome.calls, chat.provider);
-      this.#metrics.calls(outcome.calls, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': chat.call.model });
+      if (chat.call.stream && this.#metrics.active)
+        this.#metrics.calls(outcome.calls, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': chat.call.model });
     }
     if (trace.ended && trace.runs === 0) this.#traces.delete(task.sessionId);
   }
@@ -132,7 +134,8 @@ export class SessionTelemetry {
         const trace = this.#traces.get(spec.sessionId);
         if (trace === undefined) return inner.wait(spec, deadlineAt, go, fail);
         const slotAt = Date.now();
-        trace.event('sessionpool.queue.wait', { 'sessionpool.wait_ms': slotAt - trace.startedAt });
+        // Events cost the host's thread (the SDK copies their attributes): only for a wait there was.
+        if (slotAt > trace.startedAt) trace.event('sessionpool.queue.wait', { 'sessionpool.wait_ms': slotAt - trace.startedAt });
         const going = () => {
           const waited = Date.now() - slotAt;
           if (waited > 0) trace.event('sessionpool.budget.wait', { 'sessionpool.wait_ms': waited });

@@ -35,7 +35,9 @@ export class SessionTrace {
   #target: string | undefined;
   readonly #tracer: Tracer;
   readonly #recordContent: boolean;
-  readonly #parent: Context;
+  readonly #api: OtelApi;
+  /** The context its call spans start in (made when the first records come). */
+  #parent: Context | undefined;
 
   constructor(api: OtelApi, tracer: Tracer, span: Span, request: TracedRequest & { startedAt: number; recordContent: boolean }) {
     const { startedAt, recordContent } = request;
@@ -47,11 +49,13 @@ export class SessionTrace {
     this.startedAt = startedAt;
     this.#recordContent = recordContent;
     this.traceparent = formatTraceparent(span.spanContext());
-    this.#parent = api.trace.setSpan(api.ROOT_CONTEXT, span);
+    this.#api = api;
   }
 
-  static attributes(request: TracedRequest, recordContent: boolean): Attributes {
-    const attributes: Attributes = { 'sessionpool.session.id': request.sessionId, 'sessionpool.request.id': request.requestId };
+  /** The session span's attributes at its start: `attributes` (the request's) with the session's added. */
+  static attributes(attributes: Attributes, request: TracedRequest, recordContent: boolean): Attributes {
+    attributes['sessionpool.session.id'] = request.sessionId;
+    attributes['sessionpool.request.id'] = request.requestId;
     if (recordContent) attributes['gen_ai.input.messages'] = inputMessages(request.call);
     return attributes;
   }
@@ -67,13 +71,15 @@ export class SessionTrace {
     const target = `${provider.name}\u0000${records[0]?.model ?? ''}`;
     const fallback = this.#target !== undefined && this.#target !== target;
     this.#target = target;
-    for (const [index, record] of records.entries()) {
+    this.#parent ??= this.#api.trace.setSpan(this.#api.ROOT_CONTEXT, this.span);
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index] as CallRecord;
       this.#calls++;
-      this.#callSpan(record, provider, fallback && index === 0 ? 'fallback' : record.kind);
+      this.#callSpan(record, provider, fallback && index === 0 ? 'fallback' : record.kind, this.#parent);
     }
   }
 
-  #callSpan(record: CallRecord, provider: ResolvedProvider, kind: string): void {
+  #callSpan(record: CallRecord, provider: ResolvedProvider, kind: string, parent: Context): void {
     const attributes = callAttributes(provider, record.model);
     attributes['sessionpool.call.kind'] = kind;
     attributes['sessionpool.call.index'] = this.#calls;
@@ -86,7 +92,9 @@ export class SessionTrace {
     if (record.cachedTokens !== undefined) attributes['gen_ai.usage.cache_read.input_tokens'] = record.cachedTokens;
     if (record.status !== undefined) attributes['http.response.status_code'] = record.status;
     if (record.errorType !== undefined) attributes['error.type'] = record.errorType;
-    const span = this.#tracer.startSpan(`chat ${record.model}`, { kind: SPAN_KIND_CLIENT, startTime: record.startedAt, attributes }, this.#parent);
+    // Attributes set after the start: the SDK copies those given to startSpan (measured: slower).
+    const span = this.#tracer.startSpan(`chat ${record.model}`, { kind: SPAN_KIND_CLIENT, startTime: record.startedAt }, parent);
+    span.setAttributes(attributes);
     if (record.firstChunkAt !== undefined) span.addEvent('gen_ai.first_chunk', { 'sessionpool.chunks': record.chunks ?? 0 }, record.firstChunkAt);
     if (record.errorType !== undefined) span.setStatus({ code: STATUS_ERROR, message: record.errorType });
     span.end(Math.max(record.endedAt, record.startedAt));

@@ -59,8 +59,11 @@ export function textReport(result: LoadResult): string {
     ...Object.entries(r.retriedErrors).map(([key, n]) => `${r.label}: ${n} calls retried after ${key}`),
   ]);
   if (failures.length > 0) parts.push(failures.join('\n'));
-  const costs = levels.filter((r) => Object.keys(r.cost ?? {}).length > 0).map((r) => `${r.label}: cost ${formatCost(r.cost)} (${formatCost(perRequest(r))} a request)`);
-  if (costs.length > 0) parts.push([...costs, 'cost: usage at list prices (PRICES, or the supervisor\'s `prices`); models without a price count nothing'].join('\n'));
+  const costs = levels
+    .filter((r) => Object.keys(r.cost ?? {}).length > 0)
+    .map((r) => `${r.label}: cost ${formatCost(r.cost)} (${formatCost(perRequest(r))} a request)`);
+  if (costs.length > 0)
+    parts.push([...costs, "cost: usage at list prices (PRICES, or the supervisor's `prices`); models without a price count nothing"].join('\n'));
   const notes = [
     'ttft: call to first text; itl: (last text − first text) ÷ (output tokens − 1); e2e: call to result (successes only); ' +
       "tok/s/req: output tokens ÷ e2e; out tok/s and req/s: all ok requests ÷ the level's wall time; host: the main thread of this process",
@@ -78,7 +81,8 @@ const formatCost = (cost: Record<string, number>) =>
     .join(' + ');
 const perRequest = (r: LevelReport) => Object.fromEntries(Object.entries(r.cost).map(([currency, amount]) => [currency, amount / Math.max(1, r.requests.ok)]));
 
-const roundCost = (cost: Record<string, number>) => Object.fromEntries(Object.entries(cost).map(([currency, amount]) => [currency, Math.round(amount * 1e9) / 1e9]));
+const roundCost = (cost: Record<string, number>) =>
+  Object.fromEntries(Object.entries(cost).map(([currency, amount]) => [currency, Math.round(amount * 1e9) / 1e9]));
 const round3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
 
 function roundDeep(value: unknown): unknown {
