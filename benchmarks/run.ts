@@ -69,7 +69,16 @@ function parseOptions(argv: string[]): Options {
   }
   const side = values.side;
   if (side !== undefined && side !== 'engine' && side !== 'baseline') throw new UsageError(`--side: expected engine or baseline, got ${JSON.stringify(side)}`);
-  return { scenarios: findScenarios(positionals), quick: values.quick, json: values.json, html: values.html, rounds, side, child: values.child, trace: values.trace };
+  return {
+    scenarios: findScenarios(positionals),
+    quick: values.quick,
+    json: values.json,
+    html: values.html,
+    rounds,
+    side,
+    child: values.child,
+    trace: values.trace,
+  };
 }
 
 class UsageError extends Error {}
