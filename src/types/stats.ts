@@ -85,7 +85,15 @@ export interface SupervisorStats {
     /** The same per chat provider. */
     durationSecondsByProvider: Record<string, BucketHistogram>;
     /** Input and output tokens of completed chat sessions, per provider. */
-    tokensByProvider: Record<string, { input: BucketHistogram; output: BucketHistogram }>;
+    tokensByProvider: Record<
+      string,
+      {
+        /** Input (prompt) tokens per session. */
+        input: BucketHistogram;
+        /** Output (completion) tokens per session. */
+        output: BucketHistogram;
+      }
+    >;
   };
   /** What completed chat sessions cost, by currency (prices: the shipped table and `prices`). */
   cost: CostStats;
