@@ -28,3 +28,15 @@ test('sessions run as ever without a provider, and leave no trace behind', async
     await h.close();
   }
 });
+
+test('without @opentelemetry/api installed, sessions run as ever (nothing is traced, nothing fails)', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const fixtures = new URL('../fixtures/', import.meta.url);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', new URL('hide-otel.ts', fixtures).href, new URL('chat-without-otel.ts', fixtures).pathname],
+    { timeout: 60_000 },
+  );
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1) ?? ''), { finishReason: 'stop', rounds: 2, priced: true, api: false });
+});
