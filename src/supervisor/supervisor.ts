@@ -217,7 +217,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    *   started), ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_TIMEOUT, ERR_SESSION_ABORTED,
    *   ERR_PROVIDER (or its subclasses by status, such as {@link RateLimitError}),
    *   ERR_PROVIDER_RESPONSE, ERR_RESPONSE_TOO_LARGE, ERR_WORKER_CRASHED, ERR_CIRCUIT_OPEN,
-   *   ERR_TRANSPORT.
+   *   ERR_TRANSPORT, ERR_BUDGET_EXCEEDED (a `budgets` limit is spent: nothing started). With a
+   *   tracer provider registered, the session is a span under the span active here
+   *   (docs/observability.md, OpenTelemetry); `metadata.cost` says what it cost.
    *
    * @example
    * ```ts
@@ -258,7 +260,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    *
    * @param request - The same request as {@link Supervisor.chat | chat()} takes.
    * @returns An async iterator of {@link StreamEvent}s ending with `{ type: 'result', result }`.
-   * @throws ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_ABORTED, at once.
+   * @throws ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_ABORTED, ERR_BUDGET_EXCEEDED, at once.
    *
    * @example
    * ```ts
