@@ -19,6 +19,8 @@ export interface TracedRequest {
 /** How a session ended, as its span shows it. */
 export type SessionEnd = { result: ChatResult } | { error: { code: string; message: string; status?: number } };
 
+const MAX_CALLS_PER_RUN = 256;
+
 export class SessionTrace {
   readonly span: Span;
   readonly traceparent: string;
@@ -67,7 +69,10 @@ export class SessionTrace {
 
   /** The call records of one run of `provider`'s target: a child span each. */
   calls(records: readonly CallRecord[] | undefined, provider: ResolvedProvider): void {
-    if (records === undefined) return;
+    // A run makes a few calls (retries, rounds); records that are not an array, or more than any
+    // run could make (from a host that misbehaves), make no spans beyond the bound.
+    if (!Array.isArray(records)) return;
+    if (records.length > MAX_CALLS_PER_RUN) records = records.slice(0, MAX_CALLS_PER_RUN);
     const target = `${provider.name}\u0000${records[0]?.model ?? ''}`;
     const fallback = this.#target !== undefined && this.#target !== target;
     this.#target = target;

@@ -166,3 +166,39 @@ test('`telemetry: false` records nothing; `recordContent` puts the messages on t
     await content.close();
   }
 });
+
+test('traces are let go: after the outcome and the last run, whichever ends last (a timeout before its run ended, a crash, a refusal)', async () => {
+  const { SessionTelemetry } = await import('../../src/telemetry/session-telemetry.ts');
+  const telemetry = SessionTelemetry.create(true);
+  assert.ok(telemetry);
+  const provider = { name: 'kimi', dialect: 'kimi', baseURL: 'http://127.0.0.1:9/v1', apiKey: 'k', defaultModel: 'm' } as const;
+  const call = { model: 'm', messages: [], continuation: false, stream: false, idleTimeoutMs: 1, maxResponseBytes: 1 } as const;
+  const ends: Array<{ settle(): void; crash(): void }> = [];
+  const inner = {
+    run: (task: unknown, receiver: { settled(t: unknown, o: unknown): void; crashed(t: unknown, e: unknown): void }) =>
+      ends.push({
+        settle: () => receiver.settled(task, { ok: true, value: {}, attempts: 1, threadId: 1, calls: [] }),
+        crash: () => receiver.crashed(task, new Error('x')),
+      }),
+  };
+  const dispatcher = telemetry.dispatcher(inner as never, (calls) => calls);
+  const none = { settled() {}, crashed() {} };
+  const start = (sessionId: string) => {
+    const trace = telemetry.begin({ sessionId, requestId: sessionId, provider, call: call as never });
+    dispatcher.run({ kind: 'chat', sessionId, trace: trace?.traceparent, provider, call } as never, none);
+  };
+  start('timed-out');
+  start('crashed');
+  start('completed');
+  assert.equal(telemetry.tracing, 3);
+  telemetry.finish('timed-out', { error: { code: 'ERR_SESSION_TIMEOUT', message: 'deadline' } });
+  assert.equal(telemetry.tracing, 3, 'its run has not ended: the trace waits for its call records');
+  ends[0]?.settle();
+  ends[1]?.crash();
+  telemetry.finish('crashed', { error: { code: 'ERR_WORKER_CRASHED', message: 'crashed' } });
+  ends[2]?.settle();
+  telemetry.finish('completed', { error: { code: 'ERR_PROVIDER', message: 'x' } });
+  telemetry.begin({ sessionId: 'refused', requestId: 'refused', provider, call: call as never });
+  telemetry.finish('refused', { error: { code: 'ERR_QUEUE_FULL', message: 'full' } });
+  assert.equal(telemetry.tracing, 0);
+});
