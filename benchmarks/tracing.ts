@@ -13,7 +13,12 @@ export async function startTracing(): Promise<BenchTracing> {
     import('@opentelemetry/api'),
     import('@opentelemetry/context-async-hooks'),
     import('@opentelemetry/sdk-trace'),
-  ]);
+  ]).catch((error: unknown) => {
+    // An installed package has none of them (dev dependencies here): say what to install.
+    throw new Error(
+      `--trace needs the OpenTelemetry SDK: npm install @opentelemetry/api @opentelemetry/sdk-trace @opentelemetry/context-async-hooks (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+    );
+  });
   let exported = 0;
   const exporter = {
     export(spans: unknown[], done: (result: { code: 0 }) => void) {
