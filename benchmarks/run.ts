@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { BenchTracing } from './tracing.ts';
 import { parseArgs, promisify } from 'node:util';
 import { createSupervisor, type Supervisor } from '../src/index.ts';
 import type { Baseline } from './baseline.ts';
@@ -231,7 +232,13 @@ export async function main(argv: string[]): Promise<number> {
     else console.error(`${message}\n${USAGE}`);
     return error instanceof UsageError && message === '' ? 0 : 2;
   }
-  const tracing = options.trace ? await (await import('./tracing.ts')).startTracing() : undefined;
+  let tracing: BenchTracing | undefined;
+  try {
+    tracing = options.trace ? await (await import('./tracing.ts')).startTracing() : undefined;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
   try {
     return await (options.child ? runChild(options) : runAll(options));
   } finally {
