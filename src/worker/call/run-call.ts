@@ -80,13 +80,13 @@ class ChatRun {
     const body = adapter.body(task.call, task.provider, messages);
     const client = clientFor(task.provider, task.call.maxResponseBytes);
     const request = { client, provider: task.provider.name, body, headers: this.#headers, scope: this.scope, idleTimeoutMs: task.call.idleTimeoutMs };
-    const streamed = task.call.stream ? { ...request, onText: this.#onText, onPart: this.#onPart, ...(calls ? { onChunk: calls.chunk } : {}) } : request;
+    const roundRequest = task.call.stream ? { ...request, onText: this.#onText, onPart: this.#onPart, ...(calls ? { onChunk: calls.chunk } : {}) } : request;
     let tries = 0;
     const once = async () => {
       account.beginAttempt();
       this.partsDelivered = false;
       calls?.begin(tries++ === 0 ? kind : 'retry', task.provider.name, task.call.model);
-      const result = calls === undefined ? await callRound(streamed) : await callRound(streamed).catch((error: unknown) => calls.fail(error));
+      const result = calls === undefined ? await callRound(roundRequest) : await callRound(roundRequest).catch((error: unknown) => calls.fail(error));
       calls?.answered(result.reading);
       this.providerRequestId = result.responseHeaders.get('x-request-id') ?? this.providerRequestId;
       const failed = adapter.failedFinish(result.reading.finishReason, task.provider.name);
