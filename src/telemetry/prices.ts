@@ -1,6 +1,7 @@
 // The shipped price table. Figures are the providers' list prices for their international
-// platforms, per million tokens, in US dollars, as read on the date below; they change, so a
-// supervisor can override any of them (`prices`), and the table says where each came from.
+// platforms, per million tokens, in US dollars, as of the date below (taken from the pages named in
+// `source`, not fetched at run time); they change, so a supervisor can override any of them
+// (`prices`), and the table says where they came from and for when.
 import type { PriceTable } from '../types/cost.ts';
 
 const usd = (provider: string, input: number, cachedInput: number, output: number) => ({ provider, input, cachedInput, output, currency: 'USD' });

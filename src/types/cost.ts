@@ -22,7 +22,7 @@ export interface ListedPrice extends ModelPrice {
 export interface PriceTable {
   /** The pricing pages the figures were read from. */
   source: string[];
-  /** When they were read (YYYY-MM-DD): prices change, check before relying on them. */
+  /** The date the figures are for (YYYY-MM-DD): prices change, check the pages before relying on them. */
   date: string;
   /** Prices by model id, as the request or the response names the model. */
   models: Record<string, ListedPrice>;
