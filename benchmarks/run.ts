@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { BenchTracing } from './tracing.ts';
 import { parseArgs, promisify } from 'node:util';
 import { createSupervisor, type Supervisor } from '../src/index.ts';
 import type { Baseline } from './baseline.ts';
@@ -24,13 +25,14 @@ import { findScenarios, SCENARIOS, type Scenario } from './scenarios.ts';
 const THREADS = 2;
 const API_KEY = 'sk-bench-0000';
 
-const USAGE = `usage: sessionpool bench [scenario...] [--quick] [--json] [--html FILE] [--rounds N]
+const USAGE = `usage: sessionpool bench [scenario...] [--quick] [--json] [--html FILE] [--rounds N] [--trace]
   scenarios (default: all): ${SCENARIOS.map((s) => s.name).join(', ')}
   --quick      CI-sized run: fewer rounds and sessions (inflight 1000, not 10,000)
   --json       JSON lines only (one per scenario, then goals and system)
   --html FILE  also write a self-contained report with charts
   --rounds N   measured rounds per side (default 5; quick 2; inflight-10k 3, quick 1)
-  --side S     run one side only, engine or baseline (for profiling: node --cpu-prof ...); no ratios`;
+  --side S     run one side only, engine or baseline (for profiling: node --cpu-prof ...); no ratios
+  --trace      register an OpenTelemetry tracer provider first (spans batched, then dropped): what tracing costs`;
 
 interface Options {
   scenarios: Scenario[];
@@ -39,6 +41,8 @@ interface Options {
   html: string | undefined;
   rounds: number | undefined;
   side: 'engine' | 'baseline' | undefined;
+  /** A tracer provider is registered before the scenarios run (benchmarks/tracing.ts). */
+  trace: boolean;
   /** This process runs one `ownProcess` scenario for its parent and prints its run as one JSON line. */
   child: boolean;
 }
@@ -55,6 +59,7 @@ function parseOptions(argv: string[]): Options {
       rounds: { type: 'string' },
       side: { type: 'string' },
       child: { type: 'boolean', default: false },
+      trace: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -65,7 +70,16 @@ function parseOptions(argv: string[]): Options {
   }
   const side = values.side;
   if (side !== undefined && side !== 'engine' && side !== 'baseline') throw new UsageError(`--side: expected engine or baseline, got ${JSON.stringify(side)}`);
-  return { scenarios: findScenarios(positionals), quick: values.quick, json: values.json, html: values.html, rounds, side, child: values.child };
+  return {
+    scenarios: findScenarios(positionals),
+    quick: values.quick,
+    json: values.json,
+    html: values.html,
+    rounds,
+    side,
+    child: values.child,
+    trace: values.trace,
+  };
 }
 
 class UsageError extends Error {}
@@ -193,6 +207,7 @@ async function runInOwnProcess(scenario: Scenario, ctx: Context): Promise<Scenar
     scenario.name,
     '--child',
     ...(options.quick ? ['--quick'] : []),
+    ...(options.trace ? ['--trace'] : []),
     ...(options.rounds !== undefined ? ['--rounds', String(options.rounds)] : []),
     ...(options.html !== undefined ? ['--html', options.html] : []),
   ];
@@ -224,7 +239,24 @@ export async function main(argv: string[]): Promise<number> {
     else console.error(`${message}\n${USAGE}`);
     return error instanceof UsageError && message === '' ? 0 : 2;
   }
-  if (options.child) return runChild(options);
+  let tracing: BenchTracing | undefined;
+  try {
+    tracing = options.trace ? await (await import('./tracing.ts')).startTracing() : undefined;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
+  try {
+    return await (options.child ? runChild(options) : runAll(options));
+  } finally {
+    if (tracing !== undefined) {
+      await tracing.close();
+      if (!options.child && !options.json) console.log(`tracing: a tracer provider was registered; ${tracing.exported()} spans exported (and dropped)`);
+    }
+  }
+}
+
+async function runAll(options: Options): Promise<number> {
   const started = Date.now();
   const progress = new Progress(options.scenarios.reduce((n, s) => n + stepsOf(s, options), 0));
   const mock = await startMockProcess();

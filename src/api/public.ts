@@ -43,8 +43,10 @@ export { sessionMachine } from '../engine/session/machine.ts';
 export type { SessionMachine, SessionContext, SessionInput, SessionEvent } from '../engine/session/machine.ts';
 
 // Stats and metrics.
-export type { SupervisorStats, LatencySummary, ThreadHeap, RoutingStats, KeyStats, CircuitSnapshot, StoreHealth } from '../types/stats.ts';
+export type { SupervisorStats, LatencySummary, BucketHistogram, ThreadHeap, RoutingStats, KeyStats, CircuitSnapshot, StoreHealth } from '../types/stats.ts';
 export { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from '../engine/prometheus.ts';
+export type { ModelPrice, ListedPrice, PriceTable, SessionCost, CostStats, Budget, BudgetOptions, TelemetryOptions } from '../types/cost.ts';
+export { PRICES } from '../telemetry/prices.ts';
 
 // Errors: match on `code`; the classes are rebuilt on the main thread, so `instanceof` works too.
 export {
@@ -71,6 +73,7 @@ export {
   ListenerError,
   ResponseTooLargeError,
   MissingPeerDependencyError,
+  BudgetExceededError,
 } from '../errors/errors.ts';
 export type { ProviderErrorFields } from '../errors/errors.ts';
 export type { ErrorCode, WireError, SessionIds } from '../types/errors.ts';

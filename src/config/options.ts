@@ -16,6 +16,7 @@ import { nonNegativeInt, positiveInt } from '../util/validation.ts';
 import { parseOrThrow } from '../errors/checks.ts';
 import type { ProviderProfile } from '../request/providers.ts';
 import { resolveProviders } from '../request/providers.ts';
+import type { BudgetOptions, ModelPrice, TelemetryOptions } from '../types/cost.ts';
 
 /**
  * The options of {@link createSupervisor} (and `new Supervisor`), all optional and all checked when
@@ -77,6 +78,22 @@ export interface SupervisorOptions {
    * @default the in-process pool
    */
   transport?: Transport;
+  /**
+   * OpenTelemetry traces and metrics of chat sessions, through the global `@opentelemetry/api` (an
+   * optional peer): with a tracer provider registered, a span per session under the caller's
+   * active span and a child span per provider call; with a meter provider, the GenAI client
+   * metrics. `false` turns both off; `{ recordContent: true }` adds the messages to the spans.
+   * @default true (spans and metrics when a provider is registered, without message content)
+   */
+  telemetry?: boolean | TelemetryOptions;
+  /**
+   * Prices per million tokens by model id, over the shipped table (`PRICES`); `false`: no
+   * prices, so no `result.metadata.cost` and no spend.
+   * @default the shipped table
+   */
+  prices?: Record<string, ModelPrice> | false;
+  /** Spending limits per provider and per caller tag (`metadata.tag`): beyond one, ERR_BUDGET_EXCEEDED before any call. @default none */
+  budgets?: BudgetOptions;
 }
 
 export interface ResolvedOptions {
@@ -90,6 +107,9 @@ export interface ResolvedOptions {
   maxResponseBytes: number;
   resourceLimits?: SupervisorOptions['resourceLimits'];
   routing: RoutingSettings;
+  telemetry: boolean | TelemetryOptions;
+  prices: Record<string, ModelPrice> | false;
+  budgets?: BudgetOptions;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -108,6 +128,15 @@ const providerSchema = z.strictObject({
 });
 
 const limit = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as "USD"');
+const perMillion = z.number().min(0).max(1_000_000);
+const priceSchema = z.strictObject({ input: perMillion, cachedInput: perMillion.optional(), output: perMillion, currency });
+const budgetSchema = z.strictObject({ limit: z.number().min(0), currency: currency.optional() });
+const budgetsSchema = z.strictObject({
+  providers: z.record(z.string().min(1), budgetSchema).optional(),
+  tags: z.record(z.string().min(1), budgetSchema).optional(),
+});
 
 const optionsSchema = z.strictObject({
   providers: z.record(z.string().min(1), providerSchema).optional(),
@@ -140,6 +169,9 @@ const optionsSchema = z.strictObject({
   maxResponseBytes: positiveInt(1024 * 1024 * 1024).optional(),
   routing: routingSchema.optional(),
   transport: z.custom<Transport>(isTransport, 'expected a transport (such as bullmq({ connection, queueName }))').optional(),
+  telemetry: z.union([z.boolean(), z.strictObject({ recordContent: z.boolean().optional() })]).optional(),
+  prices: z.union([z.literal(false), z.record(z.string().min(1), priceSchema)]).optional(),
+  budgets: budgetsSchema.optional(),
 });
 
 export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
@@ -157,5 +189,8 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     abortGraceMs: parsed.abortGraceMs ?? 5000,
     maxResponseBytes: parsed.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     ...(parsed.resourceLimits !== undefined ? { resourceLimits: parsed.resourceLimits } : {}),
+    telemetry: parsed.telemetry ?? true,
+    prices: (parsed.prices ?? {}) as Record<string, ModelPrice> | false,
+    ...(parsed.budgets !== undefined ? { budgets: parsed.budgets as BudgetOptions } : {}),
   };
 }

@@ -3,6 +3,9 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { SessionOutcome, SessionState } from '../types/session.ts';
 import type { LatencySummary, SupervisorStats } from '../types/stats.ts';
+import type { Usage } from '../types/chat.ts';
+import type { CostStats, SessionCost } from '../types/cost.ts';
+import { Buckets, SECONDS_BOUNDS, TOKEN_BOUNDS } from './histogram.ts';
 
 function summarise(h: RecordableHistogram): LatencySummary {
   if (h.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
@@ -16,9 +19,13 @@ export class SessionMetrics {
   retried = 0;
   crashed = 0;
   readonly outcomes: Record<SessionOutcome, number> = { completed: 0, failed: 0, timeout: 0, aborted: 0 };
-  readonly rejected = { invalid: 0, queueFull: 0, closed: 0 };
+  readonly rejected = { invalid: 0, queueFull: 0, closed: 0, budget: 0 };
   readonly #latency = createHistogram();
   readonly #byProvider = new Map<string, RecordableHistogram>();
+  readonly #seconds = new Buckets(SECONDS_BOUNDS);
+  readonly #secondsByProvider = new Map<string, Buckets>();
+  readonly #tokens = new Map<string, { input: Buckets; output: Buckets }>();
+  readonly #cost: CostStats = { priced: 0, unpriced: 0, total: {}, byProvider: {}, byTag: {} };
 
   transition(from: SessionState | undefined, to: SessionState): void {
     if (from !== undefined && from !== 'released') this.states[from]--;
@@ -29,10 +36,30 @@ export class SessionMetrics {
     this.outcomes[outcome]++;
     const us = Math.max(1, Math.round(latencyMs * 1000));
     this.#latency.record(us);
+    this.#seconds.record(latencyMs / 1000);
     if (provider === undefined) return;
     let h = this.#byProvider.get(provider);
     if (h === undefined) this.#byProvider.set(provider, (h = createHistogram()));
     h.record(us);
+    let buckets = this.#secondsByProvider.get(provider);
+    if (buckets === undefined) this.#secondsByProvider.set(provider, (buckets = new Buckets(SECONDS_BOUNDS)));
+    buckets.record(latencyMs / 1000);
+  }
+
+  /** A completed chat's tokens and what they cost (undefined: its model has no price). */
+  completedChat(provider: string, tag: string | undefined, usage: Usage, cost: SessionCost | undefined): void {
+    let tokens = this.#tokens.get(provider);
+    if (tokens === undefined) this.#tokens.set(provider, (tokens = { input: new Buckets(TOKEN_BOUNDS), output: new Buckets(TOKEN_BOUNDS) }));
+    tokens.input.record(usage.promptTokens);
+    tokens.output.record(usage.completionTokens);
+    if (cost === undefined) {
+      this.#cost.unpriced++;
+      return;
+    }
+    this.#cost.priced++;
+    addTo(this.#cost.total, cost);
+    addTo((this.#cost.byProvider[provider] ??= {}), cost);
+    if (tag !== undefined) addTo((this.#cost.byTag[tag] ??= {}), cost);
   }
 
   snapshot(queued: number, pool: SupervisorStats['pool']): SupervisorStats {
@@ -50,7 +77,24 @@ export class SessionMetrics {
       retried: this.retried,
       rejected: { ...this.rejected },
       latencyMs: { ...summarise(this.#latency), byProvider },
+      histograms: {
+        durationSeconds: this.#seconds.snapshot(),
+        durationSecondsByProvider: mapValues(this.#secondsByProvider, (b) => b.snapshot()),
+        tokensByProvider: mapValues(this.#tokens, (t) => ({ input: t.input.snapshot(), output: t.output.snapshot() })),
+      },
+      cost: structuredClone(this.#cost),
       pool,
     };
   }
+}
+
+function addTo(sums: Record<string, number>, cost: SessionCost): void {
+  // Rounded to a billionth: float sums of tiny prices otherwise print noise.
+  sums[cost.currency] = Math.round(((sums[cost.currency] ?? 0) + cost.amount) * 1e9) / 1e9;
+}
+
+function mapValues<V, T>(map: Map<string, V>, f: (value: V) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [key, value] of map) out[key] = f(value);
+  return out;
 }

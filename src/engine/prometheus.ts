@@ -1,6 +1,7 @@
 // stats() in the Prometheus text exposition format (version 0.0.4), for a `/metrics` endpoint.
 // A pure formatter: it reads one SupervisorStats and keeps nothing, so scraping costs one stats().
-import type { LatencySummary, SupervisorStats, RoutingStats } from '../types/stats.ts';
+import type { BucketHistogram, SupervisorStats, RoutingStats } from '../types/stats.ts';
+import type { CostStats } from '../types/cost.ts';
 
 /** The content type a `/metrics` endpoint answers with. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -10,23 +11,19 @@ type Sample = [labels: Labels, value: number, suffix?: string];
 
 interface Family {
   name: string;
-  type: 'counter' | 'gauge' | 'summary';
+  type: 'counter' | 'gauge' | 'histogram';
   help: string;
   samples: Sample[];
 }
 
 /** The states that sessions are in now; `released` is cumulative and exposed as a counter. */
 const LIVE_STATES = ['created', 'processing', 'completed', 'failed'] as const;
-const QUANTILES = [
-  ['0.5', 'p50'],
-  ['0.95', 'p95'],
-  ['0.99', 'p99'],
-] as const;
 
 /**
  * Formats a stats() snapshot in the Prometheus text exposition format (0.0.4): counters end in
- * `_total`, latencies are summaries in seconds with `quantile` labels (no `_sum`: stats() keeps
- * quantiles and counts only), routing's keys and circuits are gauges labelled by key and provider.
+ * `_total`; durations (seconds) and token counts are histograms with fixed buckets (`_bucket{le}`,
+ * `_sum`, `_count`: they add up across hosts and time windows); cost is a counter per provider and
+ * currency; routing's keys and circuits are gauges labelled by key and provider.
  * `supervisor.metrics()` is this with the default prefix; call it yourself to change the prefix or
  * to format stats you kept.
  *
@@ -62,8 +59,14 @@ function families(stats: SupervisorStats): Family[] {
     [{ reason: 'invalid' }, stats.rejected.invalid],
     [{ reason: 'queue_full' }, stats.rejected.queueFull],
     [{ reason: 'closed' }, stats.rejected.closed],
+    [{ reason: 'budget' }, stats.rejected.budget ?? 0],
   ];
-  const byProvider = Object.entries(stats.latencyMs.byProvider).flatMap(([provider, l]) => summarySamples(l, { provider }));
+  const histograms = stats.histograms ?? { durationSeconds: undefined, durationSecondsByProvider: {}, tokensByProvider: {} };
+  const byProvider = Object.entries(histograms.durationSecondsByProvider).flatMap(([provider, h]) => histogramSamples(h, { provider }));
+  const tokens = Object.entries(histograms.tokensByProvider).flatMap(([provider, t]) => [
+    ...histogramSamples(t.input, { provider, type: 'input' }),
+    ...histogramSamples(t.output, { provider, type: 'output' }),
+  ]);
   return [
     { name: 'sessions_total', type: 'counter', help: 'Sessions that reached an outcome, by outcome.', samples: outcomes },
     { name: 'sessions_admitted_total', type: 'counter', help: 'Sessions admitted (queued or run).', samples: [[{}, stats.admitted]] },
@@ -83,13 +86,15 @@ function families(stats: SupervisorStats): Family[] {
       samples: LIVE_STATES.map((state): Sample => [{ state }, stats.states[state]]),
     },
     { name: 'queue_length', type: 'gauge', help: 'Sessions waiting for a slot.', samples: [[{}, stats.queued]] },
-    { name: 'session_duration_seconds', type: 'summary', help: 'Seconds from admission to outcome, by provider.', samples: byProvider },
+    { name: 'session_duration_seconds', type: 'histogram', help: 'Seconds from admission to outcome, by provider.', samples: byProvider },
     {
       name: 'session_duration_all_seconds',
-      type: 'summary',
+      type: 'histogram',
       help: 'Seconds from admission to outcome, all sessions.',
-      samples: summarySamples(stats.latencyMs, {}),
+      samples: histograms.durationSeconds === undefined ? [] : histogramSamples(histograms.durationSeconds, {}),
     },
+    { name: 'tokens', type: 'histogram', help: 'Input and output tokens of completed chat sessions, by provider and type.', samples: tokens },
+    ...(stats.cost ? costFamilies(stats.cost) : []),
     { name: 'pool_threads', type: 'gauge', help: 'Worker threads in the pool.', samples: [[{}, stats.pool.threads]] },
     { name: 'pool_utilization', type: 'gauge', help: 'Share of maxConcurrent slots in use, from 0 to 1.', samples: [[{}, stats.pool.utilization]] },
     { name: 'sessions_running', type: 'gauge', help: 'Sessions holding a slot (real calls in progress).', samples: [[{}, stats.pool.running]] },
@@ -145,9 +150,33 @@ function routingFamilies(routing: RoutingStats): Family[] {
   ];
 }
 
-function summarySamples(latency: LatencySummary, labels: Labels): Sample[] {
-  const quantiles = QUANTILES.map(([quantile, key]): Sample => [{ ...labels, quantile }, latency[key] / 1000]);
-  return [...quantiles, [labels, latency.count, '_count']];
+function costFamilies(cost: CostStats): Family[] {
+  const spent = Object.entries(cost.byProvider).flatMap(([provider, sums]) =>
+    Object.entries(sums).map(([currency, amount]): Sample => [{ provider, currency }, amount]),
+  );
+  return [
+    { name: 'cost_total', type: 'counter', help: 'What completed chat sessions cost, by provider and currency (list prices).', samples: spent },
+    {
+      name: 'sessions_priced_total',
+      type: 'counter',
+      help: 'Completed chat sessions whose model had a price (priced) or none (unpriced).',
+      samples: [
+        [{ priced: 'true' }, cost.priced],
+        [{ priced: 'false' }, cost.unpriced],
+      ],
+    },
+  ];
+}
+
+/** Cumulative `_bucket{le}` samples (the last `+Inf`), then `_sum` and `_count`. */
+function histogramSamples(histogram: BucketHistogram, labels: Labels): Sample[] {
+  let cumulative = 0;
+  const buckets = histogram.counts.map((count, i): Sample => {
+    cumulative += count;
+    const bound = histogram.bounds[i];
+    return [{ ...labels, le: bound === undefined ? '+Inf' : String(bound) }, cumulative, '_bucket'];
+  });
+  return [...buckets, [labels, histogram.sum, '_sum'], [labels, histogram.count, '_count']];
 }
 
 function formatFamily(family: Family): string {

@@ -114,6 +114,34 @@ export class QueueFullError extends SessionPoolError {
 }
 
 /**
+ * `ERR_BUDGET_EXCEEDED`: what this supervisor's sessions cost already reached a limit of its
+ * `budgets` (the provider's, or the caller tag's: the request's `metadata.tag`), so the session was
+ * refused before any call. `budget` names which (`provider:kimi`, `tag:team-a`).
+ * @example
+ * ```ts
+ * import { BudgetExceededError, createSupervisor, startMockProvider } from 'sessionpool';
+ *
+ * const mock = await startMockProvider();
+ * const supervisor = createSupervisor({
+ *   providers: { kimi: { baseURL: mock.baseURL('kimi'), apiKey: 'sk-test' } },
+ *   budgets: { tags: { trial: { limit: 0, currency: 'USD' } } },
+ * });
+ * const error = await supervisor.chat({ provider: 'kimi', prompt: 'Hello', metadata: { tag: 'trial' } }).catch((e: unknown) => e);
+ * if (error instanceof BudgetExceededError) console.log(error.code, error.budget); // ERR_BUDGET_EXCEEDED tag:trial
+ * await supervisor.close();
+ * await mock.close();
+ * ```
+ */
+export class BudgetExceededError extends SessionPoolError {
+  /** Which budget: `provider:<name>` or `tag:<tag>`. */
+  readonly budget: string;
+  constructor(message: string, budget: string, ids: SessionIds = {}) {
+    super('ERR_BUDGET_EXCEEDED', message, ids);
+    this.budget = budget;
+  }
+}
+
+/**
  * `ERR_SESSION_TIMEOUT`: the session reached its deadline (`timeoutMs`, queue wait included); its
  * provider call or handler was aborted. Also the `reason` of a handler's `signal` at the deadline.
  * @example

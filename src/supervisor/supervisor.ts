@@ -44,6 +44,10 @@ import { redactingDispatcher, scrubBatch } from '../pool/redact-gate.ts';
 import { executeRequestSchema, prepareChat } from '../request/request.ts';
 import type { ChatRequest, ExecuteRequest } from '../types/request.ts';
 import { FlowChannel } from '../engine/stream-credit.ts';
+import { SessionTelemetry } from '../telemetry/session-telemetry.ts';
+import { Budgets } from '../telemetry/budgets.ts';
+import { priceMap } from '../telemetry/cost.ts';
+import { ChatAccounting } from './chat-accounting.ts';
 
 /**
  * The events a {@link Supervisor} emits, by name, with their listener's arguments: `transition`: every
@@ -100,6 +104,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #ready = Promise.withResolvers<void>();
   #isReady = false;
   readonly #flow = new FlowChannel();
+  readonly #accounting: ChatAccounting;
 
   /**
    * Checks the options and starts the worker threads (or opens the transport).
@@ -117,9 +122,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Every secret the supervisor knows; everything a worker sends back is scrubbed of all of them.
     const redactor = new Redactor([...this.#options.providers.values()].flatMap(providerSecrets));
     this.#ready.promise.catch(() => {});
+    const telemetry = SessionTelemetry.create(this.#options.telemetry);
+    const budgets = this.#options.budgets === undefined ? undefined : new Budgets(this.#options.budgets);
+    this.#accounting = new ChatAccounting(this.#metrics, priceMap(this.#options.prices), budgets, telemetry);
     this.#router = new Router(this.#options.routing, {
       clock: this.#clock,
-      emit: (type, event) => guard.emit(type, event as { sessionId?: string }),
+      emit: (type, event) => {
+        this.#accounting.routing(type, event);
+        guard.emit(type, event as { sessionId?: string });
+      },
       warn: (message, error) => this.#logger?.warn({ err: error instanceof Error ? error.message : error }, message),
     });
     const dispatcherOptions: DispatcherOptions = {
@@ -157,10 +168,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         ? createPool(dispatcherOptions)
         : transport.open({ ...dispatcherOptions, taskFor: queuedTask(this.#router, () => this.#clock.now()), logger: this.#logger });
     if (pool.ready !== undefined) this.#whenTransportReady(pool.ready);
+    // Under routing's fallbacks, so that every target's calls become spans. The call records are
+    // scrubbed there (they become span attributes), not by the redaction gate: the engine never reads them.
     this.#dispatcher = redactingDispatcher(
-      routedDispatcher(pool, this.#router, () => this.#clock.now()),
+      routedDispatcher(telemetry === undefined ? pool : telemetry.dispatcher(pool, (calls) => redactor.deep(calls)), this.#router, () => this.#clock.now()),
       redactor,
     );
+    // The waits marked on traced sessions: for a slot, then for routing's budget (not a queue's pick-up).
+    const routerGate = telemetry === undefined ? this.#router : telemetry.gate(this.#router);
+    const gate = pool.gate === undefined ? routerGate : chainGates(routerGate, pool.gate);
     this.#engine = new SessionEngine(this.#options.maxConcurrent, this.#options.maxQueue, {
       clock: this.#clock,
       dispatcher: this.#dispatcher,
@@ -168,7 +184,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: this.#logger,
       inspect: options.inspect,
       abortGraceMs: this.#options.abortGraceMs,
-      gate: pool.gate === undefined ? this.#router : chainGates(this.#router, pool.gate),
+      gate,
       emit: (type, event) => guard.emit(type, event),
       listening: (type) => this.listenerCount(type) > 0,
       report: (error, source, sessionId) => guard.report(error, source, sessionId),
@@ -206,7 +222,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    *   started), ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_TIMEOUT, ERR_SESSION_ABORTED,
    *   ERR_PROVIDER (or its subclasses by status, such as {@link RateLimitError}),
    *   ERR_PROVIDER_RESPONSE, ERR_RESPONSE_TOO_LARGE, ERR_WORKER_CRASHED, ERR_CIRCUIT_OPEN,
-   *   ERR_TRANSPORT.
+   *   ERR_TRANSPORT, ERR_BUDGET_EXCEEDED (a `budgets` limit is spent: nothing started). With a
+   *   tracer provider registered, the session is a span under the span active here
+   *   (docs/observability.md, OpenTelemetry); `metadata.cost` says what it cost.
    *
    * @example
    * ```ts
@@ -247,7 +265,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    *
    * @param request - The same request as {@link Supervisor.chat | chat()} takes.
    * @returns An async iterator of {@link StreamEvent}s ending with `{ type: 'result', result }`.
-   * @throws ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_ABORTED, at once.
+   * @throws ERR_INVALID_REQUEST, ERR_QUEUE_FULL, ERR_SUPERVISOR_CLOSED, ERR_SESSION_ABORTED, ERR_BUDGET_EXCEEDED, at once.
    *
    * @example
    * ```ts
@@ -588,7 +606,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const targets = this.#checked(() => routeTargets(request, prepared, this.#options, streamed !== undefined));
     const { provider, call } = prepared;
     const signal = streamed === undefined ? prepared.signal : mergeSignals(prepared.signal, streamed.signal);
+    this.#accounting.checkBudgets(provider.name, prepared.metadata, prepared.requestId);
     const { sessionId, requestId } = this.#identify(prepared.requestId, signal, streamed?.sessionId);
+    const trace = this.#accounting.begin(sessionId, requestId, provider, call);
     // Whole literals, every field present: a session's spec and task each keep one shape, with
     // no properties added later (10,000 sessions in flight hold them all).
     const task: ChatTask = {
@@ -602,8 +622,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       call,
       retry: prepared.maxRetries === undefined ? this.#options.retry : { ...this.#options.retry, maxRetries: prepared.maxRetries },
       flow: streamed === undefined ? undefined : this.#flow.settings,
+      trace: trace?.traceparent,
     };
-    return this.#admit(
+    const admitted = this.#admit(
       {
         kind: 'chat',
         sessionId,
@@ -618,10 +639,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         retryOnCrash: true,
         secrets: [...new Set(targets.map((t) => t.provider.apiKey))],
         metadata: prepared.metadata,
-        toValue: chatValue,
+        toValue: this.#accounting.toValue,
       },
       targets,
+      trace,
     );
+    return this.#accounting.watch(sessionId, admitted, trace, provider, call);
   }
 
   /** The session's ids, once its request may be admitted: a requestId in use or a signal already aborted is refused. */
@@ -636,12 +659,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return { sessionId: sessionId ?? randomUUID(), requestId: id };
   }
 
-  #admit(spec: SessionSpec, targets?: RouteTarget[]): Promise<unknown> {
+  #admit(spec: SessionSpec, targets?: RouteTarget[], trace?: unknown): Promise<unknown> {
     if (targets !== undefined) this.#router.plan(spec.sessionId, spec.requestId, targets);
     try {
       return this.#engine.submit(spec);
     } catch (error) {
       this.#router.released(spec.sessionId);
+      if (trace !== undefined) this.#accounting.refused(spec.sessionId, error);
       throw error;
     }
   }
@@ -649,12 +673,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
 function mergeSignals(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
   return a === undefined ? b : AbortSignal.any([a, b]);
-}
-
-function chatValue(value: unknown, session: SessionMetadata, request: Record<string, unknown> | undefined): ChatResult {
-  const result = value as ChatResult;
-  result.metadata = withRequest({ ...result.metadata, session }, request);
-  return result;
 }
 
 function executeValue(output: unknown, session: SessionMetadata, request: Record<string, unknown> | undefined): ExecuteResult {

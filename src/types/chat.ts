@@ -2,6 +2,7 @@
 // field's documentation. The validation schema (supervisor/request.ts) is checked against them in
 // test/engine/types.test-d.ts; messages and tool calls are in the wire (snake_case) form the providers
 // and the openai SDK use, so `completion.choices[0].message` can be passed back as it is.
+import type { SessionCost } from './cost.ts';
 import type { WireError } from './errors.ts';
 
 /** A part of a message's content (`text`, `image_url`, `input_audio`, `file`, `refusal`, …), passed on as it is. */
@@ -261,6 +262,8 @@ export interface ChatResult {
     cache?: CacheMetadata;
     /** What the provider's response said about itself (its request id, whether usage came). */
     response?: ResponseMetadata;
+    /** What the session cost (its usage, continuation rounds summed, at its model's price); absent when the model has no price. */
+    cost?: SessionCost;
     /**
      * Also `route` (a RouteEntry list: every target tried, for a session with fallbacks, `limits` or a
      * circuit breaker) and `request` (the request's own `metadata`, when it had some).

@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'ERR_TRANSPORT'
   | 'ERR_HANDLER'
   | 'ERR_HANDLER_RESULT'
-  | 'ERR_LISTENER';
+  | 'ERR_LISTENER'
+  | 'ERR_BUDGET_EXCEEDED';
 
 /**
  * The plain form of an error that crosses a thread boundary: what `error.toJSON()` returns, what a

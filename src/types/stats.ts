@@ -1,6 +1,23 @@
 // The public types of stats: latency summaries, the supervisor's counters, thread heaps, and
 // routing's view of keys, circuits and a shared store.
 import type { SessionState, CircuitState } from './session.ts';
+import type { CostStats } from './cost.ts';
+
+/**
+ * A histogram with fixed buckets, which can be added up across hosts and windows (unlike
+ * percentiles): `counts[i]` observations were at most `bounds[i]` and above the bound before it;
+ * the last count is the observations above every bound.
+ */
+export interface BucketHistogram {
+  /** Upper bounds of the buckets, ascending (the GenAI conventions' advised boundaries). */
+  bounds: readonly number[];
+  /** Observations per bucket (not cumulative), `bounds.length + 1` of them. */
+  counts: number[];
+  /** Sum of every observation. */
+  sum: number;
+  /** Number of observations. */
+  count: number;
+}
 
 /** Percentiles of session latency (admission to outcome), in ms; all zeros before the first outcome. */
 export interface LatencySummary {
@@ -44,6 +61,8 @@ export interface SupervisorStats {
     queueFull: number;
     /** With ERR_SUPERVISOR_CLOSED. */
     closed: number;
+    /** With ERR_BUDGET_EXCEEDED (a `budgets` limit was spent). */
+    budget: number;
   };
   /** Milliseconds from admission to outcome, all sessions and per provider. */
   latencyMs: LatencySummary & {
@@ -59,6 +78,25 @@ export interface SupervisorStats {
     /** `running / maxConcurrent`, 0 to 1. */
     utilization: number;
   };
+  /** Bucketed histograms (what Prometheus exposes): seconds from admission to outcome, tokens per completed chat. */
+  histograms: {
+    /** Seconds from admission to outcome, all sessions. */
+    durationSeconds: BucketHistogram;
+    /** The same per chat provider. */
+    durationSecondsByProvider: Record<string, BucketHistogram>;
+    /** Input and output tokens of completed chat sessions, per provider. */
+    tokensByProvider: Record<
+      string,
+      {
+        /** Input (prompt) tokens per session. */
+        input: BucketHistogram;
+        /** Output (completion) tokens per session. */
+        output: BucketHistogram;
+      }
+    >;
+  };
+  /** What completed chat sessions cost, by currency (prices: the shipped table and `prices`). */
+  cost: CostStats;
   /** Rate limits, circuits and fallbacks (src/routing); set by the supervisor. */
   routing?: RoutingStats;
 }

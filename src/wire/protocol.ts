@@ -92,6 +92,12 @@ export interface ChatTask extends TaskBase {
   retry: RetrySettings;
   /** Present for streamed sessions: the reader waits for its consumer (back-pressure). */
   flow?: FlowSettings;
+  /**
+   * The W3C `traceparent` of the session's span, set only when the host records traces: the worker
+   * then keeps a {@link CallRecord} per provider call and returns them with the outcome (a worker
+   * host with a tracer provider of its own parents its spans on it).
+   */
+  trace?: string;
 }
 
 export interface ExecuteTask extends TaskBase {
@@ -105,10 +111,40 @@ export interface ExecuteTask extends TaskBase {
 
 export type SessionTask = ChatTask | ExecuteTask;
 
-/** How a session ended on its worker; `threadId` says where it ran (`host`: which host, for a transport across hosts). */
+/** What kind of provider call a {@link CallRecord} is. */
+/** `structured`: the answer missed its JSON schema and was asked for again with the issues (`structuredRetries`). */
+export type CallKind = 'first' | 'retry' | 'continuation' | 'web_search' | 'fallback' | 'structured';
+
+/**
+ * One provider call of a traced session (tasks with `trace` only), as the worker saw it: the main
+ * side builds a child span from it. Times are epoch milliseconds (`Date.now()` on the worker).
+ */
+export interface CallRecord {
+  kind: CallKind;
+  startedAt: number;
+  endedAt: number;
+  /** The provider and model called (a fallback target's, for its calls). */
+  provider: string;
+  model: string;
+  /** The HTTP status when the call failed with one. */
+  status?: number;
+  /** Low-cardinality failure type (`error.type`): the HTTP status, or the error's name. */
+  errorType?: string;
+  responseId?: string;
+  responseModel?: string;
+  finishReason?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  cachedTokens?: number;
+  /** Streams: when the first chunk came, and how many came. */
+  firstChunkAt?: number;
+  chunks?: number;
+}
+
+/** How a session ended on its worker; `threadId` says where it ran (`host`: which host, for a transport across hosts); `calls` for traced tasks. */
 export type TaskOutcome =
-  | { ok: true; value: unknown; attempts: number; threadId: number; host?: string }
-  | { ok: false; error: WireError; attempts: number; threadId: number; host?: string };
+  | { ok: true; value: unknown; attempts: number; threadId: number; host?: string; calls?: CallRecord[] }
+  | { ok: false; error: WireError; attempts: number; threadId: number; host?: string; calls?: CallRecord[] };
 
 /** What the call functions return; the task runner adds the thread. */
 export type CallOutcome = DistributiveOmitThread<TaskOutcome>;

@@ -135,8 +135,8 @@ const sample = (over: Partial<Sample>): Sample => ({
 test('outputs: the table, JSON lines and CSV carry the same level, failures by key, estimates marked', () => {
   const recorder = new LevelRecorder(0, 10, 'c=10', 0);
   recorder.issued = 4;
-  recorder.add(sample({ ttftMs: 20, itlMs: 5 }));
-  recorder.add(sample({ ttftMs: 30, itlMs: 6, estimated: true }));
+  recorder.add(sample({ ttftMs: 20, itlMs: 5, cost: { amount: 0.000021, currency: 'USD' } }));
+  recorder.add(sample({ ttftMs: 30, itlMs: 6, estimated: true, cost: { amount: 0.000013, currency: 'USD' } }));
   recorder.add(sample({ ok: false, error: 'ERR_PROVIDER 429 rate_limit_reached_error' }));
   recorder.add(sample({ ok: false, cancelled: true }));
   recorder.retry({
@@ -168,7 +168,9 @@ test('outputs: the table, JSON lines and CSV carry the same level, failures by k
   assert.match(text, /c=10: 1 failed with ERR_PROVIDER 429 rate_limit_reached_error \(25\.0% of requests\)/);
   assert.match(text, /1 calls retried after ERR_PROVIDER 503 server_error/);
   assert.match(text, /~ token counts estimated/);
+  assert.match(text, /c=10: cost 0\.000034 USD \(0\.000017 USD a request\)/);
   const [level, summary] = jsonLines(result).map((l) => JSON.parse(l));
+  assert.deepEqual(level.cost, { USD: 0.000034 }, 'costs keep their digits in the JSON lines');
   assert.equal(level.type, 'level');
   assert.equal(level.ttftMs.count, 2);
   assert.equal(summary.type, 'summary');

@@ -109,6 +109,9 @@ describe('live view', () => {
     const last = client.messages.at(-1)!;
     assert.equal(last.type === 'batch' && last.dropped, 0);
     assert.ok(last.stats.states.released >= 3);
+    // The view's "cost" total is stats().cost: two kimi sessions at the shipped price (glm-4.5-flash is free).
+    assert.ok((last.stats.cost.total['USD'] ?? 0) > 0, 'the feed carries the spend');
+    assert.equal(last.stats.cost.priced, 3);
 
     // A page that connects later gets the same sessions in its hello.
     const late = new FeedClient(`${view.url.replace('http:', 'ws:')}events`);

@@ -12,7 +12,7 @@ interface Family {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/g;
-const SUFFIXES: Record<string, string[]> = { counter: [''], gauge: [''], summary: ['', '_count', '_sum'] };
+const SUFFIXES: Record<string, string[]> = { counter: [''], gauge: [''], summary: ['', '_count', '_sum'], histogram: ['_bucket', '_count', '_sum'] };
 
 /**
  * A strict reader of the text exposition format (0.0.4): HELP then TYPE before a family's samples,
@@ -51,16 +51,34 @@ function parseExposition(text: string): Map<string, Family> {
     const consumed = [...labelText.matchAll(LABEL)].map((m) => ((labels[m[1]!] = m[2]!), m[0]).length).reduce((a, b) => a + b, 0);
     assert.equal(consumed, labelText.length, `label syntax: ${labelText}`);
     if (family.type === 'summary' && name === current) assert.ok('quantile' in labels, `${name} quantile`);
+    if (family.type === 'histogram' && name === `${current}_bucket`) assert.ok('le' in labels, `${name} le`);
     assert.ok(/^([+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?|NaN|[+-]Inf)$/i.test(valueText), `value ${valueText}`);
     const key = `${name}{${labelText}}`;
     assert.ok(!series.has(key), `series once: ${key}`);
     series.add(key);
     family.samples.push({ name, labels, value: Number(valueText.replace('Inf', 'Infinity')) });
   }
+  for (const [name, family] of families) if (family.type === 'histogram') assertHistogram(name, family);
   // OpenMetrics readers name a counter family without `_total`: that name must not be taken too.
   const normalized = [...families].map(([name, f]) => (f.type === 'counter' ? name.replace(/_total$/, '') : name));
   assert.equal(new Set(normalized).size, normalized.length, `family names collide: ${normalized.join(' ')}`);
   return families;
+}
+
+/** Each series of a histogram: cumulative buckets ending in +Inf, whose count is `_count`. */
+function assertHistogram(name: string, family: Family): void {
+  const bySeries = new Map<string, Family['samples']>();
+  for (const sample of family.samples) {
+    const { le: _le, ...rest } = sample.labels;
+    const key = JSON.stringify(rest);
+    bySeries.set(key, [...(bySeries.get(key) ?? []), sample]);
+  }
+  for (const [labels, samples] of bySeries) {
+    const buckets = samples.filter((s) => s.name === `${name}_bucket`);
+    assert.equal(buckets.at(-1)?.labels['le'], '+Inf', `${name}${labels} ends with +Inf`);
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, `${name}${labels} buckets are cumulative`);
+    assert.equal(samples.find((s) => s.name === `${name}_count`)?.value, buckets.at(-1)?.value, `${name}${labels} +Inf = _count`);
+  }
 }
 
 function value(families: Map<string, Family>, name: string, labels: Record<string, string> = {}, suffix = ''): number | undefined {
@@ -78,7 +96,7 @@ const STATS: SupervisorStats = {
   aborted: 1,
   crashed: 1,
   retried: 7,
-  rejected: { invalid: 3, queueFull: 4, closed: 0 },
+  rejected: { invalid: 3, queueFull: 4, closed: 0, budget: 1 },
   latencyMs: {
     count: 40,
     p50: 120,
@@ -87,10 +105,21 @@ const STATS: SupervisorStats = {
     max: 1600,
     byProvider: { kimi: { count: 30, p50: 100, p95: 800, p99: 1400, max: 1500 }, 'my "proxy"\\eu\n': { count: 10, p50: 200, p95: 950, p99: 1600, max: 1600 } },
   },
+  histograms: {
+    durationSeconds: { bounds: [0.1, 1], counts: [10, 25, 5], sum: 30.5, count: 40 },
+    durationSecondsByProvider: {
+      kimi: { bounds: [0.1, 1], counts: [8, 20, 2], sum: 20, count: 30 },
+      'my "proxy"\\eu\n': { bounds: [0.1, 1], counts: [2, 5, 3], sum: 10.5, count: 10 },
+    },
+    tokensByProvider: {
+      kimi: { input: { bounds: [16, 64], counts: [1, 2, 0], sum: 90, count: 3 }, output: { bounds: [16, 64], counts: [0, 3, 0], sum: 96, count: 3 } },
+    },
+  },
+  cost: { priced: 3, unpriced: 1, total: { USD: 0.0012 }, byProvider: { kimi: { USD: 0.0012 } }, byTag: {} },
   pool: { threads: 4, running: 24, utilization: 0.375 },
 };
 
-test('formatPrometheus: valid exposition, outcomes, per-state gauges, queue, latency summaries, pool', () => {
+test('formatPrometheus: valid exposition, outcomes, per-state gauges, queue, duration and token histograms, cost, pool', () => {
   const families = parseExposition(formatPrometheus(STATS));
   for (const [name, family] of families) assert.ok(family.help && family.type, `${name} has HELP and TYPE`);
   assert.equal(families.get('sessionpool_sessions_total')?.type, 'counter');
@@ -107,12 +136,18 @@ test('formatPrometheus: valid exposition, outcomes, per-state gauges, queue, lat
   assert.equal(value(families, 'sessionpool_queue_length'), 2);
   assert.equal(value(families, 'sessionpool_retries_total'), 7);
   assert.equal(value(families, 'sessionpool_sessions_rejected_total', { reason: 'queue_full' }), 4);
-  assert.equal(families.get('sessionpool_session_duration_seconds')?.type, 'summary');
-  assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi', quantile: '0.95' }), 0.8);
+  assert.equal(value(families, 'sessionpool_sessions_rejected_total', { reason: 'budget' }), 1);
+  assert.equal(families.get('sessionpool_session_duration_seconds')?.type, 'histogram');
+  assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi', le: '1' }, '_bucket'), 28);
+  assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi', le: '+Inf' }, '_bucket'), 30);
+  assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi' }, '_sum'), 20);
   assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi' }, '_count'), 30);
   // A provider name with a quote, a backslash and a newline is escaped, and reads back the same.
-  assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'my \\"proxy\\"\\\\eu\\n', quantile: '0.99' }), 1.6);
-  assert.equal(value(families, 'sessionpool_session_duration_all_seconds', { quantile: '0.5' }), 0.12);
+  assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'my \\"proxy\\"\\\\eu\\n' }, '_sum'), 10.5);
+  assert.equal(value(families, 'sessionpool_session_duration_all_seconds', { le: '0.1' }, '_bucket'), 10);
+  assert.equal(value(families, 'sessionpool_tokens', { provider: 'kimi', type: 'output', le: '64' }, '_bucket'), 3);
+  assert.equal(value(families, 'sessionpool_cost_total', { provider: 'kimi', currency: 'USD' }), 0.0012);
+  assert.equal(value(families, 'sessionpool_sessions_priced_total', { priced: 'false' }), 1);
   assert.equal(value(families, 'sessionpool_pool_utilization'), 0.375);
   assert.equal(value(families, 'sessionpool_pool_threads'), 4);
   assert.match(formatPrometheus(STATS, 'app'), /^# HELP app_sessions_total /);
@@ -129,9 +164,11 @@ test('supervisor.metrics() exposes the live stats()', async () => {
     assert.equal(value(families, 'sessionpool_sessions_rejected_total', { reason: 'invalid' }), stats.rejected.invalid);
     assert.equal(value(families, 'sessionpool_session_duration_seconds', { provider: 'glm' }, '_count'), 1);
     assert.equal(
-      value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi', quantile: '0.5' }),
-      stats.latencyMs.byProvider['kimi']!.p50 / 1000,
+      value(families, 'sessionpool_session_duration_seconds', { provider: 'kimi' }, '_sum'),
+      stats.histograms.durationSecondsByProvider['kimi']!.sum,
     );
+    assert.equal(value(families, 'sessionpool_tokens', { provider: 'kimi', type: 'input' }, '_count'), 1);
+    assert.ok((value(families, 'sessionpool_cost_total', { provider: 'kimi', currency: 'USD' }) ?? 0) > 0, 'kimi (moonshot-v1-8k) has a price');
     assert.equal(value(families, 'sessionpool_pool_threads'), stats.pool.threads);
   } finally {
     await h.close();

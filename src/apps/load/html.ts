@@ -70,10 +70,10 @@ const q = (x: Quantiles | null, k: keyof Quantiles) => (x === null ? '–' : fmt
 
 function levelTable(levels: LevelReport[]): string {
   const head =
-    '<tr><th>level</th><th>issued</th><th>ok</th><th>failed</th><th>req/s</th><th>out tok/s</th><th>tok/s/req p50</th><th>retries</th><th>rounds</th><th>host CPU ms/req</th><th>host ELU</th></tr>';
+    '<tr><th>level</th><th>issued</th><th>ok</th><th>failed</th><th>req/s</th><th>out tok/s</th><th>tok/s/req p50</th><th>retries</th><th>rounds</th><th>host CPU ms/req</th><th>host ELU</th><th>cost</th></tr>';
   const rows = levels.map((r) => {
     const est = r.tokens.estimatedRequests > 0 ? '~' : '';
-    return `<tr><td>${esc(r.label)}${r.interrupted ? ' (stopped)' : ''}</td><td>${r.requests.issued}</td><td>${r.requests.ok}</td><td>${r.requests.failed}</td><td>${fmt(r.requestsPerSec)}</td><td>${est}${fmt(r.outputTokensPerSec)}</td><td>${est}${q(r.outputTokensPerSecPerRequest, 'p50')}</td><td>${r.retries}</td><td>${r.continuationRounds}</td><td>${fmt(r.host.cpuMsPerRequest)}</td><td>${fmt(r.host.eventLoopUtilization * 100)}%</td></tr>`;
+    return `<tr><td>${esc(r.label)}${r.interrupted ? ' (stopped)' : ''}</td><td>${r.requests.issued}</td><td>${r.requests.ok}</td><td>${r.requests.failed}</td><td>${fmt(r.requestsPerSec)}</td><td>${est}${fmt(r.outputTokensPerSec)}</td><td>${est}${q(r.outputTokensPerSecPerRequest, 'p50')}</td><td>${r.retries}</td><td>${r.continuationRounds}</td><td>${fmt(r.host.cpuMsPerRequest)}</td><td>${fmt(r.host.eventLoopUtilization * 100)}%</td><td>${esc(costCell(r.cost))}</td></tr>`;
   });
   return `<table>${head}${rows.join('')}</table>`;
 }
@@ -140,4 +140,10 @@ export function htmlReport(result: LoadResult): string {
 <h2 id="errors">Requests over time</h2>${errorsOverTime(result)}
 </body></html>
 `;
+}
+
+/** A level's cost at list prices, per currency ("–" when no request had a price). */
+function costCell(cost: Record<string, number> | undefined): string {
+  const parts = Object.entries(cost ?? {}).map(([currency, amount]) => `${amount >= 1 ? amount.toFixed(2) : Number(amount.toPrecision(3))} ${currency}`);
+  return parts.length === 0 ? '–' : parts.join(' + ');
 }

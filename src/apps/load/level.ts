@@ -36,6 +36,8 @@ export interface LevelReport {
   /** Requests ended ok ÷ the level's wall time. */
   requestsPerSec: number;
   tokens: { input: number; output: number; estimatedRequests: number };
+  /** What the level's successful requests cost at list prices, by currency (`result.metadata.cost`; unpriced models count nothing). */
+  cost: Record<string, number>;
   host: HostCost;
   wallMs: number;
   /** The run was stopped during this level. */
@@ -69,6 +71,7 @@ export class LevelRecorder {
   #input = 0;
   #output = 0;
   #estimated = 0;
+  readonly #cost: Record<string, number> = {};
 
   constructor(index: number, level: number, label: string, startedAt: number) {
     this.index = index;
@@ -102,6 +105,7 @@ export class LevelRecorder {
     this.#input += sample.inputTokens;
     this.#output += sample.outputTokens;
     if (sample.estimated) this.#estimated++;
+    if (sample.cost !== undefined) this.#cost[sample.cost.currency] = (this.#cost[sample.cost.currency] ?? 0) + sample.cost.amount;
   }
 
   retry(event: RetryEvent): void {
@@ -129,6 +133,7 @@ export class LevelRecorder {
       outputTokensPerSec: seconds > 0 ? this.#output / seconds : 0,
       requestsPerSec: seconds > 0 ? this.ok / seconds : 0,
       tokens: { input: this.#input, output: this.#output, estimatedRequests: this.#estimated },
+      cost: { ...this.#cost },
       host,
       wallMs,
       interrupted,

@@ -22,6 +22,8 @@ export interface Sample {
   attempts: number;
   /** Continuation rounds beyond the first call. */
   continuationRounds: number;
+  /** What the session cost at list prices (`result.metadata.cost`); absent when its model has no price. */
+  cost?: { amount: number; currency: string };
 }
 
 /** ~4 characters a token: the usual estimate when a provider reports no usage. */
@@ -81,6 +83,7 @@ function success(result: ChatResult, request: ChatRequest, t: Times): Sample {
     attempts: metadata.session.attempts,
     continuationRounds: Math.max(0, (metadata.continuation?.attempts ?? 1) - 1),
   };
+  if (metadata.cost !== undefined) sample.cost = { amount: metadata.cost.amount, currency: metadata.cost.currency };
   if (t.first !== undefined) sample.ttftMs = t.first;
   if (t.first !== undefined && t.last !== undefined && outputTokens > 1) sample.itlMs = (t.last - t.first) / (outputTokens - 1);
   return sample;

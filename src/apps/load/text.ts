@@ -59,6 +59,11 @@ export function textReport(result: LoadResult): string {
     ...Object.entries(r.retriedErrors).map(([key, n]) => `${r.label}: ${n} calls retried after ${key}`),
   ]);
   if (failures.length > 0) parts.push(failures.join('\n'));
+  const costs = levels
+    .filter((r) => Object.keys(r.cost ?? {}).length > 0)
+    .map((r) => `${r.label}: cost ${formatCost(r.cost)} (${formatCost(perRequest(r))} a request)`);
+  if (costs.length > 0)
+    parts.push([...costs, "cost: usage at list prices (PRICES, or the supervisor's `prices`); models without a price count nothing"].join('\n'));
   const notes = [
     'ttft: call to first text; itl: (last text − first text) ÷ (output tokens − 1); e2e: call to result (successes only); ' +
       "tok/s/req: output tokens ÷ e2e; out tok/s and req/s: all ok requests ÷ the level's wall time; host: the main thread of this process",
@@ -70,12 +75,22 @@ export function textReport(result: LoadResult): string {
   return parts.join('\n\n');
 }
 
+const formatCost = (cost: Record<string, number>) =>
+  Object.entries(cost)
+    .map(([currency, amount]) => `${amount >= 1 ? amount.toFixed(2) : Number(amount.toPrecision(3))} ${currency}`)
+    .join(' + ');
+const perRequest = (r: LevelReport) => Object.fromEntries(Object.entries(r.cost).map(([currency, amount]) => [currency, amount / Math.max(1, r.requests.ok)]));
+
+const roundCost = (cost: Record<string, number>) =>
+  Object.fromEntries(Object.entries(cost).map(([currency, amount]) => [currency, Math.round(amount * 1e9) / 1e9]));
 const round3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
 
 function roundDeep(value: unknown): unknown {
   if (typeof value === 'number') return round3(value);
   if (Array.isArray(value)) return value.map(roundDeep);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundDeep(v)]));
+  // Costs are fractions of a cent: kept to a billionth, not a thousandth.
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'cost' ? roundCost(v as Record<string, number>) : roundDeep(v)]));
   return value;
 }
 
@@ -116,6 +131,7 @@ const CSV_HEAD = [
   'input_tokens',
   'output_tokens',
   'estimated_requests',
+  'cost',
   'host_cpu_ms_per_request',
   'host_elu',
   'wall_ms',
@@ -149,6 +165,7 @@ export function csv(result: LoadResult): string {
     r.tokens.input,
     r.tokens.output,
     r.tokens.estimatedRequests,
+    formatCost(r.cost ?? {}),
     round3(r.host.cpuMsPerRequest),
     round3(r.host.eventLoopUtilization),
     round3(r.wallMs),

@@ -52,7 +52,7 @@ const statsOutput = z
     aborted: z.number(),
     crashed: z.number(),
     retried: z.number(),
-    rejected: z.object({ invalid: z.number(), queueFull: z.number(), closed: z.number() }),
+    rejected: z.object({ invalid: z.number(), queueFull: z.number(), closed: z.number(), budget: z.number() }),
     latencyMs: latency.extend({ byProvider: z.record(z.string(), latency) }),
     pool: z.object({ threads: z.number(), running: z.number(), utilization: z.number() }),
   })

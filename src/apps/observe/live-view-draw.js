@@ -129,10 +129,17 @@ const LiveDraw = (() => {
   }
 
   // ---- header, queue ----------------------------------------------------------------------
+  function formatAmount(amount) {
+    return amount >= 1 ? amount.toFixed(2) : amount.toPrecision(3);
+  }
+
   function renderTotals(stats) {
     const set = (id, value) => ($(id).textContent = String(value));
     for (const key of ['admitted', 'completed', 'failed', 'timedOut', 'aborted', 'retried', 'crashed']) set(`stat-${key}`, stats[key]);
-    set('stat-rejected', stats.rejected.invalid + stats.rejected.queueFull + stats.rejected.closed);
+    set('stat-rejected', stats.rejected.invalid + stats.rejected.queueFull + stats.rejected.closed + (stats.rejected.budget ?? 0));
+    // Spend per currency of completed chats at list prices (stats().cost), e.g. "0.0123 USD".
+    const spent = Object.entries(stats.cost?.total ?? {}).map(([currency, amount]) => `${formatAmount(amount)} ${currency}`);
+    set('stat-cost', spent.length === 0 ? '–' : spent.join(' · '));
     set('stat-threads', stats.pool.threads);
     set('stat-pool', `${Math.round(stats.pool.utilization * 100)}%`);
     set('stat-p95', stats.latencyMs.count > 0 ? `${Math.round(stats.latencyMs.p95)} ms` : '–');

@@ -15,6 +15,7 @@ import type { AbortReason } from '../../types/session.ts';
 import type { Logger } from 'pino';
 import type { JobIngress } from './job-ingress.ts';
 import type { ResultSigner } from './result-signature.ts';
+import { startHostSpan } from '../../telemetry/host-span.ts';
 
 /** A job that ends before any call: the typed error is its return value. */
 export const failed = (host: string, error: WireError): JobResult => ({ host, threadId: -1, outcome: { ok: false, error, attempts: 0 } });
@@ -22,13 +23,19 @@ export const failed = (host: string, error: WireError): JobResult => ({ host, th
 export async function call(deps: JobRunnerDeps, run: RunningJob, task: SessionTask): Promise<JobResult> {
   // While in the pool, the session's events are this run's (host-runs.ts).
   run.calling = true;
+  const span =
+    task.kind === 'chat'
+      ? startHostSpan(task.trace, { 'sessionpool.session.id': task.sessionId, 'sessionpool.host': deps.host, 'gen_ai.request.model': task.call.model })
+      : undefined;
   try {
     const { threadId, ...outcome } = await runOnce(deps.dispatcher, task);
     run.calling = false;
+    span?.end(outcome.ok ? undefined : outcome.error);
     await run.relay.drain();
     return { host: deps.host, threadId, outcome };
   } catch (error) {
     run.calling = false;
+    span?.end({ code: 'ERR_WORKER_CRASHED', message: 'the worker thread running the job died' });
     await run.relay.drain();
     return { host: deps.host, crashed: error instanceof Error ? error.message : String(error) };
   }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { describeValue, formatIssue, HEADER_NAME, nonNegativeInt, positiveInt } from '../../util/validation.ts';
 import type { JobData } from './job.ts';
+import { TRACEPARENT } from '../../telemetry/traceparent.ts';
 
 /** The longest session a producer can ask for (`timeoutMs` is at most a day), plus clock skew between hosts. */
 export const MAX_DEADLINE_AHEAD_MS = 86_400_000 + 10 * 60_000;
@@ -59,6 +60,8 @@ const chatTask = z.strictObject({
   provider: id,
   call,
   retry: z.strictObject({ maxRetries: nonNegativeInt(20), baseDelayMs: nonNegativeInt(600_000), maxDelayMs: nonNegativeInt(3_600_000) }),
+  // The producer's session span (W3C traceparent, 55 characters): the host records its calls and may parent spans of its own on it.
+  trace: z.string().regex(TRACEPARENT, 'expected a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)').optional(),
 });
 
 const executeTask = z.strictObject({

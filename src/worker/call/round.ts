@@ -21,6 +21,8 @@ export interface RoundRequest {
   idleTimeoutMs?: number;
   /** Query parameters of the URL (the caller's `query`). */
   query?: Record<string, unknown>;
+  /** Called on every chunk of a stream (traced sessions only: their call records count chunks). */
+  onChunk?: () => void;
 }
 
 export interface RoundResult {
@@ -61,6 +63,7 @@ async function readStream(stream: AsyncIterable<unknown>, request: RoundRequest,
   try {
     for await (const chunk of stream) {
       idle.touch();
+      request.onChunk?.();
       const wait = reading.add(chunk);
       if (wait !== undefined) await idle.paused(wait);
       if (reading.finishing !== 'no') idle.finishing(reading.finishing === 'usage');

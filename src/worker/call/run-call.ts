@@ -2,7 +2,7 @@
 // through Kimi's built-in web search, continued on `length`, read into the result's shape.
 import { toWireError } from '../../errors/errors.ts';
 import type { WireError } from '../../types/errors.ts';
-import type { ChatTask, CallOutcome } from '../../wire/protocol.ts';
+import type { ChatTask, CallKind, CallOutcome } from '../../wire/protocol.ts';
 import type { CacheMetadata, ChatMessage } from '../../types/chat.ts';
 import { classifyError } from '../providers/errors.ts';
 import { dialects, type DialectAdapter } from '../providers/index.ts';
@@ -19,6 +19,7 @@ import { callRound, type RoundResult } from './round.ts';
 import { builtinToolTurns } from './web-search.ts';
 import { structuredBody } from '../providers/structured.ts';
 import { structuredAnswer } from './structured.ts';
+import { CallLog } from './call-log.ts';
 
 export type { ChatValue } from './chat-value.ts';
 
@@ -36,6 +37,8 @@ class ChatRun {
   readonly scope: SessionScope;
   readonly adapter: DialectAdapter;
   readonly account: TextAccount;
+  /** A record per provider call, kept only for traced tasks (the host builds spans from them). */
+  readonly calls: CallLog | undefined;
   readonly #window: StreamWindow | undefined;
   readonly #retry: RetryContext;
   readonly #headers: Record<string, string>;
@@ -44,6 +47,7 @@ class ChatRun {
     this.task = task;
     this.scope = scope;
     this.adapter = dialects[task.provider.dialect];
+    this.calls = task.trace === undefined ? undefined : new CallLog();
     this.#headers = { ...task.call.headers, ...this.adapter.headers(task.call) };
     this.#window = task.flow !== undefined ? new StreamWindow(scope.sessionId, task.flow, scope.signal) : undefined;
     this.account = new TextAccount(new Redactor(providerSecrets(task.provider)), (text) => {
@@ -72,9 +76,9 @@ class ChatRun {
     if (part.type === 'reasoning' || part.type === 'tool-call') this.partsDelivered = true;
   };
 
-  /** One round: a provider call that sends `messages`, retried until it succeeds or the policy stops it. */
-  async round(messages: ChatMessage[]): Promise<RoundResult> {
-    const { task, adapter, account } = this;
+  /** One round: a provider call that sends `messages`, retried until it succeeds or the policy stops it; `kind` names its first call. */
+  async round(messages: ChatMessage[], kind: CallKind): Promise<RoundResult> {
+    const { task, adapter, account, calls } = this;
     const body = structuredBody(task.provider.dialect, adapter.body(task.call, task.provider, messages));
     const client = clientFor(task.provider, task.call.maxResponseBytes);
     const request = {
@@ -86,13 +90,17 @@ class ChatRun {
       idleTimeoutMs: task.call.idleTimeoutMs,
       query: task.call.query,
     };
+    const roundRequest = task.call.stream ? { ...request, onText: this.#onText, onPart: this.#onPart, ...(calls ? { onChunk: calls.chunk } : {}) } : request;
+    let tries = 0;
     const once = async () => {
       account.beginAttempt();
       this.partsDelivered = false;
-      const result = await callRound(task.call.stream ? { ...request, onText: this.#onText, onPart: this.#onPart } : request);
+      calls?.begin(tries++ === 0 ? kind : 'retry', task.provider.name, task.call.model);
+      const result = calls === undefined ? await callRound(roundRequest) : await callRound(roundRequest).catch((error: unknown) => calls.fail(error));
+      calls?.answered(result.reading);
       this.providerRequestId = result.responseHeaders.get('x-request-id') ?? this.providerRequestId;
       const failed = adapter.failedFinish(result.reading.finishReason, task.provider.name);
-      if (failed) throw failed;
+      if (failed) throw calls === undefined ? failed : calls.fail(failed);
       if (task.call.stream) account.commit();
       else account.add(result.reading.content);
       return result;
@@ -114,12 +122,12 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
   const run = new ChatRun(task, scope);
   try {
     let messages = task.call.messages;
-    let first = await run.round(messages);
+    let first = await run.round(messages, 'first');
     for (let tools = 0; tools < MAX_TOOL_ROUNDS && task.call.webSearch; tools++) {
       const turns = builtinToolTurns(first.reading);
       if (turns === undefined) break;
       messages = [...messages, ...turns];
-      first = await run.round(messages);
+      first = await run.round(messages, 'web_search');
     }
     const structured = await structuredAnswer(run, first, messages);
     first = structured.result;
@@ -128,14 +136,19 @@ export async function runChat(task: ChatTask, scope: SessionScope): Promise<Call
     if ('parsed' in structured) value.parsed = structured.parsed;
     const cache = cacheMetadata(first.responseHeaders, task.call.cache?.id);
     if (cache) value.metadata.cache = cache;
-    return { ok: true, value, attempts: run.attempts };
+    return withCalls({ ok: true, value, attempts: run.attempts }, run.calls);
   } catch (error) {
     // The text delivered so far leaves before the failure, which travels on another port.
     scope.flush();
-    return { ok: false, error: failureOf(error, run), attempts: run.attempts };
+    return withCalls({ ok: false, error: failureOf(error, run), attempts: run.attempts }, run.calls);
   } finally {
     run.close();
   }
+}
+
+function withCalls(outcome: CallOutcome, calls: CallLog | undefined): CallOutcome {
+  if (calls !== undefined) outcome.calls = calls.records;
+  return outcome;
 }
 
 function failureOf(error: unknown, run: ChatRun): WireError {
@@ -161,7 +174,7 @@ async function continueAsNeeded(run: ChatRun, first: Reading, messages: ChatMess
     messages = run.adapter.continueWith(messages, last.content, answer);
     rounds++;
     try {
-      last = (await run.round(messages)).reading;
+      last = (await run.round(messages, 'continuation')).reading;
     } catch (failure) {
       // A failed continuation keeps what was produced and notes why it stopped.
       if (!(failure instanceof AttemptFailed)) throw failure;

@@ -5,6 +5,7 @@
 // OpenAI enforces the schema itself: its answer is parsed, not checked (as the openai SDK does).
 import { InvalidRequestError, ProviderResponseError } from '../../errors/errors.ts';
 import type { ChatMessage } from '../../types/chat.ts';
+import type { CallKind } from '../../wire/protocol.ts';
 import { checkAnswer, schemaCheck, type SchemaCheck } from '../../util/json-schema.ts';
 import { jsonSchemaOf, structuredSupport } from '../../wire/structured.ts';
 import { addUsage, type Reading } from '../providers/read.ts';
@@ -17,7 +18,7 @@ export interface StructuredRun {
     provider: { name: string; dialect: Parameters<typeof structuredSupport>[0] };
     call: { stream: boolean; structuredRetries?: number; params?: Record<string, unknown> };
   };
-  round(messages: ChatMessage[]): Promise<RoundResult>;
+  round(messages: ChatMessage[], kind: CallKind): Promise<RoundResult>;
   /** Forgets the answer text kept so far (an answer asked again replaces it; never streamed). */
   restartText(): void;
 }
@@ -77,7 +78,7 @@ export async function structuredAnswer(run: StructuredRun, first: RoundResult, m
     }
     messages = [...messages, ...retryTurns(result.reading.content, issues)];
     run.restartText();
-    result = await run.round(messages);
+    result = await run.round(messages, 'structured');
     usage = addUsage(usage, result.reading.usage);
     if (!answered(result.reading)) return { result: { ...result, reading: { ...result.reading, usage } }, messages };
   }
