@@ -67,6 +67,18 @@ describe('BullMQ ingress: what producers send, and the job secret', { skip: redi
         metadata: { mine: true },
       });
       assert.match(result.content, /every field/);
+      // A JSON schema answer, the re-asks it may take and the caller's query parameters travel too.
+      const city = {
+        type: 'json_schema' as const,
+        json_schema: {
+          name: 'city',
+          strict: true,
+          schema: { type: 'object', properties: { city: { type: 'string' }, population: { type: 'integer' } }, required: ['city', 'population'], additionalProperties: false },
+        },
+      };
+      const structured = await supervisor.chat({ provider: 'kimi', prompt: 'a city', responseFormat: city, structuredRetries: 1, query: { tag: 'bull' } });
+      assert.deepEqual(structured.parsed, { city: 'mock', population: 1 });
+      assert.deepEqual(mock.requests.at(-1)?.query, { tag: 'bull' });
       const streamed: string[] = [];
       for await (const event of supervisor.stream({ provider: 'kimi', prompt: 'streamed through the schema' }))
         if (event.type === 'delta') streamed.push(event.text);

@@ -49,6 +49,9 @@ const call = z.strictObject({
   params: record.optional(),
   headers: headers.optional(),
   extra: record.optional(),
+  // The caller's query parameters (the SDK encodes them into the URL) and the re-asks of an answer that misses its schema.
+  query: record.optional(),
+  structuredRetries: nonNegativeInt(5).optional(),
 });
 
 const chatTask = z.strictObject({
