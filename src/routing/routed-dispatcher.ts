@@ -14,6 +14,9 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
   const runTarget = (route: Route, task: ChatTask, outer: RunReceiver): void => {
     const target = route.targets[route.index] as RouteTarget;
     const sent: ChatTask = { ...task, provider: target.provider, call: target.call, budgetMs: Math.max(1, Math.min(task.budgetMs, route.deadlineAt - now())) };
+    // A retry the worker made on its own would skip the key's queue (and a probe gets one call).
+    route.selfRetry = router.retriesItself(route);
+    if (route.selfRetry) sent.retry = { ...task.retry, maxRetries: 0 };
     inner.run(sent, {
       settled: (_sent, outcome) => ran(route, task, outcome, outer),
       crashed: (_sent, error) => {
@@ -25,6 +28,8 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
 
   const ran = (route: Route, task: ChatTask, outcome: TaskOutcome, outer: RunReceiver): void => {
     route.threadId = outcome.threadId;
+    const wasProbe = route.probe;
+    const itself = route.selfRetry === true;
     router.settle(route, outcome);
     const attempts = route.attemptsBefore + outcome.attempts;
     if (outcome.ok) {
@@ -35,6 +40,7 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       return outer.settled(task, { ...outcome, attempts });
     }
     const error = outcome.error;
+    if ((itself || wasProbe) && router.mayRerun(route, error, task.retry.maxRetries, wasProbe)) return rerun(route, task, outcome, outer);
     if (!mayFallBack(route, error, now())) {
       if (error.code !== 'ERR_SESSION_TIMEOUT' && error.code !== 'ERR_SESSION_ABORTED') router.leave(route, 'failed', outcome.attempts, error, false);
       return outer.settled(task, { ...outcome, attempts, error: { ...error, route: route.entries } });
@@ -48,6 +54,19 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       route.pending = undefined;
       if (ok) runTarget(route, task, outer);
       else outer.settled(task, { ...outcome, attempts, error: { ...error, route: route.entries } });
+    });
+  };
+
+  // The same target again, once its key gives budget (after a Retry-After, at the learned pace).
+  const rerun = (route: Route, task: ChatTask, outcome: TaskOutcome & { ok: false }, outer: RunReceiver): void => {
+    route.attemptsBefore += outcome.attempts;
+    const attempts = route.attemptsBefore;
+    route.pending = (ended) => outer.settled(task, ended);
+    router.acquire(route, (ok) => {
+      if (route.pending === undefined) return;
+      route.pending = undefined;
+      if (ok) runTarget(route, task, outer);
+      else outer.settled(task, { ...outcome, attempts, error: { ...outcome.error, route: route.entries } });
     });
   };
 

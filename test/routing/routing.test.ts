@@ -181,7 +181,11 @@ describe('fallbacks', () => {
       assert.equal(result.provider, 'glm');
       const error = await rejection(r.supervisor.chat({ provider: 'kimi', messages: user('hello'), fallbacks: [] }));
       assert.equal(error.code, 'ERR_PROVIDER');
-      assert.equal(error['route'], undefined, 'with no fallbacks, no limits and no breaker nothing is routed');
+      // Every session is routed now (a breaker and learned limits by default): its route names kimi alone.
+      assert.deepEqual(
+        (error['route'] as Array<{ provider: string; outcome: string }>).map((e) => [e.provider, e.outcome]),
+        [['kimi', 'failed']],
+      );
     } finally {
       await r.close();
     }
