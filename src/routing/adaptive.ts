@@ -12,15 +12,15 @@ export const ADAPTIVE = {
   /** Calls in flight on a key that has not answered yet (with 2 retries each, a provider that is down costs 9 calls). */
   probation: 3,
   /** A rate refusal multiplies the rate by this (at most once per episode). */
-  decrease: 0.9,
+  decrease: 0.95,
   /** Refusals within this long of a cut belong to the same episode: one cut for all of them. */
   episodeMs: 1000,
   /** Growth per second, per second since the last cut: the rate grows by e^(growth·t²/2) after t s. */
   growth: 0.01,
   /** The lowest rate learned, per second. */
   minRate: 0.2,
-  /** The rate is never held below this share of what the provider admitted in the last second. */
-  admittedShare: 0.9,
+  /** A rate learned from what the provider admitted in the last second is this share of it. */
+  admittedShare: 0.95,
 } as const;
 
 export type RefusalKind = 'rate' | 'concurrency';
@@ -33,6 +33,8 @@ export interface RefusalContext {
   /** Calls in flight on this key now (this host's view), the refused one included. */
   inFlight: number;
   retryAfterMs: number | undefined;
+  /** The key was already blocked by an earlier refusal's Retry-After. */
+  blocked: boolean;
 }
 
 /** A 429 that is a concurrency cap (GLM 1302, Kimi's "max organization concurrency"), else a rate. */
@@ -56,30 +58,44 @@ export function refused(learned: LearnedLimits, seen: RefusalContext, now: numbe
     return { ...next, cutAt: now, grownAt: now };
   }
   const rate = learned.requestsPerSecond;
-  if (rate !== undefined && now - learned.cutAt < ADAPTIVE.episodeMs) return next;
   const admitted = seen.admittedPerS * ADAPTIVE.admittedShare;
-  // A first estimate: what the provider admitted in the last second, or the pace its wait implies
-  // (a token bucket's Retry-After is the time one request takes to refill).
-  const implied = seen.retryAfterMs !== undefined && seen.retryAfterMs > 0 ? (1000 / seen.retryAfterMs) * ADAPTIVE.admittedShare : 0;
-  const cut = rate === undefined ? Math.max(1, admitted, implied) : Math.min(rate * ADAPTIVE.decrease, Math.max(admitted, rate * 0.5));
+  const inEpisode = rate !== undefined && now - learned.cutAt < ADAPTIVE.episodeMs;
+  // The first estimate: what the provider admitted in the last second (a Retry-After says when
+  // there is room, not how much: a token bucket answers a few ms when it is nearly refilled).
+  if (rate === undefined) return { ...next, requestsPerSecond: Math.max(1, admitted), firstEpisode: true, cutAt: now, grownAt: now };
+  if (inEpisode) return { ...next, requestsPerSecond: firstWave(learned, admitted, seen.blocked) };
+  delete next.firstEpisode;
+  // Above what the provider admits, the rate drops to it (a capacity that shrank); near it, by `decrease`.
+  const cut = Math.min(rate * ADAPTIVE.decrease, Math.max(seen.admittedPerS, rate * 0.5));
   next.requestsPerSecond = Math.max(ADAPTIVE.minRate, cut);
   return { ...next, cutAt: now, grownAt: now };
 }
 
-/** A success: probation ends, and learned limits grow with the time since the last cut. */
-export function grown(learned: LearnedLimits, admittedPerS: number, now: number): LearnedLimits {
+/**
+ * The first wave's refusals come back mixed with its successes: while the key is blocked after its
+ * first refusal (nothing new was sent), what the provider admitted may still raise the first rate.
+ * Not after: a token bucket admits its burst and its refill in the same second, twice its rate.
+ */
+function firstWave(learned: LearnedLimits, admitted: number, blocked: boolean): number | undefined {
+  const rate = learned.requestsPerSecond;
+  return learned.firstEpisode === true && blocked && rate !== undefined ? Math.max(rate, admitted) : rate;
+}
+
+/** A success: probation ends, and learned limits grow with the time since the last cut (`blocked`: see firstWave). */
+export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blocked = false): LearnedLimits {
   if (learned.requestsPerSecond === undefined && learned.concurrency === undefined) {
     return learned.probation === true ? { ...learned, probation: false, grownAt: now } : learned;
+  }
+  if (blocked) {
+    const rate = firstWave(learned, admittedPerS * ADAPTIVE.admittedShare, true);
+    return rate === learned.requestsPerSecond ? learned : { ...learned, requestsPerSecond: rate as number };
   }
   const sinceCutS = Math.max(0, now - learned.cutAt) / 1000;
   const dtS = Math.max(0, now - learned.grownAt) / 1000;
   const factor = 1 + ADAPTIVE.growth * sinceCutS * dtS;
   const next: LearnedLimits = { ...learned, grownAt: now };
   delete next.probation;
-  if (learned.requestsPerSecond !== undefined) {
-    // The provider just admitted this many: a rate below it is too cautious (a cut on the first wave's first refusal).
-    next.requestsPerSecond = Math.max(learned.requestsPerSecond * factor, admittedPerS * ADAPTIVE.admittedShare);
-  }
+  if (learned.requestsPerSecond !== undefined) next.requestsPerSecond = learned.requestsPerSecond * factor;
   if (learned.concurrency !== undefined) next.concurrency = learned.concurrency * factor;
   return next;
 }

@@ -150,16 +150,20 @@ export function giveBack(state: KeyState, cost: Cost, limits: KeyLimits, now: nu
  * A 429 on this key: everyone waits out its Retry-After, the configured budget shrinks (multiplicative
  * decrease), and so does the learned limit of the refusal's kind (`seen`; adaptive.ts).
  */
-export function throttled(state: KeyState, limits: KeyLimits, retryAfterMs: number | undefined, now: number, seen?: RefusalContext): KeyState {
-  const factor = Math.max(limits.aimd.floor, state.factor * limits.aimd.decrease);
-  const blockedUntil = retryAfterMs === undefined ? state.blockedUntil : Math.max(state.blockedUntil, now + retryAfterMs);
+export function throttled(state: KeyState, limits: KeyLimits, retryAfterMs: number | undefined, now: number, seen?: Omit<RefusalContext, 'blocked'>): KeyState {
+  // The factor scales configured limits: a key that has none only learns (adaptive.ts).
+  const configured = limits.requests !== undefined || limits.tokens !== undefined || limits.concurrency !== undefined;
+  const factor = configured ? Math.max(limits.aimd.floor, state.factor * limits.aimd.decrease) : state.factor;
+  // A concurrency refusal's wait is no news about the key: a call that ends frees a slot (the learned cap waits for it).
+  const shared = retryAfterMs !== undefined && seen?.kind !== 'concurrency';
+  const blockedUntil = shared ? Math.max(state.blockedUntil, now + retryAfterMs) : state.blockedUntil;
   const next: KeyState = { ...state, factor, blockedUntil };
   // The buckets shrink with the factor: what they hold beyond the new size is gone.
   if (limits.requests && state.requests)
     next.requests = clampTo(refill(state.requests, scaled(limits.requests, state.factor), now), scaled(limits.requests, factor).burst);
   if (limits.tokens && state.tokens) next.tokens = clampTo(refill(state.tokens, scaled(limits.tokens, state.factor), now), scaled(limits.tokens, factor).burst);
   if (seen !== undefined && state.learned !== undefined) {
-    next.learned = refused(state.learned, seen, now);
+    next.learned = refused(state.learned, { ...seen, blocked: state.blockedUntil > now }, now);
     // A new rate starts when the block ends, with one call's worth: calls then leave at its pace.
     if (state.learned.requestsPerSecond === undefined && next.learned.requestsPerSecond !== undefined)
       next.paced = { level: 1, at: Math.max(now, blockedUntil) };
@@ -173,7 +177,7 @@ function clampTo(bucket: Bucket, burst: number): Bucket {
 
 /** A call on this key succeeded: the budget grows back (additive increase), and so do learned limits. */
 export function succeeded(state: KeyState, limits: KeyLimits, now = 0, admittedPerS = 0): KeyState {
-  const learned = state.learned === undefined ? undefined : grown(state.learned, admittedPerS, now);
+  const learned = state.learned === undefined ? undefined : grown(state.learned, now, admittedPerS, state.blockedUntil > now);
   if (state.factor >= 1 && learned === state.learned) return state;
   const next: KeyState = { ...state, factor: Math.min(1, state.factor + limits.aimd.increase) };
   if (learned !== undefined) next.learned = learned;

@@ -1,5 +1,5 @@
-// What this host sees of one key without asking the store: its calls in flight and the answers of
-// the last second, in ten 100 ms slices. Kept for every protected key from its first call (an
+// What this host sees of one key without asking the store: its calls in flight and the calls the
+// provider admitted (succeeded) in the last second, in ten 100 ms slices. Kept for every protected key from its first call (an
 // increment each way), so that the first refusal finds what the provider was admitting.
 const SLICE_MS = 100;
 const SLICES = 10;
@@ -9,13 +9,13 @@ export class KeyTrack {
   readonly #counts = new Array<number>(SLICES).fill(0);
   #slice = 0;
 
-  /** A call on the key was answered at `now`. */
-  answered(now: number): void {
+  /** A call on the key succeeded at `now` (the provider admitted it). */
+  admitted(now: number): void {
     this.#roll(now);
     this.#counts[this.#slice % SLICES] = (this.#counts[this.#slice % SLICES] ?? 0) + 1;
   }
 
-  /** Answers in the last second (per second). */
+  /** Calls admitted in the last second (per second). */
   admittedPerS(now: number): number {
     this.#roll(now);
     let total = 0;

@@ -65,8 +65,10 @@ export interface Route {
   probe: boolean;
   /** The router retries this call itself (its worker was told not to): how many times so far. */
   reruns: number;
-  /** The call out now was sent with no worker retries. */
-  selfRetry?: boolean;
+  /** The call out now hands its 429s back to the router (`deferRateLimits`). */
+  deferring?: boolean;
+  /** The current run's 429 already reached the key (by its `retry` event). */
+  refusalSeen?: boolean;
   waiting?: KeyQueue;
   /** Settles the wrapped run that waits between two targets (an abort ends it). */
   pending?: (outcome: TaskOutcome) => void;
@@ -165,7 +167,7 @@ export class Router implements DispatchGate {
    * Moves the route to the first target from `route.index` on whose circuit lets it through, and
    * waits for that target's key; `done(false)` when no target is left.
    */
-  acquire(route: Route, done: (ok: boolean) => void): void {
+  acquire(route: Route, done: (ok: boolean) => void, front = false): void {
     const now = this.#deps.clock.now();
     for (; route.index < route.targets.length; route.index++) {
       const target = route.targets[route.index] as RouteTarget;
@@ -181,16 +183,19 @@ export class Router implements DispatchGate {
       route.waiting = queue;
       this.#waiting++;
       const hasNext = route.index + 1 < route.targets.length;
-      queue.enqueue({
-        sessionId: route.sessionId,
-        cost: route.cost,
-        deadlineAt: route.deadlineAt,
-        grant: () => {
-          this.#unwait(route);
-          this.#pass(route, queue, done);
+      queue.enqueue(
+        {
+          sessionId: route.sessionId,
+          cost: route.cost,
+          deadlineAt: route.deadlineAt,
+          grant: () => {
+            this.#unwait(route);
+            this.#pass(route, queue, done);
+          },
+          ...(hasNext ? { tooLate: () => this.#tooLate(route, done) } : {}),
         },
-        ...(hasNext ? { tooLate: () => this.#tooLate(route, done) } : {}),
-      });
+        front,
+      );
       return;
     }
     done(false);
@@ -261,11 +266,11 @@ export class Router implements DispatchGate {
     route.tracked = undefined;
     if (track !== undefined) {
       track.inFlight--;
-      if (outcome !== undefined && (outcome.ok || outcome.error.status !== undefined)) track.answered(now);
+      if (outcome?.ok === true) track.admitted(now);
     }
     const target = route.targets[route.index];
     const refusal = outcome !== undefined && !outcome.ok && outcome.error.status === 429 && outcome.error.retryable === true ? outcome.error : undefined;
-    if (refusal !== undefined && target !== undefined) this.#refused(target, route, refusal, retryAfterOf(refusal));
+    if (refusal !== undefined && target !== undefined && route.refusalSeen !== true) this.#refused(target, route, refusal, retryAfterOf(refusal));
     if (queue !== undefined) {
       const estimate = route.cost?.tokens ?? 0;
       const used = outcome?.ok === true ? (usedTokens(outcome.value) ?? estimate) : chargedOnFailure(outcome, estimate);
@@ -306,8 +311,10 @@ export class Router implements DispatchGate {
     if (target === undefined) return;
     const now = this.#deps.clock.now();
     if (isHealthFailure(error)) this.#breaker(target.provider.name)?.failure(now, route.probe);
-    route.tracked?.answered(now);
-    if (error.status === 429) return this.#refused(target, route, error, retryAfterMs, true);
+    if (error.status === 429) {
+      route.refusalSeen = true;
+      return this.#refused(target, route, error, retryAfterMs, route.deferring !== true);
+    }
     const queue = this.#queueFor(target, true);
     if (queue === undefined) return;
     // The worker retries on its own: that request is charged.
@@ -322,7 +329,7 @@ export class Router implements DispatchGate {
     this.#throttled++;
     const now = this.#deps.clock.now();
     const track = this.#trackOf(target);
-    const seen: RefusalContext = {
+    const seen: Omit<RefusalContext, 'blocked'> = {
       kind: refusalKind(error),
       admittedPerS: track?.admittedPerS(now) ?? 0,
       inFlight: track?.inFlight ?? 1,
@@ -336,25 +343,20 @@ export class Router implements DispatchGate {
   }
 
   /**
-   * Whether the router retries this route's calls itself (its worker is told not to): while its key
-   * is throttled by what it learned, so that a retry waits for the key like any
-   * call; and for a half-open probe, which gets one call.
+   * Whether the route's call hands its 429s back (its worker does not retry them on its own): on a
+   * key that learns its limits, a refused call waits for the key like every other call on it.
    */
-  retriesItself(route: Route): boolean {
-    if (route.probe) return true;
-    const queue = route.held;
-    if (queue === undefined || queue.limits.adaptive !== true) return false;
-    const learned = this.#keyStates.get(queue.key)?.learned;
-    return learned?.requestsPerSecond !== undefined || learned?.concurrency !== undefined;
+  defersRateLimits(route: Route): boolean {
+    route.refusalSeen = false;
+    const target = route.targets[route.index];
+    return target !== undefined && this.#adaptive(target.provider.name);
   }
 
-  /** Whether a call the router retries itself may go again on the same target (the caller re-acquires). */
-  mayRerun(route: Route, error: WireError, maxRetries: number, wasProbe: boolean): boolean {
-    if (wasProbe || route.streamed || error.retryable !== true || this.#deps.clock.now() >= route.deadlineAt) return false;
-    if (error.code !== 'ERR_PROVIDER' && error.code !== 'ERR_PROVIDER_RESPONSE') return false;
-    // Rate limits wait in the key's queue (paced, after the Retry-After): more of them are worth it.
-    const cap = error.status === 429 ? Math.max(maxRetries, RERUNS_ON_429) : maxRetries;
-    if (route.reruns >= cap) return false;
+  /** Whether a 429 handed back may go again on the same target (the caller re-acquires, ahead of the queue). */
+  mayRerun(route: Route, error: WireError, maxRetries: number): boolean {
+    if (route.streamed || error.status !== 429 || error.retryable !== true || this.#deps.clock.now() >= route.deadlineAt) return false;
+    // They wait in the key's queue (after the Retry-After, at the learned pace): more of them are worth it.
+    if (route.reruns >= Math.max(maxRetries, RERUNS_ON_429)) return false;
     route.reruns++;
     return true;
   }

@@ -140,6 +140,8 @@ export interface LearnedLimits {
   refusals: number;
   /** The last Retry-After the provider gave on the key, in ms. */
   lastRetryAfterMs?: number;
+  /** The first rate was set less than an episode ago: the first wave's later refusals may still raise it. */
+  firstEpisode?: boolean;
   /** When a refusal last lowered a limit (the store's ms): growth starts slowly after it. */
   cutAt: number;
   /** When the limits last grew (the store's ms). */
