@@ -15,7 +15,7 @@ import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimi
 import { learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
 import { KeyTrack } from './key-track.ts';
 import { KeyQueue } from './key-queue.ts';
-import { estimateCost } from './limits.ts';
+import { DEFAULT_AIMD, estimateCost } from './limits.ts';
 import { type FallbackLimiterStore, guardedStore } from './fallback-store.ts';
 import { MemoryLimiterStore } from './store.ts';
 import type { RouteTarget } from './targets.ts';
@@ -91,7 +91,7 @@ export class Router implements DispatchGate {
   readonly #keyIds = new Map<string, string>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #tracks = new Map<string, KeyTrack>();
-  /** Adaptive limits by provider: the configured ones (with `adaptive`), or none but learning. */
+  /** The limits of providers with none configured that learn them (`adaptive`). */
   readonly #learning = new Map<string, KeyLimits>();
   #waiting = 0;
   // Until a worker thread is up, tasks pile up in the pool and would all leave at once when it
@@ -399,13 +399,16 @@ export class Router implements DispatchGate {
     return this.settings.adaptive && !this.settings.unprotected.has(provider);
   }
 
-  /** The key's limits: configured, or learned only (with `adaptive`); undefined: the key is not limited at all. */
+  /**
+   * The key's limits: configured ones (their AIMD factor answers a 429, as documented), else, with
+   * `adaptive`, limits learned from nothing; undefined: the key is not limited at all.
+   */
   #limitsOf(provider: string): KeyLimits | undefined {
     const configured = this.settings.limits.get(provider);
-    if (!this.#adaptive(provider)) return configured;
+    if (configured !== undefined || !this.#adaptive(provider)) return configured;
     let limits = this.#learning.get(provider);
     if (limits === undefined) {
-      limits = { ...(configured ?? { aimd: { decrease: 0.5, increase: 0.05, floor: 0.05 } }), adaptive: true };
+      limits = { aimd: DEFAULT_AIMD, adaptive: true };
       this.#learning.set(provider, limits);
     }
     return limits;
