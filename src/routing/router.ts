@@ -354,7 +354,9 @@ export class Router implements DispatchGate {
 
   /** Whether a 429 handed back may go again on the same target (the caller re-acquires, ahead of the queue). */
   mayRerun(route: Route, error: WireError, maxRetries: number): boolean {
-    if (route.streamed || error.status !== 429 || error.retryable !== true || this.#deps.clock.now() >= route.deadlineAt) return false;
+    if (route.streamed || error.status !== 429 || error.retryable !== true) return false;
+    // A wait that ends past the deadline is not waited for: the session ends now, with the 429.
+    if (this.#deps.clock.now() + (retryAfterOf(error) ?? 0) >= route.deadlineAt) return false;
     // They wait in the key's queue (after the Retry-After, at the learned pace): more of them are worth it.
     if (route.reruns >= Math.max(maxRetries, RERUNS_ON_429)) return false;
     route.reruns++;
