@@ -1,12 +1,15 @@
 // The routing demo (`npm run routing-demo`): 500 sessions against a Kimi mock that throttles at
 // 20 requests/s, with a 20/s limit configured (no 429 may reach the provider) and without one
 // (all must still complete, through retries); then a Kimi taken down mid-run, whose sessions must
-// go to the GLM fallback within one breaker window. The mock runs in a child process.
+// go to the GLM fallback within one breaker window. The `auto-*` rows run with no configuration at
+// all against throttles of every shape (issue 25): what the provider refused over the whole run and
+// after its first 5 s, and the wall time against the ideal one (the throttle's capacity alone).
+// The mock runs in a child process.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createSupervisor, type SupervisorOptions } from '../src/index.ts';
 import type { CircuitEvent } from '../src/index.ts';
-import type { RoutingMockConfig } from './routing-mock.ts';
+import type { MockCounts, RoutingMockConfig, ThrottleMode } from './routing-mock.ts';
 
 const SESSIONS = Number(process.env['SESSIONS'] ?? 500);
 const RATE = 20;
@@ -16,7 +19,7 @@ interface Mock {
   child: ChildProcess;
   kimi: string;
   glm: string;
-  counts(): Promise<{ rejected: number; accepted: number; kimiRequests: number; afterDown: number; total: number }>;
+  counts(): Promise<MockCounts>;
   close(): Promise<void>;
 }
 
@@ -56,7 +59,7 @@ async function throttled(mode: 'bucket' | 'sliding', limited: boolean, maxConcur
     mock,
     limited
       ? { maxConcurrent, kimi: { limits: { requestsPerSecond: RATE } } }
-      : { maxConcurrent, retry: { maxRetries: 20, baseDelayMs: 100, maxDelayMs: 2000 } },
+      : { maxConcurrent, routing: false, retry: { maxRetries: 20, baseDelayMs: 100, maxDelayMs: 2000 } },
   );
   await supervisor.ready();
   const started = performance.now();
@@ -70,7 +73,7 @@ async function throttled(mode: 'bucket' | 'sliding', limited: boolean, maxConcur
   await mock.close();
   const completed = settled.filter((s) => s.status === 'fulfilled').length;
   return {
-    scenario: `${limited ? 'limit 20/s' : 'no limit, maxRetries 20'}, provider ${mode}, maxConcurrent ${maxConcurrent}`,
+    scenario: `${limited ? 'limit 20/s' : 'routing: false, maxRetries 20'}, provider ${mode}, maxConcurrent ${maxConcurrent}`,
     sessions: SESSIONS,
     completed,
     provider429s: counts.rejected,
@@ -113,6 +116,114 @@ async function outage() {
   };
 }
 
+interface AutoScenario {
+  mode: ThrottleMode;
+  limit: number;
+  latencyMs?: number;
+  /** Words of each question (the tokens throttle counts them). */
+  words?: number;
+  /** The wall time the throttle's capacity alone allows, in s. */
+  idealS: number;
+  describe: string;
+}
+
+const TOKENS_PER_MIN = 100_000;
+const TOKENS_EACH = 100; // 84 words of question and the mock's 16 words of answer
+
+/** Requests served by t s under the halving throttle: a burst of 20, 20/s, 10/s from 5 s to 15 s, 20/s again. */
+function halvingIdeal(n: number): number {
+  let t = 0;
+  const served = (s: number) => RATE + RATE * Math.min(s, 5) + (RATE / 2) * Math.min(Math.max(s - 5, 0), 10) + RATE * Math.max(0, s - 15);
+  while (served(t) < n) t += 0.01;
+  return t;
+}
+
+const AUTO: Record<string, AutoScenario> = {
+  'auto-bucket': { mode: 'bucket', limit: RATE, idealS: (SESSIONS - RATE) / RATE, describe: `${RATE} requests/s, token bucket` },
+  'auto-sliding': { mode: 'sliding', limit: RATE, idealS: (SESSIONS - RATE) / RATE, describe: `${RATE} requests/s, sliding window` },
+  'auto-concurrency': { mode: 'concurrency', limit: 10, latencyMs: 500, idealS: (SESSIONS * 0.5) / 10, describe: '10 in flight (calls of 500 ms)' },
+  'auto-tokens': {
+    mode: 'tokens',
+    limit: TOKENS_PER_MIN,
+    words: TOKENS_EACH - 16,
+    idealS: (SESSIONS * TOKENS_EACH - (TOKENS_PER_MIN / 60) * 2) / (TOKENS_PER_MIN / 60),
+    describe: '100,000 tokens/min (100 a call)',
+  },
+  'auto-halving': { mode: 'halving', limit: RATE, idealS: halvingIdeal(SESSIONS), describe: `${RATE}/s, halved from 5 s to 15 s` },
+  'auto-none': { mode: 'none', limit: 0, idealS: 0, describe: 'never refuses' },
+};
+
+const pct = (part: number, whole: number) => (whole === 0 ? 0 : Number(((100 * part) / whole).toFixed(1)));
+
+/** No configuration at all: the default options against one throttle. */
+async function auto(name: string) {
+  const scenario = AUTO[name] as AutoScenario;
+  const mock = await startMock({ limit: scenario.limit, mode: scenario.mode, ...(scenario.latencyMs ? { latencyMs: scenario.latencyMs } : {}) });
+  const supervisor = supervisorFor(mock, {});
+  await supervisor.ready();
+  const filler = ' word'.repeat(Math.max(0, (scenario.words ?? 2) - 2));
+  const started = performance.now();
+  // TRACE=1 prints the key's learned state every second (to see how it converges).
+  const trace =
+    process.env['TRACE'] === undefined
+      ? undefined
+      : setInterval(
+          () => console.error(((performance.now() - started) / 1000).toFixed(1), JSON.stringify(Object.values(supervisor.stats().routing?.keys ?? {})[0])),
+          1000,
+        );
+  const settled = await Promise.allSettled(
+    Array.from({ length: SESSIONS }, (_, i) => supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: `question ${i}${filler}` }] })),
+  );
+  clearInterval(trace);
+  const wallS = (performance.now() - started) / 1000;
+  const key = Object.values(supervisor.stats().routing?.keys ?? {})[0];
+  await supervisor.close();
+  const counts = await mock.counts();
+  await mock.close();
+  const failed = settled.filter((s) => s.status === 'rejected').map((s) => (s.reason as { code?: string }).code);
+  return {
+    scenario: `no configuration, provider ${scenario.describe}`,
+    sessions: SESSIONS,
+    completed: settled.length - failed.length,
+    ...(failed.length > 0 ? { failed: [...new Set(failed)].join(',') } : {}),
+    requests: counts.kimiRequests,
+    refused: counts.rejected,
+    refusedPct: pct(counts.rejected, counts.kimiRequests),
+    refusedAfter5sPct: pct(counts.rejectedLate, counts.requestsLate),
+    wallS: Number(wallS.toFixed(1)),
+    idealS: Number(scenario.idealS.toFixed(1)),
+    wallVsIdeal: scenario.idealS > 0 ? Number((wallS / scenario.idealS).toFixed(2)) : null,
+    learned: key?.learned ?? null,
+  };
+}
+
+/** A provider that is down from the start, no configuration (or a fallback): calls it costs, how fast sessions end. */
+async function autoDown(withFallback: boolean) {
+  const mock = await startMock({ limit: 1000, mode: 'none', downAfter: 0 });
+  const supervisor = supervisorFor(mock, withFallback ? { kimi: { fallbacks: [{ provider: 'glm' }] } } : {});
+  await supervisor.ready();
+  const started = performance.now();
+  const settled = await Promise.allSettled(
+    Array.from({ length: 100 }, (_, i) => supervisor.chat({ provider: 'kimi', messages: [{ role: 'user', content: `q${i}` }] })),
+  );
+  const wallS = (performance.now() - started) / 1000;
+  await supervisor.close();
+  const counts = await mock.counts();
+  await mock.close();
+  const codes: Record<string, number> = {};
+  for (const s of settled) {
+    const code = s.status === 'fulfilled' ? `ok via ${s.value.provider}` : String((s.reason as { code?: string }).code);
+    codes[code] = (codes[code] ?? 0) + 1;
+  }
+  return {
+    scenario: `no configuration, kimi down from the start${withFallback ? ', fallback glm configured' : ''}`,
+    sessions: 100,
+    kimiRequests: counts.kimiRequests,
+    outcomes: codes,
+    wallS: Number(wallS.toFixed(2)),
+  };
+}
+
 const which = process.argv.slice(2);
 const all: Record<string, () => Promise<object>> = {
   limited: () => throttled('sliding', true),
@@ -120,6 +231,9 @@ const all: Record<string, () => Promise<object>> = {
   unlimited: () => throttled('sliding', false),
   'unlimited-20': () => throttled('sliding', false, 20),
   outage,
+  ...Object.fromEntries(Object.keys(AUTO).map((name) => [name, () => auto(name)])),
+  'auto-down': () => autoDown(false),
+  'auto-down-fallback': () => autoDown(true),
 };
 const rows = [];
 for (const name of which.length > 0 ? which : Object.keys(all)) rows.push(await (all[name] as () => Promise<object>)());

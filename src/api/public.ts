@@ -11,7 +11,17 @@ export type { BuiltInProvider } from '../types/options.ts';
 
 // Options and their parts.
 export type { ProviderConfig, Dialect, InspectOption, RetryOptions } from '../types/options.ts';
-export type { LimitsConfig, LimitPreset, RoutingOptions, BreakerSettings, AimdSettings, LimiterStore, KeyState, Bucket } from '../types/options.ts';
+export type {
+  LimitsConfig,
+  LimitPreset,
+  RoutingOptions,
+  BreakerSettings,
+  AimdSettings,
+  LimiterStore,
+  KeyState,
+  Bucket,
+  LearnedLimits,
+} from '../types/options.ts';
 export type { FallbackTarget, RouteEntry, RouteOutcome } from '../types/route.ts';
 
 // Requests and results.

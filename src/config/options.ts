@@ -70,8 +70,12 @@ export interface SupervisorOptions {
    * ERR_RESPONSE_TOO_LARGE; a request can ask for less or more. @default 33_554_432 (32 MiB)
    */
   maxResponseBytes?: number;
-  /** Circuit breakers, AIMD, the limiter's store (see docs/routing.md). @default no breaker, an in-memory limiter */
-  routing?: RoutingOptions;
+  /**
+   * Circuit breakers, AIMD, the limiter's store (see docs/routing.md); `false` turns off what is on by
+   * default. @default on: limits learned per key from its 429s, one Retry-After for everyone on a key,
+   * a breaker per provider with the defaults, an in-memory limiter
+   */
+  routing?: RoutingOptions | false;
   /**
    * Where sessions run: the in-process pool of worker threads, or a queue across hosts, e.g.
    * `bullmq({ connection: 'redis://127.0.0.1:6379', queueName: 'sessions' })` (see docs/hosts.md).
@@ -125,6 +129,7 @@ const providerSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   limits: limitsSchema.optional(),
   fallbacks: fallbacksSchema.optional(),
+  routing: z.boolean().optional(),
 });
 
 const limit = (min: number, max: number) => z.number().int().min(min).max(max);

@@ -136,6 +136,32 @@ function routingFamilies(routing: RoutingStats): Family[] {
       samples: keys.map(([key, k]): Sample => [{ key, provider: k.provider }, k.waiting]),
     },
     {
+      name: 'routing_key_learned_requests_per_second',
+      type: 'gauge',
+      help: 'Requests per second a key learned from its 429s (absent: not limited by rate).',
+      samples: keys.flatMap(([key, k]): Sample[] =>
+        k.learned?.requestsPerSecond === undefined ? [] : [[{ key, provider: k.provider }, k.learned.requestsPerSecond]],
+      ),
+    },
+    {
+      name: 'routing_key_learned_concurrency',
+      type: 'gauge',
+      help: 'Calls in flight a key learned from its 429s (absent: not limited).',
+      samples: keys.flatMap(([key, k]): Sample[] => (k.learned?.concurrency === undefined ? [] : [[{ key, provider: k.provider }, k.learned.concurrency]])),
+    },
+    {
+      name: 'routing_key_refusals_total',
+      type: 'counter',
+      help: '429 rate limits the provider sent on a key.',
+      samples: keys.flatMap(([key, k]): Sample[] => (k.refusals === undefined ? [] : [[{ key, provider: k.provider }, k.refusals]])),
+    },
+    {
+      name: 'routing_key_last_retry_after_seconds',
+      type: 'gauge',
+      help: 'The last Retry-After the provider gave on a key.',
+      samples: keys.flatMap(([key, k]): Sample[] => (k.lastRetryAfterMs === undefined ? [] : [[{ key, provider: k.provider }, k.lastRetryAfterMs / 1000]])),
+    },
+    {
       name: 'circuit_state',
       type: 'gauge',
       help: 'Circuit of a provider: 0 closed, 1 half-open, 2 open.',

@@ -3,6 +3,7 @@
 // lowers and successes raise again. A store applies these functions atomically (see store.ts), so
 // a shared store (Redis, for workers on several hosts) runs the very same limiter.
 import type { AimdSettings, KeyState, Bucket } from '../types/options.ts';
+import { coldLearned, grown, learnedConcurrency, refused, type RefusalContext } from './adaptive.ts';
 
 /** What a session costs a key when it is sent. */
 export interface Cost {
@@ -18,6 +19,8 @@ export interface KeyLimits {
   tokens?: { burst: number; perMs: number };
   concurrency?: number;
   aimd: AimdSettings;
+  /** The key also learns its limits from refusals (adaptive.ts): on unless `routing: false`. */
+  adaptive?: boolean;
 }
 
 export type TakeResult =
@@ -29,6 +32,7 @@ export function initialState(limits: KeyLimits, now: number): KeyState {
   const state: KeyState = { inFlight: 0, factor: 1, blockedUntil: 0 };
   if (limits.requests) state.requests = { level: limits.requests.burst, at: now };
   if (limits.tokens) state.tokens = { level: limits.tokens.burst, at: now };
+  if (limits.adaptive === true) state.learned = coldLearned(now);
   return state;
 }
 
@@ -47,6 +51,12 @@ function waitFor(bucket: Bucket, amount: number, perMs: number): number {
   return bucket.level >= amount ? 0 : Math.ceil((amount - bucket.level) / perMs);
 }
 
+/** The bucket of a learned rate: burst 1, so that calls leave evenly spaced. */
+function pacing(state: KeyState): { burst: number; perMs: number } | undefined {
+  const rate = state.learned?.requestsPerSecond;
+  return rate === undefined ? undefined : { burst: 1, perMs: rate / 1000 };
+}
+
 function effectiveConcurrency(limits: KeyLimits, factor: number): number | undefined {
   return limits.concurrency === undefined ? undefined : Math.max(1, Math.floor(limits.concurrency * factor));
 }
@@ -56,7 +66,20 @@ export function take(state: KeyState, cost: Cost, limits: KeyLimits, now: number
   if (state.blockedUntil > now) return [state, { ok: false, reason: 'retry-after', waitMs: Math.ceil(state.blockedUntil - now) }];
   const cap = effectiveConcurrency(limits, state.factor);
   if (cap !== undefined && state.inFlight >= cap) return [state, { ok: false, reason: 'concurrency', waitMs: undefined }];
+  const learnedCap = learnedConcurrency(state.learned);
+  if (learnedCap !== undefined && state.inFlight >= learnedCap) return [state, { ok: false, reason: 'concurrency', waitMs: undefined }];
   const next: KeyState = { ...state };
+  const pace = pacing(state);
+  if (pace !== undefined) {
+    const bucket = refill(state.paced ?? { level: 1, at: now }, pace, now);
+    const wait = waitFor(bucket, cost.requests, pace.perMs);
+    if (wait > 0)
+      return [
+        { ...state, paced: bucket },
+        { ok: false, reason: 'requests', waitMs: wait },
+      ];
+    next.paced = { ...bucket, level: bucket.level - cost.requests };
+  }
   if (limits.requests && state.requests) {
     const spec = scaled(limits.requests, state.factor);
     const bucket = refill(state.requests, spec, now);
@@ -92,6 +115,8 @@ export function charge(state: KeyState, cost: Cost, limits: KeyLimits, now: numb
   const next: KeyState = { ...state };
   if (limits.requests && state.requests) next.requests = debit(state.requests, scaled(limits.requests, state.factor), cost.requests, now);
   if (limits.tokens && state.tokens) next.tokens = debit(state.tokens, scaled(limits.tokens, state.factor), cost.tokens, now);
+  const pace = pacing(state);
+  if (pace !== undefined) next.paced = debit(state.paced ?? { level: 1, at: now }, pace, cost.requests, now);
   return next;
 }
 
@@ -117,18 +142,32 @@ export function giveBack(state: KeyState, cost: Cost, limits: KeyLimits, now: nu
     const spec = scaled(limits.requests, next.factor);
     next.requests = { ...next.requests, level: Math.min(spec.burst, next.requests.level + cost.requests) };
   }
+  if (next.paced !== undefined) next.paced = { ...next.paced, level: Math.min(1, next.paced.level + cost.requests) };
   return next;
 }
 
-/** A 429 on this key: everyone waits out its Retry-After, and the budget shrinks (multiplicative decrease). */
-export function throttled(state: KeyState, limits: KeyLimits, retryAfterMs: number | undefined, now: number): KeyState {
-  const factor = Math.max(limits.aimd.floor, state.factor * limits.aimd.decrease);
-  const blockedUntil = retryAfterMs === undefined ? state.blockedUntil : Math.max(state.blockedUntil, now + retryAfterMs);
+/**
+ * A 429 on this key: everyone waits out its Retry-After, the configured budget shrinks (multiplicative
+ * decrease), and so does the learned limit of the refusal's kind (`seen`; adaptive.ts).
+ */
+export function throttled(state: KeyState, limits: KeyLimits, retryAfterMs: number | undefined, now: number, seen?: Omit<RefusalContext, 'blocked'>): KeyState {
+  // The factor scales configured limits: a key that has none only learns (adaptive.ts).
+  const configured = limits.requests !== undefined || limits.tokens !== undefined || limits.concurrency !== undefined;
+  const factor = configured ? Math.max(limits.aimd.floor, state.factor * limits.aimd.decrease) : state.factor;
+  // A concurrency refusal's wait is no news about the key: a call that ends frees a slot (the learned cap waits for it).
+  const shared = retryAfterMs !== undefined && seen?.kind !== 'concurrency';
+  const blockedUntil = shared ? Math.max(state.blockedUntil, now + retryAfterMs) : state.blockedUntil;
   const next: KeyState = { ...state, factor, blockedUntil };
   // The buckets shrink with the factor: what they hold beyond the new size is gone.
   if (limits.requests && state.requests)
     next.requests = clampTo(refill(state.requests, scaled(limits.requests, state.factor), now), scaled(limits.requests, factor).burst);
   if (limits.tokens && state.tokens) next.tokens = clampTo(refill(state.tokens, scaled(limits.tokens, state.factor), now), scaled(limits.tokens, factor).burst);
+  if (seen !== undefined && state.learned !== undefined) {
+    next.learned = refused(state.learned, { ...seen, blocked: state.blockedUntil > now }, now);
+    // A new rate starts when the block ends, with one call's worth: calls then leave at its pace.
+    if (state.learned.requestsPerSecond === undefined && next.learned.requestsPerSecond !== undefined)
+      next.paced = { level: 1, at: Math.max(now, blockedUntil) };
+  }
   return next;
 }
 
@@ -136,8 +175,11 @@ function clampTo(bucket: Bucket, burst: number): Bucket {
   return { ...bucket, level: Math.min(bucket.level, burst) };
 }
 
-/** A call on this key succeeded: the budget grows back (additive increase). */
-export function succeeded(state: KeyState, limits: KeyLimits): KeyState {
-  if (state.factor >= 1) return state;
-  return { ...state, factor: Math.min(1, state.factor + limits.aimd.increase) };
+/** A call on this key succeeded: the budget grows back (additive increase), and so do learned limits. */
+export function succeeded(state: KeyState, limits: KeyLimits, now = 0, admittedPerS = 0): KeyState {
+  const learned = state.learned === undefined ? undefined : grown(state.learned, now, admittedPerS, state.blockedUntil > now);
+  if (state.factor >= 1 && learned === state.learned) return state;
+  const next: KeyState = { ...state, factor: Math.min(1, state.factor + limits.aimd.increase) };
+  if (learned !== undefined) next.learned = learned;
+  return next;
 }

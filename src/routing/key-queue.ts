@@ -41,8 +41,14 @@ export class KeyQueue {
     return this.#waiters.size;
   }
 
-  enqueue(waiter: Waiter): void {
-    this.#waiters.set(waiter.sessionId, waiter);
+  /** Adds a waiter at the end, or at the `front` (a call refused by the provider keeps its place). */
+  enqueue(waiter: Waiter, front = false): void {
+    if (front && this.#waiters.size > 0) {
+      const rest = [...this.#waiters];
+      this.#waiters.clear();
+      this.#waiters.set(waiter.sessionId, waiter);
+      for (const [id, w] of rest) this.#waiters.set(id, w);
+    } else this.#waiters.set(waiter.sessionId, waiter);
     this.wake();
   }
 

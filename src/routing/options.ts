@@ -4,14 +4,14 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../errors/errors.ts';
 import { describeValue } from '../util/validation.ts';
 import { DEFAULT_BREAKER } from './breaker.ts';
-import type { AimdSettings, LimitPreset, LimitsConfig, LimiterStore } from '../types/options.ts';
+import type { AimdSettings, BreakerSettings, LimitPreset, LimitsConfig, LimiterStore } from '../types/options.ts';
 import { DEFAULT_AIMD, limitsAnything, resolveLimits } from './limits.ts';
 import type { RoutingSettings } from './router.ts';
 import type { FallbackTarget } from '../types/route.ts';
 
 const fraction = z.number().gt(0).max(1);
 
-export const routingSchema = z.strictObject({
+const routingObject = z.strictObject({
   breaker: z
     .union([
       z.boolean(),
@@ -34,9 +34,20 @@ export const routingSchema = z.strictObject({
     .optional(),
 });
 
+/** `routing: false` turns off what is on by default (learned limits, shared back-off, the breaker). */
+export const routingSchema = z.union([z.literal(false), routingObject]);
+
 interface ProviderRouting {
   limits?: LimitsConfig | LimitPreset | undefined;
   fallbacks?: FallbackTarget[] | undefined;
+  routing?: boolean | undefined;
+}
+
+/** On by default; `routing: false` or `breaker: false` turns it off. */
+function breakerOf(given: z.output<typeof routingSchema> | undefined): BreakerSettings | undefined {
+  if (given === false || given?.breaker === false) return undefined;
+  if (given?.breaker === undefined || given.breaker === true) return DEFAULT_BREAKER;
+  return { ...DEFAULT_BREAKER, ...given.breaker };
 }
 
 function invalid(issue: string): never {
@@ -44,10 +55,11 @@ function invalid(issue: string): never {
 }
 
 export function resolveRouting(
-  options: z.output<typeof routingSchema> | undefined,
+  given: z.output<typeof routingSchema> | undefined,
   providers: Record<string, ProviderRouting>,
   known: Map<string, unknown>,
 ): RoutingSettings {
+  const options = given === false ? undefined : given;
   const aimd: AimdSettings = { ...DEFAULT_AIMD, ...options?.aimd };
   const limits = new Map<string, ReturnType<typeof resolveLimits>>();
   const fallbacks = new Map<string, FallbackTarget[]>();
@@ -65,11 +77,13 @@ export function resolveRouting(
     }
     if (config.fallbacks !== undefined && config.fallbacks.length > 0) fallbacks.set(name, config.fallbacks);
   }
-  const breaker = options?.breaker === true ? DEFAULT_BREAKER : options?.breaker ? { ...DEFAULT_BREAKER, ...options.breaker } : undefined;
+  const unprotected = new Set(Object.entries(providers).flatMap(([name, config]) => (config.routing === false ? [name] : [])));
   return {
     limits,
     fallbacks,
-    breaker,
+    breaker: breakerOf(given),
+    adaptive: given !== false,
+    unprotected,
     defaultOutputTokens: options?.defaultOutputTokens ?? 1024,
     ...(options?.store !== undefined ? { store: options.store } : {}),
   };

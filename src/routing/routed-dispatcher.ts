@@ -14,6 +14,10 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
   const runTarget = (route: Route, task: ChatTask, outer: RunReceiver): void => {
     const target = route.targets[route.index] as RouteTarget;
     const sent: ChatTask = { ...task, provider: target.provider, call: target.call, budgetMs: Math.max(1, Math.min(task.budgetMs, route.deadlineAt - now())) };
+    // A probe gets one call; a 429 comes back here, to wait for the key like every call on it.
+    route.deferring = router.defersRateLimits(route);
+    if (route.probe) sent.retry = { ...task.retry, maxRetries: 0 };
+    else if (route.deferring) sent.retry = { ...task.retry, deferRateLimits: true };
     inner.run(sent, {
       settled: (_sent, outcome) => ran(route, task, outcome, outer),
       crashed: (_sent, error) => {
@@ -25,6 +29,7 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
 
   const ran = (route: Route, task: ChatTask, outcome: TaskOutcome, outer: RunReceiver): void => {
     route.threadId = outcome.threadId;
+    const deferred = route.deferring === true && !route.probe;
     router.settle(route, outcome);
     const attempts = route.attemptsBefore + outcome.attempts;
     if (outcome.ok) {
@@ -35,6 +40,7 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       return outer.settled(task, { ...outcome, attempts });
     }
     const error = outcome.error;
+    if (deferred && router.mayRerun(route, error, task.retry.maxRetries)) return rerun(route, task, outcome, outer);
     if (!mayFallBack(route, error, now())) {
       if (error.code !== 'ERR_SESSION_TIMEOUT' && error.code !== 'ERR_SESSION_ABORTED') router.leave(route, 'failed', outcome.attempts, error, false);
       return outer.settled(task, { ...outcome, attempts, error: { ...error, route: route.entries } });
@@ -49,6 +55,24 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       if (ok) runTarget(route, task, outer);
       else outer.settled(task, { ...outcome, attempts, error: { ...error, route: route.entries } });
     });
+  };
+
+  // The same target again, once its key gives budget (after a Retry-After, at the learned pace).
+  const rerun = (route: Route, task: ChatTask, outcome: TaskOutcome & { ok: false }, outer: RunReceiver): void => {
+    // A 429 handed back was reported as a retry whose attempt the worker counted but did not make.
+    route.attemptsBefore += outcome.attempts - (route.refusalSeen === true ? 1 : 0);
+    const attempts = route.attemptsBefore;
+    route.pending = (ended) => outer.settled(task, ended);
+    router.acquire(
+      route,
+      (ok) => {
+        if (route.pending === undefined) return;
+        route.pending = undefined;
+        if (ok) runTarget(route, task, outer);
+        else outer.settled(task, { ...outcome, attempts, error: { ...outcome.error, route: route.entries } });
+      },
+      true,
+    );
   };
 
   return passThrough(inner, {

@@ -9,11 +9,13 @@ import type { WireError } from '../types/errors.ts';
 import type { EventBatch, TaskOutcome } from '../wire/protocol.ts';
 import type { DispatchGate, SessionSpec } from '../seam/seam.ts';
 import { CircuitBreaker } from './breaker.ts';
-import type { BreakerSettings, KeyState, LimiterStore } from '../types/options.ts';
+import type { BreakerSettings, KeyState, LearnedLimits, LimiterStore } from '../types/options.ts';
 import type { CircuitSnapshot, RoutingStats, KeyStats } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits } from './budget.ts';
+import { learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
+import { KeyTrack } from './key-track.ts';
 import { KeyQueue } from './key-queue.ts';
-import { estimateCost } from './limits.ts';
+import { DEFAULT_AIMD, estimateCost } from './limits.ts';
 import { type FallbackLimiterStore, guardedStore } from './fallback-store.ts';
 import { MemoryLimiterStore } from './store.ts';
 import type { RouteTarget } from './targets.ts';
@@ -25,8 +27,12 @@ export interface RoutingSettings {
   limits: Map<string, KeyLimits>;
   /** Supervisor-wide fallbacks by provider name. */
   fallbacks: Map<string, FallbackTarget[]>;
-  /** One breaker per provider when set. */
+  /** One breaker per provider when set (except the providers in `unprotected`). */
   breaker: BreakerSettings | undefined;
+  /** Keys learn their limits from refusals and share their Retry-After (on unless `routing: false`). */
+  adaptive: boolean;
+  /** Providers with `routing: false`: no learned limits, no default breaker. */
+  unprotected: Set<string>;
   /** Output tokens charged for a call without `maxOutputTokens`. */
   defaultOutputTokens: number;
   store?: LimiterStore;
@@ -54,7 +60,15 @@ export interface Route {
   /** The current target's cost, and whether its key's budget is held by this session. */
   cost?: Cost;
   held?: KeyQueue;
+  /** This host's view of the current target's key, while a call is out on it. */
+  tracked?: KeyTrack;
   probe: boolean;
+  /** The router retries this call itself (its worker was told not to): how many times so far. */
+  reruns: number;
+  /** The call out now hands its 429s back to the router (`deferRateLimits`). */
+  deferring?: boolean;
+  /** The current run's 429 already reached the key (by its `retry` event). */
+  refusalSeen?: boolean;
   waiting?: KeyQueue;
   /** Settles the wrapped run that waits between two targets (an abort ends it). */
   pending?: (outcome: TaskOutcome) => void;
@@ -76,6 +90,9 @@ export class Router implements DispatchGate {
   readonly #keyStates = new Map<string, KeyState>();
   readonly #keyIds = new Map<string, string>();
   readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #tracks = new Map<string, KeyTrack>();
+  /** The limits of providers with none configured that learn them (`adaptive`). */
+  readonly #learning = new Map<string, KeyLimits>();
   #waiting = 0;
   // Until a worker thread is up, tasks pile up in the pool and would all leave at once when it
   // starts: budget is handed out only once something can use it (the first thread, not all of them).
@@ -109,7 +126,7 @@ export class Router implements DispatchGate {
 
   /** Registers a chat session's targets (the request's own first); sessions nothing applies to are not tracked. */
   plan(sessionId: string, requestId: string, targets: RouteTarget[]): void {
-    const routed = targets.length > 1 || this.settings.breaker !== undefined || targets.some((t) => this.settings.limits.has(t.provider.name));
+    const routed = targets.length > 1 || targets.some((t) => this.#breaker(t.provider.name) !== undefined || this.#limitsOf(t.provider.name) !== undefined);
     if (!routed) return;
     this.#routes.set(sessionId, {
       sessionId,
@@ -121,6 +138,7 @@ export class Router implements DispatchGate {
       attemptsBefore: 0,
       streamed: false,
       probe: false,
+      reruns: 0,
     });
   }
 
@@ -149,7 +167,7 @@ export class Router implements DispatchGate {
    * Moves the route to the first target from `route.index` on whose circuit lets it through, and
    * waits for that target's key; `done(false)` when no target is left.
    */
-  acquire(route: Route, done: (ok: boolean) => void): void {
+  acquire(route: Route, done: (ok: boolean) => void, front = false): void {
     const now = this.#deps.clock.now();
     for (; route.index < route.targets.length; route.index++) {
       const target = route.targets[route.index] as RouteTarget;
@@ -165,16 +183,19 @@ export class Router implements DispatchGate {
       route.waiting = queue;
       this.#waiting++;
       const hasNext = route.index + 1 < route.targets.length;
-      queue.enqueue({
-        sessionId: route.sessionId,
-        cost: route.cost,
-        deadlineAt: route.deadlineAt,
-        grant: () => {
-          this.#unwait(route);
-          this.#pass(route, queue, done);
+      queue.enqueue(
+        {
+          sessionId: route.sessionId,
+          cost: route.cost,
+          deadlineAt: route.deadlineAt,
+          grant: () => {
+            this.#unwait(route);
+            this.#pass(route, queue, done);
+          },
+          ...(hasNext ? { tooLate: () => this.#tooLate(route, done) } : {}),
         },
-        ...(hasNext ? { tooLate: () => this.#tooLate(route, done) } : {}),
-      });
+        front,
+      );
       return;
     }
     done(false);
@@ -208,6 +229,11 @@ export class Router implements DispatchGate {
     }
     route.probe = pass.probe;
     if (queue !== undefined) route.held = queue;
+    const track = this.#trackOf(target);
+    if (track !== undefined) {
+      track.inFlight++;
+      route.tracked = track;
+    }
     done(true);
   }
 
@@ -236,17 +262,28 @@ export class Router implements DispatchGate {
     const now = this.#deps.clock.now();
     const queue = route.held;
     route.held = undefined;
+    const track = route.tracked;
+    route.tracked = undefined;
+    if (track !== undefined) {
+      track.inFlight--;
+      if (outcome?.ok === true) track.admitted(now);
+    }
+    const target = route.targets[route.index];
+    const refusal = outcome !== undefined && !outcome.ok && outcome.error.status === 429 && outcome.error.retryable === true ? outcome.error : undefined;
+    if (refusal !== undefined && target !== undefined && route.refusalSeen !== true) this.#refused(target, route, refusal, retryAfterOf(refusal));
     if (queue !== undefined) {
       const estimate = route.cost?.tokens ?? 0;
-      const used = outcome?.ok === true ? (usedTokens(outcome.value) ?? estimate) : estimate;
+      const used = outcome?.ok === true ? (usedTokens(outcome.value) ?? estimate) : chargedOnFailure(outcome, estimate);
+      const admitted = track?.admittedPerS(now) ?? 0;
       void queue
         .change((state) => [
-          outcome?.ok === true ? succeeded(finish(state, queue.limits, estimate, used, now), queue.limits) : finish(state, queue.limits, estimate, used, now),
+          outcome?.ok === true
+            ? succeeded(finish(state, queue.limits, estimate, used, now), queue.limits, now, admitted)
+            : finish(state, queue.limits, estimate, used, now),
           undefined,
         ])
         .then(() => queue.wake(), ignore);
     }
-    const target = route.targets[route.index];
     const breaker = target === undefined ? undefined : this.#breaker(target.provider.name);
     if (breaker !== undefined) {
       if (outcome?.ok === true) breaker.success(now, route.probe);
@@ -274,17 +311,56 @@ export class Router implements DispatchGate {
     if (target === undefined) return;
     const now = this.#deps.clock.now();
     if (isHealthFailure(error)) this.#breaker(target.provider.name)?.failure(now, route.probe);
-    const queue = this.#queueFor(target);
+    if (error.status === 429) {
+      route.refusalSeen = true;
+      return this.#refused(target, route, error, retryAfterMs, route.deferring !== true);
+    }
+    const queue = this.#queueFor(target, true);
     if (queue === undefined) return;
-    if (error.status === 429) this.#throttled++;
-    // The worker retries at once on its own: that request is charged, and a 429 holds everyone back.
+    // The worker retries on its own: that request is charged.
+    const cost = route.cost ?? { requests: 1, tokens: 0 };
+    void queue.change((state) => [charge(state, cost, queue.limits, now), undefined]).catch(ignore);
+  }
+
+  /** A 429 on the target's key: everyone on it waits out the Retry-After, and its limits shrink. */
+  #refused(target: RouteTarget, route: Route, error: WireError, retryAfterMs: number | undefined, retried = false): void {
+    const queue = this.#queueFor(target, true);
+    if (queue === undefined) return;
+    this.#throttled++;
+    const now = this.#deps.clock.now();
+    const track = this.#trackOf(target);
+    const seen: Omit<RefusalContext, 'blocked'> = {
+      kind: refusalKind(error),
+      admittedPerS: track?.admittedPerS(now) ?? 0,
+      inFlight: track?.inFlight ?? 1,
+      retryAfterMs,
+    };
+    // A worker's own retry is charged to the key (it goes without asking).
     const cost = route.cost ?? { requests: 1, tokens: 0 };
     void queue
-      .change((state) => {
-        const charged = charge(state, cost, queue.limits, now);
-        return [error.status === 429 ? throttled(charged, queue.limits, retryAfterMs, now) : charged, undefined];
-      })
-      .catch(ignore);
+      .change((state) => [throttled(retried ? charge(state, cost, queue.limits, now) : state, queue.limits, retryAfterMs, now, seen), undefined])
+      .then(() => queue.wake(), ignore);
+  }
+
+  /**
+   * Whether the route's call hands its 429s back (its worker does not retry them on its own): on a
+   * key that learns its limits, a refused call waits for the key like every other call on it.
+   */
+  defersRateLimits(route: Route): boolean {
+    route.refusalSeen = false;
+    const target = route.targets[route.index];
+    return target !== undefined && this.#adaptive(target.provider.name);
+  }
+
+  /** Whether a 429 handed back may go again on the same target (the caller re-acquires, ahead of the queue). */
+  mayRerun(route: Route, error: WireError, maxRetries: number): boolean {
+    if (route.streamed || error.status !== 429 || error.retryable !== true) return false;
+    // A wait that ends past the deadline is not waited for: the session ends now, with the 429.
+    if (this.#deps.clock.now() + (retryAfterOf(error) ?? 0) >= route.deadlineAt) return false;
+    // They wait in the key's queue (after the Retry-After, at the learned pace): more of them are worth it.
+    if (route.reruns >= Math.max(maxRetries, RERUNS_ON_429)) return false;
+    route.reruns++;
+    return true;
   }
 
   #unwait(route: Route): void {
@@ -311,7 +387,7 @@ export class Router implements DispatchGate {
 
   #breaker(provider: string): CircuitBreaker | undefined {
     const settings = this.settings.breaker;
-    if (settings === undefined) return undefined;
+    if (settings === undefined || this.settings.unprotected.has(provider)) return undefined;
     let breaker = this.#breakers.get(provider);
     if (breaker === undefined) {
       breaker = new CircuitBreaker(settings, (change) => this.#deps.emit('circuit', { provider, ...change }));
@@ -320,10 +396,50 @@ export class Router implements DispatchGate {
     return breaker;
   }
 
-  #queueFor(target: RouteTarget): KeyQueue | undefined {
-    const limits = this.settings.limits.get(target.provider.name);
+  /** Whether the provider learns its keys' limits. */
+  #adaptive(provider: string): boolean {
+    return this.settings.adaptive && !this.settings.unprotected.has(provider);
+  }
+
+  /**
+   * The key's limits: configured ones (their AIMD factor answers a 429, as documented), else, with
+   * `adaptive`, limits learned from nothing; undefined: the key is not limited at all.
+   */
+  #limitsOf(provider: string): KeyLimits | undefined {
+    const configured = this.settings.limits.get(provider);
+    if (configured !== undefined || !this.#adaptive(provider)) return configured;
+    let limits = this.#learning.get(provider);
+    if (limits === undefined) {
+      limits = { aimd: DEFAULT_AIMD, adaptive: true };
+      this.#learning.set(provider, limits);
+    }
+    return limits;
+  }
+
+  #trackOf(target: RouteTarget): KeyTrack | undefined {
+    if (!this.#adaptive(target.provider.name)) return undefined;
+    const key = this.#keyId(target.provider.name, target.provider.apiKey);
+    let track = this.#tracks.get(key);
+    if (track === undefined) {
+      track = new KeyTrack();
+      this.#tracks.set(key, track);
+    }
+    return track;
+  }
+
+  /**
+   * The key's queue, or undefined when a call may go without asking: a key with no configured limits
+   * whose learned state limits nothing (answered once, never refused) costs no store step.
+   * `always`: the queue even then (a refusal must reach the key's state).
+   */
+  #queueFor(target: RouteTarget, always = false): KeyQueue | undefined {
+    const limits = this.#limitsOf(target.provider.name);
     if (limits === undefined) return undefined;
     const key = this.#keyId(target.provider.name, target.provider.apiKey);
+    if (!always && !this.settings.limits.has(target.provider.name)) {
+      const state = this.#keyStates.get(key);
+      if (state !== undefined && learnedNothing(state.learned)) return undefined;
+    }
     let queue = this.#queues.get(key);
     if (queue === undefined) {
       queue = new KeyQueue(key, limits, this.#store, this.#deps.clock, (state) => this.#keyStates.set(key, state));
@@ -355,6 +471,8 @@ export class Router implements DispatchGate {
         factor: state?.factor ?? 1,
         blockedMs: Math.max(0, Math.ceil((state?.blockedUntil ?? 0) - now)),
       };
+      const learned = state?.learned;
+      if (learned !== undefined) Object.assign(keys[key], learnedStats(learned));
     }
     const circuits: Record<string, CircuitSnapshot> = {};
     for (const [provider, breaker] of this.#breakers) circuits[provider] = breaker.snapshot(now);
@@ -373,6 +491,38 @@ export class Router implements DispatchGate {
 
 // A store step that fails is the store's business (fallback-store.ts): it never escapes as an unhandled rejection.
 function ignore(): void {}
+
+function learnedStats(learned: LearnedLimits): Pick<KeyStats, 'learned' | 'refusals' | 'lastRetryAfterMs'> {
+  const view: NonNullable<KeyStats['learned']> = { probation: learned.probation === true };
+  if (learned.requestsPerSecond !== undefined) view.requestsPerSecond = Math.round(learned.requestsPerSecond * 100) / 100;
+  if (learned.concurrency !== undefined) view.concurrency = Math.floor(learned.concurrency);
+  return { learned: view, refusals: learned.refusals, ...(learned.lastRetryAfterMs !== undefined ? { lastRetryAfterMs: learned.lastRetryAfterMs } : {}) };
+}
+
+/** The router's own retries of a call refused with 429 (paced by the key's queue), beyond `maxRetries`. */
+const RERUNS_ON_429 = 20;
+
+/**
+ * The tokens a failed call is charged: none when the provider refused it outright (a 4xx: nothing
+ * was generated, e.g. a 400 for a huge maxOutputTokens), else its whole estimate (it may have run).
+ */
+function chargedOnFailure(outcome: TaskOutcome | undefined, estimate: number): number {
+  const status = outcome?.ok === false ? outcome.error.status : undefined;
+  return status !== undefined && status >= 400 && status < 500 ? 0 : estimate;
+}
+
+/**
+ * The wait a final 429 asked for (the worker's retry events carry theirs): `retry-after-ms`,
+ * `retry-after` in seconds, or Kimi's "try again after N seconds" in the message.
+ */
+export function retryAfterOf(error: Pick<WireError, 'headers' | 'message'>): number | undefined {
+  const ms = Number(error.headers?.['retry-after-ms']);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const seconds = Number(error.headers?.['retry-after']);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const said = /try again after (\d+(?:\.\d+)?) seconds?/i.exec(error.message);
+  return said?.[1] === undefined ? undefined : Number(said[1]) * 1000;
+}
 
 function usedTokens(value: unknown): number | undefined {
   const total = (value as { usage?: { totalTokens?: unknown } } | undefined)?.usage?.totalTokens;

@@ -37,6 +37,8 @@ export interface ProviderConfig {
   limits?: LimitsConfig | LimitPreset;
   /** Where this provider's sessions go when it fails them (a request's own `fallbacks` win). @default [] */
   fallbacks?: FallbackTarget[];
+  /** `false`: no learned limits, shared back-off nor default breaker for this provider (configured `limits` still apply). @default true */
+  routing?: boolean;
 }
 
 /** Moonshot's published rate-limit tiers, usable as `providers.kimi.limits` (see src/routing/limits.ts for their figures). */
@@ -117,6 +119,33 @@ export interface KeyState {
   factor: number;
   /** Nobody on this key sends before this time (a 429's Retry-After), in the store's milliseconds (0: never blocked). */
   blockedUntil: number;
+  /** What the key's refusals taught (src/routing/adaptive.ts); absent until its first call or refusal. */
+  learned?: LearnedLimits;
+  /** The pacing bucket of a learned request rate (burst 1). */
+  paced?: Bucket;
+}
+
+/**
+ * A key's capacity as learned from the provider, with no configuration (`stats().routing.keys`):
+ * a 429 lowers a limit, successes grow it back. Absent fields do not limit.
+ */
+export interface LearnedLimits {
+  /** Requests per second in force, learned from rate refusals. */
+  requestsPerSecond?: number;
+  /** Calls in flight in force, learned from concurrency refusals (GLM 1302, Kimi's "max organization concurrency"). */
+  concurrency?: number;
+  /** Until the key's first answer, only a few calls go at once (a provider that is down costs a few calls). */
+  probation?: boolean;
+  /** 429 rate limits seen on the key. */
+  refusals: number;
+  /** The last Retry-After the provider gave on the key, in ms. */
+  lastRetryAfterMs?: number;
+  /** The first rate was set less than an episode ago: the first wave's later refusals may still raise it. */
+  firstEpisode?: boolean;
+  /** When a refusal last lowered a limit (the store's ms): growth starts slowly after it. */
+  cutAt: number;
+  /** When the limits last grew (the store's ms). */
+  grownAt: number;
 }
 
 /**

@@ -113,6 +113,19 @@ export interface KeyStats {
   factor: number;
   /** Milliseconds until a Retry-After on this key ends (0 when none). */
   blockedMs: number;
+  /** The limits learned from the provider's refusals (absent fields: not limited); absent with `routing: false`. */
+  learned?: {
+    /** Requests per second in force now. */
+    requestsPerSecond?: number;
+    /** Calls in flight allowed now. */
+    concurrency?: number;
+    /** The key has not answered yet: a few calls at a time. */
+    probation: boolean;
+  };
+  /** 429 rate limits the provider sent on this key. */
+  refusals?: number;
+  /** The last Retry-After the provider gave on this key, in ms. */
+  lastRetryAfterMs?: number;
 }
 
 /** Rate limits, circuits and fallbacks (`stats().routing`): counters from the supervisor's creation, the rest as of now. */

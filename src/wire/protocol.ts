@@ -22,6 +22,11 @@ export interface RetrySettings {
   maxRetries: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * A 429 that would be retried is reported (its `retry` event) and handed back instead: the main
+   * thread's router sends it again once the key allows (one back-off for everyone on the key).
+   */
+  deferRateLimits?: boolean;
 }
 
 export interface ContinuationSettings {

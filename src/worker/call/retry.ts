@@ -79,6 +79,8 @@ export async function withRetries<T>(attempt: () => Promise<T>, context: RetryCo
         : { retry: false, reason: 'not-retryable' };
       if (!decision.retry) throw new AttemptFailed(failure);
       context.onRetry(decision.delayMs, failure);
+      // The router waits for the key instead (routing/router.ts): the attempt is counted, not made here.
+      if (context.settings.deferRateLimits === true && failure.error.status === 429) throw new AttemptFailed(failure);
       await abortableDelay(decision.delayMs, context.signal);
     }
   }

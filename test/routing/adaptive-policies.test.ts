@@ -1,0 +1,201 @@
+// The limits a key learns with no configuration (src/routing/adaptive.ts), by table, on manual
+// times: the first estimate, the first wave, cuts, growth, concurrency caps, probation, and how
+// the key's budget applies them; plus what the router reads off a 429 and counts per key.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ADAPTIVE, coldLearned, grown, learnedConcurrency, learnedNothing, refusalKind, refused, type RefusalContext } from '../../src/routing/adaptive.ts';
+import { finish, initialState, succeeded, take, throttled, type KeyLimits } from '../../src/routing/budget.ts';
+import { KeyTrack } from '../../src/routing/key-track.ts';
+import { DEFAULT_AIMD } from '../../src/routing/limits.ts';
+import { retryAfterOf } from '../../src/routing/router.ts';
+import type { KeyState, LearnedLimits } from '../../src/types/options.ts';
+
+const ADAPTIVE_ONLY: KeyLimits = { aimd: DEFAULT_AIMD, adaptive: true };
+const ONE = { requests: 1, tokens: 10 };
+const rate = (seen: Partial<RefusalContext>): RefusalContext => ({
+  kind: 'rate',
+  admittedPerS: 0,
+  inFlight: 1,
+  retryAfterMs: undefined,
+  blocked: false,
+  ...seen,
+});
+const learnedAt = (fields: Partial<LearnedLimits>): LearnedLimits => ({ refusals: 1, cutAt: 0, grownAt: 0, ...fields });
+
+describe('what a refusal says', () => {
+  const cases: Array<[string, { providerCode?: string; message: string }, 'rate' | 'concurrency']> = [
+    ['GLM 1302 is concurrency', { providerCode: '1302', message: 'High concurrency usage of this API' }, 'concurrency'],
+    ['GLM 1303 is a rate', { providerCode: '1303', message: 'High frequency usage of this API' }, 'rate'],
+    ['Kimi RPM is a rate', { message: 'request reached organization max RPM: 3, please try again after 1 seconds' }, 'rate'],
+    ['Kimi concurrency', { message: 'request reached organization max concurrency: 10, please try again after 1 seconds' }, 'concurrency'],
+    ['anything else is a rate', { message: 'Too Many Requests' }, 'rate'],
+  ];
+  for (const [name, error, kind] of cases) test(name, () => assert.equal(refusalKind(error), kind));
+
+  const waits: Array<[string, { headers?: Record<string, string>; message: string }, number | undefined]> = [
+    ['retry-after-ms wins', { headers: { 'retry-after-ms': '250', 'retry-after': '3' }, message: 'try again after 9 seconds' }, 250],
+    ['retry-after in seconds', { headers: { 'retry-after': '2' }, message: '' }, 2000],
+    ["Kimi's text", { message: 'please try again after 1 seconds' }, 1000],
+    ['nothing said', { message: 'slow down' }, undefined],
+  ];
+  for (const [name, error, ms] of waits) test(`Retry-After: ${name}`, () => assert.equal(retryAfterOf(error), ms));
+});
+
+describe('learned rate', () => {
+  const cases: Array<{ name: string; from: LearnedLimits; seen: RefusalContext; at: number; expect: Partial<LearnedLimits> }> = [
+    {
+      name: 'the first refusal sets the rate to what was admitted in the last second (×0.95)',
+      from: coldLearned(0),
+      seen: rate({ admittedPerS: 20 }),
+      at: 100,
+      expect: { requestsPerSecond: 19, firstEpisode: true, cutAt: 100, refusals: 1, probation: false },
+    },
+    {
+      name: 'with nothing admitted yet, it starts at 1/s',
+      from: coldLearned(0),
+      seen: rate({ retryAfterMs: 5 }),
+      at: 100,
+      expect: { requestsPerSecond: 1, lastRetryAfterMs: 5 },
+    },
+    {
+      name: 'the first wave’s later refusals raise it while the key is blocked',
+      from: learnedAt({ requestsPerSecond: 5, firstEpisode: true, cutAt: 100 }),
+      seen: rate({ admittedPerS: 20, blocked: true }),
+      at: 150,
+      expect: { requestsPerSecond: 19, cutAt: 100, refusals: 2 },
+    },
+    {
+      name: 'within an episode, no second cut',
+      from: learnedAt({ requestsPerSecond: 20, cutAt: 0 }),
+      seen: rate({ admittedPerS: 20 }),
+      at: 999,
+      expect: { requestsPerSecond: 20, cutAt: 0 },
+    },
+    {
+      name: 'after an episode, near what is admitted: × decrease',
+      from: learnedAt({ requestsPerSecond: 20, cutAt: 0 }),
+      seen: rate({ admittedPerS: 20 }),
+      at: 5000,
+      expect: { requestsPerSecond: 20 * ADAPTIVE.decrease, cutAt: 5000 },
+    },
+    {
+      name: 'far above what is admitted (a capacity that shrank): down to it, at most by half',
+      from: learnedAt({ requestsPerSecond: 20, cutAt: 0 }),
+      seen: rate({ admittedPerS: 12 }),
+      at: 5000,
+      expect: { requestsPerSecond: 12 },
+    },
+    {
+      name: 'never below half in one cut',
+      from: learnedAt({ requestsPerSecond: 20, cutAt: 0 }),
+      seen: rate({ admittedPerS: 2 }),
+      at: 5000,
+      expect: { requestsPerSecond: 10 },
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const next = refused(c.from, c.seen, c.at);
+      for (const [field, value] of Object.entries(c.expect)) assert.equal(next[field as keyof LearnedLimits], value, field);
+    });
+  }
+
+  test('growth is slow just after a cut and faster the longer nothing is refused', () => {
+    let learned = learnedAt({ requestsPerSecond: 10, cutAt: 0 });
+    const seen: number[] = [];
+    // One success every 100 ms for 12 s: the rate after 1, 3, 6, 9 and 12 s.
+    for (let at = 100; at <= 12_000; at += 100) {
+      learned = grown(learned, at);
+      if ([1000, 3000, 6000, 9000, 12_000].includes(at)) seen.push(Number((learned.requestsPerSecond ?? 0).toFixed(2)));
+    }
+    // About 10 × e^(growth·t²/2), within 1 %: +0.5 % after 1 s, +5 % after 3 s, doubled after about 12 s.
+    const closed = [1, 3, 6, 9, 12].map((t) => 10 * Math.exp((ADAPTIVE.growth * t * t) / 2));
+    seen.forEach((value, i) => assert.ok(Math.abs(value / (closed[i] as number) - 1) < 0.01, `${value} vs ${closed[i]}`));
+    assert.ok((seen[0] as number) < 10.1 && (seen[4] as number) > 20, 'slow at first, doubled by 12 s');
+  });
+
+  test('a success while blocked after the first refusal raises the first rate to what was admitted', () => {
+    const learned = learnedAt({ requestsPerSecond: 3, firstEpisode: true, cutAt: 0 });
+    assert.equal(grown(learned, 50, 20, true).requestsPerSecond, 19);
+    assert.equal(grown(learned, 50, 20, false).requestsPerSecond, 3 * (1 + ADAPTIVE.growth * 0.05 * 0.05));
+  });
+});
+
+describe('learned concurrency and probation', () => {
+  const cases: Array<{ name: string; from: LearnedLimits; inFlight: number; expect: number }> = [
+    { name: 'the first refusal: one fewer than was in flight', from: coldLearned(0), inFlight: 64, expect: 63 },
+    { name: 'every refusal after: one fewer again', from: learnedAt({ concurrency: 30 }), inFlight: 64, expect: 29 },
+    { name: 'or fewer than in flight, when fewer are', from: learnedAt({ concurrency: 30 }), inFlight: 11, expect: 10 },
+    { name: 'never below 1', from: learnedAt({ concurrency: 1 }), inFlight: 1, expect: 1 },
+  ];
+  for (const c of cases) {
+    test(c.name, () =>
+      assert.equal(
+        refused(c.from, { kind: 'concurrency', admittedPerS: 0, inFlight: c.inFlight, retryAfterMs: 1000, blocked: false }, 0).concurrency,
+        c.expect,
+      ),
+    );
+  }
+
+  test('probation: a few calls at once until the first answer, then nothing is limited', () => {
+    const cold = coldLearned(0);
+    assert.equal(learnedConcurrency(cold), ADAPTIVE.probation);
+    assert.equal(learnedNothing(cold), false);
+    const answered = grown(cold, 10);
+    assert.equal(learnedConcurrency(answered), undefined);
+    assert.equal(learnedNothing(answered), true);
+  });
+});
+
+describe('a key that learns, in its budget', () => {
+  function takeAll(state: KeyState, at: number, count: number): [KeyState, string[]] {
+    const results: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const [next, result] = take(state, ONE, ADAPTIVE_ONLY, at);
+      state = next;
+      results.push(result.ok ? 'ok' : `${result.reason} ${result.waitMs ?? '-'}`);
+    }
+    return [state, results];
+  }
+
+  test('cold: three calls go, the fourth waits for an answer; after it, nothing waits', () => {
+    let [state, results] = takeAll(initialState(ADAPTIVE_ONLY, 0), 0, 4);
+    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency -']);
+    state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
+    [, results] = takeAll(state, 20, 10);
+    assert.deepEqual(results, Array(10).fill('ok'));
+  });
+
+  test('a rate refusal blocks everyone for its Retry-After, then calls leave at the learned pace', () => {
+    let state = succeeded(initialState(ADAPTIVE_ONLY, 0), ADAPTIVE_ONLY, 0);
+    state = throttled(state, ADAPTIVE_ONLY, 300, 100, { kind: 'rate', admittedPerS: 10, inFlight: 1, retryAfterMs: 300 });
+    assert.equal(state.learned?.requestsPerSecond, 9.5);
+    assert.equal(state.factor, 1, 'a key with no configured limits has no AIMD factor to lower');
+    let results: string[];
+    [state, results] = takeAll(state, 200, 1);
+    assert.deepEqual(results, ['retry-after 200']);
+    [state, results] = takeAll(state, 400, 2);
+    // One call's worth when the block ends, then one every 1000/9.5 ms.
+    assert.deepEqual(results, ['ok', 'requests 106']);
+  });
+
+  test('a concurrency refusal does not block the key: the learned cap waits for a call to end', () => {
+    let state = succeeded(initialState(ADAPTIVE_ONLY, 0), ADAPTIVE_ONLY, 0);
+    [state] = takeAll(state, 0, 3);
+    state = throttled(state, ADAPTIVE_ONLY, 1000, 10, { kind: 'concurrency', admittedPerS: 0, inFlight: 3, retryAfterMs: 1000 });
+    assert.equal(state.blockedUntil, 0);
+    assert.equal(state.learned?.concurrency, 2);
+    assert.deepEqual(takeAll(state, 10, 1)[1], ['concurrency -']);
+    state = finish(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 10, 10, 20);
+    assert.deepEqual(takeAll(state, 20, 2)[1], ['ok', 'concurrency -']);
+  });
+});
+
+describe('what this host counts per key', () => {
+  test('calls admitted in the last second, in 100 ms slices', () => {
+    const track = new KeyTrack();
+    for (const at of [0, 50, 120, 950]) track.admitted(at);
+    const seen = [999, 1050, 1150, 1999, 5000].map((at) => track.admittedPerS(at));
+    assert.deepEqual(seen, [4, 2, 1, 0, 0]);
+  });
+});
