@@ -73,7 +73,12 @@ describe('BullMQ ingress: what producers send, and the job secret', { skip: redi
         json_schema: {
           name: 'city',
           strict: true,
-          schema: { type: 'object', properties: { city: { type: 'string' }, population: { type: 'integer' } }, required: ['city', 'population'], additionalProperties: false },
+          schema: {
+            type: 'object',
+            properties: { city: { type: 'string' }, population: { type: 'integer' } },
+            required: ['city', 'population'],
+            additionalProperties: false,
+          },
         },
       };
       const structured = await supervisor.chat({ provider: 'kimi', prompt: 'a city', responseFormat: city, structuredRetries: 1, query: { tag: 'bull' } });

@@ -62,7 +62,13 @@ const chatTask = z.strictObject({
   abort: z.enum(['timeout', 'aborted', 'closed']).optional(),
   provider: id,
   call,
-  retry: z.strictObject({ maxRetries: nonNegativeInt(20), baseDelayMs: nonNegativeInt(600_000), maxDelayMs: nonNegativeInt(3_600_000) }),
+  // deferRateLimits: the producer's routing waits for the key on a 429 (the host hands it back instead of retrying it).
+  retry: z.strictObject({
+    maxRetries: nonNegativeInt(20),
+    baseDelayMs: nonNegativeInt(600_000),
+    maxDelayMs: nonNegativeInt(3_600_000),
+    deferRateLimits: z.boolean().optional(),
+  }),
   // The producer's session span (W3C traceparent, 55 characters): the host records its calls and may parent spans of its own on it.
   trace: z.string().regex(TRACEPARENT, 'expected a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)').optional(),
 });
