@@ -1,7 +1,7 @@
 // The limits a key learns from its provider, with no configuration: pure functions over the
 // `learned` part of a key's state (JSON, so a shared store runs them too). A key starts unlimited
-// (only a probation of a few calls in flight until its first answer, so that a provider that is down
-// costs a few calls); a 429 that says "rate" sets or lowers a request rate, one that says
+// (only a probation of a few calls in flight until its first answer or for PROBATION_MS at most, so
+// that a provider that is down costs a few calls and one that is slow to answer is not held back); a 429 that says "rate" sets or lowers a request rate, one that says
 // "concurrency" a cap on calls in flight; successes grow them back, slowly just after a cut and
 // faster the longer nothing is refused (so a capacity that came back is found again in seconds).
 import type { WireError } from '../types/errors.ts';
@@ -11,6 +11,12 @@ import type { LearnedLimits } from '../types/options.ts';
 export const ADAPTIVE = {
   /** Calls in flight on a key that has not answered yet (with 2 retries each, a provider that is down costs 9 calls). */
   probation: 3,
+  /**
+   * Probation ends at the key's first answer, or this long after the key's first call: a provider
+   * that is down refuses or fails within it (connection refused, 5xx), while one that is only slow
+   * to answer (a long completion) holds the other sessions back no longer than this, once.
+   */
+  probationMs: 250,
   /** A rate refusal multiplies the rate by this (at most once per episode). */
   decrease: 0.95,
   /** Refusals within this long of a cut belong to the same episode: one cut for all of them. */
@@ -100,10 +106,17 @@ export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blo
   return next;
 }
 
-/** The learned cap on calls in flight now (probation included); undefined: none. */
-export function learnedConcurrency(learned: LearnedLimits | undefined): number | undefined {
+/** How long the key's probation still holds (ms), or undefined when it is not on probation at `now`. */
+export function probationLeftMs(learned: LearnedLimits | undefined, now: number): number | undefined {
+  if (learned?.probation !== true) return undefined;
+  const left = learned.cutAt + ADAPTIVE.probationMs - now;
+  return left > 0 ? Math.ceil(left) : undefined;
+}
+
+/** The learned cap on calls in flight at `now` (probation included); undefined: none. */
+export function learnedConcurrency(learned: LearnedLimits | undefined, now: number): number | undefined {
   if (learned === undefined) return undefined;
-  if (learned.probation === true) return ADAPTIVE.probation;
+  if (probationLeftMs(learned, now) !== undefined) return ADAPTIVE.probation;
   return learned.concurrency === undefined ? undefined : Math.max(1, Math.floor(learned.concurrency));
 }
 

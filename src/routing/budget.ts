@@ -3,7 +3,7 @@
 // lowers and successes raise again. A store applies these functions atomically (see store.ts), so
 // a shared store (Redis, for workers on several hosts) runs the very same limiter.
 import type { AimdSettings, KeyState, Bucket } from '../types/options.ts';
-import { coldLearned, grown, learnedConcurrency, refused, type RefusalContext } from './adaptive.ts';
+import { coldLearned, grown, learnedConcurrency, probationLeftMs, refused, type RefusalContext } from './adaptive.ts';
 
 /** What a session costs a key when it is sent. */
 export interface Cost {
@@ -66,8 +66,10 @@ export function take(state: KeyState, cost: Cost, limits: KeyLimits, now: number
   if (state.blockedUntil > now) return [state, { ok: false, reason: 'retry-after', waitMs: Math.ceil(state.blockedUntil - now) }];
   const cap = effectiveConcurrency(limits, state.factor);
   if (cap !== undefined && state.inFlight >= cap) return [state, { ok: false, reason: 'concurrency', waitMs: undefined }];
-  const learnedCap = learnedConcurrency(state.learned);
-  if (learnedCap !== undefined && state.inFlight >= learnedCap) return [state, { ok: false, reason: 'concurrency', waitMs: undefined }];
+  const learnedCap = learnedConcurrency(state.learned, now);
+  // On probation the wait ends with it at the latest; a learned cap waits for a call to end.
+  if (learnedCap !== undefined && state.inFlight >= learnedCap)
+    return [state, { ok: false, reason: 'concurrency', waitMs: probationLeftMs(state.learned, now) }];
   const next: KeyState = { ...state };
   const pace = pacing(state);
   if (pace !== undefined) {

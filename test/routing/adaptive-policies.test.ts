@@ -3,7 +3,17 @@
 // the key's budget applies them; plus what the router reads off a 429 and counts per key.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ADAPTIVE, coldLearned, grown, learnedConcurrency, learnedNothing, refusalKind, refused, type RefusalContext } from '../../src/routing/adaptive.ts';
+import {
+  ADAPTIVE,
+  coldLearned,
+  grown,
+  learnedConcurrency,
+  learnedNothing,
+  probationLeftMs,
+  refusalKind,
+  refused,
+  type RefusalContext,
+} from '../../src/routing/adaptive.ts';
 import { finish, initialState, succeeded, take, throttled, type KeyLimits } from '../../src/routing/budget.ts';
 import { KeyTrack } from '../../src/routing/key-track.ts';
 import { DEFAULT_AIMD } from '../../src/routing/limits.ts';
@@ -139,11 +149,19 @@ describe('learned concurrency and probation', () => {
 
   test('probation: a few calls at once until the first answer, then nothing is limited', () => {
     const cold = coldLearned(0);
-    assert.equal(learnedConcurrency(cold), ADAPTIVE.probation);
+    assert.equal(learnedConcurrency(cold, 10), ADAPTIVE.probation);
     assert.equal(learnedNothing(cold), false);
     const answered = grown(cold, 10);
-    assert.equal(learnedConcurrency(answered), undefined);
+    assert.equal(learnedConcurrency(answered, 10), undefined);
     assert.equal(learnedNothing(answered), true);
+  });
+
+  test('probation ends after probationMs without an answer: a provider slow to answer holds the others back no longer', () => {
+    const cold = coldLearned(1000);
+    assert.equal(learnedConcurrency(cold, 1000 + ADAPTIVE.probationMs - 1), ADAPTIVE.probation);
+    assert.equal(probationLeftMs(cold, 1100), ADAPTIVE.probationMs - 100);
+    assert.equal(learnedConcurrency(cold, 1000 + ADAPTIVE.probationMs), undefined);
+    assert.equal(probationLeftMs(cold, 1000 + ADAPTIVE.probationMs), undefined);
   });
 });
 
@@ -158,9 +176,11 @@ describe('a key that learns, in its budget', () => {
     return [state, results];
   }
 
-  test('cold: three calls go, the fourth waits for an answer; after it, nothing waits', () => {
+  test('cold: three calls go, the fourth waits for an answer (or the end of probation); after it, nothing waits', () => {
     let [state, results] = takeAll(initialState(ADAPTIVE_ONLY, 0), 0, 4);
-    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency -']);
+    assert.deepEqual(results, ['ok', 'ok', 'ok', `concurrency ${ADAPTIVE.probationMs}`]);
+    // No answer yet, but probation is over: the fourth goes.
+    assert.deepEqual(takeAll(state, ADAPTIVE.probationMs, 1)[1], ['ok']);
     state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
     [, results] = takeAll(state, 20, 10);
     assert.deepEqual(results, Array(10).fill('ok'));
