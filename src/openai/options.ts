@@ -2,6 +2,7 @@
 // honoured, or refused with ERR_INVALID_REQUEST naming it; none is dropped without a word.
 import { InvalidRequestError } from '../errors/errors.ts';
 import type { ChatRequest } from '../types/request.ts';
+import { describeValue } from '../util/validation.ts';
 import type { CreateOptions } from '../types/openai.ts';
 
 function invalid(issue: string): never {
@@ -42,11 +43,16 @@ const HONOURED = new Set([
 export function sessionOptions(options: CreateOptions): Partial<ChatRequest> {
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined || HONOURED.has(name)) continue;
-    const why = REFUSED[name];
+    // Own names only: `toString`, `constructor` or a parsed `__proto__` are options nobody takes, not reasons.
+    const why = Object.hasOwn(REFUSED, name) ? REFUSED[name] : undefined;
     invalid(why !== undefined ? `\`${name}\`: not supported by supervisor.openai(): ${why}` : `\`${name}\`: not a request option of supervisor.openai()`);
   }
   const out: Partial<ChatRequest> = {};
   out.continuation = options.continuation === true ? {} : options.continuation === undefined ? false : options.continuation;
+  // Checked here: a streamed create() listens to the signal before the request's own checks see it.
+  if (options.signal !== undefined && options.signal !== null && !(options.signal instanceof AbortSignal)) {
+    invalid(`\`signal\`: expected an AbortSignal, got ${describeValue(options.signal)}`);
+  }
   if (options.signal) out.signal = options.signal;
   if (options.timeout !== undefined) out.timeoutMs = options.timeout;
   if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;

@@ -37,8 +37,10 @@ export function toChatRequest(provider: string, body: ChatCompletionCreateParams
   let extra: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(body)) {
     if (ENGINE.has(key) || value === undefined) continue;
-    const typed = TYPED[key];
-    if (typed === undefined) (extra ??= {})[key] = value;
+    // Own names only: a body field called `constructor` or `toString` is sent as it is, as the SDK sends it.
+    const typed = Object.hasOwn(TYPED, key) ? TYPED[key] : undefined;
+    // Defined, not assigned: a parsed body's own `__proto__` field stays a field, not the prototype of `extra`.
+    if (typed === undefined) Object.defineProperty((extra ??= {}), key, { value, enumerable: true, writable: true, configurable: true });
     else if (value !== null) request[typed] = value;
   }
   if (extra !== undefined) request['extra'] = extra;

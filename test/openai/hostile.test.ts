@@ -1,0 +1,91 @@
+// supervisor.openai() and the structured-output path fed hostile input: options of the wrong type,
+// body and option names that are Object.prototype's, JSON schemas whose check never ends (a `pattern`
+// that backtracks, a $ref cycle) and answers nested deeper than a check can follow. Each one ends
+// typed: ERR_INVALID_REQUEST before any provider call, or ERR_PROVIDER_RESPONSE after it, and the
+// worker thread serves the next session.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { SessionPoolOpenAI } from '../../src/index.ts';
+import { harness, rejection, type Harness } from '../support/helpers.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: hostile input, typed as no caller would type it
+type Any = any;
+
+const user = (content: string) => [{ role: 'user' as const, content }];
+
+/** The promise's value, or a failure naming what it waited for after `ms`. */
+function bounded<T>(promise: Promise<T>, what: string, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** An answer nested `depth` arrays deep around a null. */
+const nested = (depth: number) => `${'['.repeat(depth)}null${']'.repeat(depth)}`;
+
+describe('supervisor.openai() with hostile input', () => {
+  let h: Harness;
+  let pool: SessionPoolOpenAI;
+  let kimi: SessionPoolOpenAI;
+  before(async () => {
+    h = await harness({
+      // One thread: a session that blocks it would block the next one too.
+      supervisor: { threads: 1 },
+      mock: {
+        behave: (record) => {
+          const text = JSON.stringify(record.body?.messages ?? []);
+          if (text.includes('BACKTRACK')) return { content: JSON.stringify({ word: `${'a'.repeat(40)}!` }) };
+          if (text.includes('DEEP')) return { content: nested(200_000) };
+          return undefined;
+        },
+      },
+    });
+    pool = h.supervisor.openai();
+    kimi = h.supervisor.openai({ provider: 'kimi' });
+  });
+  after(() => h.close());
+
+  test('a `signal` that is not an AbortSignal is ERR_INVALID_REQUEST with stream: true too, before any call', async () => {
+    h.mock.reset();
+    for (const stream of [false, true]) {
+      const error = await bounded(
+        rejection(pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), stream } as Any, { signal: 'soon' as Any })),
+        `create(stream: ${stream})`,
+      );
+      assert.equal(error.code, 'ERR_INVALID_REQUEST', `stream: ${stream}: ${error.message}`);
+      assert.match(error.message, /`signal`/);
+    }
+    assert.equal(h.mock.requests.length, 0, 'no provider call');
+  });
+
+  test("body fields named like Object.prototype's members are sent as they are, as the SDK sends them", async () => {
+    h.mock.reset();
+    const body = { model: 'gpt-4o-mini', messages: user('hi'), constructor: 'c', toString: 't', valueOf: 'v' } as Any as ChatCompletionCreateParamsNonStreaming;
+    const completion = await bounded(pool.chat.completions.create(body), 'create()');
+    assert.equal(typeof completion.choices[0]?.message.content, 'string');
+    const sent = h.mock.requests[0]?.body as Any;
+    assert.equal(sent.constructor, 'c');
+    assert.equal(sent.toString, 't');
+    assert.equal(sent.valueOf, 'v');
+    h.mock.reset();
+    // A body parsed from JSON may hold its own `__proto__` field: sent as a field, the prototype of nothing.
+    await bounded(pool.chat.completions.create(JSON.parse('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"__proto__":{"polluted":true}}')), 'create()');
+    assert.deepEqual(Object.getOwnPropertyDescriptor(h.mock.requests[0]?.body as Any, '__proto__')?.value, { polluted: true });
+    assert.equal(({} as Any).polluted, undefined);
+  });
+
+  test("options named like Object.prototype's members are refused as unknown, naming them", async () => {
+    h.mock.reset();
+    for (const options of [{ toString: 1 }, { constructor: 1 }, JSON.parse('{"__proto__": {"polluted": true}}')]) {
+      const error = await bounded(rejection(pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi') }, options)), 'create()');
+      assert.equal(error.code, 'ERR_INVALID_REQUEST');
+      assert.match(error.message, /not a request option of supervisor\.openai\(\)$/, error.message);
+      assert.doesNotMatch(error.message, /native code|\[object Object\]/);
+    }
+    assert.equal(({} as Any).polluted, undefined);
+    assert.equal(h.mock.requests.length, 0, 'no provider call');
+  });
+});
