@@ -26,6 +26,13 @@ export function schemaCheck(z: ZodModule, schema: Record<string, unknown>): Sche
   let check = compiled.get(key);
   if (check === undefined) {
     const type = z.fromJSONSchema(schema as Parameters<ZodModule['fromJSONSchema']>[0]);
+    // A $ref cycle that never reaches a type (`{ "$ref": "#" }`) compiles, then recurses without end on any value.
+    try {
+      type.safeParse(null);
+    } catch (error) {
+      if (error instanceof RangeError) throw new Error('its $ref chain never reaches a type (a $ref cycle)');
+      throw error;
+    }
     check = (value) => {
       const result = type.safeParse(value);
       return result.success ? [] : result.error.issues.slice(0, MAX_ISSUES).map((issue) => `${pathOf(issue.path)}: ${issue.message}`);

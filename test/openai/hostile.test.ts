@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import type { SessionPoolOpenAI } from '../../src/index.ts';
+import { ProviderResponseError, type SessionPoolOpenAI } from '../../src/index.ts';
 import { harness, rejection, type Harness } from '../support/helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: hostile input, typed as no caller would type it
@@ -87,5 +87,52 @@ describe('supervisor.openai() with hostile input', () => {
     }
     assert.equal(({} as Any).polluted, undefined);
     assert.equal(h.mock.requests.length, 0, 'no provider call');
+  });
+
+  test('a schema that is a $ref cycle is ERR_INVALID_REQUEST before any call (kimi checks answers on the worker)', async () => {
+    h.mock.reset();
+    const schemas: Array<Record<string, unknown>> = [
+      { $ref: '#' },
+      { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } } },
+    ];
+    for (const schema of schemas) {
+      const error = await bounded(
+        rejection(kimi.chat.completions.parse({ model: 'moonshot-v1-8k', messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'loop', schema } } })),
+        'parse()',
+      );
+      assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(schema)}: ${error.message}`);
+      assert.match(error.message, /responseFormat\.json_schema\.schema/);
+    }
+    assert.equal(h.mock.requests.length, 0, 'no provider call');
+  });
+
+  test('a `pattern` that backtracks without end against the answer: ERR_PROVIDER_RESPONSE, and the thread serves the next session', async () => {
+    h.mock.reset();
+    const response_format = {
+      type: 'json_schema' as const,
+      json_schema: { name: 'word', schema: { type: 'object', properties: { word: { type: 'string', pattern: '^(a+)+$' } }, required: ['word'] } },
+    };
+    const error = await bounded(
+      rejection(kimi.chat.completions.parse({ model: 'moonshot-v1-8k', messages: user('BACKTRACK'), response_format }, { timeout: 60_000 })),
+      'parse() with a backtracking pattern',
+    );
+    assert.ok(error instanceof ProviderResponseError, `${error.name}: ${error.message}`);
+    assert.equal(error.code, 'ERR_PROVIDER_RESPONSE');
+    assert.match(error.message, /could not be checked/);
+    const next = await bounded(kimi.chat.completions.create({ model: 'moonshot-v1-8k', messages: user('hi') }), 'the next session on the same thread');
+    assert.equal(typeof next.choices[0]?.message.content, 'string');
+  });
+
+  test('an answer nested deeper than the check can follow is ERR_PROVIDER_RESPONSE, not a crash of the check', async () => {
+    h.mock.reset();
+    const schema = { anyOf: [{ type: 'null' }, { type: 'array', items: { $ref: '#' } }] };
+    const error = await bounded(
+      rejection(kimi.chat.completions.parse({ model: 'moonshot-v1-8k', messages: user('DEEP'), response_format: { type: 'json_schema', json_schema: { name: 'tree', schema } } })),
+      'parse() of a deep answer',
+    );
+    assert.ok(error instanceof ProviderResponseError, `${error.name} ${error.code}: ${error.message}`);
+    assert.match(error.message, /nested too deeply/);
+    const next = await bounded(kimi.chat.completions.create({ model: 'moonshot-v1-8k', messages: user('hi') }), 'the next session');
+    assert.equal(typeof next.choices[0]?.message.content, 'string');
   });
 });
