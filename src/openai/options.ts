@@ -54,7 +54,12 @@ export function sessionOptions(options: CreateOptions): Partial<ChatRequest> {
     invalid(`\`signal\`: expected an AbortSignal, got ${describeValue(options.signal)}`);
   }
   if (options.signal) out.signal = options.signal;
-  if (options.timeout !== undefined) out.timeoutMs = options.timeout;
+  // Checked under the SDK's names (the session's own checks would name `timeoutMs`).
+  if (options.timeout !== undefined) {
+    if (!Number.isInteger(options.timeout) || options.timeout < 1 || options.timeout > 86_400_000)
+      invalid(`\`timeout\`: expected whole milliseconds from 1 to 86400000 (the session's deadline), got ${describeValue(options.timeout)}`);
+    out.timeoutMs = options.timeout;
+  }
   if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;
   const requestId = options.requestId ?? options.idempotencyKey;
   if (
@@ -84,6 +89,8 @@ type HeaderValue = string | null | undefined | readonly (string | null | undefin
  */
 function headerRecord(headers: CreateOptions['headers']): Record<string, string> | undefined {
   if (headers === undefined || headers === null) return undefined;
+  // A string's characters would become headers named 0, 1, 2, …
+  if (typeof headers !== 'object') invalid(`\`headers\`: expected an object, a Headers or [name, value] pairs, got ${describeValue(headers)}`);
   const entries: Array<[string, HeaderValue]> =
     headers instanceof Headers
       ? [...headers.entries()]

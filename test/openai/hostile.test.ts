@@ -61,6 +61,27 @@ describe('supervisor.openai() with hostile input', () => {
     assert.equal(h.mock.requests.length, 0, 'no provider call');
   });
 
+  test('a `timeout` out of range is refused under its own name; `headers` that are not headers are refused, not sent as 0, 1, 2', async () => {
+    h.mock.reset();
+    for (const stream of [false, true]) {
+      for (const [options, name] of [
+        [{ timeout: Number.NaN }, '`timeout`'],
+        [{ timeout: 0 }, '`timeout`'],
+        [{ timeout: '100' }, '`timeout`'],
+        [{ headers: 'x-api: 1' }, '`headers`'],
+        [{ headers: 42 }, '`headers`'],
+      ] as const) {
+        const error = await bounded(
+          rejection(pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), stream } as Any, options as Any)),
+          `create(${JSON.stringify(options)})`,
+        );
+        assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(options)}: ${error.message}`);
+        assert.ok(error.message.includes(name), error.message);
+      }
+    }
+    assert.equal(h.mock.requests.length, 0, 'no provider call');
+  });
+
   test("body fields named like Object.prototype's members are sent as they are, as the SDK sends them", async () => {
     h.mock.reset();
     const body = { model: 'gpt-4o-mini', messages: user('hi'), constructor: 'c', toString: 't', valueOf: 'v' } as Any as ChatCompletionCreateParamsNonStreaming;
