@@ -4,9 +4,10 @@
 // typed: ERR_INVALID_REQUEST before any provider call, or ERR_PROVIDER_RESPONSE after it, and the
 // worker thread serves the next session.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { ProviderResponseError, type SessionPoolOpenAI } from '../../src/index.ts';
+import { createSupervisor, ProviderResponseError, type SessionPoolOpenAI, type Supervisor } from '../../src/index.ts';
 import { harness, rejection, type Harness } from '../support/helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: hostile input, typed as no caller would type it
@@ -156,4 +157,65 @@ describe('supervisor.openai() with hostile input', () => {
     const next = await bounded(kimi.chat.completions.create({ model: 'moonshot-v1-8k', messages: user('hi') }), 'the next session');
     assert.equal(typeof next.choices[0]?.message.content, 'string');
   });
+});
+
+/** One SSE chunk of a chat completion stream. */
+const sse = (delta: object, extra: object = {}) =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null, ...extra }] })}\n\n`;
+
+describe('supervisor.openai() against a provider that sends hostile streams', () => {
+  let server: http.Server;
+  let supervisor: Supervisor;
+  before(async () => {
+    // A stream whose tool call names the index its last message asks for; any other message gets a plain answer.
+    server = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (data) => (raw += data));
+      req.on('end', () => {
+        const body = JSON.parse(raw);
+        const last = String(body.messages.at(-1).content);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (last.startsWith('INDEX ')) {
+          const index = Number(last.slice(6));
+          res.end(`${sse({ role: 'assistant', tool_calls: [{ index, id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] })}${sse({}, { finish_reason: 'tool_calls' })}data: [DONE]\n\n`);
+        } else res.end(`${sse({ role: 'assistant', content: 'fine' })}${sse({}, { finish_reason: 'stop' })}data: [DONE]\n\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    supervisor = createSupervisor({
+      threads: 1,
+      logger: false,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+      providers: { openai: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-hostile-stream' } },
+    });
+  });
+  after(async () => {
+    await supervisor.close({ timeoutMs: 1000 });
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  for (const index of [4_294_967_294, 1e9, -1, 1.5]) {
+    test(`a streamed tool call at index ${index} is ERR_PROVIDER_RESPONSE at once, and the thread serves the next session`, async () => {
+      const pool = supervisor.openai();
+      const started = Date.now();
+      const error = await bounded(
+        rejection(
+          (async () => {
+            const stream = await pool.chat.completions.create({ model: 'm', messages: user(`INDEX ${index}`), stream: true }, { maxRetries: 0 });
+            for await (const _ of stream) void _;
+          })(),
+        ),
+        `the stream with index ${index}`,
+        5000,
+      );
+      assert.ok(error instanceof ProviderResponseError, `${error.name}: ${error.message}`);
+      assert.match(error.message, /tool call/);
+      assert.ok(Date.now() - started < 2000, `ended after ${Date.now() - started} ms`);
+      const next = await bounded(pool.chat.completions.create({ model: 'm', messages: user('hi'), stream: true }), 'the next session', 5000);
+      let text = '';
+      for await (const chunk of next) text += chunk.choices[0]?.delta.content ?? '';
+      assert.equal(text, 'fine');
+    });
+  }
 });
