@@ -83,6 +83,33 @@ describe('supervisor.openai() with hostile input', () => {
     assert.equal(h.mock.requests.length, 0, 'no provider call');
   });
 
+  test('JSON nested 20000 levels deep in any field is ERR_INVALID_REQUEST, not a bare RangeError', async () => {
+    h.mock.reset();
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    let schema: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 20_000; i++) schema = { type: 'object', properties: { a: schema } };
+    const tries: Array<[string, () => Promise<unknown>]> = [
+      ['a body field', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), metadata: { a: deep } } as Any)],
+      ['options.metadata', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi') }, { metadata: { a: deep } })],
+      ['options.query', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), stream: true }, { query: { a: deep } })],
+      ['tools', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), tools: [{ type: 'function', function: { name: 'f', parameters: schema } }] })],
+      ...(['openai', 'kimi'] as const).map((provider): [string, () => Promise<unknown>] => [
+        `a ${provider} schema`,
+        () =>
+          h.supervisor
+            .openai({ provider })
+            .chat.completions.parse({ model: 'm', messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'deep', schema } } }),
+      ]),
+    ];
+    for (const [what, call] of tries) {
+      const error = await bounded(rejection(call()), what);
+      assert.equal(error.code, 'ERR_INVALID_REQUEST', `${what}: ${error.name}: ${error.message}`);
+      assert.match(error.message, /nested at most 1000 levels/, what);
+    }
+    assert.equal(h.mock.requests.length, 0, 'no provider call');
+  });
+
   test("body fields named like Object.prototype's members are sent as they are, as the SDK sends them", async () => {
     h.mock.reset();
     const body = { model: 'gpt-4o-mini', messages: user('hi'), constructor: 'c', toString: 't', valueOf: 'v' } as Any as ChatCompletionCreateParamsNonStreaming;
