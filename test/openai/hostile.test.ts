@@ -102,6 +102,18 @@ describe('supervisor.openai() with hostile input', () => {
             .chat.completions.parse({ model: 'm', messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'deep', schema } } }),
       ]),
     ];
+    const assistant = (extra: Record<string, unknown>) => [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'a', ...extra },
+      { role: 'user', content: 'again' },
+    ];
+    tries.push(
+      [
+        "a tool call's extra field",
+        () => pool.chat.completions.create({ model: 'm', messages: assistant({ tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' }, extra: deep }] }) as Any }),
+      ],
+      ["an annotation's extra field", () => pool.chat.completions.create({ model: 'm', messages: assistant({ annotations: [{ type: 'x', deep }] }) as Any })],
+    );
     for (const [what, call] of tries) {
       const error = await bounded(rejection(call()), what);
       assert.equal(error.code, 'ERR_INVALID_REQUEST', `${what}: ${error.name}: ${error.message}`);
