@@ -93,7 +93,15 @@ describe('supervisor.openai() with hostile input', () => {
       ['a body field', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), metadata: { a: deep } } as Any)],
       ['options.metadata', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi') }, { metadata: { a: deep } })],
       ['options.query', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), stream: true }, { query: { a: deep } })],
-      ['tools', () => pool.chat.completions.create({ model: 'gpt-4o-mini', messages: user('hi'), tools: [{ type: 'function', function: { name: 'f', parameters: schema } }] })],
+      [
+        'tools',
+        () =>
+          pool.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages: user('hi'),
+            tools: [{ type: 'function', function: { name: 'f', parameters: schema } }],
+          }),
+      ],
       ...(['openai', 'kimi'] as const).map((provider): [string, () => Promise<unknown>] => [
         `a ${provider} schema`,
         () =>
@@ -110,7 +118,11 @@ describe('supervisor.openai() with hostile input', () => {
     tries.push(
       [
         "a tool call's extra field",
-        () => pool.chat.completions.create({ model: 'm', messages: assistant({ tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' }, extra: deep }] }) as Any }),
+        () =>
+          pool.chat.completions.create({
+            model: 'm',
+            messages: assistant({ tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' }, extra: deep }] }) as Any,
+          }),
       ],
       ["an annotation's extra field", () => pool.chat.completions.create({ model: 'm', messages: assistant({ annotations: [{ type: 'x', deep }] }) as Any })],
     );
@@ -133,7 +145,10 @@ describe('supervisor.openai() with hostile input', () => {
     assert.equal(sent.valueOf, 'v');
     h.mock.reset();
     // A body parsed from JSON may hold its own `__proto__` field: sent as a field, the prototype of nothing.
-    await bounded(pool.chat.completions.create(JSON.parse('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"__proto__":{"polluted":true}}')), 'create()');
+    await bounded(
+      pool.chat.completions.create(JSON.parse('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"__proto__":{"polluted":true}}')),
+      'create()',
+    );
     assert.deepEqual(Object.getOwnPropertyDescriptor(h.mock.requests[0]?.body as Any, '__proto__')?.value, { polluted: true });
     assert.equal(({} as Any).polluted, undefined);
   });
@@ -152,13 +167,16 @@ describe('supervisor.openai() with hostile input', () => {
 
   test('a schema that is a $ref cycle is ERR_INVALID_REQUEST before any call (kimi checks answers on the worker)', async () => {
     h.mock.reset();
-    const schemas: Array<Record<string, unknown>> = [
-      { $ref: '#' },
-      { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } } },
-    ];
+    const schemas: Array<Record<string, unknown>> = [{ $ref: '#' }, { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } } }];
     for (const schema of schemas) {
       const error = await bounded(
-        rejection(kimi.chat.completions.parse({ model: 'moonshot-v1-8k', messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'loop', schema } } })),
+        rejection(
+          kimi.chat.completions.parse({
+            model: 'moonshot-v1-8k',
+            messages: user('hi'),
+            response_format: { type: 'json_schema', json_schema: { name: 'loop', schema } },
+          }),
+        ),
         'parse()',
       );
       assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(schema)}: ${error.message}`);
@@ -188,7 +206,13 @@ describe('supervisor.openai() with hostile input', () => {
     h.mock.reset();
     const schema = { anyOf: [{ type: 'null' }, { type: 'array', items: { $ref: '#' } }] };
     const error = await bounded(
-      rejection(kimi.chat.completions.parse({ model: 'moonshot-v1-8k', messages: user('DEEP'), response_format: { type: 'json_schema', json_schema: { name: 'tree', schema } } })),
+      rejection(
+        kimi.chat.completions.parse({
+          model: 'moonshot-v1-8k',
+          messages: user('DEEP'),
+          response_format: { type: 'json_schema', json_schema: { name: 'tree', schema } },
+        }),
+      ),
       'parse() of a deep answer',
     );
     assert.ok(error instanceof ProviderResponseError, `${error.name} ${error.code}: ${error.message}`);
@@ -216,7 +240,9 @@ describe('supervisor.openai() against a provider that sends hostile streams', ()
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         if (last.startsWith('INDEX ')) {
           const index = Number(last.slice(6));
-          res.end(`${sse({ role: 'assistant', tool_calls: [{ index, id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] })}${sse({}, { finish_reason: 'tool_calls' })}data: [DONE]\n\n`);
+          res.end(
+            `${sse({ role: 'assistant', tool_calls: [{ index, id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] })}${sse({}, { finish_reason: 'tool_calls' })}data: [DONE]\n\n`,
+          );
         } else res.end(`${sse({ role: 'assistant', content: 'fine' })}${sse({}, { finish_reason: 'stop' })}data: [DONE]\n\n`);
       });
     });
