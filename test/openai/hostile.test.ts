@@ -134,6 +134,25 @@ describe('supervisor.openai() with hostile input', () => {
     assert.equal(h.mock.requests.length, 0, 'no provider call');
   });
 
+  test('a body that is not an object, and options that are not an object, are ERR_INVALID_REQUEST naming them; null options are none, as with the SDK', async () => {
+    h.mock.reset();
+    for (const stream of [false, true]) {
+      for (const body of [null, 'hello', ['hi']]) {
+        const error = await bounded(rejection(pool.chat.completions.create(body as Any)), `create(${JSON.stringify(body)})`);
+        assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(body)}: ${error.name}: ${error.message}`);
+        assert.match(error.message, /`body`/);
+      }
+      for (const options of ['x', 42, [1]]) {
+        const error = await bounded(rejection(pool.chat.completions.create({ model: 'm', messages: user('hi'), stream } as Any, options as Any)), 'create()');
+        assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(options)}: ${error.name}: ${error.message}`);
+        assert.match(error.message, /`options`/);
+      }
+    }
+    assert.equal(h.mock.requests.length, 0, 'no provider call');
+    const completion = await bounded(pool.chat.completions.create({ model: 'm', messages: user('hi') }, null as Any), 'create(body, null)');
+    assert.equal(typeof completion.choices[0]?.message.content, 'string');
+  });
+
   test("body fields named like Object.prototype's members are sent as they are, as the SDK sends them", async () => {
     h.mock.reset();
     const body = { model: 'gpt-4o-mini', messages: user('hi'), constructor: 'c', toString: 't', valueOf: 'v' } as Any as ChatCompletionCreateParamsNonStreaming;
@@ -182,6 +201,24 @@ describe('supervisor.openai() with hostile input', () => {
       assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(schema)}: ${error.message}`);
       assert.match(error.message, /responseFormat\.json_schema\.schema/);
     }
+    assert.equal(h.mock.requests.length, 0, 'no provider call');
+  });
+
+  test('a schema that names `__proto__` (zod would leave it unchecked) is ERR_INVALID_REQUEST where answers are checked', async () => {
+    h.mock.reset();
+    const schema = JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"}},"required":["__proto__"],"additionalProperties":false}');
+    const error = await bounded(
+      rejection(
+        kimi.chat.completions.parse({
+          model: 'moonshot-v1-8k',
+          messages: user('hi'),
+          response_format: { type: 'json_schema', json_schema: { name: 'p', schema } },
+        }),
+      ),
+      'parse()',
+    );
+    assert.equal(error.code, 'ERR_INVALID_REQUEST', `${error.name}: ${error.message}`);
+    assert.match(error.message, /__proto__/);
     assert.equal(h.mock.requests.length, 0, 'no provider call');
   });
 
