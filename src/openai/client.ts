@@ -31,7 +31,6 @@ import { toChatCompletion } from './completion.ts';
 import { toSDKError } from './errors.ts';
 import { toChatRequest } from './params.ts';
 import { remember, resultOf } from './sessions.ts';
-import { describeValue } from '../util/validation.ts';
 
 /** Any tool argument list, as the SDK's own runTools() signatures take it. */
 // biome-ignore lint/suspicious/noExplicitAny: the SDK's signatures say `any` here, and the inference of ParsedT depends on it
@@ -62,7 +61,7 @@ function createOptions(options: CreateOptions | RunnerOptions | undefined): Crea
   // The SDK takes `null` for no options; anything else that is not an object is refused by name.
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) {
-    const issue = `\`options\`: expected an object of request options, got ${describeValue(options)}`;
+    const issue = `\`options\`: expected an object of request options, got a ${typeof options === 'object' ? 'list' : typeof options}`; // never quoted: it may hold a credential
     throw new InvalidRequestError(`Invalid request: ${issue}`, [issue]);
   }
   if (options.__metadata?.['helperMethod'] !== 'runTools' || !RUNNER_ONLY.some((name) => name in options)) return options;

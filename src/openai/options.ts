@@ -90,7 +90,7 @@ type HeaderValue = string | null | undefined | readonly (string | null | undefin
 function headerRecord(headers: CreateOptions['headers']): Record<string, string> | undefined {
   if (headers === undefined || headers === null) return undefined;
   // A string's characters would become headers named 0, 1, 2, …
-  if (typeof headers !== 'object') invalid(`\`headers\`: expected an object, a Headers or [name, value] pairs, got ${describeValue(headers)}`);
+  if (typeof headers !== 'object') invalid(`\`headers\`: expected an object, a Headers or [name, value] pairs, got a ${typeof headers}`); // never quoted: it may hold a credential
   const entries: Array<[string, HeaderValue]> =
     headers instanceof Headers
       ? [...headers.entries()]

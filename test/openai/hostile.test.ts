@@ -69,7 +69,7 @@ describe('supervisor.openai() with hostile input', () => {
         [{ timeout: Number.NaN }, '`timeout`'],
         [{ timeout: 0 }, '`timeout`'],
         [{ timeout: '100' }, '`timeout`'],
-        [{ headers: 'x-api: 1' }, '`headers`'],
+        [{ headers: 'Authorization: Bearer sk-never-quoted' }, '`headers`'],
         [{ headers: 42 }, '`headers`'],
       ] as const) {
         const error = await bounded(
@@ -78,6 +78,7 @@ describe('supervisor.openai() with hostile input', () => {
         );
         assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(options)}: ${error.message}`);
         assert.ok(error.message.includes(name), error.message);
+        assert.doesNotMatch(error.message, /sk-never-quoted/);
       }
     }
     assert.equal(h.mock.requests.length, 0, 'no provider call');
@@ -142,10 +143,11 @@ describe('supervisor.openai() with hostile input', () => {
         assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(body)}: ${error.name}: ${error.message}`);
         assert.match(error.message, /`body`/);
       }
-      for (const options of ['x', 42, [1]]) {
+      for (const options of ['sk-never-quoted', 42, [1]]) {
         const error = await bounded(rejection(pool.chat.completions.create({ model: 'm', messages: user('hi'), stream } as Any, options as Any)), 'create()');
         assert.equal(error.code, 'ERR_INVALID_REQUEST', `${JSON.stringify(options)}: ${error.name}: ${error.message}`);
         assert.match(error.message, /`options`/);
+        assert.doesNotMatch(error.message, /sk-never-quoted/);
       }
     }
     assert.equal(h.mock.requests.length, 0, 'no provider call');
