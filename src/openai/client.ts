@@ -22,6 +22,7 @@ import type {
   ChatCompletionToolRunnerParamsWithoutContext,
   ParsedChatCompletion,
 } from 'openai/resources/chat/completions';
+import { InvalidRequestError } from '../errors/errors.ts';
 import type { ChatResult } from '../types/chat.ts';
 import type { ChatEngine, CreateOptions, OpenAIClientOptions } from '../types/openai.ts';
 import type { StreamEvent } from '../types/session.ts';
@@ -57,7 +58,12 @@ function withRequestId<T extends object>(completion: T, result: ChatResult): T {
 
 /** The options create() checks: a runner's own options, which it passes along, are taken out. */
 function createOptions(options: CreateOptions | RunnerOptions | undefined): CreateOptions {
-  if (options === undefined) return {};
+  // The SDK takes `null` for no options; anything else that is not an object is refused by name.
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    const issue = `\`options\`: expected an object of request options, got a ${typeof options === 'object' ? 'list' : typeof options}`; // never quoted: it may hold a credential
+    throw new InvalidRequestError(`Invalid request: ${issue}`, [issue]);
+  }
   if (options.__metadata?.['helperMethod'] !== 'runTools' || !RUNNER_ONLY.some((name) => name in options)) return options;
   const { maxChatCompletions: _m, afterCompletion: _a, ...rest } = options as RunnerOptions;
   return rest;
@@ -178,9 +184,10 @@ export class Completions {
    */
   create(body: ChatCompletionCreateParams, options?: CreateOptions): Promise<WithRequestID<ChatCompletion> | ChatCompletionChunkStream>;
   async create(body: ChatCompletionCreateParams, options?: CreateOptions): Promise<WithRequestID<ChatCompletion> | ChatCompletionChunkStream> {
-    const given = createOptions(options);
+    let given: CreateOptions;
     let request: ReturnType<typeof toChatRequest>;
     try {
+      given = createOptions(options);
       request = toChatRequest(this.#provider, body, given);
     } catch (error) {
       throw toSDKError(error);

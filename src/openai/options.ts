@@ -2,6 +2,7 @@
 // honoured, or refused with ERR_INVALID_REQUEST naming it; none is dropped without a word.
 import { InvalidRequestError } from '../errors/errors.ts';
 import type { ChatRequest } from '../types/request.ts';
+import { describeValue } from '../util/validation.ts';
 import type { CreateOptions } from '../types/openai.ts';
 
 function invalid(issue: string): never {
@@ -42,13 +43,23 @@ const HONOURED = new Set([
 export function sessionOptions(options: CreateOptions): Partial<ChatRequest> {
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined || HONOURED.has(name)) continue;
-    const why = REFUSED[name];
+    // Own names only: `toString`, `constructor` or a parsed `__proto__` are options nobody takes, not reasons.
+    const why = Object.hasOwn(REFUSED, name) ? REFUSED[name] : undefined;
     invalid(why !== undefined ? `\`${name}\`: not supported by supervisor.openai(): ${why}` : `\`${name}\`: not a request option of supervisor.openai()`);
   }
   const out: Partial<ChatRequest> = {};
   out.continuation = options.continuation === true ? {} : options.continuation === undefined ? false : options.continuation;
+  // Checked here: a streamed create() listens to the signal before the request's own checks see it.
+  if (options.signal !== undefined && options.signal !== null && !(options.signal instanceof AbortSignal)) {
+    invalid(`\`signal\`: expected an AbortSignal, got ${describeValue(options.signal)}`);
+  }
   if (options.signal) out.signal = options.signal;
-  if (options.timeout !== undefined) out.timeoutMs = options.timeout;
+  // Checked under the SDK's names (the session's own checks would name `timeoutMs`).
+  if (options.timeout !== undefined) {
+    if (!Number.isInteger(options.timeout) || options.timeout < 1 || options.timeout > 86_400_000)
+      invalid(`\`timeout\`: expected whole milliseconds from 1 to 86400000 (the session's deadline), got ${describeValue(options.timeout)}`);
+    out.timeoutMs = options.timeout;
+  }
   if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;
   const requestId = options.requestId ?? options.idempotencyKey;
   if (
@@ -78,6 +89,8 @@ type HeaderValue = string | null | undefined | readonly (string | null | undefin
  */
 function headerRecord(headers: CreateOptions['headers']): Record<string, string> | undefined {
   if (headers === undefined || headers === null) return undefined;
+  // A string's characters would become headers named 0, 1, 2, …
+  if (typeof headers !== 'object') invalid(`\`headers\`: expected an object, a Headers or [name, value] pairs, got a ${typeof headers}`); // never quoted: it may hold a credential
   const entries: Array<[string, HeaderValue]> =
     headers instanceof Headers
       ? [...headers.entries()]

@@ -172,7 +172,8 @@ function checkDialectRules(call: ChatCall, provider: ResolvedProvider): void {
 /** What goes into the request body as given must be JSON data: no cycles, BigInts, functions or Symbols. */
 function checkBodyData(request: z.output<typeof chatRequestSchema>): void {
   for (const field of ['extra', 'tools', 'toolChoice', 'webSearch', 'query', 'responseFormat'] as const) assertJsonData(request[field], field);
-  request.messages?.forEach((m, i) => assertJsonData(m.content, `messages[${i}].content`));
+  // The whole message: fields zod passes through (a tool call's or an annotation's extras) are sent too.
+  request.messages?.forEach((m, i) => assertJsonData(m, `messages[${i}]`));
   const cacheIssue = request.cache === undefined ? undefined : headerValueIssue(request.cache.id);
   if (cacheIssue !== undefined) invalid(`\`cache.id\`: ${cacheIssue} (it is sent in the X-Msh-Context-Cache header)`);
   for (const [name, value] of Object.entries(request.headers ?? {})) {

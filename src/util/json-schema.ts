@@ -25,7 +25,16 @@ export function schemaCheck(z: ZodModule, schema: Record<string, unknown>): Sche
   const key = JSON.stringify(schema);
   let check = compiled.get(key);
   if (check === undefined) {
+    // zod builds object shapes by assignment: a property named `__proto__` would set a prototype, and go unchecked.
+    if (key.includes('"__proto__"')) throw new Error('it names `__proto__`, which the check cannot see (a property of that name would go unchecked)');
     const type = z.fromJSONSchema(schema as Parameters<ZodModule['fromJSONSchema']>[0]);
+    // A $ref cycle that never reaches a type (`{ "$ref": "#" }`) compiles, then recurses without end on any value.
+    try {
+      type.safeParse(null);
+    } catch (error) {
+      if (error instanceof RangeError) throw new Error('its $ref chain never reaches a type (a $ref cycle)');
+      throw error;
+    }
     check = (value) => {
       const result = type.safeParse(value);
       return result.success ? [] : result.error.issues.slice(0, MAX_ISSUES).map((issue) => `${pathOf(issue.path)}: ${issue.message}`);

@@ -52,6 +52,9 @@ function isPlainData(value: object): boolean {
   return Array.isArray(value) || proto === Object.prototype || proto === null || typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
 
+/** How deep JSON data in a request may nest (objects and arrays). */
+export const MAX_JSON_DEPTH = 1000;
+
 /**
  * Why `value` is not JSON data (what is sent to the provider must be), naming where: a cycle, a
  * BigInt, a function, a Symbol, or an object that JSON would silently empty (Map, Set, class instances).
@@ -60,6 +63,8 @@ export function jsonDataIssue(value: unknown, path: string, ancestors: object[] 
   const kind = describeKind(value);
   if (kind !== undefined) return `\`${path}\`: expected JSON data, got ${kind}`;
   if (typeof value !== 'object' || value === null) return undefined;
+  // Deeper than this, this walk (and every later one: zod, the schema check) would overflow the stack: a bare RangeError.
+  if (ancestors.length >= MAX_JSON_DEPTH) return `\`${path.split(/[.[]/, 1)[0]}\`: expected JSON data nested at most ${MAX_JSON_DEPTH} levels deep, got deeper`;
   if (ancestors.includes(value)) return `\`${path}\`: expected JSON data, got a cycle (the value contains itself)`;
   if (!isPlainData(value)) return `\`${path}\`: expected JSON data, got ${value.constructor?.name ?? 'an object'} (not a plain object)`;
   if (Object.getOwnPropertySymbols(value).length > 0) return `\`${path}\`: expected JSON data, got an object with Symbol keys`;

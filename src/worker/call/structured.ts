@@ -3,6 +3,7 @@
 // worker. An answer that misses it is asked again with what was wrong (`structuredRetries`, never
 // for a stream: its text is out), then fails the session with ERR_PROVIDER_RESPONSE and its issues.
 // OpenAI enforces the schema itself: its answer is parsed, not checked (as the openai SDK does).
+import { createContext, Script } from 'node:vm';
 import { InvalidRequestError, ProviderResponseError } from '../../errors/errors.ts';
 import type { ChatMessage } from '../../types/chat.ts';
 import type { CallKind } from '../../wire/protocol.ts';
@@ -46,6 +47,36 @@ async function checkOf(schema: Record<string, unknown> | undefined): Promise<Sch
   }
 }
 
+// The check runs under a vm timeout: a schema's `pattern` that backtracks without end on the
+// provider's answer (`^(a+)+$` against "aaaa…!") would otherwise hold this thread, and every session
+// on it, for good. V8 interrupts a regular expression at the timeout; the check then fails the answer.
+let sandbox: { context: object; script: Script } | undefined;
+
+/** Time for one check: a second, and a millisecond more per 2 kB of answer (zod checks 17 MB in about 1 s). */
+const checkBudgetMs = (text: string) => 1000 + Math.ceil(text.length / 2000);
+
+/** The check, bounded in time and depth: what it cannot finish is an issue of the answer, never a hung or crashed thread. */
+export function boundedCheck(check: SchemaCheck, budgetMs: number): SchemaCheck {
+  return (value) => {
+    sandbox ??= { context: createContext({}), script: new Script('check(value)') };
+    const context = sandbox.context as { check?: SchemaCheck; value?: unknown };
+    context.check = check;
+    context.value = value;
+    try {
+      return sandbox.script.runInContext(sandbox.context, { timeout: budgetMs }) as string[];
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+        return [`(root): the answer could not be checked against the JSON schema within ${budgetMs} ms (a \`pattern\` that backtracks without end?)`];
+      }
+      if (error instanceof RangeError) return ['(root): the answer is nested too deeply to check against the JSON schema'];
+      throw error;
+    } finally {
+      context.check = undefined;
+      context.value = undefined;
+    }
+  };
+}
+
 /** Whether the answer is one to parse: a text answer that ended on its own (not cut, refused, filtered or a tool call). */
 function answered(reading: Reading): boolean {
   const choice = reading.choices[0];
@@ -64,7 +95,8 @@ export async function structuredAnswer(run: StructuredRun, first: RoundResult, m
   let result = first;
   let usage = first.reading.usage;
   for (let asked = 0; ; asked++) {
-    const { parsed, issues } = checkAnswer(result.reading.content, check);
+    const text = result.reading.content;
+    const { parsed, issues } = checkAnswer(text, check === undefined ? undefined : boundedCheck(check, checkBudgetMs(text)));
     if (issues.length === 0) return { result: { ...result, reading: { ...result.reading, usage } }, messages, parsed };
     if (call.stream || asked >= (call.structuredRetries ?? 0)) {
       const what = issues.length === 1 ? 'a problem' : `${issues.length} problems`;

@@ -74,8 +74,15 @@ export function readToolCalls(raw: unknown): ToolCall[] | undefined {
 /** A streamed tool call being assembled from its deltas: only the fields a delta carried. */
 export type ToolCallDraft = { id?: string; type?: string; function?: { name?: string; arguments?: string }; [field: string]: unknown };
 
+/** The highest tool-call index a stream may name: the drafts are an array indexed by it. */
+const MAX_TOOL_CALL_INDEX = 1023;
+
 export function mergeToolCallDelta(drafts: ToolCallDraft[], delta: Raw): { index: number; id?: string; name?: string; arguments?: string } {
   const index = typeof delta['index'] === 'number' ? delta['index'] : drafts.length;
+  // An index of 1e9 would make the drafts a sparse array that every later pass walks a billion times over.
+  if (!Number.isInteger(index) || index < 0 || index > MAX_TOOL_CALL_INDEX) {
+    throw new ProviderResponseError(`the provider streamed a tool call at index ${index} (expected a whole number from 0 to ${MAX_TOOL_CALL_INDEX})`);
+  }
   const fn = asRecord(delta['function']);
   const draft = (drafts[index] ??= {});
   const part: { index: number; id?: string; name?: string; arguments?: string } = { index };
