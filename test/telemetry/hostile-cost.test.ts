@@ -121,3 +121,26 @@ test('a flood of distinct caller tags does not grow stats().cost.byTag without b
     await h.close();
   }
 });
+
+test('a spent provider budget is not spent further through a fallback: that target is left out', async () => {
+  const h = await harness({ supervisor: { budgets: { providers: { glm: { limit: 0 } } } } });
+  try {
+    const failed = await h.supervisor
+      .chat({
+        provider: 'kimi',
+        prompt: 'Falls back [[mock failTimes=1 status=503 key=budget-fallback]]',
+        maxRetries: 0,
+        fallbacks: [{ provider: 'glm', model: 'glm-4.6' }],
+        timeoutMs: 20_000,
+      })
+      .then(
+        (result) => `answered by ${result.provider}`,
+        (error: { code: string }) => error.code,
+      );
+    assert.notEqual(failed, 'answered by glm', 'the spent glm budget was spent further');
+    assert.equal(h.mock.requests.filter((r) => r.dialect === 'glm').length, 0, 'no call went to glm');
+    assert.equal(h.supervisor.stats().cost.byProvider['glm'], undefined);
+  } finally {
+    await h.close();
+  }
+});
