@@ -72,7 +72,9 @@ export function guardedTracer(tracer: Tracer): Tracer {
   return {
     startSpan(name, options, context) {
       try {
-        return new GuardedSpan(tracer.startSpan(name, options, context));
+        const span = tracer.startSpan(name, options, context);
+        // A span that records nothing (no provider registered, sampled out) is not kept, nor wrapped.
+        return span.isRecording() === true ? new GuardedSpan(span) : NON_RECORDING;
       } catch {
         return NON_RECORDING;
       }
