@@ -52,7 +52,10 @@ test('an answer quoted by its error (not the JSON asked for) reaches no span wit
     assert.ok(spans.length >= 2, 'the session span and its call span');
     const seen = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })));
     assert.ok(!seen.includes('PRIVATE-PROMPT-4410'), 'the prompt is in a span');
-    assert.ok(!seen.includes('CONFIDENTI'), `the answer is in a span: ${seen.slice(Math.max(0, seen.indexOf('CONFIDENTI') - 120), seen.indexOf('CONFIDENTI') + 40)}`);
+    assert.ok(
+      !seen.includes('CONFIDENTI'),
+      `the answer is in a span: ${seen.slice(Math.max(0, seen.indexOf('CONFIDENTI') - 120), seen.indexOf('CONFIDENTI') + 40)}`,
+    );
   } finally {
     await supervisor.close();
     await tracing.close();
