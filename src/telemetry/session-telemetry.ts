@@ -7,7 +7,7 @@ import type { Dispatcher, DispatchGate, RunReceiver, SessionSpec } from '../seam
 import type { TelemetryOptions } from '../types/cost.ts';
 import type { CallRecord, ChatTask, SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import { passThrough } from '../seam/seam.ts';
-import { requestAttributes } from './gen-ai.ts';
+import { clip, requestAttributes } from './gen-ai.ts';
 import { GenAiMetrics } from './gen-ai-metrics.ts';
 import { type Attributes, type Context, guardedTracer, otelApi, type OtelApi, SPAN_KIND_CLIENT, type Tracer } from './otel-api.ts';
 import { type SessionEnd, SessionTrace, type TracedRequest } from './session-trace.ts';
@@ -84,7 +84,7 @@ export class SessionTelemetry {
   measure(startedAt: number, attributes: Attributes, end: SessionEnd): void {
     if (!this.#metrics.active) return;
     if ('error' in end) attributes['error.type'] = end.error.code;
-    else attributes['gen_ai.response.model'] = end.result.model;
+    else attributes['gen_ai.response.model'] = clip(end.result.model);
     this.#metrics.operation((Date.now() - startedAt) / 1000, attributes, 'result' in end ? end.result.usage : undefined);
   }
 
@@ -181,6 +181,6 @@ function metricAttributes(trace: SessionTrace, end: SessionEnd): Attributes {
     'server.address': trace.server,
   };
   if ('error' in end) attributes['error.type'] = end.error.code;
-  else attributes['gen_ai.response.model'] = end.result.model;
+  else attributes['gen_ai.response.model'] = clip(end.result.model);
   return attributes;
 }
