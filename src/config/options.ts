@@ -138,9 +138,17 @@ const currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency c
 const perMillion = z.number().min(0).max(1_000_000);
 const priceSchema = z.strictObject({ input: perMillion, cachedInput: perMillion.optional(), output: perMillion, currency });
 const budgetSchema = z.strictObject({ limit: z.number().min(0), currency: currency.optional() });
+// A key `__proto__` (JSON.parse makes one) would be dropped without a word by the parsed record: refused instead.
+const ownKeys = <T extends z.ZodType>(record: T) =>
+  z
+    .custom<unknown>(
+      (value) => typeof value !== 'object' || value === null || !Object.hasOwn(value, '__proto__'),
+      'a key named "__proto__" cannot be kept (it names the object\'s prototype)',
+    )
+    .pipe(record);
 const budgetsSchema = z.strictObject({
-  providers: z.record(z.string().min(1), budgetSchema).optional(),
-  tags: z.record(z.string().min(1), budgetSchema).optional(),
+  providers: ownKeys(z.record(z.string().min(1), budgetSchema)).optional(),
+  tags: ownKeys(z.record(z.string().min(1), budgetSchema)).optional(),
 });
 
 const optionsSchema = z.strictObject({
@@ -175,7 +183,7 @@ const optionsSchema = z.strictObject({
   routing: routingSchema.optional(),
   transport: z.custom<Transport>(isTransport, 'expected a transport (such as bullmq({ connection, queueName }))').optional(),
   telemetry: z.union([z.boolean(), z.strictObject({ recordContent: z.boolean().optional() })]).optional(),
-  prices: z.union([z.literal(false), z.record(z.string().min(1), priceSchema)]).optional(),
+  prices: z.union([z.literal(false), ownKeys(z.record(z.string().min(1), priceSchema))]).optional(),
   budgets: budgetsSchema.optional(),
 });
 

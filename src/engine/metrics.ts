@@ -25,7 +25,11 @@ export class SessionMetrics {
   readonly #seconds = new Buckets(SECONDS_BOUNDS);
   readonly #secondsByProvider = new Map<string, Buckets>();
   readonly #tokens = new Map<string, { input: Buckets; output: Buckets }>();
-  readonly #cost: CostStats = { priced: 0, unpriced: 0, total: {}, byProvider: {}, byTag: {} };
+  // Null-prototype records: a tag or provider named `__proto__` or `constructor` is a key like any other
+  // (on a plain object it would add its spend to Object.prototype, or to Object itself).
+  readonly #cost: CostStats = { priced: 0, unpriced: 0, total: record(), byProvider: record(), byTag: record() };
+
+  #tags = 0;
 
   transition(from: SessionState | undefined, to: SessionState): void {
     if (from !== undefined && from !== 'released') this.states[from]--;
@@ -58,8 +62,14 @@ export class SessionMetrics {
     }
     this.#cost.priced++;
     addTo(this.#cost.total, cost);
-    addTo((this.#cost.byProvider[provider] ??= {}), cost);
-    if (tag !== undefined) addTo((this.#cost.byTag[tag] ??= {}), cost);
+    addTo((this.#cost.byProvider[provider] ??= record()), cost);
+    if (tag === undefined) return;
+    const byTag = this.#cost.byTag;
+    // Tags are the callers' (one per tenant, say): past MAX_TAGS distinct ones, new tags count in the
+    // totals only, so that a flood of distinct tags cannot grow stats() and its copies without bound.
+    if (byTag[tag] === undefined && this.#tags >= MAX_TAGS) return;
+    if (byTag[tag] === undefined) this.#tags++;
+    addTo((byTag[tag] ??= record()), cost);
   }
 
   snapshot(queued: number, pool: SupervisorStats['pool']): SupervisorStats {
@@ -86,6 +96,13 @@ export class SessionMetrics {
       pool,
     };
   }
+}
+
+/** The most distinct caller tags `stats().cost.byTag` keeps; spend of later new tags counts in the totals only. */
+export const MAX_TAGS = 1024;
+
+function record<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
 }
 
 function addTo(sums: Record<string, number>, cost: SessionCost): void {

@@ -19,13 +19,17 @@ export function scrubBatch(batch: EventBatch, redactor: Redactor): EventBatch {
 }
 
 function scrubOutcome(outcome: TaskOutcome, kind: SessionTask['kind'], redactor: Redactor): TaskOutcome {
-  if (!outcome.ok) {
-    const error = redactor.deep(outcome.error);
-    return error === outcome.error ? outcome : { ...outcome, error };
+  // A traced session's call records (response ids and models, as the provider sent them) leave too:
+  // over BullMQ they go to the producer, which may not know this host's keys.
+  const calls = outcome.calls === undefined ? undefined : redactor.deep(outcome.calls);
+  const scrubbed = calls === outcome.calls ? outcome : { ...outcome, calls };
+  if (!scrubbed.ok) {
+    const error = redactor.deep(scrubbed.error);
+    return error === scrubbed.error ? scrubbed : { ...scrubbed, error };
   }
-  if (kind !== 'chat') return outcome;
-  const value = redactor.deep(outcome.value);
-  return value === outcome.value ? outcome : { ...outcome, value };
+  if (kind !== 'chat') return scrubbed;
+  const value = redactor.deep(scrubbed.value);
+  return value === scrubbed.value ? scrubbed : { ...scrubbed, value };
 }
 
 /** A crash's message, scrubbed; a refusal stays a refusal (the engine tells it apart: nothing ran). */

@@ -35,6 +35,13 @@ export class ChatAccounting {
     }
   }
 
+  /** The targets after the first (its fallbacks) whose provider's budget is not spent. */
+  withinBudgets<T extends { provider: { name: string } }>(targets: T[]): T[] {
+    const budgets = this.#budgets;
+    if (budgets === undefined || targets.length < 2) return targets;
+    return targets.filter((target, i) => i === 0 || !budgets.spent(`provider:${target.provider.name}`));
+  }
+
   /** The session's span, begun under the caller's active context; undefined when nothing records. */
   begin(sessionId: string, requestId: string, provider: ResolvedProvider, call: ChatCall): SessionTrace | undefined {
     return this.#telemetry?.begin({ sessionId, requestId, provider, call });

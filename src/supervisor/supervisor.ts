@@ -603,10 +603,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ): Promise<unknown> {
     this.#assertOpen();
     const prepared = this.#checked(() => prepareChat(request, this.#options, streamed !== undefined));
-    const targets = this.#checked(() => routeTargets(request, prepared, this.#options, streamed !== undefined));
+    const routes = this.#checked(() => routeTargets(request, prepared, this.#options, streamed !== undefined));
     const { provider, call } = prepared;
     const signal = streamed === undefined ? prepared.signal : mergeSignals(prepared.signal, streamed.signal);
     this.#accounting.checkBudgets(provider.name, prepared.metadata, prepared.requestId);
+    // Fallback targets whose provider's budget is spent are left out (else a fallback would spend it further).
+    const targets = this.#accounting.withinBudgets(routes);
     const { sessionId, requestId } = this.#identify(prepared.requestId, signal, streamed?.sessionId);
     const trace = this.#accounting.begin(sessionId, requestId, provider, call);
     // Whole literals, every field present: a session's spec and task each keep one shape, with

@@ -17,15 +17,20 @@ export class Budgets {
   check(provider: string, tag: string | undefined, requestId: string | undefined): void {
     for (const key of tag === undefined ? [`provider:${provider}`] : [`provider:${provider}`, `tag:${tag}`]) {
       const limit = this.#limits.get(key);
-      if (limit === undefined) continue;
+      if (limit === undefined || !this.spent(key)) continue;
       const spent = this.#spent.get(key) ?? 0;
-      if (spent >= limit.limit)
-        throw new BudgetExceededError(
-          `The budget of ${key} is spent: ${spent} ${limit.currency} of ${limit.limit} ${limit.currency}; the session was refused before any call`,
-          key,
-          requestId === undefined ? {} : { requestId },
-        );
+      throw new BudgetExceededError(
+        `The budget of ${key} is spent: ${spent} ${limit.currency} of ${limit.limit} ${limit.currency}; the session was refused before any call`,
+        key,
+        requestId === undefined ? {} : { requestId },
+      );
     }
+  }
+
+  /** Whether the budget named `key` (`provider:kimi`, `tag:team-a`) exists and is spent. */
+  spent(key: string): boolean {
+    const limit = this.#limits.get(key);
+    return limit !== undefined && (this.#spent.get(key) ?? 0) >= limit.limit;
   }
 
   /** A completed session's cost counts against its provider's and tag's budgets (in their currency). */

@@ -29,28 +29,41 @@ export class GenAiMetrics {
 
   /** Whether a meter provider is registered (the API's own no-op one does not count). */
   get active(): boolean {
-    return this.#current() !== undefined;
+    try {
+      return this.#current() !== undefined;
+    } catch {
+      // A meter provider of the host's that throws (in getMeter, createHistogram): nothing is measured.
+      return false;
+    }
   }
 
   /** One session's operation: its duration, and its tokens when it has usage. */
   operation(seconds: number, attributes: Attributes, usage: Usage | undefined): void {
-    const instruments = this.#current();
-    if (instruments === undefined) return;
-    instruments.duration.record(seconds, attributes);
-    if (usage === undefined) return;
-    instruments.tokens.record(usage.promptTokens, { ...attributes, 'gen_ai.token.type': 'input' });
-    instruments.tokens.record(usage.completionTokens, { ...attributes, 'gen_ai.token.type': 'output' });
+    try {
+      const instruments = this.#current();
+      if (instruments === undefined) return;
+      instruments.duration.record(seconds, attributes);
+      if (usage === undefined) return;
+      instruments.tokens.record(usage.promptTokens, { ...attributes, 'gen_ai.token.type': 'input' });
+      instruments.tokens.record(usage.completionTokens, { ...attributes, 'gen_ai.token.type': 'output' });
+    } catch {
+      // A meter provider of the host's that throws: the measure is lost, the session goes on.
+    }
   }
 
   /** Streamed calls: time to the first chunk, and the mean time between the chunks after it. */
   calls(records: readonly CallRecord[], attributes: Attributes): void {
-    const instruments = this.#current();
-    if (instruments === undefined) return;
-    for (const record of records) {
-      if (record.firstChunkAt === undefined) continue;
-      instruments.firstChunk.record((record.firstChunkAt - record.startedAt) / 1000, attributes);
-      const chunks = record.chunks ?? 0;
-      if (chunks > 1) instruments.perChunk.record((record.endedAt - record.firstChunkAt) / 1000 / (chunks - 1), attributes);
+    try {
+      const instruments = this.#current();
+      if (instruments === undefined) return;
+      for (const record of records) {
+        if (record.firstChunkAt === undefined) continue;
+        instruments.firstChunk.record((record.firstChunkAt - record.startedAt) / 1000, attributes);
+        const chunks = record.chunks ?? 0;
+        if (chunks > 1) instruments.perChunk.record((record.endedAt - record.firstChunkAt) / 1000 / (chunks - 1), attributes);
+      }
+    } catch {
+      // As above.
     }
   }
 

@@ -13,6 +13,18 @@ export function genAiProvider(dialect: Dialect): string {
   return PROVIDER_NAMES[dialect];
 }
 
+/** The longest value a span or metric attribute from a provider's response keeps (model names, ids, finish reasons). */
+export const MAX_ATTRIBUTE_LENGTH = 256;
+
+/**
+ * A value the provider sent (or anyone on its path), as an attribute: at most MAX_ATTRIBUTE_LENGTH
+ * characters. A 1 MB model name would otherwise be copied onto every span, and into every metric
+ * series the SDK keeps (one per distinct name, up to its cardinality limit).
+ */
+export function clip(value: string): string {
+  return value.length <= MAX_ATTRIBUTE_LENGTH ? value : `${value.slice(0, MAX_ATTRIBUTE_LENGTH - 1)}…`;
+}
+
 const servers = new Map<string, { address: string; port: number }>();
 
 /** `server.address` and `server.port` of a base URL (parsed once per URL). */

@@ -2,7 +2,7 @@
 // session span through the job's `traceparent`, so that a worker host that registers a tracer
 // provider of its own shows where and how long the job ran (the provider calls are the producer's
 // spans, built from the records the job returns). Nothing when the host records nothing.
-import { otelApi, type Span, SPAN_KIND_CONSUMER, STATUS_ERROR } from './otel-api.ts';
+import { guardedTracer, otelApi, type Span, SPAN_KIND_CONSUMER, STATUS_ERROR } from './otel-api.ts';
 import { parseTraceparent } from './traceparent.ts';
 
 export interface HostSpan {
@@ -15,8 +15,19 @@ export function startHostSpan(traceparent: string | undefined, attributes: Recor
   const api = otelApi();
   const parent = parseTraceparent(traceparent);
   if (api === undefined || parent === undefined) return undefined;
-  const context = api.trace.setSpanContext(api.ROOT_CONTEXT, parent);
-  const span: Span = api.trace.getTracer('sessionpool').startSpan('sessionpool.job', { kind: SPAN_KIND_CONSUMER, startTime: Date.now(), attributes }, context);
+  // Guarded: a tracer provider of the host's that throws must not fail the job, nor make a call that
+  // answered look like a crash (which the producer would run again).
+  let span: Span;
+  try {
+    const context = api.trace.setSpanContext(api.ROOT_CONTEXT, parent);
+    span = guardedTracer(api.trace.getTracer('sessionpool')).startSpan(
+      'sessionpool.job',
+      { kind: SPAN_KIND_CONSUMER, startTime: Date.now(), attributes },
+      context,
+    );
+  } catch {
+    return undefined;
+  }
   if (!span.isRecording()) return undefined;
   return {
     end(error) {

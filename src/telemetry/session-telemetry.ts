@@ -7,10 +7,11 @@ import type { Dispatcher, DispatchGate, RunReceiver, SessionSpec } from '../seam
 import type { TelemetryOptions } from '../types/cost.ts';
 import type { CallRecord, ChatTask, SessionTask, TaskOutcome } from '../wire/protocol.ts';
 import { passThrough } from '../seam/seam.ts';
-import { requestAttributes } from './gen-ai.ts';
+import { clip, requestAttributes } from './gen-ai.ts';
 import { GenAiMetrics } from './gen-ai-metrics.ts';
-import { type Attributes, otelApi, type OtelApi, SPAN_KIND_CLIENT, type Tracer } from './otel-api.ts';
+import { type Attributes, type Context, guardedTracer, otelApi, type OtelApi, SPAN_KIND_CLIENT, type Tracer } from './otel-api.ts';
 import { type SessionEnd, SessionTrace, type TracedRequest } from './session-trace.ts';
+import { TRACEPARENT } from './traceparent.ts';
 
 const VERSION = '0.1.0';
 
@@ -31,7 +32,8 @@ export class SessionTelemetry {
   constructor(api: OtelApi, recordContent: boolean) {
     this.#api = api;
     // A proxy: it follows whatever tracer provider the host registers, before or after this.
-    this.#tracer = api.trace.getTracer('sessionpool', VERSION);
+    // Guarded: a tracer provider that throws breaks no session (otel-api.ts).
+    this.#tracer = guardedTracer(api.trace.getTracer('sessionpool', VERSION));
     this.#metrics = new GenAiMetrics(api);
     this.#recordContent = recordContent;
   }
@@ -47,10 +49,23 @@ export class SessionTelemetry {
    */
   begin(request: TracedRequest): SessionTrace | undefined {
     const startedAt = Date.now();
-    const span = this.#tracer.startSpan(`chat ${request.call.model}`, { kind: SPAN_KIND_CLIENT, startTime: startedAt }, this.#api.context.active());
+    let active: Context;
+    try {
+      active = this.#api.context.active();
+    } catch {
+      // A context manager of the host's that throws: the session is not traced.
+      return undefined;
+    }
+    const span = this.#tracer.startSpan(`chat ${request.call.model}`, { kind: SPAN_KIND_CLIENT, startTime: startedAt }, active);
     if (!span.isRecording()) return undefined;
     span.setAttributes(SessionTrace.attributes(requestAttributes(request.provider, request.call), request, this.#recordContent));
     const trace = new SessionTrace(this.#api, this.#tracer, span, { ...request, startedAt, recordContent: this.#recordContent });
+    // A span context that makes no W3C traceparent (a tracer of the host's that misbehaves) would make
+    // a task a worker host refuses: that session is not traced.
+    if (!TRACEPARENT.test(trace.traceparent)) {
+      span.end(Date.now());
+      return undefined;
+    }
     this.#traces.set(request.sessionId, trace);
     return trace;
   }
@@ -69,7 +84,7 @@ export class SessionTelemetry {
   measure(startedAt: number, attributes: Attributes, end: SessionEnd): void {
     if (!this.#metrics.active) return;
     if ('error' in end) attributes['error.type'] = end.error.code;
-    else attributes['gen_ai.response.model'] = end.result.model;
+    else attributes['gen_ai.response.model'] = clip(end.result.model);
     this.#metrics.operation((Date.now() - startedAt) / 1000, attributes, 'result' in end ? end.result.usage : undefined);
   }
 
@@ -98,12 +113,13 @@ export class SessionTelemetry {
         if (trace === undefined) return inner.run(task, receiver);
         trace.runs++;
         inner.run(task, {
+          // The spans never stand between a run and its session: whatever they throw, the receiver is told.
           settled: (sent, outcome) => {
-            spans.settled(sent, outcome);
+            quietly(() => spans.settled(sent, outcome));
             receiver.settled(sent, outcome);
           },
           crashed: (sent, error) => {
-            spans.crashed(sent, error);
+            quietly(() => spans.crashed(sent, error));
             receiver.crashed(sent, error);
           },
         });
@@ -148,6 +164,15 @@ export class SessionTelemetry {
   }
 }
 
+/** Runs telemetry's part of a session's path; what it throws (a host's meter or context manager) is dropped. */
+function quietly(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // Telemetry is lost, the session goes on.
+  }
+}
+
 function metricAttributes(trace: SessionTrace, end: SessionEnd): Attributes {
   const attributes: Attributes = {
     'gen_ai.operation.name': 'chat',
@@ -156,6 +181,6 @@ function metricAttributes(trace: SessionTrace, end: SessionEnd): Attributes {
     'server.address': trace.server,
   };
   if ('error' in end) attributes['error.type'] = end.error.code;
-  else attributes['gen_ai.response.model'] = end.result.model;
+  else attributes['gen_ai.response.model'] = clip(end.result.model);
   return attributes;
 }

@@ -4,7 +4,7 @@
 // the calls happened on another thread or host, and their spans are made when the records arrive.
 import type { ChatResult } from '../types/chat.ts';
 import type { CallRecord, ChatCall, ResolvedProvider } from '../wire/protocol.ts';
-import { callAttributes, genAiProvider, inputMessages, outputMessages, serverOf } from './gen-ai.ts';
+import { callAttributes, clip, genAiProvider, inputMessages, outputMessages, serverOf } from './gen-ai.ts';
 import { type Attributes, type Context, type OtelApi, type Span, type Tracer, SPAN_KIND_CLIENT, STATUS_ERROR } from './otel-api.ts';
 import { formatTraceparent } from './traceparent.ts';
 
@@ -89,19 +89,19 @@ export class SessionTrace {
     attributes['sessionpool.call.kind'] = kind;
     attributes['sessionpool.call.index'] = this.#calls;
     attributes['sessionpool.provider'] = provider.name;
-    if (record.responseModel !== undefined) attributes['gen_ai.response.model'] = record.responseModel;
-    if (record.responseId !== undefined) attributes['gen_ai.response.id'] = record.responseId;
-    if (record.finishReason !== undefined) attributes['gen_ai.response.finish_reasons'] = [record.finishReason];
+    if (record.responseModel !== undefined) attributes['gen_ai.response.model'] = clip(String(record.responseModel));
+    if (record.responseId !== undefined) attributes['gen_ai.response.id'] = clip(String(record.responseId));
+    if (record.finishReason !== undefined) attributes['gen_ai.response.finish_reasons'] = [clip(String(record.finishReason))];
     if (record.inputTokens !== undefined) attributes['gen_ai.usage.input_tokens'] = record.inputTokens;
     if (record.outputTokens !== undefined) attributes['gen_ai.usage.output_tokens'] = record.outputTokens;
     if (record.cachedTokens !== undefined) attributes['gen_ai.usage.cache_read.input_tokens'] = record.cachedTokens;
     if (record.status !== undefined) attributes['http.response.status_code'] = record.status;
-    if (record.errorType !== undefined) attributes['error.type'] = record.errorType;
+    if (record.errorType !== undefined) attributes['error.type'] = clip(String(record.errorType));
     // Attributes set after the start: the SDK copies those given to startSpan (measured: slower).
     const span = this.#tracer.startSpan(`chat ${record.model}`, { kind: SPAN_KIND_CLIENT, startTime: record.startedAt }, parent);
     span.setAttributes(attributes);
     if (record.firstChunkAt !== undefined) span.addEvent('gen_ai.first_chunk', { 'sessionpool.chunks': record.chunks ?? 0 }, record.firstChunkAt);
-    if (record.errorType !== undefined) span.setStatus({ code: STATUS_ERROR, message: record.errorType });
+    if (record.errorType !== undefined) span.setStatus({ code: STATUS_ERROR, message: clip(String(record.errorType)) });
     span.end(Math.max(record.endedAt, record.startedAt));
   }
 
@@ -114,13 +114,13 @@ export class SessionTrace {
       const { result } = end;
       const cost = result.metadata.cost;
       const attributes: Attributes = {
-        'gen_ai.response.model': result.model,
-        'gen_ai.response.finish_reasons': [result.finishReason],
+        'gen_ai.response.model': clip(result.model),
+        'gen_ai.response.finish_reasons': [clip(result.finishReason)],
         'gen_ai.usage.input_tokens': result.usage.promptTokens,
         'gen_ai.usage.output_tokens': result.usage.completionTokens,
         'sessionpool.session.attempts': result.metadata.session.attempts,
       };
-      if (result.id !== undefined) attributes['gen_ai.response.id'] = result.id;
+      if (result.id !== undefined) attributes['gen_ai.response.id'] = clip(result.id);
       if (result.usage.cachedTokens !== undefined) attributes['gen_ai.usage.cache_read.input_tokens'] = result.usage.cachedTokens;
       if (result.metadata.continuation !== undefined) attributes['sessionpool.continuation.rounds'] = result.metadata.continuation.attempts;
       if (cost !== undefined) [attributes['sessionpool.cost.amount'], attributes['sessionpool.cost.currency']] = [cost.amount, cost.currency];

@@ -54,7 +54,7 @@ export interface CostStats {
   total: Record<string, number>;
   /** Spend by provider, then currency. */
   byProvider: Record<string, Record<string, number>>;
-  /** Spend by caller tag (the request's `metadata.tag`), then currency. */
+  /** Spend by caller tag (the request's `metadata.tag`), then currency: the first 1,024 distinct tags (later new tags count in the totals only). */
   byTag: Record<string, Record<string, number>>;
 }
 

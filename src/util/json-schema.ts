@@ -53,7 +53,10 @@ export function checkAnswer(text: string, check: SchemaCheck | undefined): { par
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { issues: [`(root): the answer is not JSON (${(error as Error).message})`] };
+    // Told by position, not quoted: JSON.parse's message quotes the text, and the issues go into the
+    // error's message, which a trace's span status carries although the content is not to be recorded.
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    return { issues: [`(root): the answer is not JSON${position === undefined ? '' : ` (at position ${position})`}`] };
   }
   return { parsed, issues: check === undefined ? [] : check(parsed) };
 }

@@ -24,7 +24,11 @@ export interface Reading {
 type Raw = Record<string, unknown>;
 
 const asRecord = (value: unknown): Raw | undefined => (typeof value === 'object' && value !== null ? (value as Raw) : undefined);
-const asNumber = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+// A token count: a safe non-negative integer, or nothing. A provider (or anyone on its path) that
+// reports negative, fractional or astronomic usage would otherwise make negative costs, lift spent
+// budgets and step Prometheus counters back.
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const asNumber = (value: unknown): number => (isCount(value) ? value : 0);
 
 /** `usage` in OpenAI, Kimi (top-level `cached_tokens`) or GLM/newer (`prompt_tokens_details.cached_tokens`) form, details kept. */
 export function readUsage(raw: unknown): Usage | undefined {
@@ -36,9 +40,9 @@ export function readUsage(raw: unknown): Usage | undefined {
   const promptDetails = detailsOf(usage['prompt_tokens_details']);
   const completionDetails = detailsOf(usage['completion_tokens_details']);
   const cached = usage['cached_tokens'] ?? promptDetails?.['cached_tokens'];
-  if (typeof cached === 'number') result.cachedTokens = cached;
+  if (isCount(cached)) result.cachedTokens = cached;
   const reasoning = completionDetails?.['reasoning_tokens'];
-  if (typeof reasoning === 'number') result.reasoningTokens = reasoning;
+  if (isCount(reasoning)) result.reasoningTokens = reasoning;
   if (promptDetails) result.promptTokensDetails = promptDetails;
   if (completionDetails) result.completionTokensDetails = completionDetails;
   return result;
