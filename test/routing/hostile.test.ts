@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createSupervisor, ManualClock, startMockProvider, systemClock, type SupervisorOptions } from '../../src/index.ts';
 import type { MockProvider, MockProviderOptions } from '../../src/apps/mock/server.ts';
+import type { KeyState, LimiterStore } from '../../src/types/options.ts';
 import { KEYS, rejection, user } from '../support/helpers.ts';
 
 async function setup(options: { supervisor?: SupervisorOptions; mock?: MockProviderOptions } = {}) {
@@ -55,3 +56,62 @@ describe('hostile provider answers', () => {
     }
   });
 });
+
+describe('a hostile shared store', () => {
+  // Another process wrote the key's state in Redis: a block for ever, a rate of 0, negative counts.
+  const forged: KeyState = {
+    inFlight: -1_000_000,
+    factor: -3,
+    blockedUntil: 1e300,
+    learned: { requestsPerSecond: 0, concurrency: Number.NaN, refusals: -5, lastRetryAfterMs: -1, cutAt: 1e300, grownAt: -1e300 },
+    paced: { level: -1e300, at: 1e300 },
+  };
+  const forgingStore = (clock: ManualClock): LimiterStore => {
+    const states = new Map<string, KeyState>();
+    return {
+      update(key, change) {
+        const [next, result] = change(states.has(key) ? states.get(key) : structuredClone(forged), clock.now());
+        states.set(key, next);
+        return Promise.resolve(result);
+      },
+    };
+  };
+
+  test('a forged key state cannot block a key for ever, stop it with a rate of 0, or lift its learned limits', async () => {
+    const clock = new ManualClock();
+    const r = await setup({ supervisor: { clock, routing: { store: forgingStore(clock) } } });
+    try {
+      const first = r.supervisor.chat({ provider: 'kimi', messages: user('first'), timeoutMs: 3 * 3_600_000 });
+      await until(() => Object.values(r.supervisor.stats().routing?.keys ?? {})[0]?.waiting === 1, 'the session waits for the key');
+      const key = Object.values(r.supervisor.stats().routing?.keys ?? {})[0];
+      assert.ok(key !== undefined && key.blockedMs <= 3_600_000, `blocked for ${key?.blockedMs} ms`);
+      assert.ok((key?.refusals ?? 0) >= 0 && (key?.inFlight ?? 0) >= 0, JSON.stringify(key));
+      // An hour's block, then at most an hour's debt on the learned pace: never more.
+      await step(clock, 2 * 3_600_000);
+      await first;
+      const second = r.supervisor.chat({ provider: 'kimi', messages: user('second'), timeoutMs: 60_000 });
+      await until(() => requestsOf(r.mock, 'kimi') === 2 || r.supervisor.stats().routing?.waiting === 1, 'the second session goes or waits');
+      await step(clock, 10_000);
+      await second;
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+/** Moves the clock by `ms` a minute at a time, a macrotask between steps (the key queue's store steps are asynchronous). */
+async function step(clock: ManualClock, ms: number): Promise<void> {
+  for (let moved = 0; moved < ms; moved += 60_000) {
+    clock.advance(Math.min(60_000, ms - moved));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** Resolves once `check()` holds (a macrotask later at least); fails after 5 s. */
+async function until(check: () => boolean, message: string): Promise<void> {
+  const giveUp = performance.now() + 5000;
+  do {
+    if (performance.now() > giveUp) assert.fail(`timed out: ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  } while (!check());
+}
