@@ -100,6 +100,11 @@ export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blo
   return next;
 }
 
+/** The provider answered a call that is still out (its stream's first text or head): probation ends, nothing else changes. */
+export function alive(learned: LearnedLimits, now: number): LearnedLimits {
+  return learned.probation === true ? { ...learned, probation: false, grownAt: now } : learned;
+}
+
 /** The learned cap on calls in flight now (probation included); undefined: none. */
 export function learnedConcurrency(learned: LearnedLimits | undefined): number | undefined {
   if (learned === undefined) return undefined;

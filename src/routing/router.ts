@@ -12,7 +12,7 @@ import { CircuitBreaker } from './breaker.ts';
 import type { BreakerSettings, KeyState, LearnedLimits, LimiterStore } from '../types/options.ts';
 import type { CircuitSnapshot, RoutingStats, KeyStats } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits } from './budget.ts';
-import { learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
+import { alive, learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
 import { KeyTrack } from './key-track.ts';
 import { KeyQueue } from './key-queue.ts';
 import { DEFAULT_AIMD, estimateCost } from './limits.ts';
@@ -300,10 +300,27 @@ export class Router implements DispatchGate {
       const route = this.#routes.get(event.sessionId);
       if (route === undefined) continue;
       if (event.type === 'delta') route.streamed = true;
+      if (SIGNS_OF_LIFE.has(event.type)) this.#alive(route);
       if (event.type !== 'retry') continue;
       event.attempt += route.attemptsBefore;
       this.#attemptFailed(route, event.error, event.retryAfterMs);
     }
+  }
+
+  /**
+   * The provider is answering the route's call (a stream's head or first text): a key on probation
+   * lets every call go now, not once that call has ended (a slow stream would hold the first wave to
+   * the probation for its whole length, where an unprotected host sends them all at once).
+   */
+  #alive(route: Route): void {
+    const target = route.targets[route.index];
+    if (target === undefined || route.tracked === undefined) return;
+    const queue = this.#queueFor(target);
+    if (queue === undefined || this.#keyStates.get(queue.key)?.learned?.probation !== true) return;
+    const now = this.#deps.clock.now();
+    void queue
+      .change((state) => [state.learned === undefined ? state : { ...state, learned: alive(state.learned, now) }, undefined])
+      .then(() => queue.wake(), ignore);
   }
 
   #attemptFailed(route: Route, error: WireError, retryAfterMs: number | undefined): void {
@@ -498,6 +515,9 @@ function learnedStats(learned: LearnedLimits): Pick<KeyStats, 'learned' | 'refus
   if (learned.concurrency !== undefined) view.concurrency = Math.floor(learned.concurrency);
   return { learned: view, refusals: learned.refusals, ...(learned.lastRetryAfterMs !== undefined ? { lastRetryAfterMs: learned.lastRetryAfterMs } : {}) };
 }
+
+/** Worker events that say the provider is answering a call still out. */
+const SIGNS_OF_LIFE = new Set(['delta', 'reasoning', 'response', 'usage', 'tool-call']);
 
 /** The router's own retries of a call refused with 429 (paced by the key's queue), beyond `maxRetries`. */
 const RERUNS_ON_429 = 20;

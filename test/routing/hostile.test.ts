@@ -99,6 +99,25 @@ describe('a hostile shared store', () => {
   });
 });
 
+describe('no refusal, no added waiting', () => {
+  test('a provider streaming slowly that never refuses: its first text ends the probation, the first wave is not held to 3', async () => {
+    const r = await setup({ mock: { defaults: { chunkDelayMs: 400, content: 'one two three four five six' } } });
+    try {
+      await r.supervisor.ready();
+      const drain = async (i: number) => {
+        for await (const event of r.supervisor.stream({ provider: 'kimi', messages: user(`q${i}`) })) void event;
+      };
+      const sessions = Array.from({ length: 10 }, (_, i) => drain(i));
+      for (const s of sessions) s.catch(() => {});
+      // Each stream lasts 2.4 s and sends its first word at once: unprotected, all ten go at once.
+      await until(() => requestsOf(r.mock, 'kimi') === 10, () => `all ten sent while the first streams (sent: ${requestsOf(r.mock, 'kimi')})`, 1500);
+      await Promise.all(sessions);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 /** Moves the clock by `ms` a minute at a time, a macrotask between steps (the key queue's store steps are asynchronous). */
 async function step(clock: ManualClock, ms: number): Promise<void> {
   for (let moved = 0; moved < ms; moved += 60_000) {
@@ -107,11 +126,11 @@ async function step(clock: ManualClock, ms: number): Promise<void> {
   }
 }
 
-/** Resolves once `check()` holds (a macrotask later at least); fails after 5 s. */
-async function until(check: () => boolean, message: string): Promise<void> {
-  const giveUp = performance.now() + 5000;
+/** Resolves once `check()` holds (a macrotask later at least); fails after `withinMs`. */
+async function until(check: () => boolean, message: string | (() => string), withinMs = 5000): Promise<void> {
+  const giveUp = performance.now() + withinMs;
   do {
-    if (performance.now() > giveUp) assert.fail(`timed out: ${message}`);
+    if (performance.now() > giveUp) assert.fail(`timed out: ${typeof message === 'string' ? message : message()}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   } while (!check());
 }
