@@ -65,6 +65,8 @@ export interface Route {
   probe: boolean;
   /** The router retries this call itself (its worker was told not to): how many times so far. */
   reruns: number;
+  /** The wait before a re-run of a call refused with 429 (see Router.mayRerun). */
+  rerunDelayMs?: number;
   /** The call out now hands its 429s back to the router (`deferRateLimits`). */
   deferring?: boolean;
   /** The current run's 429 already reached the key (by its `retry` event). */
@@ -73,6 +75,13 @@ export interface Route {
   /** Settles the wrapped run that waits between two targets (an abort ends it). */
   pending?: (outcome: TaskOutcome) => void;
   threadId?: number;
+}
+
+/** The retry settings a re-run after a 429 follows. */
+export interface RerunSettings {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
 }
 
 /** A provider failure that says the provider is unwell; rate limits are the limiter's business. */
@@ -369,15 +378,32 @@ export class Router implements DispatchGate {
     return target !== undefined && this.#adaptive(target.provider.name);
   }
 
-  /** Whether a 429 handed back may go again on the same target (the caller re-acquires, ahead of the queue). */
-  mayRerun(route: Route, error: WireError, maxRetries: number): boolean {
+  /**
+   * Whether a 429 handed back may go again on the same target (the caller re-acquires, ahead of the
+   * queue, after `route.rerunDelayMs`).
+   */
+  mayRerun(route: Route, error: WireError, retry: RerunSettings, random: () => number = Math.random): boolean {
     if (route.streamed || error.status !== 429 || error.retryable !== true) return false;
+    const delayMs = this.#rerunDelay(route, error, retry, random);
     // A wait that ends past the deadline is not waited for: the session ends now, with the 429.
-    if (this.#deps.clock.now() + (retryAfterOf(error) ?? 0) >= route.deadlineAt) return false;
+    if (this.#deps.clock.now() + Math.max(delayMs, retryAfterOf(error) ?? 0) >= route.deadlineAt) return false;
     // They wait in the key's queue (after the Retry-After, at the learned pace): more of them are worth it.
-    if (route.reruns >= Math.max(maxRetries, RERUNS_ON_429)) return false;
+    if (route.reruns >= Math.max(retry.maxRetries, RERUNS_ON_429)) return false;
     route.reruns++;
+    route.rerunDelayMs = delayMs;
     return true;
+  }
+
+  /**
+   * A rate refusal waits in the key's queue (its Retry-After, the learned pace). A concurrency
+   * refusal while none of this host's calls is out on the key has nothing to wait for there (the
+   * slots are taken by others): without a backoff it would go again at once, 20 times in a row.
+   */
+  #rerunDelay(route: Route, error: WireError, retry: RerunSettings, random: () => number): number {
+    const target = route.targets[route.index];
+    if (target === undefined || refusalKind(error) !== 'concurrency' || (this.#trackOf(target)?.inFlight ?? 0) > 0) return 0;
+    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** route.reruns);
+    return Math.max(retryAfterOf(error) ?? 0, Math.round(ceiling / 2 + random() * (ceiling / 2)));
   }
 
   #unwait(route: Route): void {

@@ -40,17 +40,71 @@ describe('hostile provider answers', () => {
     assert.equal(fired, 0, 'a wait past setTimeout range fired at once (Node clamps it to 1 ms): the key queue would spin');
   });
 
-  test('a concurrency refusal (GLM 1302) on every call: the router does not re-send it with no wait', async () => {
-    const clock = new ManualClock();
-    const r = await setup({ supervisor: { clock }, mock: { behave: (q) => (q.dialect === 'glm' ? { status: 429, error: '1302' } : undefined) } });
+  test('a concurrency refusal (GLM 1302) on every call, none of this host\'s calls out: each re-run waits a backoff, not 20 at once', async () => {
+    const r = await setup({
+      supervisor: { retry: { maxRetries: 2, baseDelayMs: 200, maxDelayMs: 200 } },
+      mock: { behave: (q) => (q.dialect === 'glm' ? { status: 429, error: '1302' } : undefined) },
+    });
     try {
-      const outcome = rejection(r.supervisor.chat({ provider: 'glm', messages: user('x'), timeoutMs: 60_000 }));
-      // No time passes: only what goes without any wait is sent.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const error = await rejection(r.supervisor.chat({ provider: 'glm', messages: user('x'), timeoutMs: 1000 }));
+      assert.ok(['ERR_PROVIDER', 'ERR_SESSION_TIMEOUT'].includes(error.code), error.code);
+      // A backoff of 100-200 ms between calls: at most 10 re-runs within the 1 s deadline (it made 21 in ~300 ms).
       const sent = requestsOf(r.mock, 'glm');
-      clock.advance(60_000);
-      await outcome;
-      assert.ok(sent <= 3, `${sent} calls refused for concurrency were sent with no time passing (maxRetries 2: at most 3)`);
+      assert.ok(sent <= 11, `${sent} calls refused for concurrency in 1 s`);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('nothing runs twice', () => {
+  test('a stream refused with a 429 after its text reached the caller is not sent again', async () => {
+    const r = await setup({
+      mock: { behave: (q) => (q.dialect === 'kimi' ? { content: 'alpha beta gamma', chunkDelayMs: 20, streamError: '429_rate_limit', retryAfterMs: 10 } : undefined) },
+    });
+    try {
+      let text = '';
+      let code: string | undefined;
+      try {
+        for await (const event of r.supervisor.stream({ provider: 'kimi', messages: user('x'), timeoutMs: 10_000 })) {
+          if (event.type === 'delta') text += event.text;
+        }
+      } catch (error) {
+        code = (error as { code?: string }).code;
+      }
+      assert.equal(requestsOf(r.mock, 'kimi'), 1, `sent ${requestsOf(r.mock, 'kimi')} times; the caller read ${JSON.stringify(text)}`);
+      assert.ok(text.length > 0, 'text reached the caller before the refusal');
+      assert.ok(code !== undefined, 'the session fails with the 429');
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('sessions waiting for a blocked key', () => {
+  test('a deadline shorter than the Retry-After, an abort, and close() each end their waiting session once, typed, at once', async () => {
+    const clock = new ManualClock();
+    const r = await setup({ supervisor: { clock } });
+    try {
+      const keyWaiting = () => Object.values(r.supervisor.stats().routing?.keys ?? {})[0]?.waiting ?? 0;
+      const refused = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('[[mock error=429_rate_limit retryAfterMs=30000 failTimes=1 key=b]]'), timeoutMs: 120_000 }));
+      await until(() => keyWaiting() === 1, 'the refused session waits for its key');
+      const short = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('short'), timeoutMs: 1000 }));
+      const controller = new AbortController();
+      const aborted = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('aborted'), timeoutMs: 120_000, signal: controller.signal }));
+      const closed = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('closed'), timeoutMs: 120_000 }));
+      await until(() => keyWaiting() === 4, () => `four wait for the key (${keyWaiting()})`);
+      clock.advance(1000);
+      assert.equal((await short).code, 'ERR_SESSION_TIMEOUT');
+      controller.abort();
+      assert.equal((await aborted).code, 'ERR_SESSION_ABORTED');
+      await until(() => keyWaiting() === 2, () => `the two ended left the queue (${keyWaiting()})`);
+      const report = await r.supervisor.close({ timeoutMs: 1000 });
+      void report;
+      assert.equal((await refused).code, 'ERR_SESSION_ABORTED');
+      assert.equal((await closed).code, 'ERR_SESSION_ABORTED');
+      assert.equal(requestsOf(r.mock, 'kimi'), 1, 'nothing was sent while the key was blocked');
+      assert.equal(r.supervisor.stats().routing?.waiting, 0);
     } finally {
       await r.close();
     }
