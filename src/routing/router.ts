@@ -384,9 +384,10 @@ export class Router implements DispatchGate {
    */
   mayRerun(route: Route, error: WireError, retry: RerunSettings, random: () => number = Math.random): boolean {
     if (route.streamed || error.status !== 429 || error.retryable !== true) return false;
+    const asked = retryAfterOf(error);
     const delayMs = this.#rerunDelay(route, error, retry, random);
     // A wait that ends past the deadline is not waited for: the session ends now, with the 429.
-    if (this.#deps.clock.now() + Math.max(delayMs, retryAfterOf(error) ?? 0) >= route.deadlineAt) return false;
+    if (this.#deps.clock.now() + Math.max(delayMs, asked ?? 0) >= route.deadlineAt) return false;
     // They wait in the key's queue (after the Retry-After, at the learned pace): more of them are worth it.
     if (route.reruns >= Math.max(retry.maxRetries, RERUNS_ON_429)) return false;
     route.reruns++;
@@ -559,13 +560,17 @@ function chargedOnFailure(outcome: TaskOutcome | undefined, estimate: number): n
 
 /**
  * The wait a final 429 asked for (the worker's retry events carry theirs): `retry-after-ms`,
- * `retry-after` in seconds, or Kimi's "try again after N seconds" in the message.
+ * `retry-after` in seconds or as an HTTP date, or Kimi's "try again after N seconds" in the message.
  */
 export function retryAfterOf(error: Pick<WireError, 'headers' | 'message'>): number | undefined {
   const ms = Number(error.headers?.['retry-after-ms']);
   if (Number.isFinite(ms) && ms >= 0) return ms;
-  const seconds = Number(error.headers?.['retry-after']);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const after = error.headers?.['retry-after'];
+  const seconds = Number(after);
+  if (after !== undefined && after !== '' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  // An HTTP date (wall time, whatever the supervisor's clock).
+  const date = after === undefined ? NaN : Date.parse(after);
+  if (Number.isFinite(date)) return Math.max(0, date - Date.now());
   const said = /try again after (\d+(?:\.\d+)?) seconds?/i.exec(error.message);
   return said?.[1] === undefined ? undefined : Number(said[1]) * 1000;
 }

@@ -57,6 +57,30 @@ describe('hostile provider answers', () => {
   });
 });
 
+describe('absurd Retry-After values', () => {
+  for (const [name, retryAfter] of [
+    ['10^12 seconds', '1000000000000'],
+    ['an HTTP date a year ahead', new Date(Date.now() + 365 * 86_400_000).toUTCString()],
+  ] as const) {
+    test(`a Retry-After of ${name}: the refused session ends at once with its 429, the key is held back an hour at most`, async () => {
+      const clock = new ManualClock();
+      let calls = 0;
+      const r = await setup({
+        supervisor: { clock },
+        mock: { behave: (q) => (q.dialect === 'kimi' && calls++ === 0 ? { status: 429, error: '429_rate_limit', retryAfter } : undefined) },
+      });
+      try {
+        const error = await rejection(r.supervisor.chat({ provider: 'kimi', messages: user('x'), timeoutMs: 60_000 }));
+        assert.equal(error.status, 429, `${error.code}: ${error.message}`);
+        const key = Object.values(r.supervisor.stats().routing?.keys ?? {})[0];
+        assert.ok(key !== undefined && key.blockedMs > 0 && key.blockedMs <= 3_600_000, `blocked for ${key?.blockedMs} ms`);
+      } finally {
+        await r.close();
+      }
+    });
+  }
+});
+
 describe('nothing runs twice', () => {
   test('a stream refused with a 429 after its text reached the caller is not sent again', async () => {
     const r = await setup({
