@@ -55,10 +55,15 @@ export function sane(state: KeyState | undefined, limits: KeyLimits, now: number
     factor: finite(state.factor) ? Math.min(1, Math.max(floor, state.factor)) : 1,
     blockedUntil: finite(state.blockedUntil) && state.blockedUntil > 0 ? Math.min(state.blockedUntil, now + MAX_BLOCK_MS) : 0,
   };
-  const requests = limits.requests === undefined ? undefined : saneBucket(state.requests, scaled(limits.requests, next.factor), now);
-  if (requests !== undefined) next.requests = requests;
-  const tokens = limits.tokens === undefined ? undefined : saneBucket(state.tokens, scaled(limits.tokens, next.factor), now);
-  if (tokens !== undefined) next.tokens = tokens;
+  // A configured limit whose bucket is missing would limit nothing (take() skips it): a full one.
+  if (limits.requests !== undefined) {
+    const spec = scaled(limits.requests, next.factor);
+    next.requests = saneBucket(state.requests, spec, now) ?? { level: spec.burst, at: now };
+  }
+  if (limits.tokens !== undefined) {
+    const spec = scaled(limits.tokens, next.factor);
+    next.tokens = saneBucket(state.tokens, spec, now) ?? { level: spec.burst, at: now };
+  }
   const learned = saneLearned(state.learned, now);
   if (learned !== undefined) next.learned = learned;
   const pace = pacing(next);

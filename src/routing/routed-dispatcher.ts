@@ -9,12 +9,7 @@ import { passThrough, type Dispatcher, type RunReceiver } from '../seam/seam.ts'
 import type { Route, Router } from './router.ts';
 import type { RouteTarget } from './targets.ts';
 
-export function routedDispatcher(
-  inner: Dispatcher,
-  router: Router,
-  now: () => number,
-  setTimer: (fn: () => void, ms: number) => unknown,
-): Dispatcher {
+export function routedDispatcher(inner: Dispatcher, router: Router, now: () => number, setTimer: (fn: () => void, ms: number) => unknown): Dispatcher {
   // The engine is told with the task it gave (its run), whichever target's task ran.
   const runTarget = (route: Route, task: ChatTask, outer: RunReceiver): void => {
     const target = route.targets[route.index] as RouteTarget;

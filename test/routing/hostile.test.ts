@@ -5,6 +5,8 @@ import { describe, test } from 'node:test';
 import { createSupervisor, ManualClock, startMockProvider, systemClock, type SupervisorOptions } from '../../src/index.ts';
 import type { MockProvider, MockProviderOptions } from '../../src/apps/mock/server.ts';
 import type { KeyState, LimiterStore } from '../../src/types/options.ts';
+import { sane, take, type KeyLimits } from '../../src/routing/budget.ts';
+import { DEFAULT_AIMD } from '../../src/routing/limits.ts';
 import { KEYS, rejection, user } from '../support/helpers.ts';
 
 async function setup(options: { supervisor?: SupervisorOptions; mock?: MockProviderOptions } = {}) {
@@ -40,7 +42,7 @@ describe('hostile provider answers', () => {
     assert.equal(fired, 0, 'a wait past setTimeout range fired at once (Node clamps it to 1 ms): the key queue would spin');
   });
 
-  test('a concurrency refusal (GLM 1302) on every call, none of this host\'s calls out: each re-run waits a backoff, not 20 at once', async () => {
+  test("a concurrency refusal (GLM 1302) on every call, none of this host's calls out: each re-run waits a backoff, not 20 at once", async () => {
     const r = await setup({
       supervisor: { retry: { maxRetries: 2, baseDelayMs: 200, maxDelayMs: 200 } },
       mock: { behave: (q) => (q.dialect === 'glm' ? { status: 429, error: '1302' } : undefined) },
@@ -84,7 +86,9 @@ describe('absurd Retry-After values', () => {
 describe('nothing runs twice', () => {
   test('a stream refused with a 429 after its text reached the caller is not sent again', async () => {
     const r = await setup({
-      mock: { behave: (q) => (q.dialect === 'kimi' ? { content: 'alpha beta gamma', chunkDelayMs: 20, streamError: '429_rate_limit', retryAfterMs: 10 } : undefined) },
+      mock: {
+        behave: (q) => (q.dialect === 'kimi' ? { content: 'alpha beta gamma', chunkDelayMs: 20, streamError: '429_rate_limit', retryAfterMs: 10 } : undefined),
+      },
     });
     try {
       let text = '';
@@ -111,18 +115,26 @@ describe('sessions waiting for a blocked key', () => {
     const r = await setup({ supervisor: { clock } });
     try {
       const keyWaiting = () => Object.values(r.supervisor.stats().routing?.keys ?? {})[0]?.waiting ?? 0;
-      const refused = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('[[mock error=429_rate_limit retryAfterMs=30000 failTimes=1 key=b]]'), timeoutMs: 120_000 }));
+      const refused = rejection(
+        r.supervisor.chat({ provider: 'kimi', messages: user('[[mock error=429_rate_limit retryAfterMs=30000 failTimes=1 key=b]]'), timeoutMs: 120_000 }),
+      );
       await until(() => keyWaiting() === 1, 'the refused session waits for its key');
       const short = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('short'), timeoutMs: 1000 }));
       const controller = new AbortController();
       const aborted = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('aborted'), timeoutMs: 120_000, signal: controller.signal }));
       const closed = rejection(r.supervisor.chat({ provider: 'kimi', messages: user('closed'), timeoutMs: 120_000 }));
-      await until(() => keyWaiting() === 4, () => `four wait for the key (${keyWaiting()})`);
+      await until(
+        () => keyWaiting() === 4,
+        () => `four wait for the key (${keyWaiting()})`,
+      );
       clock.advance(1000);
       assert.equal((await short).code, 'ERR_SESSION_TIMEOUT');
       controller.abort();
       assert.equal((await aborted).code, 'ERR_SESSION_ABORTED');
-      await until(() => keyWaiting() === 2, () => `the two ended left the queue (${keyWaiting()})`);
+      await until(
+        () => keyWaiting() === 2,
+        () => `the two ended left the queue (${keyWaiting()})`,
+      );
       const report = await r.supervisor.close({ timeoutMs: 1000 });
       void report;
       assert.equal((await refused).code, 'ERR_SESSION_ABORTED');
@@ -188,11 +200,29 @@ describe('no refusal, no added waiting', () => {
       const sessions = Array.from({ length: 10 }, (_, i) => drain(i));
       for (const s of sessions) s.catch(() => {});
       // Each stream lasts 2.4 s and sends its first word at once: unprotected, all ten go at once.
-      await until(() => requestsOf(r.mock, 'kimi') === 10, () => `all ten sent while the first streams (sent: ${requestsOf(r.mock, 'kimi')})`, 1500);
+      await until(
+        () => requestsOf(r.mock, 'kimi') === 10,
+        () => `all ten sent while the first streams (sent: ${requestsOf(r.mock, 'kimi')})`,
+        1500,
+      );
       await Promise.all(sessions);
     } finally {
       await r.close();
     }
+  });
+});
+
+describe('sane(): a state read from a store', () => {
+  test('a configured limit whose bucket a forged state left out still limits (take() skips a missing bucket)', () => {
+    const limits: KeyLimits = { requests: { burst: 2, perMs: 0.001 }, aimd: DEFAULT_AIMD };
+    let state = sane({ inFlight: 0, factor: 1, blockedUntil: 0 }, limits, 0) as KeyState;
+    const results: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [next, result] = take(state, { requests: 1, tokens: 0 }, limits, 0);
+      state = next;
+      results.push(result.ok);
+    }
+    assert.deepEqual(results, [true, true, false]);
   });
 });
 
