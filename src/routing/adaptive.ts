@@ -113,6 +113,11 @@ export function probationLeftMs(learned: LearnedLimits | undefined, now: number)
   return left > 0 ? Math.ceil(left) : undefined;
 }
 
+/** The provider answered a call that is still out (its stream's first text or head): probation ends, nothing else changes. */
+export function alive(learned: LearnedLimits, now: number): LearnedLimits {
+  return learned.probation === true ? { ...learned, probation: false, grownAt: now } : learned;
+}
+
 /** The learned cap on calls in flight at `now` (probation included); undefined: none. */
 export function learnedConcurrency(learned: LearnedLimits | undefined, now: number): number | undefined {
   if (learned === undefined) return undefined;

@@ -3,7 +3,7 @@
 // lowers and successes raise again. A store applies these functions atomically (see store.ts), so
 // a shared store (Redis, for workers on several hosts) runs the very same limiter.
 import type { AimdSettings, KeyState, Bucket } from '../types/options.ts';
-import { coldLearned, grown, learnedConcurrency, probationLeftMs, refused, type RefusalContext } from './adaptive.ts';
+import { ADAPTIVE, coldLearned, grown, learnedConcurrency, probationLeftMs, refused, type RefusalContext } from './adaptive.ts';
 
 /** What a session costs a key when it is sent. */
 export interface Cost {
@@ -34,6 +34,66 @@ export function initialState(limits: KeyLimits, now: number): KeyState {
   if (limits.tokens) state.tokens = { level: limits.tokens.burst, at: now };
   if (limits.adaptive === true) state.learned = coldLearned(now);
   return state;
+}
+
+/** The longest a key is held back (a Retry-After, or a debt on a bucket): one hour, whatever a provider or a store says. */
+export const MAX_BLOCK_MS = 3_600_000;
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * A state as read from a store, made safe: a shared store (Redis) holds JSON any process may have
+ * written. Numbers that are not finite, negative counts, a block or a debt longer than
+ * MAX_BLOCK_MS, times in the future and a learned rate of 0 are brought back in range (undefined:
+ * nothing usable, the key starts afresh).
+ */
+export function sane(state: KeyState | undefined, limits: KeyLimits, now: number): KeyState | undefined {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) return undefined;
+  const floor = limits.aimd.floor;
+  const next: KeyState = {
+    inFlight: finite(state.inFlight) && state.inFlight > 0 ? Math.floor(state.inFlight) : 0,
+    factor: finite(state.factor) ? Math.min(1, Math.max(floor, state.factor)) : 1,
+    blockedUntil: finite(state.blockedUntil) && state.blockedUntil > 0 ? Math.min(state.blockedUntil, now + MAX_BLOCK_MS) : 0,
+  };
+  // A configured limit whose bucket is missing would limit nothing (take() skips it): a full one.
+  if (limits.requests !== undefined) {
+    const spec = scaled(limits.requests, next.factor);
+    next.requests = saneBucket(state.requests, spec, now) ?? { level: spec.burst, at: now };
+  }
+  if (limits.tokens !== undefined) {
+    const spec = scaled(limits.tokens, next.factor);
+    next.tokens = saneBucket(state.tokens, spec, now) ?? { level: spec.burst, at: now };
+  }
+  const learned = saneLearned(state.learned, now);
+  if (learned !== undefined) next.learned = learned;
+  const pace = pacing(next);
+  const paced = pace === undefined ? undefined : saneBucket(state.paced, pace, now);
+  if (paced !== undefined) next.paced = paced;
+  return next;
+}
+
+function saneBucket(bucket: Bucket | undefined, spec: { burst: number; perMs: number }, now: number): Bucket | undefined {
+  if (typeof bucket !== 'object' || bucket === null || !finite(bucket.level) || !finite(bucket.at)) return undefined;
+  const maxDebt = spec.perMs * MAX_BLOCK_MS;
+  return { level: Math.min(spec.burst, Math.max(-maxDebt, bucket.level)), at: Math.min(now, bucket.at) };
+}
+
+function saneLearned(learned: KeyState['learned'], now: number): KeyState['learned'] {
+  if (typeof learned !== 'object' || learned === null) return undefined;
+  const time = (t: unknown) => (finite(t) ? Math.min(now, t) : now);
+  const next: NonNullable<KeyState['learned']> = {
+    refusals: finite(learned.refusals) && learned.refusals > 0 ? Math.floor(learned.refusals) : 0,
+    cutAt: time(learned.cutAt),
+    grownAt: time(learned.grownAt),
+  };
+  if (learned.probation === true) next.probation = true;
+  if (learned.firstEpisode === true) next.firstEpisode = true;
+  const rate = learned.requestsPerSecond;
+  if (typeof rate === 'number' && !Number.isNaN(rate) && rate !== Infinity) next.requestsPerSecond = Math.max(ADAPTIVE.minRate, rate);
+  const cap = learned.concurrency;
+  if (finite(cap)) next.concurrency = Math.max(1, cap);
+  if (finite(learned.lastRetryAfterMs) && learned.lastRetryAfterMs >= 0) next.lastRetryAfterMs = learned.lastRetryAfterMs;
+  return next;
 }
 
 /** The bucket's size and refill at the current factor; a smaller factor also shrinks bursts. */
@@ -158,7 +218,7 @@ export function throttled(state: KeyState, limits: KeyLimits, retryAfterMs: numb
   const factor = configured ? Math.max(limits.aimd.floor, state.factor * limits.aimd.decrease) : state.factor;
   // A concurrency refusal's wait is no news about the key: a call that ends frees a slot (the learned cap waits for it).
   const shared = retryAfterMs !== undefined && seen?.kind !== 'concurrency';
-  const blockedUntil = shared ? Math.max(state.blockedUntil, now + retryAfterMs) : state.blockedUntil;
+  const blockedUntil = shared ? Math.max(state.blockedUntil, now + Math.min(retryAfterMs, MAX_BLOCK_MS)) : state.blockedUntil;
   const next: KeyState = { ...state, factor, blockedUntil };
   // The buckets shrink with the factor: what they hold beyond the new size is gone.
   if (limits.requests && state.requests)

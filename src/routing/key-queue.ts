@@ -2,7 +2,7 @@
 // store; when the key says "not yet", one timer wakes the queue when budget is due (or a finished
 // call on this host wakes it, for concurrency). Nothing polls while the queue is empty.
 import type { Clock, TimerHandle } from '../util/clock.ts';
-import { giveBack, initialState, take, type Cost, type KeyLimits, type TakeResult } from './budget.ts';
+import { giveBack, initialState, sane, take, type Cost, type KeyLimits, type TakeResult } from './budget.ts';
 import type { KeyState, LimiterStore } from '../types/options.ts';
 
 export interface Waiter {
@@ -74,7 +74,8 @@ export class KeyQueue {
   /** Applies a change to this key's state through the store, and mirrors the result for stats. */
   async change<R>(fn: (state: KeyState, now: number) => [KeyState, R]): Promise<R> {
     return this.#store.update(this.key, (state, now) => {
-      const [next, result] = fn(state ?? initialState(this.limits, now), now);
+      // A shared store's JSON may have been written by anyone: it is brought in range first.
+      const [next, result] = fn(sane(state, this.limits, now) ?? initialState(this.limits, now), now);
       this.#onState(next);
       return [next, result];
     });

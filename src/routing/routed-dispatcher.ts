@@ -9,7 +9,7 @@ import { passThrough, type Dispatcher, type RunReceiver } from '../seam/seam.ts'
 import type { Route, Router } from './router.ts';
 import type { RouteTarget } from './targets.ts';
 
-export function routedDispatcher(inner: Dispatcher, router: Router, now: () => number): Dispatcher {
+export function routedDispatcher(inner: Dispatcher, router: Router, now: () => number, setTimer: (fn: () => void, ms: number) => unknown): Dispatcher {
   // The engine is told with the task it gave (its run), whichever target's task ran.
   const runTarget = (route: Route, task: ChatTask, outer: RunReceiver): void => {
     const target = route.targets[route.index] as RouteTarget;
@@ -40,7 +40,7 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
       return outer.settled(task, { ...outcome, attempts });
     }
     const error = outcome.error;
-    if (deferred && router.mayRerun(route, error, task.retry.maxRetries)) return rerun(route, task, outcome, outer);
+    if (deferred && router.mayRerun(route, error, task.retry)) return rerun(route, task, outcome, outer);
     if (!mayFallBack(route, error, now())) {
       if (error.code !== 'ERR_SESSION_TIMEOUT' && error.code !== 'ERR_SESSION_ABORTED') router.leave(route, 'failed', outcome.attempts, error, false);
       return outer.settled(task, { ...outcome, attempts, error: { ...error, route: route.entries } });
@@ -63,16 +63,24 @@ export function routedDispatcher(inner: Dispatcher, router: Router, now: () => n
     route.attemptsBefore += outcome.attempts - (route.refusalSeen === true ? 1 : 0);
     const attempts = route.attemptsBefore;
     route.pending = (ended) => outer.settled(task, ended);
-    router.acquire(
-      route,
-      (ok) => {
-        if (route.pending === undefined) return;
-        route.pending = undefined;
-        if (ok) runTarget(route, task, outer);
-        else outer.settled(task, { ...outcome, attempts, error: { ...outcome.error, route: route.entries } });
-      },
-      true,
-    );
+    const again = (): void => {
+      // Ended (aborted, closed) while it waited out its backoff: it is not queued for the key.
+      if (route.pending === undefined) return;
+      router.acquire(
+        route,
+        (ok) => {
+          if (route.pending === undefined) return;
+          route.pending = undefined;
+          if (ok) runTarget(route, task, outer);
+          else outer.settled(task, { ...outcome, attempts, error: { ...outcome.error, route: route.entries } });
+        },
+        true,
+      );
+    };
+    const delayMs = route.rerunDelayMs ?? 0;
+    route.rerunDelayMs = undefined;
+    if (delayMs > 0) setTimer(again, delayMs);
+    else again();
   };
 
   return passThrough(inner, {

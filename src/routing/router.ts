@@ -12,7 +12,7 @@ import { CircuitBreaker } from './breaker.ts';
 import type { BreakerSettings, KeyState, LearnedLimits, LimiterStore } from '../types/options.ts';
 import type { CircuitSnapshot, RoutingStats, KeyStats } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits } from './budget.ts';
-import { learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
+import { alive, learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
 import { KeyTrack } from './key-track.ts';
 import { KeyQueue } from './key-queue.ts';
 import { DEFAULT_AIMD, estimateCost } from './limits.ts';
@@ -65,6 +65,8 @@ export interface Route {
   probe: boolean;
   /** The router retries this call itself (its worker was told not to): how many times so far. */
   reruns: number;
+  /** The wait before a re-run of a call refused with 429 (see Router.mayRerun). */
+  rerunDelayMs?: number;
   /** The call out now hands its 429s back to the router (`deferRateLimits`). */
   deferring?: boolean;
   /** The current run's 429 already reached the key (by its `retry` event). */
@@ -73,6 +75,13 @@ export interface Route {
   /** Settles the wrapped run that waits between two targets (an abort ends it). */
   pending?: (outcome: TaskOutcome) => void;
   threadId?: number;
+}
+
+/** The retry settings a re-run after a 429 follows. */
+export interface RerunSettings {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
 }
 
 /** A provider failure that says the provider is unwell; rate limits are the limiter's business. */
@@ -300,10 +309,27 @@ export class Router implements DispatchGate {
       const route = this.#routes.get(event.sessionId);
       if (route === undefined) continue;
       if (event.type === 'delta') route.streamed = true;
+      if (SIGNS_OF_LIFE.has(event.type)) this.#alive(route);
       if (event.type !== 'retry') continue;
       event.attempt += route.attemptsBefore;
       this.#attemptFailed(route, event.error, event.retryAfterMs);
     }
+  }
+
+  /**
+   * The provider is answering the route's call (a stream's head or first text): a key on probation
+   * lets every call go now, not once that call has ended (a slow stream would hold the first wave to
+   * the probation for its whole length, where an unprotected host sends them all at once).
+   */
+  #alive(route: Route): void {
+    const target = route.targets[route.index];
+    if (target === undefined || route.tracked === undefined) return;
+    const queue = this.#queueFor(target);
+    if (queue === undefined || this.#keyStates.get(queue.key)?.learned?.probation !== true) return;
+    const now = this.#deps.clock.now();
+    void queue
+      .change((state) => [state.learned === undefined ? state : { ...state, learned: alive(state.learned, now) }, undefined])
+      .then(() => queue.wake(), ignore);
   }
 
   #attemptFailed(route: Route, error: WireError, retryAfterMs: number | undefined): void {
@@ -352,15 +378,33 @@ export class Router implements DispatchGate {
     return target !== undefined && this.#adaptive(target.provider.name);
   }
 
-  /** Whether a 429 handed back may go again on the same target (the caller re-acquires, ahead of the queue). */
-  mayRerun(route: Route, error: WireError, maxRetries: number): boolean {
+  /**
+   * Whether a 429 handed back may go again on the same target (the caller re-acquires, ahead of the
+   * queue, after `route.rerunDelayMs`).
+   */
+  mayRerun(route: Route, error: WireError, retry: RerunSettings, random: () => number = Math.random): boolean {
     if (route.streamed || error.status !== 429 || error.retryable !== true) return false;
+    const asked = retryAfterOf(error);
+    const delayMs = this.#rerunDelay(route, error, retry, random);
     // A wait that ends past the deadline is not waited for: the session ends now, with the 429.
-    if (this.#deps.clock.now() + (retryAfterOf(error) ?? 0) >= route.deadlineAt) return false;
+    if (this.#deps.clock.now() + Math.max(delayMs, asked ?? 0) >= route.deadlineAt) return false;
     // They wait in the key's queue (after the Retry-After, at the learned pace): more of them are worth it.
-    if (route.reruns >= Math.max(maxRetries, RERUNS_ON_429)) return false;
+    if (route.reruns >= Math.max(retry.maxRetries, RERUNS_ON_429)) return false;
     route.reruns++;
+    route.rerunDelayMs = delayMs;
     return true;
+  }
+
+  /**
+   * A rate refusal waits in the key's queue (its Retry-After, the learned pace). A concurrency
+   * refusal while none of this host's calls is out on the key has nothing to wait for there (the
+   * slots are taken by others): without a backoff it would go again at once, 20 times in a row.
+   */
+  #rerunDelay(route: Route, error: WireError, retry: RerunSettings, random: () => number): number {
+    const target = route.targets[route.index];
+    if (target === undefined || refusalKind(error) !== 'concurrency' || (this.#trackOf(target)?.inFlight ?? 0) > 0) return 0;
+    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** route.reruns);
+    return Math.max(retryAfterOf(error) ?? 0, Math.round(ceiling / 2 + random() * (ceiling / 2)));
   }
 
   #unwait(route: Route): void {
@@ -499,6 +543,9 @@ function learnedStats(learned: LearnedLimits): Pick<KeyStats, 'learned' | 'refus
   return { learned: view, refusals: learned.refusals, ...(learned.lastRetryAfterMs !== undefined ? { lastRetryAfterMs: learned.lastRetryAfterMs } : {}) };
 }
 
+/** Worker events that say the provider is answering a call still out. */
+const SIGNS_OF_LIFE = new Set(['delta', 'reasoning', 'response', 'usage', 'tool-call']);
+
 /** The router's own retries of a call refused with 429 (paced by the key's queue), beyond `maxRetries`. */
 const RERUNS_ON_429 = 20;
 
@@ -513,13 +560,17 @@ function chargedOnFailure(outcome: TaskOutcome | undefined, estimate: number): n
 
 /**
  * The wait a final 429 asked for (the worker's retry events carry theirs): `retry-after-ms`,
- * `retry-after` in seconds, or Kimi's "try again after N seconds" in the message.
+ * `retry-after` in seconds or as an HTTP date, or Kimi's "try again after N seconds" in the message.
  */
 export function retryAfterOf(error: Pick<WireError, 'headers' | 'message'>): number | undefined {
   const ms = Number(error.headers?.['retry-after-ms']);
   if (Number.isFinite(ms) && ms >= 0) return ms;
-  const seconds = Number(error.headers?.['retry-after']);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const after = error.headers?.['retry-after'];
+  const seconds = Number(after);
+  if (after !== undefined && after !== '' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  // An HTTP date (wall time, whatever the supervisor's clock).
+  const date = after === undefined ? NaN : Date.parse(after);
+  if (Number.isFinite(date)) return Math.max(0, date - Date.now());
   const said = /try again after (\d+(?:\.\d+)?) seconds?/i.exec(error.message);
   return said?.[1] === undefined ? undefined : Number(said[1]) * 1000;
 }

@@ -171,7 +171,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Under routing's fallbacks, so that every target's calls become spans. The call records are
     // scrubbed there (they become span attributes), not by the redaction gate: the engine never reads them.
     this.#dispatcher = redactingDispatcher(
-      routedDispatcher(telemetry === undefined ? pool : telemetry.dispatcher(pool, (calls) => redactor.deep(calls)), this.#router, () => this.#clock.now()),
+      routedDispatcher(
+        telemetry === undefined ? pool : telemetry.dispatcher(pool, (calls) => redactor.deep(calls)),
+        this.#router,
+        () => this.#clock.now(),
+        (fn, ms) => this.#clock.setTimer(fn, ms),
+      ),
       redactor,
     );
     // The waits marked on traced sessions: for a slot, then for routing's budget (not a queue's pick-up).

@@ -18,12 +18,22 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): TimerHandle;
 }
 
+// setTimeout takes at most 2^31-1 ms (about 24.8 days); Node fires a longer wait (or Infinity) after
+// 1 ms. A wait that long (a provider's Retry-After of 10^12 s) is waited for in steps of the most it takes.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** A method on a class, not a closure per timer: every session in flight holds one. */
 class SystemTimer implements TimerHandle {
-  readonly #timeout: NodeJS.Timeout;
+  #timeout: NodeJS.Timeout;
 
-  constructor(timeout: NodeJS.Timeout) {
-    this.#timeout = timeout;
+  constructor(fn: () => void, ms: number) {
+    this.#timeout = ms > MAX_TIMEOUT_MS ? this.#step(fn, performance.now() + ms) : setTimeout(fn, ms).unref();
+  }
+
+  #step(fn: () => void, due: number): NodeJS.Timeout {
+    const left = due - performance.now();
+    if (left <= MAX_TIMEOUT_MS) return setTimeout(fn, Math.max(0, left)).unref();
+    return setTimeout(() => (this.#timeout = this.#step(fn, due)), MAX_TIMEOUT_MS).unref();
   }
 
   cancel(): void {
@@ -35,7 +45,7 @@ class SystemTimer implements TimerHandle {
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer(fn, ms) {
-    return new SystemTimer(setTimeout(fn, ms).unref());
+    return new SystemTimer(fn, ms);
   },
 };
 

@@ -184,7 +184,12 @@ class Host implements WorkerHost {
       },
     });
     this.#dispatcher = redactingDispatcher(
-      routedDispatcher(this.#pool, this.#router, () => systemClock.now()),
+      routedDispatcher(
+        this.#pool,
+        this.#router,
+        () => systemClock.now(),
+        (fn, ms) => systemClock.setTimer(fn, ms),
+      ),
       redactor,
     );
     this.#parts = this.#connect();
