@@ -388,8 +388,9 @@ export class Router implements DispatchGate {
     const delayMs = this.#rerunDelay(route, error, retry, random);
     // A wait that ends past the deadline is not waited for: the session ends now, with the 429.
     if (this.#deps.clock.now() + Math.max(delayMs, asked ?? 0) >= route.deadlineAt) return false;
-    // They wait in the key's queue (after the Retry-After, at the learned pace): more of them are worth it.
-    if (route.reruns >= Math.max(retry.maxRetries, RERUNS_ON_429)) return false;
+    // A re-run is the retry the worker would have made: the session's maxRetries bounds both (a caller
+    // that asked for one retry, or none, gets its 429 after that many, as from the SDK).
+    if (route.reruns >= retry.maxRetries) return false;
     route.reruns++;
     route.rerunDelayMs = delayMs;
     return true;
@@ -398,7 +399,7 @@ export class Router implements DispatchGate {
   /**
    * A rate refusal waits in the key's queue (its Retry-After, the learned pace). A concurrency
    * refusal while none of this host's calls is out on the key has nothing to wait for there (the
-   * slots are taken by others): without a backoff it would go again at once, 20 times in a row.
+   * slots are taken by others): without a backoff it would go again at once, maxRetries times in a row.
    */
   #rerunDelay(route: Route, error: WireError, retry: RerunSettings, random: () => number): number {
     const target = route.targets[route.index];
@@ -545,9 +546,6 @@ function learnedStats(learned: LearnedLimits): Pick<KeyStats, 'learned' | 'refus
 
 /** Worker events that say the provider is answering a call still out. */
 const SIGNS_OF_LIFE = new Set(['delta', 'reasoning', 'response', 'usage', 'tool-call']);
-
-/** The router's own retries of a call refused with 429 (paced by the key's queue), beyond `maxRetries`. */
-const RERUNS_ON_429 = 20;
 
 /**
  * The tokens a failed call is charged: none when the provider refused it outright (a 4xx: nothing

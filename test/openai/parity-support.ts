@@ -196,7 +196,9 @@ export interface Bench {
 }
 
 export async function bench(): Promise<Bench> {
-  const h = await harness({ mock: { behave: script } });
+  // The plain SDK has no routing: the pool's (on by default: one back-off per key, 429s waited out in
+  // the key's queue, a breaker) would answer these scripted 429s and failures its own way.
+  const h = await harness({ mock: { behave: script }, supervisor: { routing: false } });
   const sdk = new OpenAI({ apiKey: KEYS.openai, baseURL: h.mock.baseURL('openai'), maxRetries: 0 });
   const pool = h.supervisor.openai() as unknown as OpenAI;
   return {

@@ -63,6 +63,9 @@ function supervisorOptions(plan: LoadPlan) {
     maxQueue: 1_000_000,
     timeoutMs: plan.timeoutMs,
     retry: { maxRetries: plan.retries },
+    // A load test measures the provider: the pool's own back-off and breaker (on by default) would
+    // hold requests off their schedule and retry what the provider refused, so they are off here.
+    routing: false as const,
     logger: false as const,
     providers: { [plan.provider]: plan.providerConfig ?? {} },
   };
