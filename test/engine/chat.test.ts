@@ -60,15 +60,21 @@ describe('chat through the public API', () => {
     const controllers = Array.from({ length: 12 }, () => new AbortController());
     const calls = controllers.map((controller, i) =>
       h.supervisor.chat({ provider: i % 2 ? 'kimi' : 'glm', messages: user(`call ${i} [[mock hang]]`), signal: controller.signal }).then(
-        () => 'answered',
-        (error: { code?: string }) => error.code,
+        () => ({ code: 'answered', sessionId: '' }),
+        (error: { code: string; sessionId: string }) => error,
       ),
     );
     await within(h.mock.waitForInFlight(12), 30_000, () => `12 calls open at the provider at once (open: ${h.mock.inFlight})`);
     assert.equal(h.mock.maxInFlight, 12);
     for (const controller of controllers) controller.abort();
-    assert.deepEqual(await Promise.all(calls), Array(12).fill('ERR_SESSION_ABORTED'));
+    const ended = await Promise.all(calls);
+    assert.deepEqual(
+      ended.map((e) => e.code),
+      Array(12).fill('ERR_SESSION_ABORTED'),
+    );
     await within(h.mock.waitForClosed(12), 10_000, 'the 12 HTTP calls cut by the aborts');
+    // Released once their workers confirmed the aborts: only then does stats() count them.
+    await within(Promise.all(ended.map((e) => waitForTransition(h, released(e.sessionId)))), 10_000, 'the 12 aborted sessions released');
   });
 
   test('stats count what happened', async () => {
