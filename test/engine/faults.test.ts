@@ -111,7 +111,9 @@ describe('worker faults', () => {
 });
 
 test('flood: thousands of mixed sessions, none lost — created = released', async () => {
-  const h = await harness({ supervisor: { maxConcurrent: 200, maxQueue: 5000, retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 } } });
+  // The engine's accounting under a flood, without routing: its default breaker (docs/routing.md) would
+  // answer part of this deliberate mix of failures with ERR_CIRCUIT_OPEN, by design.
+  const h = await harness({ supervisor: { maxConcurrent: 200, maxQueue: 5000, retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 }, routing: false } });
   try {
     const kinds = ['ok', 'stream', 'error', 'retry', 'timeout', 'abort', 'length'] as const;
     const total = 2100;

@@ -71,7 +71,9 @@ describe('streamed latencies and counts', () => {
     assert.equal(level.tokens.output, 12 * K);
     assert.equal(level.tokens.estimatedRequests, 0);
     assert.ok(level.ttftMs!.p50 >= D && level.ttftMs!.max >= level.ttftMs!.p99);
-    assert.ok(level.itlMs!.p50 >= I, `itl p50 ${level.itlMs!.p50} ≥ ${I}`);
+    // Each sample is held to causality above; a sample whose first token was read late has a mean
+    // interval under I (the rest caught up), so the median is held to I within a tenth.
+    assert.ok(level.itlMs!.p50 >= I * 0.9, `itl p50 ${level.itlMs!.p50} ≥ ${I * 0.9}`);
     assert.equal(level.itlMs!.count, 12);
     assert.ok(level.outputTokensPerSec > 0 && level.requestsPerSec > 0);
     assert.ok(level.host.cpuMsPerRequest > 0 && level.host.eventLoopUtilization > 0);
