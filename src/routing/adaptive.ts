@@ -1,9 +1,13 @@
 // The limits a key learns from its provider, with no configuration: pure functions over the
-// `learned` part of a key's state (JSON, so a shared store runs them too). A key starts unlimited
-// (only a probation of a few calls in flight until its first answer or for PROBATION_MS at most, so
-// that a provider that is down costs a few calls and one that is slow to answer is not held back); a 429 that says "rate" sets or lowers a request rate, one that says
-// "concurrency" a cap on calls in flight; successes grow them back, slowly just after a cut and
-// faster the longer nothing is refused (so a capacity that came back is found again in seconds).
+// `learned` part of a key's state (JSON, so a shared store runs them too). A key starts on
+// probation, a slow start: a few calls in flight, one more for each answer (twice as many each
+// round trip) and twice as many every `probationMs` whatever comes back, until nothing is limited
+// any more; so a provider that refuses does it to a few calls, not to a whole first wave, one that
+// is slow to answer is held back about a second once, and one that is down (its first calls fail,
+// none answers) costs the few calls of the probation. A 429 that says "rate" sets or lowers a
+// request rate, one that says "concurrency" a cap on calls in flight; successes grow them back,
+// slowly just after a cut and faster the longer nothing is refused (so a capacity that came back is
+// found again in seconds).
 import type { WireError } from '../types/errors.ts';
 import type { LearnedLimits } from '../types/options.ts';
 
@@ -12,11 +16,13 @@ export const ADAPTIVE = {
   /** Calls in flight on a key that has not answered yet (with 2 retries each, a provider that is down costs 9 calls). */
   probation: 3,
   /**
-   * Probation ends at the key's first answer, or this long after the key's first call: a provider
-   * that is down refuses or fails within it (connection refused, 5xx), while one that is only slow
-   * to answer (a long completion) holds the other sessions back no longer than this, once.
+   * The probation's cap doubles this often whatever comes back (a provider slow to answer, a long
+   * completion, holds the other sessions back about a second, once), but not while its calls fail
+   * and none has been answered: a provider that is down gets the probation's calls and no more.
    */
   probationMs: 250,
+  /** Probation ends (nothing is limited, no store step) once its cap reaches this many calls in flight. */
+  probationEnd: 256,
   /** A rate refusal multiplies the rate by this (at most once per episode). */
   decrease: 0.95,
   /** Refusals within this long of a cut belong to the same episode: one cut for all of them. */
@@ -56,6 +62,8 @@ export function coldLearned(now: number): LearnedLimits {
 /** A refusal: the limit of its kind is set (first) or lowered, once per episode for rates. */
 export function refused(learned: LearnedLimits, seen: RefusalContext, now: number): LearnedLimits {
   const next: LearnedLimits = { ...learned, refusals: learned.refusals + 1, probation: false };
+  delete next.answers;
+  delete next.failing;
   if (seen.retryAfterMs !== undefined) next.lastRetryAfterMs = seen.retryAfterMs;
   if (seen.kind === 'concurrency') {
     // Each refusal says one call too many was in flight.
@@ -69,7 +77,10 @@ export function refused(learned: LearnedLimits, seen: RefusalContext, now: numbe
   // The first estimate: what the provider admitted in the last second (a Retry-After says when
   // there is room, not how much: a token bucket answers a few ms when it is nearly refilled).
   if (rate === undefined) return { ...next, requestsPerSecond: Math.max(1, admitted), firstEpisode: true, cutAt: now, grownAt: now };
-  if (inEpisode) return { ...next, requestsPerSecond: firstWave(learned, admitted, seen.blocked) };
+  if (inEpisode && learned.firstEpisode === true) return { ...next, requestsPerSecond: firstWave(learned, admitted, seen.blocked) };
+  // More refusals after the episode's cut: the capacity is still below the rate (it shrank, and what
+  // was admitted in the last second lags behind): down to what was admitted, by half at most.
+  if (inEpisode) return { ...next, requestsPerSecond: Math.max(ADAPTIVE.minRate, Math.min(rate, Math.max(admitted, rate * 0.5))) };
   delete next.firstEpisode;
   // Above what the provider admits, the rate drops to it (a capacity that shrank); near it, by `decrease`.
   const cut = Math.min(rate * ADAPTIVE.decrease, Math.max(seen.admittedPerS, rate * 0.5));
@@ -89,9 +100,7 @@ function firstWave(learned: LearnedLimits, admitted: number, blocked: boolean): 
 
 /** A success: probation ends, and learned limits grow with the time since the last cut (`blocked`: see firstWave). */
 export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blocked = false): LearnedLimits {
-  if (learned.requestsPerSecond === undefined && learned.concurrency === undefined) {
-    return learned.probation === true ? { ...learned, probation: false, grownAt: now } : learned;
-  }
+  if (learned.requestsPerSecond === undefined && learned.concurrency === undefined) return answered(learned, now);
   if (blocked) {
     const rate = firstWave(learned, admittedPerS * ADAPTIVE.admittedShare, true);
     return rate === learned.requestsPerSecond ? learned : { ...learned, requestsPerSecond: rate as number };
@@ -106,22 +115,51 @@ export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blo
   return next;
 }
 
-/** How long the key's probation still holds (ms), or undefined when it is not on probation at `now`. */
-export function probationLeftMs(learned: LearnedLimits | undefined, now: number): number | undefined {
-  if (learned?.probation !== true) return undefined;
-  const left = learned.cutAt + ADAPTIVE.probationMs - now;
-  return left > 0 ? Math.ceil(left) : undefined;
+/**
+ * The probation's cap at `now`: doubled every probationMs until the first answer, then one more per
+ * answer (twice as many each round trip, at the provider's pace); held while the key only fails.
+ */
+function probationCap(learned: LearnedLimits, now: number): number {
+  const answers = learned.answers ?? 0;
+  if (answers > 0) return ADAPTIVE.probation + answers;
+  if (learned.failing === true) return ADAPTIVE.probation;
+  return Math.floor(ADAPTIVE.probation * 2 ** (Math.max(0, now - learned.cutAt) / ADAPTIVE.probationMs));
 }
 
-/** The provider answered a call that is still out (its stream's first text or head): probation ends, nothing else changes. */
-export function alive(learned: LearnedLimits, now: number): LearnedLimits {
-  return learned.probation === true ? { ...learned, probation: false, grownAt: now } : learned;
+/**
+ * With `inFlight` calls out and the probation's cap reached, how long until time alone raises it
+ * (ms); undefined when only an answer can (the key's calls are failing).
+ */
+export function probationWaitMs(learned: LearnedLimits, inFlight: number, now: number): number | undefined {
+  if (learned.probation !== true || learned.failing === true || (learned.answers ?? 0) > 0) return undefined;
+  const at = learned.cutAt + ADAPTIVE.probationMs * Math.log2((inFlight + 1) / ADAPTIVE.probation);
+  return Math.max(1, Math.ceil(at - now));
+}
+
+/** The provider answered a call on the key (its end, or a stream's first sign of life): the probation's cap grows. */
+export function answered(learned: LearnedLimits, now: number): LearnedLimits {
+  if (learned.probation !== true) return learned;
+  // The first answer starts from the cap time gave the key (it never shrinks).
+  const answers = (learned.answers ?? 0) > 0 ? (learned.answers as number) + 1 : probationCap(learned, now) - ADAPTIVE.probation + 1;
+  const next: LearnedLimits = { ...learned, answers, grownAt: now };
+  delete next.failing;
+  if (probationCap(next, now) < ADAPTIVE.probationEnd) return next;
+  delete next.answers;
+  return { ...next, probation: false };
+}
+
+/** A call on a key still on probation failed as a provider that is unwell fails: until an answer, its cap stops growing. */
+export function failedOnProbation(learned: LearnedLimits): LearnedLimits {
+  return learned.probation === true && learned.failing !== true && (learned.answers ?? 0) === 0 ? { ...learned, failing: true } : learned;
 }
 
 /** The learned cap on calls in flight at `now` (probation included); undefined: none. */
 export function learnedConcurrency(learned: LearnedLimits | undefined, now: number): number | undefined {
   if (learned === undefined) return undefined;
-  if (probationLeftMs(learned, now) !== undefined) return ADAPTIVE.probation;
+  if (learned.probation === true) {
+    const cap = probationCap(learned, now);
+    if (cap < ADAPTIVE.probationEnd) return cap;
+  }
   return learned.concurrency === undefined ? undefined : Math.max(1, Math.floor(learned.concurrency));
 }
 

@@ -3,7 +3,7 @@
 // lowers and successes raise again. A store applies these functions atomically (see store.ts), so
 // a shared store (Redis, for workers on several hosts) runs the very same limiter.
 import type { AimdSettings, KeyState, Bucket } from '../types/options.ts';
-import { ADAPTIVE, coldLearned, grown, learnedConcurrency, probationLeftMs, refused, type RefusalContext } from './adaptive.ts';
+import { ADAPTIVE, coldLearned, grown, learnedConcurrency, probationWaitMs, refused, type RefusalContext } from './adaptive.ts';
 
 /** What a session costs a key when it is sent. */
 export interface Cost {
@@ -87,6 +87,8 @@ function saneLearned(learned: KeyState['learned'], now: number): KeyState['learn
     grownAt: time(learned.grownAt),
   };
   if (learned.probation === true) next.probation = true;
+  if (learned.failing === true) next.failing = true;
+  if (finite(learned.answers) && learned.answers > 0) next.answers = Math.floor(learned.answers);
   if (learned.firstEpisode === true) next.firstEpisode = true;
   const rate = learned.requestsPerSecond;
   if (typeof rate === 'number' && !Number.isNaN(rate) && rate !== Infinity) next.requestsPerSecond = Math.max(ADAPTIVE.minRate, rate);
@@ -127,9 +129,9 @@ export function take(state: KeyState, cost: Cost, limits: KeyLimits, now: number
   const cap = effectiveConcurrency(limits, state.factor);
   if (cap !== undefined && state.inFlight >= cap) return [state, { ok: false, reason: 'concurrency', waitMs: undefined }];
   const learnedCap = learnedConcurrency(state.learned, now);
-  // On probation the wait ends with it at the latest; a learned cap waits for a call to end.
+  // On probation time alone raises the cap (unless the key is failing); a learned cap waits for a call to end.
   if (learnedCap !== undefined && state.inFlight >= learnedCap)
-    return [state, { ok: false, reason: 'concurrency', waitMs: probationLeftMs(state.learned, now) }];
+    return [state, { ok: false, reason: 'concurrency', waitMs: state.learned && probationWaitMs(state.learned, state.inFlight, now) }];
   const next: KeyState = { ...state };
   const pace = pacing(state);
   if (pace !== undefined) {

@@ -12,7 +12,7 @@ import { CircuitBreaker } from './breaker.ts';
 import type { BreakerSettings, KeyState, LearnedLimits, LimiterStore } from '../types/options.ts';
 import type { CircuitSnapshot, RoutingStats, KeyStats } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits } from './budget.ts';
-import { alive, learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
+import { answered, failedOnProbation, learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
 import { KeyTrack } from './key-track.ts';
 import { KeyQueue } from './key-queue.ts';
 import { DEFAULT_AIMD, estimateCost } from './limits.ts';
@@ -299,6 +299,7 @@ export class Router implements DispatchGate {
       else if (outcome !== undefined && isHealthFailure(outcome.error)) breaker.failure(now, route.probe);
       else breaker.released(route.probe);
     }
+    if (target !== undefined && outcome?.ok === false && isHealthFailure(outcome.error)) this.#onProbation(target, failedOnProbation);
     route.probe = false;
   }
 
@@ -318,17 +319,21 @@ export class Router implements DispatchGate {
 
   /**
    * The provider is answering the route's call (a stream's head or first text): a key on probation
-   * lets every call go now, not once that call has ended (a slow stream would hold the first wave to
-   * the probation for its whole length, where an unprotected host sends them all at once).
+   * counts it as an answer now, not once that call has ended (a slow stream would hold the first
+   * wave to the probation for its whole length, where an unprotected host sends them all at once).
    */
   #alive(route: Route): void {
     const target = route.targets[route.index];
-    if (target === undefined || route.tracked === undefined) return;
+    if (target !== undefined && route.tracked !== undefined) this.#onProbation(target, answered);
+  }
+
+  /** A step of the key's probation (answered, failedOnProbation), taken only while it is on probation. */
+  #onProbation(target: RouteTarget, step: (learned: LearnedLimits, now: number) => LearnedLimits): void {
     const queue = this.#queueFor(target);
     if (queue === undefined || this.#keyStates.get(queue.key)?.learned?.probation !== true) return;
     const now = this.#deps.clock.now();
     void queue
-      .change((state) => [state.learned === undefined ? state : { ...state, learned: alive(state.learned, now) }, undefined])
+      .change((state) => [state.learned === undefined ? state : { ...state, learned: step(state.learned, now) }, undefined])
       .then(() => queue.wake(), ignore);
   }
 
@@ -336,7 +341,10 @@ export class Router implements DispatchGate {
     const target = route.targets[route.index];
     if (target === undefined) return;
     const now = this.#deps.clock.now();
-    if (isHealthFailure(error)) this.#breaker(target.provider.name)?.failure(now, route.probe);
+    if (isHealthFailure(error)) {
+      this.#breaker(target.provider.name)?.failure(now, route.probe);
+      this.#onProbation(target, failedOnProbation);
+    }
     if (error.status === 429) {
       route.refusalSeen = true;
       return this.#refused(target, route, error, retryAfterMs, route.deferring !== true);

@@ -134,8 +134,15 @@ export interface LearnedLimits {
   requestsPerSecond?: number;
   /** Calls in flight in force, learned from concurrency refusals (GLM 1302, Kimi's "max organization concurrency"). */
   concurrency?: number;
-  /** Until the key's first answer, only a few calls go at once (a provider that is down costs a few calls). */
+  /**
+   * The key's slow start: a few calls at once, one more per answer and twice as many every 250 ms,
+   * until 256 (a provider that refuses does it to a few calls; one that is down costs a few calls).
+   */
   probation?: boolean;
+  /** Answers seen on probation. */
+  answers?: number;
+  /** The key's first calls failed and none was answered yet: the probation's cap holds. */
+  failing?: boolean;
   /** 429 rate limits seen on the key. */
   refusals: number;
   /** The last Retry-After the provider gave on the key, in ms. */

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   ADAPTIVE,
+  answered,
   coldLearned,
+  failedOnProbation,
   grown,
   learnedConcurrency,
   learnedNothing,
-  probationLeftMs,
+  probationWaitMs,
   refusalKind,
   refused,
   type RefusalContext,
@@ -75,11 +77,18 @@ describe('learned rate', () => {
       expect: { requestsPerSecond: 19, cutAt: 100, refusals: 2 },
     },
     {
-      name: 'within an episode, no second cut',
+      name: 'within an episode, below what is admitted: no second cut',
       from: learnedAt({ requestsPerSecond: 20, cutAt: 0 }),
-      seen: rate({ admittedPerS: 20 }),
+      seen: rate({ admittedPerS: 30 }),
       at: 999,
       expect: { requestsPerSecond: 20, cutAt: 0 },
+    },
+    {
+      name: 'within an episode, more refusals at what is admitted (a capacity that shrank): down to its share, the episode kept',
+      from: learnedAt({ requestsPerSecond: 20, cutAt: 0 }),
+      seen: rate({ admittedPerS: 14 }),
+      at: 500,
+      expect: { requestsPerSecond: 14 * ADAPTIVE.admittedShare, cutAt: 0 },
     },
     {
       name: 'after an episode, near what is admitted: × decrease',
@@ -147,21 +156,103 @@ describe('learned concurrency and probation', () => {
     );
   }
 
-  test('probation: a few calls at once until the first answer, then nothing is limited', () => {
-    const cold = coldLearned(0);
-    assert.equal(learnedConcurrency(cold, 10), ADAPTIVE.probation);
-    assert.equal(learnedNothing(cold), false);
-    const answered = grown(cold, 10);
-    assert.equal(learnedConcurrency(answered, 10), undefined);
-    assert.equal(learnedNothing(answered), true);
+  // The probation is a slow start: its cap on calls in flight, step by step on a manual clock.
+  type Step = ['answer' | 'fail', number] | ['cap', number, number | undefined];
+  const slowStarts: Array<{ name: string; steps: Step[] }> = [
+    {
+      name: 'no answer yet: 3 calls, twice as many every probationMs (a provider slow to answer is held back ~1.6 s, once)',
+      steps: [
+        ['cap', 0, 3],
+        ['cap', 104, 4],
+        ['cap', 249, 5],
+        ['cap', 250, 6],
+        ['cap', 500, 12],
+        ['cap', 1000, 48],
+        ['cap', 1500, 192],
+        ['cap', 1750, undefined],
+      ],
+    },
+    {
+      // Twice as many each round trip, at the provider's pace (a 500 ms call does not see 12 go at 500 ms).
+      name: 'answers: one more each, from the cap time had given',
+      steps: [
+        ['cap', 100, 3],
+        ['answer', 100],
+        ['cap', 100, 4],
+        ['answer', 110],
+        ['answer', 120],
+        ['cap', 120, 6],
+        ['cap', 5000, 6],
+      ],
+    },
+    {
+      name: 'an answer after 600 ms starts from the 15 time had given',
+      steps: [
+        ['cap', 600, 15],
+        ['answer', 600],
+        ['cap', 600, 16],
+        ['cap', 5000, 16],
+      ],
+    },
+    {
+      name: 'its first calls fail and none was answered: the cap holds at 3, however long (a provider that is down costs a few calls)',
+      steps: [
+        ['fail', 20],
+        ['cap', 20, 3],
+        ['cap', 10_000, 3],
+        ['fail', 10_000],
+        ['cap', 60_000, 3],
+        ['answer', 60_000],
+        ['cap', 60_000, 4],
+      ],
+    },
+    {
+      name: 'a failure after an answer changes nothing (one bad call among good ones)',
+      steps: [
+        ['answer', 20],
+        ['fail', 30],
+        ['cap', 30, 4],
+        ['answer', 40],
+        ['cap', 40, 5],
+      ],
+    },
+  ];
+  for (const c of slowStarts) {
+    test(`probation: ${c.name}`, () => {
+      let learned = coldLearned(0);
+      for (const step of c.steps) {
+        if (step[0] === 'answer') learned = answered(learned, step[1]);
+        else if (step[0] === 'fail') learned = failedOnProbation(learned);
+        else assert.equal(learnedConcurrency(learned, step[1]), step[2], `cap at ${step[1]} ms after ${JSON.stringify(learned)}`);
+      }
+    });
+  }
+
+  test('probation ends once its cap reaches probationEnd: nothing is limited, no store step', () => {
+    let learned = coldLearned(0);
+    for (let i = 0; learned.probation === true; i++) {
+      assert.ok(i < ADAPTIVE.probationEnd, 'probation ends');
+      assert.equal(learnedNothing(learned), false);
+      learned = grown(learned, 10);
+    }
+    assert.equal(learnedConcurrency(learned, 10), undefined);
+    assert.equal(learnedNothing(learned), true);
+    assert.equal(learned.answers, undefined);
   });
 
-  test('probation ends after probationMs without an answer: a provider slow to answer holds the others back no longer', () => {
-    const cold = coldLearned(1000);
-    assert.equal(learnedConcurrency(cold, 1000 + ADAPTIVE.probationMs - 1), ADAPTIVE.probation);
-    assert.equal(probationLeftMs(cold, 1100), ADAPTIVE.probationMs - 100);
-    assert.equal(learnedConcurrency(cold, 1000 + ADAPTIVE.probationMs), undefined);
-    assert.equal(probationLeftMs(cold, 1000 + ADAPTIVE.probationMs), undefined);
+  test('a refusal ends the probation: the refusal sets the limit from then on', () => {
+    const learned = refused(answered(coldLearned(0), 20), rate({ admittedPerS: 20 }), 30);
+    assert.equal(learned.probation, false);
+    assert.equal(learned.answers, undefined);
+    assert.equal(learnedConcurrency(learned, 30), undefined);
+    assert.equal(learned.requestsPerSecond, 19);
+  });
+
+  test('how long a call waits at the probation cap: until time doubles it, or for a call to end', () => {
+    assert.equal(probationWaitMs(coldLearned(0), 3, 100), 4, 'a fourth at 250·log2(4/3) ms');
+    assert.equal(probationWaitMs(coldLearned(0), 6, 300), Math.ceil(250 * Math.log2(7 / 3) - 300));
+    assert.equal(probationWaitMs(failedOnProbation(coldLearned(0)), 3, 100), undefined, 'failing: only an answer raises it');
+    assert.equal(probationWaitMs(answered(coldLearned(0), 10), 4, 100), undefined, 'answered: a call that ends raises it');
   });
 });
 
@@ -176,14 +267,14 @@ describe('a key that learns, in its budget', () => {
     return [state, results];
   }
 
-  test('cold: three calls go, the fourth waits for an answer (or the end of probation); after it, nothing waits', () => {
+  test('cold: three calls go, the fourth waits for an answer (or for time to double the cap); an answer lets two go', () => {
     let [state, results] = takeAll(initialState(ADAPTIVE_ONLY, 0), 0, 4);
-    assert.deepEqual(results, ['ok', 'ok', 'ok', `concurrency ${ADAPTIVE.probationMs}`]);
-    // No answer yet, but probation is over: the fourth goes.
-    assert.deepEqual(takeAll(state, ADAPTIVE.probationMs, 1)[1], ['ok']);
+    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency 104']);
+    // No answer yet, but time doubled the cap: three more go.
+    assert.deepEqual(takeAll(state, ADAPTIVE.probationMs, 4)[1], ['ok', 'ok', 'ok', 'concurrency 56']);
     state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
-    [, results] = takeAll(state, 20, 10);
-    assert.deepEqual(results, Array(10).fill('ok'));
+    [, results] = takeAll(state, 20, 3);
+    assert.deepEqual(results, ['ok', 'ok', 'concurrency -']);
   });
 
   test('a rate refusal blocks everyone for its Retry-After, then calls leave at the learned pace', () => {

@@ -96,6 +96,23 @@ describe('no configuration', () => {
     }
   });
 
+  test('a provider that is down and fails slowly: the probation holds while its first calls fail, however long they take', async () => {
+    const clock = new ManualClock();
+    const down = { behave: (q: { dialect: string }) => (q.dialect === 'kimi' ? { status: 503 } : undefined) };
+    const r = await setup({ mock: down, supervisor: { clock } });
+    try {
+      const settled = Promise.allSettled(Array.from({ length: 100 }, (_, i) => r.supervisor.chat({ provider: 'kimi', messages: user(`q${i}`) })));
+      await until(() => r.supervisor.stats().retried >= 1, 'a first call failed');
+      // Without the failure, time alone would have raised the probation's cap to 256 by now.
+      clock.advance(2000);
+      const codes = (await settled).map((s) => (s.status === 'rejected' ? (s.reason as { code: string }).code : 'ok'));
+      assert.ok(kimiRequests(r.mock) <= 10, `${kimiRequests(r.mock)} calls`);
+      assert.ok(codes.filter((c) => c === 'ERR_CIRCUIT_OPEN').length >= 90, 'most never reach the provider');
+    } finally {
+      await r.close();
+    }
+  });
+
   test('the half-open probe makes one call: its own retries do not call a provider that just failed it', async () => {
     const clock = new ManualClock();
     const r = await setup({
