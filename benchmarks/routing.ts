@@ -9,7 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createSupervisor, type SupervisorOptions } from '../src/index.ts';
 import type { CircuitEvent } from '../src/index.ts';
-import type { MockCounts, RoutingMockConfig, ThrottleMode } from './routing-mock.ts';
+import type { MockCounts, RoutingMockConfig } from './routing-mock.ts';
+import { AUTO, type AutoScenario } from './throttles.ts';
 
 const SESSIONS = Number(process.env['SESSIONS'] ?? 500);
 const RATE = 20;
@@ -116,48 +117,12 @@ async function outage() {
   };
 }
 
-interface AutoScenario {
-  mode: ThrottleMode;
-  limit: number;
-  latencyMs?: number;
-  /** Words of each question (the tokens throttle counts them). */
-  words?: number;
-  /** The wall time the throttle's capacity alone allows, in s. */
-  idealS: number;
-  describe: string;
-}
-
-const TOKENS_PER_MIN = 100_000;
-const TOKENS_EACH = 100; // 84 words of question and the mock's 16 words of answer
-
-/** Requests served by t s under the halving throttle: a burst of 20, 20/s, 10/s from 5 s to 15 s, 20/s again. */
-function halvingIdeal(n: number): number {
-  let t = 0;
-  const served = (s: number) => RATE + RATE * Math.min(s, 5) + (RATE / 2) * Math.min(Math.max(s - 5, 0), 10) + RATE * Math.max(0, s - 15);
-  while (served(t) < n) t += 0.01;
-  return t;
-}
-
-const AUTO: Record<string, AutoScenario> = {
-  'auto-bucket': { mode: 'bucket', limit: RATE, idealS: (SESSIONS - RATE) / RATE, describe: `${RATE} requests/s, token bucket` },
-  'auto-sliding': { mode: 'sliding', limit: RATE, idealS: (SESSIONS - RATE) / RATE, describe: `${RATE} requests/s, sliding window` },
-  'auto-concurrency': { mode: 'concurrency', limit: 10, latencyMs: 500, idealS: (SESSIONS * 0.5) / 10, describe: '10 in flight (calls of 500 ms)' },
-  'auto-tokens': {
-    mode: 'tokens',
-    limit: TOKENS_PER_MIN,
-    words: TOKENS_EACH - 16,
-    idealS: (SESSIONS * TOKENS_EACH - (TOKENS_PER_MIN / 60) * 2) / (TOKENS_PER_MIN / 60),
-    describe: '100,000 tokens/min (100 a call)',
-  },
-  'auto-halving': { mode: 'halving', limit: RATE, idealS: halvingIdeal(SESSIONS), describe: `${RATE}/s, halved from 5 s to 15 s` },
-  'auto-none': { mode: 'none', limit: 0, idealS: 0, describe: 'never refuses' },
-};
-
 const pct = (part: number, whole: number) => (whole === 0 ? 0 : Number(((100 * part) / whole).toFixed(1)));
 
 /** No configuration at all: the default options against one throttle. */
 async function auto(name: string) {
   const scenario = AUTO[name] as AutoScenario;
+  const idealS = scenario.idealS(SESSIONS);
   const mock = await startMock({ limit: scenario.limit, mode: scenario.mode, ...(scenario.latencyMs ? { latencyMs: scenario.latencyMs } : {}) });
   const supervisor = supervisorFor(mock, {});
   await supervisor.ready();
@@ -191,8 +156,8 @@ async function auto(name: string) {
     refusedPct: pct(counts.rejected, counts.kimiRequests),
     refusedAfter5sPct: pct(counts.rejectedLate, counts.requestsLate),
     wallS: Number(wallS.toFixed(1)),
-    idealS: Number(scenario.idealS.toFixed(1)),
-    wallVsIdeal: scenario.idealS > 0 ? Number((wallS / scenario.idealS).toFixed(2)) : null,
+    idealS: Number(idealS.toFixed(1)),
+    wallVsIdeal: idealS > 0 ? Number((wallS / idealS).toFixed(2)) : null,
     learned: key?.learned ?? null,
   };
 }

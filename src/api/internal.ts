@@ -15,3 +15,8 @@ export { JobSigner } from '../transport/bullmq/job-signature.ts';
 export { ResultGuard } from '../transport/bullmq/result-guard.ts';
 export type { ProgressCursor } from '../transport/bullmq/result-guard.ts';
 export { ResultSigner } from '../transport/bullmq/result-signature.ts';
+// For the limiter simulation (benchmarks/limiters.ts): the learned limits' pure functions, run on virtual time.
+export { initialState, take, throttled, succeeded, finish, type KeyLimits } from '../routing/budget.ts';
+export { refusalKind, learnedNothing, type RefusalContext } from '../routing/adaptive.ts';
+export { KeyTrack } from '../routing/key-track.ts';
+export { DEFAULT_AIMD } from '../routing/limits.ts';
