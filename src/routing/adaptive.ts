@@ -21,6 +21,11 @@ export const ADAPTIVE = {
    * and none has been answered: a provider that is down gets the probation's calls and no more.
    */
   probationMs: 250,
+  /**
+   * What each answer adds to the probation's cap: ×1.5 a round trip, so that the round that meets
+   * the provider's limit (a token bucket's burst) sends half again what it admitted, not twice.
+   */
+  probationStep: 0.5,
   /** Probation ends (nothing is limited, no store step) once its cap reaches this many calls in flight. */
   probationEnd: 256,
   /** A rate refusal multiplies the rate by this (at most once per episode). */
@@ -121,7 +126,7 @@ export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blo
  */
 function probationCap(learned: LearnedLimits, now: number): number {
   const answers = learned.answers ?? 0;
-  if (answers > 0) return ADAPTIVE.probation + answers;
+  if (answers > 0) return Math.floor(ADAPTIVE.probation + answers * ADAPTIVE.probationStep);
   if (learned.failing === true) return ADAPTIVE.probation;
   return Math.floor(ADAPTIVE.probation * 2 ** (Math.max(0, now - learned.cutAt) / ADAPTIVE.probationMs));
 }
@@ -140,7 +145,7 @@ export function probationWaitMs(learned: LearnedLimits, inFlight: number, now: n
 export function answered(learned: LearnedLimits, now: number): LearnedLimits {
   if (learned.probation !== true) return learned;
   // The first answer starts from the cap time gave the key (it never shrinks).
-  const answers = (learned.answers ?? 0) > 0 ? (learned.answers as number) + 1 : probationCap(learned, now) - ADAPTIVE.probation + 1;
+  const answers = (learned.answers ?? 0) > 0 ? (learned.answers as number) + 1 : (probationCap(learned, now) - ADAPTIVE.probation) / ADAPTIVE.probationStep + 1;
   const next: LearnedLimits = { ...learned, answers, grownAt: now };
   delete next.failing;
   if (probationCap(next, now) < ADAPTIVE.probationEnd) return next;

@@ -173,21 +173,25 @@ describe('learned concurrency and probation', () => {
       ],
     },
     {
-      // Twice as many each round trip, at the provider's pace (a 500 ms call does not see 12 go at 500 ms).
-      name: 'answers: one more each, from the cap time had given',
+      // Half again as many each round trip, at the provider's pace (a 500 ms call does not see 12 go at 500 ms).
+      name: 'answers: half a call more each (an answer frees its slot and adds half of one), from the cap time had given',
       steps: [
         ['cap', 100, 3],
         ['answer', 100],
-        ['cap', 100, 4],
+        ['cap', 100, 3],
         ['answer', 110],
+        ['cap', 110, 4],
         ['answer', 120],
-        ['cap', 120, 6],
-        ['cap', 5000, 6],
+        ['cap', 120, 4],
+        ['answer', 130],
+        ['cap', 5000, 5],
       ],
     },
     {
       name: 'an answer after 600 ms starts from the 15 time had given',
       steps: [
+        ['cap', 600, 15],
+        ['answer', 600],
         ['cap', 600, 15],
         ['answer', 600],
         ['cap', 600, 16],
@@ -203,6 +207,7 @@ describe('learned concurrency and probation', () => {
         ['fail', 10_000],
         ['cap', 60_000, 3],
         ['answer', 60_000],
+        ['answer', 60_000],
         ['cap', 60_000, 4],
       ],
     },
@@ -211,9 +216,9 @@ describe('learned concurrency and probation', () => {
       steps: [
         ['answer', 20],
         ['fail', 30],
-        ['cap', 30, 4],
+        ['cap', 30, 3],
         ['answer', 40],
-        ['cap', 40, 5],
+        ['cap', 40, 4],
       ],
     },
   ];
@@ -231,7 +236,7 @@ describe('learned concurrency and probation', () => {
   test('probation ends once its cap reaches probationEnd: nothing is limited, no store step', () => {
     let learned = coldLearned(0);
     for (let i = 0; learned.probation === true; i++) {
-      assert.ok(i < ADAPTIVE.probationEnd, 'probation ends');
+      assert.ok(i <= (ADAPTIVE.probationEnd - ADAPTIVE.probation) / ADAPTIVE.probationStep, 'probation ends after that many answers');
       assert.equal(learnedNothing(learned), false);
       learned = grown(learned, 10);
     }
@@ -267,14 +272,15 @@ describe('a key that learns, in its budget', () => {
     return [state, results];
   }
 
-  test('cold: three calls go, the fourth waits for an answer (or for time to double the cap); an answer lets two go', () => {
+  test('cold: three calls go, the fourth waits for an answer (or for time to double the cap); two answers let three go', () => {
     let [state, results] = takeAll(initialState(ADAPTIVE_ONLY, 0), 0, 4);
     assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency 104']);
     // No answer yet, but time doubled the cap: three more go.
     assert.deepEqual(takeAll(state, ADAPTIVE.probationMs, 4)[1], ['ok', 'ok', 'ok', 'concurrency 56']);
     state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
-    [, results] = takeAll(state, 20, 3);
-    assert.deepEqual(results, ['ok', 'ok', 'concurrency -']);
+    state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
+    [, results] = takeAll(state, 20, 4);
+    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency -'], 'two answers: the two slots they freed, and one more');
   });
 
   test('a rate refusal blocks everyone for its Retry-After, then calls leave at the learned pace', () => {
