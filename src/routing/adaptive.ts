@@ -1,10 +1,10 @@
 // The limits a key learns from its provider, with no configuration: pure functions over the
 // `learned` part of a key's state (JSON, so a shared store runs them too). A key starts on
-// probation, a slow start: a few calls in flight, one more for each answer (twice as many each
-// round trip) and twice as many every `probationMs` whatever comes back, until nothing is limited
-// any more; so a provider that refuses does it to a few calls, not to a whole first wave, one that
-// is slow to answer is held back about a second once, and one that is down (its first calls fail,
-// none answers) costs the few calls of the probation. A 429 that says "rate" sets or lowers a
+// probation, a slow start: 3 calls in flight, twice as many every `probationMs` until the first
+// answer, then half a call more for each answer (half again as many each round trip), until
+// nothing is limited any more; so a provider that refuses does it to a few calls, not to a whole
+// first wave, one that is slow to answer is held back about 1.5 s once, and one that is down (its
+// first calls fail, none answers) costs the few calls of the probation. A 429 that says "rate" sets or lowers a
 // request rate, one that says "concurrency" a cap on calls in flight; successes grow them back,
 // slowly just after a cut and faster the longer nothing is refused (so a capacity that came back is
 // found again in seconds).
@@ -26,8 +26,14 @@ export const ADAPTIVE = {
    * the provider's limit (a token bucket's burst) sends half again what it admitted, not twice.
    */
   probationStep: 0.5,
-  /** Probation ends (nothing is limited, no store step) once its cap reaches this many calls in flight. */
-  probationEnd: 256,
+  /**
+   * After a failure on a key that has not answered, its probation's cap stays at 3 this long (a
+   * provider that is down fails again within it: its sessions' retries), then grows again (a state
+   * left by a host that crashed with its failing calls out does not hold the key for good).
+   */
+  failureHoldMs: 5000,
+  /** Probation ends (nothing is limited, no store step) once its cap reaches this many calls in flight (twice the default `maxConcurrent`). */
+  probationEnd: 128,
   /** A rate refusal multiplies the rate by this (at most once per episode). */
   decrease: 0.95,
   /** Refusals within this long of a cut belong to the same episode: one cut for all of them. */
@@ -68,7 +74,7 @@ export function coldLearned(now: number): LearnedLimits {
 export function refused(learned: LearnedLimits, seen: RefusalContext, now: number): LearnedLimits {
   const next: LearnedLimits = { ...learned, refusals: learned.refusals + 1, probation: false };
   delete next.answers;
-  delete next.failing;
+  delete next.failedAt;
   if (seen.retryAfterMs !== undefined) next.lastRetryAfterMs = seen.retryAfterMs;
   if (seen.kind === 'concurrency') {
     // Each refusal says one call too many was in flight.
@@ -120,49 +126,63 @@ export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blo
   return next;
 }
 
+/** The time from which the probation's cap doubles every probationMs: the last answer, or the end of a failure's hold. */
+function growsFrom(learned: LearnedLimits): number {
+  return learned.failedAt === undefined ? learned.grownAt : Math.max(learned.grownAt, learned.failedAt + ADAPTIVE.failureHoldMs);
+}
+
+/** The probation's cap before time adds to it: 3, and half a call per answer. */
+function answeredCap(learned: LearnedLimits): number {
+  return ADAPTIVE.probation + (learned.answers ?? 0) * ADAPTIVE.probationStep;
+}
+
 /**
- * The probation's cap at `now`: doubled every probationMs until the first answer, then one more per
- * answer (twice as many each round trip, at the provider's pace); held while the key only fails.
+ * The probation's cap at `now`: half a call more per answer (half again as many each round trip, at
+ * the provider's pace), doubled for every probationMs without one (a provider slow to answer, a long
+ * completion, holds the others back about 1.5 s, once); held at 3 for failureHoldMs after a call
+ * failed while none was answered (a provider that is down).
  */
 function probationCap(learned: LearnedLimits, now: number): number {
-  const answers = learned.answers ?? 0;
-  if (answers > 0) return Math.floor(ADAPTIVE.probation + answers * ADAPTIVE.probationStep);
-  if (learned.failing === true) return ADAPTIVE.probation;
-  return Math.floor(ADAPTIVE.probation * 2 ** (Math.max(0, now - learned.cutAt) / ADAPTIVE.probationMs));
+  // In steps: no fourth call before probationMs, so that the first failures (a few ms, or a busy host's
+  // hundred) reach the key before time lets more go.
+  const doublings = Math.floor(Math.max(0, now - growsFrom(learned)) / ADAPTIVE.probationMs);
+  return answeredCap(learned) * 2 ** Math.min(doublings, 16);
 }
 
-/**
- * With `inFlight` calls out and the probation's cap reached, how long until time alone raises it
- * (ms); undefined when only an answer can (the key's calls are failing).
- */
+/** With `inFlight` calls out and the probation's cap reached, how long until time alone raises it (ms). */
 export function probationWaitMs(learned: LearnedLimits, inFlight: number, now: number): number | undefined {
-  if (learned.probation !== true || learned.failing === true || (learned.answers ?? 0) > 0) return undefined;
-  const at = learned.cutAt + ADAPTIVE.probationMs * Math.log2((inFlight + 1) / ADAPTIVE.probation);
-  return Math.max(1, Math.ceil(at - now));
+  if (learned.probation !== true) return undefined;
+  // The cap that lets one more go, or the end of the probation, whichever comes first.
+  const needed = Math.min(Math.max(inFlight, 0) + 1, ADAPTIVE.probationEnd);
+  const doublings = Math.max(0, Math.ceil(Math.log2(needed / answeredCap(learned))));
+  return Math.max(1, Math.ceil(growsFrom(learned) + doublings * ADAPTIVE.probationMs - now));
 }
 
-/** The provider answered a call on the key (its end, or a stream's first sign of life): the probation's cap grows. */
+/** The provider answered a call on the key (its end, or a stream's first sign of life): the probation's cap grows by half a call. */
 export function answered(learned: LearnedLimits, now: number): LearnedLimits {
   if (learned.probation !== true) return learned;
-  // The first answer starts from the cap time gave the key (it never shrinks).
-  const answers = (learned.answers ?? 0) > 0 ? (learned.answers as number) + 1 : (probationCap(learned, now) - ADAPTIVE.probation) / ADAPTIVE.probationStep + 1;
+  // From the cap time gave the key (it never shrinks).
+  const answers = (probationCap(learned, now) - ADAPTIVE.probation) / ADAPTIVE.probationStep + 1;
   const next: LearnedLimits = { ...learned, answers, grownAt: now };
-  delete next.failing;
+  delete next.failedAt;
   if (probationCap(next, now) < ADAPTIVE.probationEnd) return next;
   delete next.answers;
   return { ...next, probation: false };
 }
 
-/** A call on a key still on probation failed as a provider that is unwell fails: until an answer, its cap stops growing. */
-export function failedOnProbation(learned: LearnedLimits): LearnedLimits {
-  return learned.probation === true && learned.failing !== true && (learned.answers ?? 0) === 0 ? { ...learned, failing: true } : learned;
+/**
+ * A call on a key still on probation failed as a provider that is unwell fails, and none was
+ * answered yet: the cap stays at 3 until an answer, or failureHoldMs after the last such failure.
+ */
+export function failedOnProbation(learned: LearnedLimits, now: number): LearnedLimits {
+  return learned.probation === true && (learned.answers ?? 0) === 0 ? { ...learned, failedAt: now } : learned;
 }
 
 /** The learned cap on calls in flight at `now` (probation included); undefined: none. */
 export function learnedConcurrency(learned: LearnedLimits | undefined, now: number): number | undefined {
   if (learned === undefined) return undefined;
   if (learned.probation === true) {
-    const cap = probationCap(learned, now);
+    const cap = Math.floor(probationCap(learned, now));
     if (cap < ADAPTIVE.probationEnd) return cap;
   }
   return learned.concurrency === undefined ? undefined : Math.max(1, Math.floor(learned.concurrency));

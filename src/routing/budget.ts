@@ -87,7 +87,7 @@ function saneLearned(learned: KeyState['learned'], now: number): KeyState['learn
     grownAt: time(learned.grownAt),
   };
   if (learned.probation === true) next.probation = true;
-  if (learned.failing === true) next.failing = true;
+  if (finite(learned.failedAt)) next.failedAt = time(learned.failedAt);
   if (finite(learned.answers) && learned.answers > 0) next.answers = Math.floor(learned.answers);
   if (learned.firstEpisode === true) next.firstEpisode = true;
   const rate = learned.requestsPerSecond;
@@ -129,7 +129,7 @@ export function take(state: KeyState, cost: Cost, limits: KeyLimits, now: number
   const cap = effectiveConcurrency(limits, state.factor);
   if (cap !== undefined && state.inFlight >= cap) return [state, { ok: false, reason: 'concurrency', waitMs: undefined }];
   const learnedCap = learnedConcurrency(state.learned, now);
-  // On probation time alone raises the cap (unless the key is failing); a learned cap waits for a call to end.
+  // On probation time also raises the cap; a learned cap waits for a call to end.
   if (learnedCap !== undefined && state.inFlight >= learnedCap)
     return [state, { ok: false, reason: 'concurrency', waitMs: state.learned && probationWaitMs(state.learned, state.inFlight, now) }];
   const next: KeyState = { ...state };

@@ -12,7 +12,7 @@ import { CircuitBreaker } from './breaker.ts';
 import type { BreakerSettings, KeyState, LearnedLimits, LimiterStore } from '../types/options.ts';
 import type { CircuitSnapshot, RoutingStats, KeyStats } from '../types/stats.ts';
 import { charge, finish, giveBack, succeeded, throttled, type Cost, type KeyLimits } from './budget.ts';
-import { answered, failedOnProbation, learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
+import { answered, failedOnProbation, learnedConcurrency, learnedNothing, refusalKind, type RefusalContext } from './adaptive.ts';
 import { KeyTrack } from './key-track.ts';
 import { KeyQueue } from './key-queue.ts';
 import { DEFAULT_AIMD, estimateCost } from './limits.ts';
@@ -67,6 +67,8 @@ export interface Route {
   reruns: number;
   /** The wait before a re-run of a call refused with 429 (see Router.mayRerun). */
   rerunDelayMs?: number;
+  /** The call out now showed a sign of life (its answer counted on the key's probation). */
+  answered?: boolean;
   /** The call out now hands its 429s back to the router (`deferRateLimits`). */
   deferring?: boolean;
   /** The current run's 429 already reached the key (by its `retry` event). */
@@ -242,6 +244,7 @@ export class Router implements DispatchGate {
     if (track !== undefined) {
       track.inFlight++;
       route.tracked = track;
+      route.answered = false;
     }
     done(true);
   }
@@ -324,7 +327,10 @@ export class Router implements DispatchGate {
    */
   #alive(route: Route): void {
     const target = route.targets[route.index];
-    if (target !== undefined && route.tracked !== undefined) this.#onProbation(target, answered);
+    // One answer per call, at its first sign of life (not one per delta).
+    if (target === undefined || route.tracked === undefined || route.answered === true) return;
+    route.answered = true;
+    this.#onProbation(target, answered);
   }
 
   /** A step of the key's probation (answered, failedOnProbation), taken only while it is on probation. */
@@ -525,7 +531,7 @@ export class Router implements DispatchGate {
         blockedMs: Math.max(0, Math.ceil((state?.blockedUntil ?? 0) - now)),
       };
       const learned = state?.learned;
-      if (learned !== undefined) Object.assign(keys[key], learnedStats(learned));
+      if (learned !== undefined) Object.assign(keys[key], learnedStats(learned, now));
     }
     const circuits: Record<string, CircuitSnapshot> = {};
     for (const [provider, breaker] of this.#breakers) circuits[provider] = breaker.snapshot(now);
@@ -545,10 +551,12 @@ export class Router implements DispatchGate {
 // A store step that fails is the store's business (fallback-store.ts): it never escapes as an unhandled rejection.
 function ignore(): void {}
 
-function learnedStats(learned: LearnedLimits): Pick<KeyStats, 'learned' | 'refusals' | 'lastRetryAfterMs'> {
-  const view: NonNullable<KeyStats['learned']> = { probation: learned.probation === true };
+function learnedStats(learned: LearnedLimits, now: number): Pick<KeyStats, 'learned' | 'refusals' | 'lastRetryAfterMs'> {
+  // The calls in flight allowed now: the probation's cap while it limits, else the learned one.
+  const cap = learnedConcurrency(learned, now);
+  const view: NonNullable<KeyStats['learned']> = { probation: learned.probation === true && cap !== undefined };
   if (learned.requestsPerSecond !== undefined) view.requestsPerSecond = Math.round(learned.requestsPerSecond * 100) / 100;
-  if (learned.concurrency !== undefined) view.concurrency = Math.floor(learned.concurrency);
+  if (cap !== undefined) view.concurrency = cap;
   return { learned: view, refusals: learned.refusals, ...(learned.lastRetryAfterMs !== undefined ? { lastRetryAfterMs: learned.lastRetryAfterMs } : {}) };
 }
 

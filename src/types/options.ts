@@ -135,14 +135,14 @@ export interface LearnedLimits {
   /** Calls in flight in force, learned from concurrency refusals (GLM 1302, Kimi's "max organization concurrency"). */
   concurrency?: number;
   /**
-   * The key's slow start: a few calls at once, one more per answer and twice as many every 250 ms,
-   * until 256 (a provider that refuses does it to a few calls; one that is down costs a few calls).
+   * The key's slow start: 3 calls at once, half a call more per answer, twice as many for every 250 ms
+   * without one, until 128 (a provider that refuses does it to a few calls; one that is down costs a few calls).
    */
   probation?: boolean;
   /** Answers seen on probation. */
   answers?: number;
-  /** The key's first calls failed and none was answered yet: the probation's cap holds. */
-  failing?: boolean;
+  /** When a call last failed on the key (the provider unwell) while none was answered: the probation's cap holds a while. */
+  failedAt?: number;
   /** 429 rate limits seen on the key. */
   refusals: number;
   /** The last Retry-After the provider gave on the key, in ms. */

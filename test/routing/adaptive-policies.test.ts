@@ -160,21 +160,20 @@ describe('learned concurrency and probation', () => {
   type Step = ['answer' | 'fail', number] | ['cap', number, number | undefined];
   const slowStarts: Array<{ name: string; steps: Step[] }> = [
     {
-      name: 'no answer yet: 3 calls, twice as many every probationMs (a provider slow to answer is held back ~1.6 s, once)',
+      name: 'no answer yet: 3 calls, twice as many every probationMs (a provider slow to answer is held back ~1.5 s, once)',
       steps: [
         ['cap', 0, 3],
-        ['cap', 104, 4],
-        ['cap', 249, 5],
+        ['cap', 249, 3],
         ['cap', 250, 6],
         ['cap', 500, 12],
         ['cap', 1000, 48],
-        ['cap', 1500, 192],
-        ['cap', 1750, undefined],
+        ['cap', 1250, 96],
+        ['cap', 1500, undefined],
       ],
     },
     {
       // Half again as many each round trip, at the provider's pace (a 500 ms call does not see 12 go at 500 ms).
-      name: 'answers: half a call more each (an answer frees its slot and adds half of one), from the cap time had given',
+      name: 'answers: half a call more each (an answer frees its slot and adds half of one)',
       steps: [
         ['cap', 100, 3],
         ['answer', 100],
@@ -184,41 +183,59 @@ describe('learned concurrency and probation', () => {
         ['answer', 120],
         ['cap', 120, 4],
         ['answer', 130],
-        ['cap', 5000, 5],
+        ['cap', 130, 5],
       ],
     },
     {
-      name: 'an answer after 600 ms starts from the 15 time had given',
+      name: 'no answer for probationMs after the last: twice as many again (one quick answer, then long calls)',
       steps: [
-        ['cap', 600, 15],
-        ['answer', 600],
-        ['cap', 600, 15],
-        ['answer', 600],
-        ['cap', 600, 16],
-        ['cap', 5000, 16],
+        ['answer', 130],
+        ['answer', 130],
+        ['answer', 130],
+        ['answer', 130],
+        ['cap', 379, 5],
+        ['cap', 380, 10],
+        ['cap', 630, 20],
+        ['cap', 5000, undefined],
       ],
     },
     {
-      name: 'its first calls fail and none was answered: the cap holds at 3, however long (a provider that is down costs a few calls)',
+      name: 'an answer after 600 ms starts from the 12 time had given',
+      steps: [
+        ['cap', 600, 12],
+        ['answer', 600],
+        ['cap', 600, 12],
+        ['answer', 600],
+        ['cap', 600, 13],
+        ['cap', 849, 13],
+        ['cap', 850, 26],
+      ],
+    },
+    {
+      name: 'its first calls fail and none was answered: 3 until failureHoldMs after the last failure (a provider that is down costs a few calls)',
       steps: [
         ['fail', 20],
         ['cap', 20, 3],
-        ['cap', 10_000, 3],
-        ['fail', 10_000],
-        ['cap', 60_000, 3],
-        ['answer', 60_000],
-        ['answer', 60_000],
-        ['cap', 60_000, 4],
+        ['cap', 5019, 3],
+        ['cap', 5270, 6],
+        ['fail', 5270],
+        ['cap', 5270, 3],
+        ['answer', 6000],
+        ['answer', 6000],
+        ['cap', 6000, 4],
       ],
     },
     {
       name: 'a failure after an answer changes nothing (one bad call among good ones)',
       steps: [
         ['answer', 20],
+        ['answer', 20],
         ['fail', 30],
-        ['cap', 30, 3],
+        ['cap', 30, 4],
         ['answer', 40],
         ['cap', 40, 4],
+        ['answer', 40],
+        ['cap', 40, 5],
       ],
     },
   ];
@@ -227,7 +244,7 @@ describe('learned concurrency and probation', () => {
       let learned = coldLearned(0);
       for (const step of c.steps) {
         if (step[0] === 'answer') learned = answered(learned, step[1]);
-        else if (step[0] === 'fail') learned = failedOnProbation(learned);
+        else if (step[0] === 'fail') learned = failedOnProbation(learned, step[1]);
         else assert.equal(learnedConcurrency(learned, step[1]), step[2], `cap at ${step[1]} ms after ${JSON.stringify(learned)}`);
       }
     });
@@ -253,11 +270,13 @@ describe('learned concurrency and probation', () => {
     assert.equal(learned.requestsPerSecond, 19);
   });
 
-  test('how long a call waits at the probation cap: until time doubles it, or for a call to end', () => {
-    assert.equal(probationWaitMs(coldLearned(0), 3, 100), 4, 'a fourth at 250·log2(4/3) ms');
-    assert.equal(probationWaitMs(coldLearned(0), 6, 300), Math.ceil(250 * Math.log2(7 / 3) - 300));
-    assert.equal(probationWaitMs(failedOnProbation(coldLearned(0)), 3, 100), undefined, 'failing: only an answer raises it');
-    assert.equal(probationWaitMs(answered(coldLearned(0), 10), 4, 100), undefined, 'answered: a call that ends raises it');
+  test("how long a call waits at the probation cap: until time doubles it (after a failure's hold), never past the probation's end", () => {
+    assert.equal(probationWaitMs(coldLearned(0), 3, 100), 150, 'a fourth at 250 ms');
+    assert.equal(probationWaitMs(coldLearned(0), 6, 300), 200, 'a seventh at 500 ms');
+    assert.equal(probationWaitMs(coldLearned(0), 11, 300), 200, 'a twelfth at 500 ms');
+    assert.equal(probationWaitMs(failedOnProbation(coldLearned(0), 50), 3, 100), 5200, 'failing: at the end of the hold, and one step');
+    assert.equal(probationWaitMs(answered(coldLearned(0), 10), 3, 100), 160, 'answered: probationMs after the last answer');
+    assert.equal(probationWaitMs(coldLearned(0), 1e300, 100), 1400, 'a forged count: the end of the probation at most');
   });
 });
 
@@ -274,13 +293,14 @@ describe('a key that learns, in its budget', () => {
 
   test('cold: three calls go, the fourth waits for an answer (or for time to double the cap); two answers let three go', () => {
     let [state, results] = takeAll(initialState(ADAPTIVE_ONLY, 0), 0, 4);
-    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency 104']);
+    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency 250']);
     // No answer yet, but time doubled the cap: three more go.
-    assert.deepEqual(takeAll(state, ADAPTIVE.probationMs, 4)[1], ['ok', 'ok', 'ok', 'concurrency 56']);
+    assert.deepEqual(takeAll(state, ADAPTIVE.probationMs, 4)[1], ['ok', 'ok', 'ok', 'concurrency 250']);
+    [state] = takeAll(initialState(ADAPTIVE_ONLY, 0), 0, 3);
     state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
     state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
     [, results] = takeAll(state, 20, 4);
-    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency -'], 'two answers: the two slots they freed, and one more');
+    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency 250'], 'two answers: the two slots they freed, and one more');
   });
 
   test('a rate refusal blocks everyone for its Retry-After, then calls leave at the learned pace', () => {
