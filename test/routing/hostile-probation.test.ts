@@ -166,14 +166,17 @@ describe('a provider that is up is not held at 3 for good', () => {
 describe('each answer adds half a call', () => {
   test('one stream of 600 words is one answer (or two), not 600: the probation does not end on it', async () => {
     const clock = new ManualClock();
-    const r = await setup({ supervisor: { clock } });
+    const words = Array.from({ length: 600 }, (_, i) => `w${i}`).join(' ');
+    // 600 chunks 3 ms apart (real time), so that the worker sends them as separate delta events.
+    const r = await setup({ supervisor: { clock }, mock: { defaults: { content: words, chunks: 600, chunkDelayMs: 3 } } });
     try {
       await r.supervisor.ready();
-      const words = Array.from({ length: 600 }, (_, i) => `w${i}`).join(' ');
-      for await (const event of r.supervisor.stream({ provider: 'kimi', messages: user(`[[mock chunks=600 content="${words}"]]`) })) void event;
-      await until(() => keyOf(r.supervisor) !== undefined, 'the key is known');
-      // No time passed: the cap is 3 + 0.5 per answer. One call answered.
-      assert.equal(keyOf(r.supervisor)?.learned?.probation, true, 'one stream ended the probation: each delta counted as an answer');
+      let deltas = 0;
+      for await (const event of r.supervisor.stream({ provider: 'kimi', messages: user('one stream') })) if (event.type === 'delta') deltas++;
+      assert.ok(deltas > 300, `${deltas} deltas: the stream must arrive in many events for this test to mean anything`);
+      await settleFor(50);
+      // No time passed on the router's clock: the cap is 3 + 0.5 per answer, and one call answered.
+      assert.equal(keyOf(r.supervisor)?.learned?.probation, true, `one stream of ${deltas} deltas ended the probation: #alive counts every delta as an answer`);
     } finally {
       await r.close();
     }
