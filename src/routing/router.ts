@@ -91,6 +91,17 @@ export function isHealthFailure(error: WireError): boolean {
   return error.retryable === true && (error.code === 'ERR_PROVIDER' || error.code === 'ERR_PROVIDER_RESPONSE') && error.status !== 429;
 }
 
+/**
+ * What a failed call says to a key's probation: the provider is unwell (a health failure, or a call
+ * that ran out its session's time unanswered: a provider that hangs), or it answered (a 4xx other
+ * than 429: it is up, the request was refused); undefined: nothing (429s, aborts).
+ */
+function probationStep(error: WireError): typeof answered | typeof failedOnProbation | undefined {
+  if (isHealthFailure(error) || error.code === 'ERR_SESSION_TIMEOUT') return failedOnProbation;
+  const status = error.status;
+  return status !== undefined && status >= 400 && status < 500 && status !== 429 ? answered : undefined;
+}
+
 export class Router implements DispatchGate {
   readonly settings: RoutingSettings;
   readonly #deps: RouterDeps;
@@ -302,7 +313,12 @@ export class Router implements DispatchGate {
       else if (outcome !== undefined && isHealthFailure(outcome.error)) breaker.failure(now, route.probe);
       else breaker.released(route.probe);
     }
-    if (target !== undefined && outcome?.ok === false && isHealthFailure(outcome.error)) this.#onProbation(target, failedOnProbation);
+    if (target !== undefined && track !== undefined) {
+      // A call released unanswered at its deadline (the outcome comes later, or never) ran out its time.
+      const timedOut = outcome === undefined && now >= route.deadlineAt && route.answered !== true;
+      const step = timedOut ? failedOnProbation : outcome?.ok === false ? probationStep(outcome.error) : undefined;
+      if (step !== undefined && !(step === answered && route.answered === true)) this.#onProbation(target, step);
+    }
     route.probe = false;
   }
 
