@@ -27,6 +27,11 @@ export const ADAPTIVE = {
    */
   probationStep: 0.5,
   /**
+   * Once the key has answered, its probation's cap doubles for every this long without an answer
+   * (calls of a few hundred ms answer in bursts: 250 ms would double it between two of them).
+   */
+  quietMs: 1000,
+  /**
    * After a failure on a key that has not answered, its probation's cap stays at 3 this long (a
    * provider that is down fails again within it: its sessions' retries), then grows again (a state
    * left by a host that crashed with its failing calls out does not hold the key for good).
@@ -131,6 +136,11 @@ function growsFrom(learned: LearnedLimits): number {
   return learned.failedAt === undefined ? learned.grownAt : Math.max(learned.grownAt, learned.failedAt + ADAPTIVE.failureHoldMs);
 }
 
+/** How long without an answer doubles the probation's cap: probationMs before the first, quietMs after. */
+function doublingMs(learned: LearnedLimits): number {
+  return (learned.answers ?? 0) > 0 ? ADAPTIVE.quietMs : ADAPTIVE.probationMs;
+}
+
 /** The probation's cap before time adds to it: 3, and half a call per answer. */
 function answeredCap(learned: LearnedLimits): number {
   return ADAPTIVE.probation + (learned.answers ?? 0) * ADAPTIVE.probationStep;
@@ -138,14 +148,14 @@ function answeredCap(learned: LearnedLimits): number {
 
 /**
  * The probation's cap at `now`: half a call more per answer (half again as many each round trip, at
- * the provider's pace), doubled for every probationMs without one (a provider slow to answer, a long
+ * the provider's pace), doubled for every probationMs without one (quietMs once one came) (a provider slow to answer, a long
  * completion, holds the others back about 1.5 s, once); held at 3 for failureHoldMs after a call
  * failed while none was answered (a provider that is down).
  */
 function probationCap(learned: LearnedLimits, now: number): number {
   // In steps: no fourth call before probationMs, so that the first failures (a few ms, or a busy host's
   // hundred) reach the key before time lets more go.
-  const doublings = Math.floor(Math.max(0, now - growsFrom(learned)) / ADAPTIVE.probationMs);
+  const doublings = Math.floor(Math.max(0, now - growsFrom(learned)) / doublingMs(learned));
   return answeredCap(learned) * 2 ** Math.min(doublings, 16);
 }
 
@@ -155,7 +165,7 @@ export function probationWaitMs(learned: LearnedLimits, inFlight: number, now: n
   // The cap that lets one more go, or the end of the probation, whichever comes first.
   const needed = Math.min(Math.max(inFlight, 0) + 1, ADAPTIVE.probationEnd);
   const doublings = Math.max(0, Math.ceil(Math.log2(needed / answeredCap(learned))));
-  return Math.max(1, Math.ceil(growsFrom(learned) + doublings * ADAPTIVE.probationMs - now));
+  return Math.max(1, Math.ceil(growsFrom(learned) + doublings * doublingMs(learned) - now));
 }
 
 /** The provider answered a call on the key (its end, or a stream's first sign of life): the probation's cap grows by half a call. */

@@ -136,7 +136,7 @@ export interface LearnedLimits {
   concurrency?: number;
   /**
    * The key's slow start: 3 calls at once, half a call more per answer, twice as many for every 250 ms
-   * without one, until 128 (a provider that refuses does it to a few calls; one that is down costs a few calls).
+   * without one (every second once one came), until 128 (a provider that refuses does it to a few calls; one that is down costs a few calls).
    */
   probation?: boolean;
   /** Answers seen on probation. */

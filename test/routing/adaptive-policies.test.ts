@@ -16,9 +16,9 @@ import {
   refused,
   type RefusalContext,
 } from '../../src/routing/adaptive.ts';
-import { finish, initialState, succeeded, take, throttled, type KeyLimits } from '../../src/routing/budget.ts';
+import { finish, initialState, sane, succeeded, take, throttled, type KeyLimits } from '../../src/routing/budget.ts';
 import { KeyTrack } from '../../src/routing/key-track.ts';
-import { DEFAULT_AIMD } from '../../src/routing/limits.ts';
+import { DEFAULT_AIMD, resolveLimits } from '../../src/routing/limits.ts';
 import { retryAfterOf } from '../../src/routing/router.ts';
 import type { KeyState, LearnedLimits } from '../../src/types/options.ts';
 
@@ -187,16 +187,16 @@ describe('learned concurrency and probation', () => {
       ],
     },
     {
-      name: 'no answer for probationMs after the last: twice as many again (one quick answer, then long calls)',
+      name: 'no answer for quietMs after the last: twice as many again (one quick answer, then long calls)',
       steps: [
         ['answer', 130],
         ['answer', 130],
         ['answer', 130],
         ['answer', 130],
-        ['cap', 379, 5],
-        ['cap', 380, 10],
-        ['cap', 630, 20],
-        ['cap', 5000, undefined],
+        ['cap', 1129, 5],
+        ['cap', 1130, 10],
+        ['cap', 2130, 20],
+        ['cap', 8000, undefined],
       ],
     },
     {
@@ -207,8 +207,8 @@ describe('learned concurrency and probation', () => {
         ['cap', 600, 12],
         ['answer', 600],
         ['cap', 600, 13],
-        ['cap', 849, 13],
-        ['cap', 850, 26],
+        ['cap', 1599, 13],
+        ['cap', 1600, 26],
       ],
     },
     {
@@ -275,7 +275,7 @@ describe('learned concurrency and probation', () => {
     assert.equal(probationWaitMs(coldLearned(0), 6, 300), 200, 'a seventh at 500 ms');
     assert.equal(probationWaitMs(coldLearned(0), 11, 300), 200, 'a twelfth at 500 ms');
     assert.equal(probationWaitMs(failedOnProbation(coldLearned(0), 50), 3, 100), 5200, 'failing: at the end of the hold, and one step');
-    assert.equal(probationWaitMs(answered(coldLearned(0), 10), 3, 100), 160, 'answered: probationMs after the last answer');
+    assert.equal(probationWaitMs(answered(coldLearned(0), 10), 3, 100), 910, 'answered: quietMs after the last answer');
     assert.equal(probationWaitMs(coldLearned(0), 1e300, 100), 1400, 'a forged count: the end of the probation at most');
   });
 });
@@ -300,7 +300,7 @@ describe('a key that learns, in its budget', () => {
     state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
     state = succeeded(finish(state, ADAPTIVE_ONLY, 10, 10, 20), ADAPTIVE_ONLY, 20);
     [, results] = takeAll(state, 20, 4);
-    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency 250'], 'two answers: the two slots they freed, and one more');
+    assert.deepEqual(results, ['ok', 'ok', 'ok', 'concurrency 1000'], 'two answers: the two slots they freed, and one more');
   });
 
   test('a rate refusal blocks everyone for its Retry-After, then calls leave at the learned pace', () => {
@@ -314,6 +314,21 @@ describe('a key that learns, in its budget', () => {
     [state, results] = takeAll(state, 400, 2);
     // One call's worth when the block ends, then one every 1000/9.5 ms.
     assert.deepEqual(results, ['ok', 'requests 106']);
+  });
+
+  test('configured limits start from what was learned: a host with a limit of 50/s reads a state that learned 10/s (a shared store) and paces at 10/s', () => {
+    const configured = resolveLimits({ requestsPerSecond: 50 });
+    let state = succeeded(initialState(ADAPTIVE_ONLY, 0), ADAPTIVE_ONLY, 0);
+    state = throttled(state, ADAPTIVE_ONLY, 100, 100, { kind: 'rate', admittedPerS: 10.5, inFlight: 1, retryAfterMs: 100 });
+    state = sane(state, configured, 200) as KeyState;
+    assert.equal(state.learned?.requestsPerSecond, 9.975);
+    const results: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [next, result] = take(state, ONE, configured, 200);
+      state = next;
+      results.push(result.ok ? 'ok' : `${result.reason} ${result.waitMs}`);
+    }
+    assert.deepEqual(results, ['ok', 'requests 101', 'requests 101'], 'one call, then one every 1000/9.975 ms: the learned rate, not 50/s');
   });
 
   test('a concurrency refusal does not block the key: the learned cap waits for a call to end', () => {
