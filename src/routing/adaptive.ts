@@ -4,10 +4,10 @@
 // answer, then half a call more for each answer (half again as many each round trip), until
 // nothing is limited any more; so a provider that refuses does it to a few calls, not to a whole
 // first wave, one that is slow to answer is held back about 1.5 s once, and one that is down (its
-// first calls fail, none answers) costs the few calls of the probation. A 429 that says "rate" sets or lowers a
-// request rate, one that says "concurrency" a cap on calls in flight; successes grow them back,
-// slowly just after a cut and faster the longer nothing is refused (so a capacity that came back is
-// found again in seconds).
+// first calls fail, none answers) costs the few calls of the probation. A 429 that says "rate"
+// sets or lowers a request rate, one that says "concurrency" a cap on calls in flight; successes
+// grow them back, slowly just after a cut and faster the longer nothing is refused (so a capacity
+// that came back is found again in seconds).
 import type { WireError } from '../types/errors.ts';
 import type { LearnedLimits } from '../types/options.ts';
 
@@ -16,9 +16,9 @@ export const ADAPTIVE = {
   /** Calls in flight on a key that has not answered yet (with 2 retries each, a provider that is down costs 9 calls). */
   probation: 3,
   /**
-   * The probation's cap doubles this often whatever comes back (a provider slow to answer, a long
-   * completion, holds the other sessions back about a second, once), but not while its calls fail
-   * and none has been answered: a provider that is down gets the probation's calls and no more.
+   * Until the key's first answer its probation's cap doubles this often (a provider slow to answer,
+   * a long completion, holds the other sessions back about 1.5 s, once), but not while its calls
+   * fail: a provider that is down gets the probation's calls and no more (see failureHoldMs).
    */
   probationMs: 250,
   /**
@@ -131,7 +131,7 @@ export function grown(learned: LearnedLimits, now: number, admittedPerS = 0, blo
   return next;
 }
 
-/** The time from which the probation's cap doubles every probationMs: the last answer, or the end of a failure's hold. */
+/** The time from which time doubles the probation's cap: the last answer (the key's first call), or the end of a failure's hold. */
 function growsFrom(learned: LearnedLimits): number {
   return learned.failedAt === undefined ? learned.grownAt : Math.max(learned.grownAt, learned.failedAt + ADAPTIVE.failureHoldMs);
 }
@@ -148,9 +148,9 @@ function answeredCap(learned: LearnedLimits): number {
 
 /**
  * The probation's cap at `now`: half a call more per answer (half again as many each round trip, at
- * the provider's pace), doubled for every probationMs without one (quietMs once one came) (a provider slow to answer, a long
- * completion, holds the others back about 1.5 s, once); held at 3 for failureHoldMs after a call
- * failed while none was answered (a provider that is down).
+ * the provider's pace), doubled for every probationMs without one, or quietMs once one came (a
+ * provider slow to answer holds the others back about 1.5 s, once); held at 3 for failureHoldMs
+ * after a call failed while none was answered (a provider that is down).
  */
 function probationCap(learned: LearnedLimits, now: number): number {
   // In steps: no fourth call before probationMs, so that the first failures (a few ms, or a busy host's
