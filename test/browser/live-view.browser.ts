@@ -73,6 +73,10 @@ test('the live view shows every session reach released, per thread, with timeout
   await page.locator('#conn[data-state="live"]').waitFor();
   assert.equal(await page.title(), 'sessionpool · live view');
 
+  // The threads that ran something: the pool fills the first thread until its event loop is busy
+  // (src/pool/lanes.ts), so whether the second one runs anything depends on the machine's load.
+  const threads = new Set<number>();
+  supervisor.on('started', (event) => threads.add(event.threadId));
   // Three overlapping waves, 700 ms apart.
   const calls: Array<Promise<unknown>> = [];
   for (let n = 1; n <= 3; n++) {
@@ -102,7 +106,8 @@ test('the live view shows every session reach released, per thread, with timeout
   // The timeline: a queue lane and a lane per worker thread, a bar per run, timeouts and retries marked.
   const lanes = await page.locator('#timeline [data-lane]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-lane')));
   assert.equal(lanes[0], 'queue');
-  assert.equal(lanes.filter((l) => l?.startsWith('thread-')).length, 2, lanes.join());
+  assert.ok(threads.size >= 1);
+  assert.equal(lanes.filter((l) => l?.startsWith('thread-')).length, threads.size, `${lanes.join()}: a lane per thread that ran a session`);
   assert.ok((await page.locator('#timeline [data-lane^="thread-"] rect.bar').count()) >= total);
   assert.equal(await page.locator('#timeline [data-lane^="thread-"] rect.bar.outcome-timeout').count(), 3);
   assert.equal(await page.locator('#timeline .timeout-mark').count(), 3);
